@@ -1,0 +1,455 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The kreg generic netlink family: requests, the LIST dump, the "events"
+ * multicast group and delivery to mailbox sockets.
+ *
+ * Every failure a caller can cause returns a precise errno with an extack
+ * message, and leaves the table as it was.
+ */
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/netlink.h>
+#include <linux/notifier.h>
+#include <linux/pid_namespace.h>
+#include <linux/sched/signal.h>
+#include <linux/stringify.h>
+#include <linux/user_namespace.h>
+#include <net/genetlink.h>
+
+#include "netlink.h"
+#include "table.h"
+
+enum kreg_mcgrp_id {
+	KREG_MCGRP_EVENTS_ID,
+};
+
+static const struct genl_multicast_group kreg_mcgrps[] = {
+	[KREG_MCGRP_EVENTS_ID] = { .name = KREG_MCGRP_EVENTS },
+};
+
+static int kreg_validate_name(const struct nlattr *attr,
+			      struct netlink_ext_ack *extack)
+{
+	const char *name = nla_data(attr);
+	int len = nla_len(attr);
+	int i;
+
+	if (len == 0 || name[len - 1] != '\0') {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "name is not NUL-terminated");
+		return -EINVAL;
+	}
+	if (len == 1) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "name is empty");
+		return -EINVAL;
+	}
+	if (len - 1 > KREG_NAME_MAX) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "name is longer than " __stringify(KREG_NAME_MAX) " bytes");
+		return -EINVAL;
+	}
+	for (i = 0; i < len - 1; i++) {
+		/* Printable ASCII only: the kernel's isprint() admits Latin-1. */
+		if (name[i] < 0x20 || name[i] > 0x7e) {
+			NL_SET_ERR_MSG_ATTR(extack, attr,
+					    "name has a byte that is not printable ASCII");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static const struct nla_policy kreg_policy[KREG_A_MAX + 1] = {
+	[KREG_A_NAME]		= NLA_POLICY_VALIDATE_FN(NLA_BINARY,
+							 kreg_validate_name),
+	[KREG_A_PID]		= { .type = NLA_U32 },
+	[KREG_A_UID]		= { .type = NLA_REJECT,
+				    .reject_message = "the uid is set by the kernel" },
+	[KREG_A_REGISTERED_NS]	= { .type = NLA_REJECT,
+				    .reject_message = "the time is set by the kernel" },
+	[KREG_A_MAILBOX]	= { .type = NLA_REJECT,
+				    .reject_message = "the mailbox is the requesting socket" },
+	[KREG_A_PAYLOAD]	= { .type = NLA_BINARY },
+	[KREG_A_SENDER_PID]	= { .type = NLA_REJECT,
+				    .reject_message = "the sender is set by the kernel" },
+	[KREG_A_REASON]		= { .type = NLA_REJECT,
+				    .reject_message = "the reason is set by the kernel" },
+	[KREG_A_PAD]		= { .type = NLA_REJECT },
+};
+
+static struct genl_family kreg_family;
+
+/* The name attribute was validated by the policy; the length excludes NUL. */
+static int kreg_nl_name(struct genl_info *info, const char **name, size_t *len)
+{
+	struct nlattr *attr = info->attrs[KREG_A_NAME];
+
+	if (!attr) {
+		GENL_REQ_ATTR_CHECK(info, KREG_A_NAME);
+		GENL_SET_ERR_MSG(info, "a name (KREG_A_NAME) is required");
+		return -EINVAL;
+	}
+	*name = nla_data(attr);
+	*len = nla_len(attr) - 1;
+	return 0;
+}
+
+static int kreg_nl_reply_pid(struct genl_info *info, u8 cmd, const char *name,
+			     pid_t pid)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(nla_total_size(KREG_NAME_MAX + 1) +
+			  nla_total_size(sizeof(u32)), GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &kreg_family, 0, cmd);
+	if (!hdr)
+		goto nospace;
+	if (nla_put_string(msg, KREG_A_NAME, name) ||
+	    nla_put_u32(msg, KREG_A_PID, pid))
+		goto cancel;
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+cancel:
+	genlmsg_cancel(msg, hdr);
+nospace:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
+}
+
+/*
+ * The process a REGISTER binds: the caller's own by default. Another process
+ * must be a child of the caller, unless the caller has CAP_SYS_ADMIN.
+ */
+static int kreg_nl_holder(struct genl_info *info, struct pid **out)
+{
+	struct nlattr *attr = info->attrs[KREG_A_PID];
+	struct task_struct *task = NULL;
+	struct pid *pid = NULL;
+	bool mine, alive;
+	u32 nr;
+
+	if (!attr) {
+		*out = get_pid(task_tgid(current));
+		return 0;
+	}
+	nr = nla_get_u32(attr);
+	if (nr == 0 || nr > INT_MAX) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "the pid must be a positive process id");
+		return -EINVAL;
+	}
+	pid = find_get_pid(nr);
+	if (pid)
+		task = get_pid_task(pid, PIDTYPE_TGID);
+	if (!task) {
+		put_pid(pid);
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "no process has this pid (thread ids are not process ids)");
+		return -ESRCH;
+	}
+	rcu_read_lock();
+	mine = same_thread_group(task, current) ||
+	       same_thread_group(rcu_dereference(task->real_parent), current);
+	alive = atomic_read(&task->signal->live) > 0;
+	rcu_read_unlock();
+	put_task_struct(task);
+
+	if (!alive) {
+		put_pid(pid);
+		NL_SET_ERR_MSG_ATTR(info->extack, attr, "the process is exiting");
+		return -ESRCH;
+	}
+	if (!mine && !capable(CAP_SYS_ADMIN)) {
+		put_pid(pid);
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "registering a process other than yourself or your child needs CAP_SYS_ADMIN");
+		return -EPERM;
+	}
+	*out = pid;
+	return 0;
+}
+
+static int kreg_nl_register(struct sk_buff *skb, struct genl_info *info)
+{
+	struct kreg_request req = {
+		.uid		= current_euid(),
+		/* Like disk quotas, the per-uid quota yields to CAP_SYS_RESOURCE. */
+		.quota_exempt	= ns_capable_noaudit(&init_user_ns,
+						     CAP_SYS_RESOURCE),
+		.mbox_net	= genl_info_net(info),
+		.mbox_portid	= info->snd_portid,
+	};
+	pid_t holder = 0;
+	int err;
+
+	err = kreg_nl_name(info, &req.name, &req.name_len);
+	if (err)
+		return err;
+	err = kreg_nl_holder(info, &req.pid);
+	if (err)
+		return err;
+	err = kreg_table_register(&req, &holder);
+	put_pid(req.pid);
+
+	switch (err) {
+	case 0:
+		/*
+		 * The name is registered whatever happens to the reply: report
+		 * success rather than a failure that did not happen.
+		 */
+		kreg_nl_reply_pid(info, KREG_CMD_REGISTER, req.name, holder);
+		return 0;
+	case -EEXIST:
+		/* The holder's pid, unless the caller's namespace hides it. */
+		if (holder)
+			kreg_nl_reply_pid(info, KREG_CMD_REGISTER, req.name,
+					  holder);
+		GENL_SET_ERR_MSG(info, "the name is already registered");
+		break;
+	case -ENOSPC:
+		GENL_SET_ERR_MSG(info, "the registry is full (max_entries)");
+		break;
+	case -EDQUOT:
+		GENL_SET_ERR_MSG(info, "this uid holds its quota of names (max_per_uid)");
+		break;
+	case -ESHUTDOWN:
+		GENL_SET_ERR_MSG(info, "kreg is being unloaded");
+		break;
+	}
+	return err;
+}
+
+static int kreg_nl_unregister(struct sk_buff *skb, struct genl_info *info)
+{
+	const char *name;
+	size_t len;
+	bool admin;
+	int err;
+
+	err = kreg_nl_name(info, &name, &len);
+	if (err)
+		return err;
+	/* Ask for the capability only when it matters, so audit logs stay quiet. */
+	admin = !kreg_table_owned_by_caller(name, len) &&
+		capable(CAP_SYS_ADMIN);
+	err = kreg_table_unregister(name, len, admin);
+	if (err == -ENOENT)
+		GENL_SET_ERR_MSG(info, "the name is not registered");
+	else if (err == -EPERM)
+		GENL_SET_ERR_MSG(info, "another uid registered this name; releasing it needs CAP_SYS_ADMIN");
+	return err;
+}
+
+static int kreg_nl_whereis(struct sk_buff *skb, struct genl_info *info)
+{
+	const char *name;
+	size_t len;
+	pid_t pid;
+	int err;
+
+	err = kreg_nl_name(info, &name, &len);
+	if (err)
+		return err;
+	err = kreg_table_whereis(name, len, &pid);
+	if (err) {
+		GENL_SET_ERR_MSG(info, "the name is not registered");
+		return err;
+	}
+	return kreg_nl_reply_pid(info, KREG_CMD_WHEREIS, name, pid);
+}
+
+static int kreg_nl_send(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *payload = info->attrs[KREG_A_PAYLOAD];
+	struct kreg_route route;
+	struct sk_buff *msg;
+	const char *name;
+	size_t len;
+	void *hdr;
+	int err;
+
+	err = kreg_nl_name(info, &name, &len);
+	if (err)
+		return err;
+	if (!payload) {
+		GENL_REQ_ATTR_CHECK(info, KREG_A_PAYLOAD);
+		GENL_SET_ERR_MSG(info, "a payload (KREG_A_PAYLOAD) is required");
+		return -EINVAL;
+	}
+	if (nla_len(payload) > KREG_PAYLOAD_MAX) {
+		NL_SET_ERR_MSG_ATTR(info->extack, payload,
+				    "the payload is larger than KREG_PAYLOAD_MAX (" __stringify(KREG_PAYLOAD_MAX) " bytes)");
+		return -EMSGSIZE;
+	}
+
+	err = kreg_table_route(name, len, &route);
+	if (err == -ENOENT) {
+		GENL_SET_ERR_MSG(info, "the name is not registered");
+		return err;
+	}
+	if (err == -ECONNREFUSED) {
+		GENL_SET_ERR_MSG(info, "the name has no mailbox: the socket that registered it is closed");
+		return err;
+	}
+	if (err)
+		return err;
+
+	err = -ENOMEM;
+	msg = genlmsg_new(nla_total_size(len + 1) +
+			  nla_total_size(sizeof(u32)) +
+			  nla_total_size(nla_len(payload)), GFP_KERNEL);
+	if (!msg)
+		goto put_net;
+	hdr = genlmsg_put(msg, 0, 0, &kreg_family, 0, KREG_CMD_DELIVER);
+	if (!hdr || nla_put_string(msg, KREG_A_NAME, name) ||
+	    nla_put_u32(msg, KREG_A_SENDER_PID, route.sender) ||
+	    nla_put(msg, KREG_A_PAYLOAD, nla_len(payload), nla_data(payload))) {
+		nlmsg_free(msg);
+		err = -EMSGSIZE;
+		goto put_net;
+	}
+	genlmsg_end(msg, hdr);
+
+	/* Never blocks: a full receiver is the sender's error, not a drop. */
+	err = genlmsg_unicast(route.net, msg, route.portid);
+	if (err == -EAGAIN)
+		GENL_SET_ERR_MSG(info, "the mailbox is full: its receive buffer has no room");
+	else if (err == -ECONNREFUSED)
+		GENL_SET_ERR_MSG(info, "the name has no mailbox: the socket that registered it is closed");
+put_net:
+	put_net(route.net);
+	return err;
+}
+
+static int kreg_nl_put_entry(struct sk_buff *skb, struct netlink_callback *cb,
+			     const struct kreg_entry *e, pid_t pid)
+{
+	void *hdr;
+
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &kreg_family, NLM_F_MULTI, KREG_CMD_LIST);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_string(skb, KREG_A_NAME, e->name) ||
+	    nla_put_u32(skb, KREG_A_PID, pid) ||
+	    nla_put_u32(skb, KREG_A_UID,
+			from_kuid_munged(current_user_ns(), e->uid)) ||
+	    nla_put_u64_64bit(skb, KREG_A_REGISTERED_NS, e->registered_ns,
+			      KREG_A_PAD) ||
+	    (rcu_access_pointer(e->mbox) && nla_put_flag(skb, KREG_A_MAILBOX))) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/* cb->args[0] is the id to resume at: each entry is listed once. */
+static int kreg_nl_list(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	unsigned long id = cb->args[0];
+	struct kreg_entry *e;
+	pid_t pid;
+
+	rcu_read_lock();
+	for (; (e = kreg_table_next(&id)); id++) {
+		if (!kreg_entry_alive(e))
+			continue;
+		pid = pid_vnr(e->pid);
+		if (!pid)
+			continue;
+		if (kreg_nl_put_entry(skb, cb, e, pid))
+			break;
+	}
+	rcu_read_unlock();
+	cb->args[0] = id;
+	return skb->len;
+}
+
+static const struct genl_small_ops kreg_ops[] = {
+	{ .cmd = KREG_CMD_REGISTER,	.doit = kreg_nl_register },
+	{ .cmd = KREG_CMD_UNREGISTER,	.doit = kreg_nl_unregister },
+	{ .cmd = KREG_CMD_WHEREIS,	.doit = kreg_nl_whereis },
+	{ .cmd = KREG_CMD_LIST,		.dumpit = kreg_nl_list },
+	{ .cmd = KREG_CMD_SEND,		.doit = kreg_nl_send },
+};
+
+static struct genl_family kreg_family __ro_after_init = {
+	.name		= KREG_GENL_NAME,
+	.version	= KREG_GENL_VERSION,
+	.maxattr	= KREG_A_MAX,
+	.policy		= kreg_policy,
+	.netnsok	= true,
+	.parallel_ops	= true,
+	.module		= THIS_MODULE,
+	.small_ops	= kreg_ops,
+	.n_small_ops	= ARRAY_SIZE(kreg_ops),
+	.mcgrps		= kreg_mcgrps,
+	.n_mcgrps	= ARRAY_SIZE(kreg_mcgrps),
+};
+
+/*
+ * Announces a change on the events group of every network namespace: the
+ * registry is host-wide. Pids and uids are those of the initial namespaces.
+ * Called under the table lock, so events leave in the order changes happen.
+ */
+void kreg_nl_notify(enum kreg_cmd cmd, const struct kreg_entry *e,
+		    enum kreg_reason reason, gfp_t gfp)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(nla_total_size(e->name_len + 1) +
+			  3 * nla_total_size(sizeof(u32)), gfp);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &kreg_family, 0, cmd);
+	if (!hdr || nla_put_string(msg, KREG_A_NAME, e->name) ||
+	    nla_put_u32(msg, KREG_A_PID, pid_nr(e->pid)) ||
+	    nla_put_u32(msg, KREG_A_UID, from_kuid(&init_user_ns, e->uid)) ||
+	    (cmd == KREG_CMD_UNREGISTERED &&
+	     nla_put_u32(msg, KREG_A_REASON, reason))) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast_allns(&kreg_family, msg, 0, KREG_MCGRP_EVENTS_ID);
+}
+
+/* A closing socket stops being a mailbox; its names stay registered. */
+static int kreg_nl_release(struct notifier_block *nb, unsigned long state,
+			   void *data)
+{
+	struct netlink_notify *n = data;
+
+	if (state == NETLINK_URELEASE && n->protocol == NETLINK_GENERIC &&
+	    n->portid)
+		kreg_table_mailbox_closed(n->net, n->portid);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block kreg_nl_notifier = {
+	.notifier_call = kreg_nl_release,
+};
+
+int kreg_netlink_init(void)
+{
+	int err;
+
+	err = netlink_register_notifier(&kreg_nl_notifier);
+	if (err)
+		return err;
+	err = genl_register_family(&kreg_family);
+	if (err)
+		netlink_unregister_notifier(&kreg_nl_notifier);
+	return err;
+}
+
+void kreg_netlink_exit(void)
+{
+	genl_unregister_family(&kreg_family);
+	netlink_unregister_notifier(&kreg_nl_notifier);
+}

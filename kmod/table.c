@@ -1,0 +1,638 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The kreg name table.
+ *
+ * Four indices over one set of entries, all changed under kreg_lock:
+ *  - names (rhashtable, name -> entry): lock-free lookups under RCU;
+ *  - ids (xarray, id -> entry): a stable order for dumps, which resume at the
+ *    next id, so a dump of any size neither repeats nor skips an entry that
+ *    lives through it, whatever the names table does meanwhile;
+ *  - holders (rhashtable, struct pid -> entries): everything one process
+ *    holds, for exit cleanup without a scan;
+ *  - mailboxes (rhashtable, (net, portid) -> entries): everything one socket
+ *    receives for, so a closing socket costs one lookup.
+ * kreg_lock is a spinlock and nothing under it sleeps: the same paths run from
+ * the exit kfunc. Entries are freed after an RCU grace period.
+ */
+#include <linux/hashtable.h>
+#include <linux/jhash.h>
+#include <linux/overflow.h>
+#include <linux/pid_namespace.h>
+#include <linux/rhashtable.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/timekeeping.h>
+#include <linux/xarray.h>
+#include <net/net_namespace.h>
+
+#include "netlink.h"
+#include "table.h"
+
+unsigned int kreg_max_entries = 1U << 20;
+unsigned int kreg_max_per_uid = 4096;
+
+struct kreg_holder {
+	struct rhash_head	node;
+	struct pid		*pid;	/* key, kept alive by its entries */
+	struct hlist_head	entries;
+	struct rcu_head		rcu;
+};
+
+/* Hashed as bytes: no padding allowed, hence the explicit tail. */
+struct kreg_mbox_key {
+	struct net	*net;
+	u32		portid;
+	u32		zero;
+};
+
+struct kreg_mailbox {
+	struct rhash_head	node;
+	struct kreg_mbox_key	key;	/* holds a reference on key.net */
+	struct hlist_head	entries;
+	struct rcu_head		rcu;
+};
+
+struct kreg_uid_count {
+	struct hlist_node	node;
+	kuid_t			uid;
+	unsigned int		count;
+};
+
+/* Allocated before kreg_lock is taken; whatever is not used is freed after. */
+struct kreg_spares {
+	struct kreg_holder	*holder;
+	struct kreg_mailbox	*mbox;
+	struct kreg_uid_count	*uid;
+};
+
+struct kreg_name_key {
+	const char	*name;
+	size_t		len;
+};
+
+/*
+ * Entries come from size classes so that a short name does not pay for the
+ * longest one. Each class is a slab cache of the module's own.
+ */
+static const unsigned int kreg_entry_sizes[] = { 128, 256, 512 };
+static const char *const kreg_entry_cache_names[] = {
+	"kreg_entry_128", "kreg_entry_256", "kreg_entry_512",
+};
+
+static struct kmem_cache *kreg_entry_caches[ARRAY_SIZE(kreg_entry_sizes)];
+
+static DEFINE_SPINLOCK(kreg_lock);
+static struct rhashtable kreg_names;
+static struct rhashtable kreg_holders;
+static struct rhashtable kreg_mailboxes;
+static DEFINE_XARRAY_ALLOC1(kreg_ids);
+static u32 kreg_next_id;
+static DEFINE_HASHTABLE(kreg_uids, 6);
+static unsigned int kreg_nr_entries;
+static bool kreg_closing;
+
+static u32 kreg_name_hash(const void *data, u32 len, u32 seed)
+{
+	const struct kreg_name_key *key = data;
+
+	return jhash(key->name, key->len, seed);
+}
+
+static u32 kreg_name_obj_hash(const void *data, u32 len, u32 seed)
+{
+	const struct kreg_entry *e = data;
+
+	return jhash(e->name, e->name_len, seed);
+}
+
+static int kreg_name_cmp(struct rhashtable_compare_arg *arg, const void *obj)
+{
+	const struct kreg_name_key *key = arg->key;
+	const struct kreg_entry *e = obj;
+
+	return e->name_len != key->len || memcmp(e->name, key->name, key->len);
+}
+
+static const struct rhashtable_params kreg_names_params = {
+	.head_offset		= offsetof(struct kreg_entry, node),
+	.hashfn			= kreg_name_hash,
+	.obj_hashfn		= kreg_name_obj_hash,
+	.obj_cmpfn		= kreg_name_cmp,
+	.automatic_shrinking	= true,
+};
+
+static const struct rhashtable_params kreg_holders_params = {
+	.head_offset		= offsetof(struct kreg_holder, node),
+	.key_offset		= offsetof(struct kreg_holder, pid),
+	.key_len		= sizeof(struct pid *),
+	.automatic_shrinking	= true,
+};
+
+static const struct rhashtable_params kreg_mailboxes_params = {
+	.head_offset		= offsetof(struct kreg_mailbox, node),
+	.key_offset		= offsetof(struct kreg_mailbox, key),
+	.key_len		= sizeof(struct kreg_mbox_key),
+	.automatic_shrinking	= true,
+};
+
+/*
+ * A holder is alive until the last thread of its process has begun to exit.
+ * A zombie, or a process between exit and reaping, is not alive: its name
+ * must already read as absent.
+ */
+bool kreg_entry_alive(const struct kreg_entry *e)
+{
+	struct task_struct *task;
+	bool alive;
+
+	rcu_read_lock();
+	task = pid_task(e->pid, PIDTYPE_TGID);
+	alive = task && atomic_read(&task->signal->live) > 0;
+	rcu_read_unlock();
+	return alive;
+}
+
+static struct kreg_entry *kreg_entry_alloc(const char *name, size_t len)
+{
+	size_t need = offsetof(struct kreg_entry, name) + len + 1;
+	struct kreg_entry *e;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(kreg_entry_sizes); i++)
+		if (need <= kreg_entry_sizes[i])
+			break;
+	if (WARN_ON_ONCE(i == ARRAY_SIZE(kreg_entry_sizes)))
+		return NULL;
+
+	e = kmem_cache_zalloc(kreg_entry_caches[i], GFP_KERNEL);
+	if (!e)
+		return NULL;
+	e->size_class = i;
+	e->name_len = len;
+	memcpy(e->name, name, len);
+	e->name[len] = '\0';
+	INIT_HLIST_NODE(&e->holder_link);
+	INIT_HLIST_NODE(&e->mbox_link);
+	return e;
+}
+
+static void kreg_entry_free(struct kreg_entry *e)
+{
+	put_pid(e->pid);
+	kmem_cache_free(kreg_entry_caches[e->size_class], e);
+}
+
+static void kreg_entry_free_rcu(struct rcu_head *head)
+{
+	kreg_entry_free(container_of(head, struct kreg_entry, rcu));
+}
+
+static void kreg_mailbox_free_rcu(struct rcu_head *head)
+{
+	struct kreg_mailbox *mbox = container_of(head, struct kreg_mailbox, rcu);
+
+	put_net(mbox->key.net);
+	kfree(mbox);
+}
+
+static struct kreg_uid_count *kreg_uid_find(kuid_t uid)
+{
+	struct kreg_uid_count *uc;
+
+	hash_for_each_possible(kreg_uids, uc, node, __kuid_val(uid))
+		if (uid_eq(uc->uid, uid))
+			return uc;
+	return NULL;
+}
+
+static struct kreg_entry *kreg_lookup(const struct kreg_name_key *key)
+{
+	return rhashtable_lookup(&kreg_names, key, kreg_names_params);
+}
+
+static void kreg_holder_put_locked(struct kreg_holder *holder)
+{
+	if (!hlist_empty(&holder->entries))
+		return;
+	rhashtable_remove_fast(&kreg_holders, &holder->node,
+			       kreg_holders_params);
+	kfree_rcu(holder, rcu);
+}
+
+static void kreg_mailbox_put_locked(struct kreg_mailbox *mbox)
+{
+	if (!hlist_empty(&mbox->entries))
+		return;
+	rhashtable_remove_fast(&kreg_mailboxes, &mbox->node,
+			       kreg_mailboxes_params);
+	call_rcu(&mbox->rcu, kreg_mailbox_free_rcu);
+}
+
+static void kreg_entry_detach_mailbox(struct kreg_entry *e)
+{
+	struct kreg_mailbox *mbox;
+
+	mbox = rcu_dereference_protected(e->mbox, lockdep_is_held(&kreg_lock));
+	if (!mbox)
+		return;
+	hlist_del_init(&e->mbox_link);
+	RCU_INIT_POINTER(e->mbox, NULL);
+	kreg_mailbox_put_locked(mbox);
+}
+
+/* Takes @e out of every index, announces it and frees it after a grace period. */
+static void kreg_entry_unlink(struct kreg_entry *e, enum kreg_reason reason)
+{
+	struct kreg_uid_count *uc;
+
+	lockdep_assert_held(&kreg_lock);
+
+	rhashtable_remove_fast(&kreg_names, &e->node, kreg_names_params);
+	xa_erase(&kreg_ids, e->id);
+	hlist_del_init(&e->holder_link);
+	kreg_holder_put_locked(e->holder);
+	kreg_entry_detach_mailbox(e);
+
+	uc = kreg_uid_find(e->uid);
+	if (!WARN_ON_ONCE(!uc) && --uc->count == 0) {
+		hash_del(&uc->node);
+		kfree(uc);
+	}
+	kreg_nr_entries--;
+	e->linked = false;
+
+	kreg_nl_notify(KREG_CMD_UNREGISTERED, e, reason, GFP_ATOMIC);
+	call_rcu(&e->rcu, kreg_entry_free_rcu);
+}
+
+static int kreg_attach_holder(struct kreg_entry *e, struct kreg_spares *spares)
+{
+	struct kreg_holder *holder;
+	int err;
+
+	holder = rhashtable_lookup_fast(&kreg_holders, &e->pid,
+					kreg_holders_params);
+	if (!holder) {
+		holder = spares->holder;
+		holder->pid = e->pid;
+		err = rhashtable_insert_fast(&kreg_holders, &holder->node,
+					     kreg_holders_params);
+		if (err)
+			return err;
+		spares->holder = NULL;
+	}
+	hlist_add_head(&e->holder_link, &holder->entries);
+	e->holder = holder;
+	return 0;
+}
+
+static int kreg_attach_mailbox(struct kreg_entry *e,
+			       const struct kreg_request *req,
+			       struct kreg_spares *spares)
+{
+	struct kreg_mbox_key key = {
+		.net = req->mbox_net,
+		.portid = req->mbox_portid,
+	};
+	struct kreg_mailbox *mbox;
+	int err;
+
+	if (!req->mbox_net)
+		return 0;
+
+	mbox = rhashtable_lookup_fast(&kreg_mailboxes, &key,
+				      kreg_mailboxes_params);
+	if (!mbox) {
+		mbox = spares->mbox;
+		mbox->key = key;
+		err = rhashtable_insert_fast(&kreg_mailboxes, &mbox->node,
+					     kreg_mailboxes_params);
+		if (err)
+			return err;
+		get_net(key.net);
+		spares->mbox = NULL;
+	}
+	hlist_add_head(&e->mbox_link, &mbox->entries);
+	rcu_assign_pointer(e->mbox, mbox);
+	return 0;
+}
+
+static int kreg_insert_locked(struct kreg_entry *e,
+			      const struct kreg_request *req,
+			      struct kreg_spares *spares, pid_t *holder)
+{
+	struct kreg_name_key key = { .name = e->name, .len = e->name_len };
+	struct kreg_uid_count *uc;
+	struct kreg_entry *old;
+	int err;
+
+	lockdep_assert_held(&kreg_lock);
+
+	if (kreg_closing)
+		return -ESHUTDOWN;
+
+	old = rhashtable_lookup_fast(&kreg_names, &key, kreg_names_params);
+	if (old) {
+		if (kreg_entry_alive(old)) {
+			*holder = pid_vnr(old->pid);
+			return -EEXIST;
+		}
+		kreg_entry_unlink(old, KREG_REASON_EXITED);
+	}
+
+	if (kreg_nr_entries >= READ_ONCE(kreg_max_entries))
+		return -ENOSPC;
+	uc = kreg_uid_find(req->uid);
+	if (!req->quota_exempt &&
+	    (uc ? uc->count : 0) >= READ_ONCE(kreg_max_per_uid))
+		return -EDQUOT;
+
+	err = rhashtable_insert_fast(&kreg_names, &e->node, kreg_names_params);
+	if (err)
+		return err;
+	err = kreg_attach_holder(e, spares);
+	if (err)
+		goto remove_name;
+	err = kreg_attach_mailbox(e, req, spares);
+	if (err)
+		goto detach_holder;
+
+	if (!uc) {
+		uc = spares->uid;
+		spares->uid = NULL;
+		uc->uid = req->uid;
+		hash_add(kreg_uids, &uc->node, __kuid_val(uc->uid));
+	}
+	uc->count++;
+	kreg_nr_entries++;
+	e->linked = true;
+	/* The id was reserved outside the lock: this store allocates nothing. */
+	xa_store(&kreg_ids, e->id, e, GFP_ATOMIC);
+
+	*holder = pid_vnr(e->pid);
+	kreg_nl_notify(KREG_CMD_REGISTERED, e, 0, GFP_ATOMIC);
+	return 0;
+
+detach_holder:
+	hlist_del_init(&e->holder_link);
+	kreg_holder_put_locked(e->holder);
+remove_name:
+	rhashtable_remove_fast(&kreg_names, &e->node, kreg_names_params);
+	return err;
+}
+
+int kreg_table_register(const struct kreg_request *req, pid_t *holder)
+{
+	struct kreg_spares spares = {};
+	struct kreg_entry *e;
+	int err;
+
+	e = kreg_entry_alloc(req->name, req->name_len);
+	if (!e)
+		return -ENOMEM;
+	e->pid = get_pid(req->pid);
+	e->uid = req->uid;
+	e->registered_ns = ktime_get_real_ns();
+
+	err = xa_alloc_cyclic(&kreg_ids, &e->id, NULL, xa_limit_32b,
+			      &kreg_next_id, GFP_KERNEL);
+	if (err < 0)
+		goto free_entry;
+
+	err = -ENOMEM;
+	spares.holder = kzalloc(sizeof(*spares.holder), GFP_KERNEL);
+	spares.uid = kzalloc(sizeof(*spares.uid), GFP_KERNEL);
+	if (req->mbox_net)
+		spares.mbox = kzalloc(sizeof(*spares.mbox), GFP_KERNEL);
+	if (!spares.holder || !spares.uid || (req->mbox_net && !spares.mbox))
+		goto free_spares;
+
+	spin_lock(&kreg_lock);
+	err = kreg_insert_locked(e, req, &spares, holder);
+	spin_unlock(&kreg_lock);
+
+free_spares:
+	kfree(spares.holder);
+	kfree(spares.mbox);
+	kfree(spares.uid);
+	if (!err)
+		return 0;
+	xa_erase(&kreg_ids, e->id);
+free_entry:
+	kreg_entry_free(e);
+	return err;
+}
+
+/* Removes the entry for @key if its holder has died since it was looked up. */
+static void kreg_drop_if_dead(const struct kreg_name_key *key)
+{
+	struct kreg_entry *e;
+
+	spin_lock(&kreg_lock);
+	e = rhashtable_lookup_fast(&kreg_names, key, kreg_names_params);
+	if (e && !kreg_entry_alive(e))
+		kreg_entry_unlink(e, KREG_REASON_EXITED);
+	spin_unlock(&kreg_lock);
+}
+
+bool kreg_table_owned_by_caller(const char *name, size_t len)
+{
+	struct kreg_name_key key = { .name = name, .len = len };
+	struct kreg_entry *e;
+	bool owned;
+
+	rcu_read_lock();
+	e = kreg_lookup(&key);
+	owned = !e || uid_eq(e->uid, current_euid());
+	rcu_read_unlock();
+	return owned;
+}
+
+int kreg_table_unregister(const char *name, size_t len, bool admin)
+{
+	struct kreg_name_key key = { .name = name, .len = len };
+	struct kreg_entry *e;
+	int err = 0;
+
+	spin_lock(&kreg_lock);
+	e = rhashtable_lookup_fast(&kreg_names, &key, kreg_names_params);
+	if (!e) {
+		err = -ENOENT;
+	} else if (!kreg_entry_alive(e)) {
+		kreg_entry_unlink(e, KREG_REASON_EXITED);
+		err = -ENOENT;
+	} else if (!admin && !uid_eq(e->uid, current_euid())) {
+		err = -EPERM;
+	} else {
+		kreg_entry_unlink(e, KREG_REASON_EXPLICIT);
+	}
+	spin_unlock(&kreg_lock);
+	return err;
+}
+
+int kreg_table_whereis(const char *name, size_t len, pid_t *pid)
+{
+	struct kreg_name_key key = { .name = name, .len = len };
+	struct kreg_entry *e;
+	bool dead = false;
+	pid_t nr = 0;
+
+	rcu_read_lock();
+	e = kreg_lookup(&key);
+	if (e) {
+		dead = !kreg_entry_alive(e);
+		if (!dead)
+			nr = pid_vnr(e->pid);
+	}
+	rcu_read_unlock();
+
+	if (dead)
+		kreg_drop_if_dead(&key);
+	/* A holder the caller's pid namespace cannot see reads as absent. */
+	if (!nr)
+		return -ENOENT;
+	*pid = nr;
+	return 0;
+}
+
+int kreg_table_route(const char *name, size_t len, struct kreg_route *route)
+{
+	struct kreg_name_key key = { .name = name, .len = len };
+	struct kreg_mailbox *mbox;
+	struct task_struct *task;
+	struct kreg_entry *e;
+	int err = 0;
+
+	rcu_read_lock();
+	e = kreg_lookup(&key);
+	if (!e) {
+		err = -ENOENT;
+		goto unlock;
+	}
+	task = pid_task(e->pid, PIDTYPE_TGID);
+	if (!task || atomic_read(&task->signal->live) == 0) {
+		rcu_read_unlock();
+		kreg_drop_if_dead(&key);
+		return -ENOENT;
+	}
+	if (!pid_vnr(e->pid)) {
+		err = -ENOENT;
+		goto unlock;
+	}
+	mbox = rcu_dereference(e->mbox);
+	if (!mbox) {
+		err = -ECONNREFUSED;
+		goto unlock;
+	}
+	/* The mailbox holds a reference on its net until a grace period ends. */
+	route->net = get_net(mbox->key.net);
+	route->portid = mbox->key.portid;
+	route->sender = task_tgid_nr_ns(current, task_active_pid_ns(task));
+unlock:
+	rcu_read_unlock();
+	return err;
+}
+
+void kreg_table_mailbox_closed(struct net *net, u32 portid)
+{
+	struct kreg_mbox_key key = { .net = net, .portid = portid };
+	struct kreg_mailbox *mbox;
+	struct kreg_entry *e;
+	struct hlist_node *tmp;
+
+	spin_lock(&kreg_lock);
+	mbox = rhashtable_lookup_fast(&kreg_mailboxes, &key,
+				      kreg_mailboxes_params);
+	if (mbox) {
+		hlist_for_each_entry_safe(e, tmp, &mbox->entries, mbox_link) {
+			hlist_del_init(&e->mbox_link);
+			RCU_INIT_POINTER(e->mbox, NULL);
+		}
+		kreg_mailbox_put_locked(mbox);
+	}
+	spin_unlock(&kreg_lock);
+}
+
+struct kreg_entry *kreg_table_next(unsigned long *id)
+{
+	return xa_find(&kreg_ids, id, ULONG_MAX, XA_PRESENT);
+}
+
+/*
+ * Refuses new registrations, then removes every entry with reason
+ * "unloading", in batches so that the lock is never held for long.
+ */
+void kreg_table_close(void)
+{
+	struct kreg_entry *e;
+	unsigned long id;
+	unsigned int n;
+
+	spin_lock(&kreg_lock);
+	kreg_closing = true;
+	spin_unlock(&kreg_lock);
+
+	do {
+		n = 0;
+		spin_lock(&kreg_lock);
+		xa_for_each(&kreg_ids, id, e) {
+			kreg_entry_unlink(e, KREG_REASON_UNLOADING);
+			if (++n == 1024)
+				break;
+		}
+		spin_unlock(&kreg_lock);
+		cond_resched();
+	} while (n == 1024);
+}
+
+int kreg_table_init(void)
+{
+	unsigned int i;
+	int err;
+
+	BUILD_BUG_ON(offsetof(struct kreg_entry, name) + KREG_NAME_MAX + 1 > 512);
+
+	for (i = 0; i < ARRAY_SIZE(kreg_entry_sizes); i++) {
+		kreg_entry_caches[i] =
+			kmem_cache_create(kreg_entry_cache_names[i],
+					  kreg_entry_sizes[i], 0, 0, NULL);
+		if (!kreg_entry_caches[i]) {
+			err = -ENOMEM;
+			goto destroy_caches;
+		}
+	}
+	err = rhashtable_init(&kreg_names, &kreg_names_params);
+	if (err)
+		goto destroy_caches;
+	err = rhashtable_init(&kreg_holders, &kreg_holders_params);
+	if (err)
+		goto destroy_names;
+	err = rhashtable_init(&kreg_mailboxes, &kreg_mailboxes_params);
+	if (err)
+		goto destroy_holders;
+	return 0;
+
+destroy_holders:
+	rhashtable_destroy(&kreg_holders);
+destroy_names:
+	rhashtable_destroy(&kreg_names);
+destroy_caches:
+	while (i--)
+		kmem_cache_destroy(kreg_entry_caches[i]);
+	return err;
+}
+
+/* After kreg_table_close() and once no request can reach the table. */
+void kreg_table_destroy(void)
+{
+	unsigned int i;
+
+	rcu_barrier();
+	rhashtable_destroy(&kreg_mailboxes);
+	rhashtable_destroy(&kreg_holders);
+	rhashtable_destroy(&kreg_names);
+	xa_destroy(&kreg_ids);
+	for (i = 0; i < ARRAY_SIZE(kreg_entry_sizes); i++)
+		kmem_cache_destroy(kreg_entry_caches[i]);
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The kreg name table: name -> holder process, with an optional mailbox.
+ */
+#ifndef _KREG_TABLE_H
+#define _KREG_TABLE_H
+
+#include <linux/pid.h>
+#include <linux/rhashtable-types.h>
+#include <linux/uidgid.h>
+#include <uapi/linux/kreg.h>
+
+struct net;
+struct kreg_holder;
+struct kreg_mailbox;
+
+/*
+ * One registered name. Readers find it under RCU through the names table (by
+ * name) or the ids xarray (dump order); writers change it only under
+ * kreg_lock. @pid is a counted reference, so a recycled pid number never
+ * matches a dead holder.
+ */
+struct kreg_entry {
+	struct rhash_head		node;
+	struct pid			*pid;
+	struct kreg_mailbox __rcu	*mbox;
+	struct kreg_holder		*holder;
+	struct hlist_node		holder_link;
+	struct hlist_node		mbox_link;
+	kuid_t				uid;
+	u32				id;
+	u64				registered_ns;
+	struct rcu_head			rcu;
+	u8				size_class;
+	bool				linked;
+	u16				name_len;
+	char				name[];
+};
+
+/* Where a registration came from, and where its mailbox is. */
+struct kreg_request {
+	const char	*name;
+	size_t		name_len;	/* without the NUL */
+	struct pid	*pid;		/* the holder to be */
+	kuid_t		uid;
+	bool		quota_exempt;
+	struct net	*mbox_net;	/* NULL: no mailbox */
+	u32		mbox_portid;
+};
+
+/* What SEND needs to reach a mailbox outside RCU: a counted net reference. */
+struct kreg_route {
+	struct net	*net;
+	u32		portid;
+	pid_t		sender;		/* the sender, as the holder sees it */
+};
+
+extern unsigned int kreg_max_entries;
+extern unsigned int kreg_max_per_uid;
+
+int kreg_table_init(void);
+void kreg_table_close(void);
+void kreg_table_destroy(void);
+
+int kreg_table_register(const struct kreg_request *req, pid_t *holder);
+int kreg_table_unregister(const char *name, size_t len, bool admin);
+bool kreg_table_owned_by_caller(const char *name, size_t len);
+int kreg_table_whereis(const char *name, size_t len, pid_t *pid);
+int kreg_table_route(const char *name, size_t len, struct kreg_route *route);
+void kreg_table_mailbox_closed(struct net *net, u32 portid);
+
+/* The dump walks entries in id order and resumes from the next id. */
+struct kreg_entry *kreg_table_next(unsigned long *id);
+bool kreg_entry_alive(const struct kreg_entry *e);
+
+#endif /* _KREG_TABLE_H */

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* Messages by name: SEND through the kernel, read from this mailbox. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+int kreg_send(struct kreg_conn *conn, const char *name, const void *data,
+	      size_t len)
+{
+	struct nl_msg *msg;
+	int err;
+
+	if (len > KREG_PAYLOAD_MAX)
+		return -EMSGSIZE;
+	msg = kreg_msg_new(conn, KREG_CMD_SEND, KREG_NAME_MAX + len + 16);
+	if (!msg)
+		return -ENOMEM;
+	err = kreg_put_name(msg, name);
+	if (!err && nla_put(msg, KREG_A_PAYLOAD, (int)len, data) < 0)
+		err = -EMSGSIZE;
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	return kreg_request(conn, msg, false, NULL, NULL);
+}
+
+int kreg_recv(struct kreg_conn *conn, struct kreg_message *m, int timeout_ms)
+{
+	struct nlattr *attrs[KREG_A_MAX + 1];
+	struct kreg_pending *p;
+	int err;
+
+	err = kreg_wait_pending(conn, &conn->deliveries, timeout_ms, &p);
+	if (err)
+		return err;
+	err = kreg_parse(p->nlh, attrs);
+	if (!err && (!attrs[KREG_A_NAME] || !attrs[KREG_A_PAYLOAD] ||
+		     nla_len(attrs[KREG_A_PAYLOAD]) > KREG_PAYLOAD_MAX))
+		err = -EPROTO;
+	if (!err) {
+		snprintf(m->name, sizeof(m->name), "%s",
+			 nla_get_string(attrs[KREG_A_NAME]));
+		m->sender = attrs[KREG_A_SENDER_PID] ?
+			(pid_t)nla_get_u32(attrs[KREG_A_SENDER_PID]) : 0;
+		m->len = (size_t)nla_len(attrs[KREG_A_PAYLOAD]);
+		memcpy(m->data, nla_data(attrs[KREG_A_PAYLOAD]), m->len);
+	}
+	free(p);
+	return err;
+}

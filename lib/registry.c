@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* Register, unregister, look up and list names. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+static int kreg_reply_pid(struct kreg_conn *conn, struct nlattr **attrs,
+			  void *arg)
+{
+	pid_t *pid = arg;
+
+	(void)conn;
+	if (attrs[KREG_A_PID])
+		*pid = (pid_t)nla_get_u32(attrs[KREG_A_PID]);
+	return 0;
+}
+
+/* A request that names one entry and may answer with its pid. */
+static int kreg_name_request(struct kreg_conn *conn, uint8_t cmd,
+			     const char *name, pid_t target, pid_t *pid)
+{
+	struct nl_msg *msg;
+	int err;
+
+	msg = kreg_msg_new(conn, cmd, KREG_NAME_MAX + 16);
+	if (!msg)
+		return -ENOMEM;
+	err = kreg_put_name(msg, name);
+	if (!err && target > 0 && nla_put_u32(msg, KREG_A_PID, (uint32_t)target) < 0)
+		err = -EMSGSIZE;
+	if (err) {
+		snprintf(conn->error, sizeof(conn->error), "%s",
+			 err == -EINVAL ? "name is longer than 255 bytes" : "");
+		nlmsg_free(msg);
+		return err;
+	}
+	return kreg_request(conn, msg, false, pid ? kreg_reply_pid : NULL, pid);
+}
+
+int kreg_register(struct kreg_conn *conn, const char *name, pid_t pid,
+		  pid_t *holder)
+{
+	pid_t reply = 0;
+	int err;
+
+	if (pid < 0)
+		return -EINVAL;
+	err = kreg_name_request(conn, KREG_CMD_REGISTER, name, pid, &reply);
+	if (holder && (err == 0 || err == -EEXIST))
+		*holder = reply;
+	return err;
+}
+
+int kreg_unregister(struct kreg_conn *conn, const char *name)
+{
+	return kreg_name_request(conn, KREG_CMD_UNREGISTER, name, 0, NULL);
+}
+
+int kreg_whereis_name(struct kreg_conn *conn, const char *name, pid_t *pid)
+{
+	pid_t reply = 0;
+	int err;
+
+	err = kreg_name_request(conn, KREG_CMD_WHEREIS, name, 0, &reply);
+	if (err == -ENOENT)
+		return KREG_UNDEFINED;
+	if (err)
+		return err;
+	*pid = reply;
+	return 0;
+}
+
+struct kreg_list_ctx {
+	kreg_list_fn fn;
+	void *arg;
+};
+
+static int kreg_list_one(struct kreg_conn *conn, struct nlattr **attrs,
+			 void *arg)
+{
+	struct kreg_list_ctx *ctx = arg;
+	struct kreg_entry_info info;
+
+	(void)conn;
+	if (!attrs[KREG_A_NAME] || !attrs[KREG_A_PID])
+		return 0;
+	info.name = nla_get_string(attrs[KREG_A_NAME]);
+	info.pid = (pid_t)nla_get_u32(attrs[KREG_A_PID]);
+	info.uid = attrs[KREG_A_UID] ? nla_get_u32(attrs[KREG_A_UID]) : (uid_t)-1;
+	info.registered_ns = attrs[KREG_A_REGISTERED_NS] ?
+		nla_get_u64(attrs[KREG_A_REGISTERED_NS]) : 0;
+	info.has_mailbox = attrs[KREG_A_MAILBOX] != NULL;
+	return ctx->fn(&info, ctx->arg);
+}
+
+int kreg_list(struct kreg_conn *conn, kreg_list_fn fn, void *arg)
+{
+	struct kreg_list_ctx ctx = { .fn = fn, .arg = arg };
+	struct nl_msg *msg;
+
+	msg = kreg_msg_new(conn, KREG_CMD_LIST, 0);
+	if (!msg)
+		return -ENOMEM;
+	return kreg_request(conn, msg, true, kreg_list_one, &ctx);
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Boots Debian's kernel under QEMU (software emulation) with an initramfs that
+# holds busybox, kreg.ko, kregctl and the kernel tests, and runs one job there:
+#   boot.sh demo   load kreg.ko and show it working
+#   boot.sh test   run every kernel test; prints the guest's results and sums
+#                  them into "N passed, N failed, N skipped" (see summarise.sh)
+# The guest's console is saved in $BUILD/guest/<job>.log.
+set -euo pipefail
+job=${1:?usage: boot.sh demo|test}
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+cd "$top"
+KVER=${KVER:-$(scripts/kver.sh)}
+BUILD=${BUILD:-build}
+root=$BUILD/guest/root-$job
+log=$BUILD/guest/$job.log
+
+rm -rf "$root"
+mkdir -p "$root"/{bin,proc,sys,dev,tmp,run,tests}
+cp /bin/busybox "$root/bin/busybox"
+for app in $("$root/bin/busybox" --list); do
+	[ -e "$root/bin/$app" ] || ln -s busybox "$root/bin/$app"
+done
+cp kmod/kreg.ko "$root/kreg.ko"
+cp "$BUILD/guest/kregctl" "$root/bin/kregctl"
+cp "$here/init" "$root/init"
+cp "$here/demo.sh" "$root/demo.sh"
+cp tests/guest-tests.sh "$root/guest-tests.sh"
+if [ "$job" = test ]; then
+	cp "$BUILD"/guest/tests/* "$root/tests/"
+fi
+chmod +x "$root/init"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$BUILD/guest/initramfs-$job.gz"
+
+# slab_nomerge keeps kreg's slab caches apart in /proc/slabinfo, so tests can
+# count its objects; kregjob reaches /init as an environment variable.
+status=0
+timeout --kill-after=10 "${KREG_GUEST_TIMEOUT:-1500}" \
+	qemu-system-x86_64 -accel tcg -cpu max -m 2048 -smp 2 \
+	-nographic -no-reboot \
+	-kernel "/boot/vmlinuz-$KVER" -initrd "$BUILD/guest/initramfs-$job.gz" \
+	-append "console=ttyS0 panic=-1 quiet slab_nomerge kregjob=$job" \
+	</dev/null 2>&1 | tr -d '\r' | tee "$log" || status=$?
+if [ "$job" = test ]; then
+	exec bash "$here/summarise.sh" "$log"
+fi
+grep -q '^KREG-GUEST-DONE' "$log" || { echo "guest did not finish (status $status): see $log" >&2; exit 1; }

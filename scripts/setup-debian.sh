@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what kreg needs to build, run in a QEMU guest and test, on Debian 12.
+# Run as root (or through sudo). Safe to run again.
+set -euo pipefail
+packages=(
+	make gcc libc6-dev pkg-config perl python3 xz-utils
+	linux-image-amd64 linux-headers-amd64 linux-source-6.1
+	libnl-3-dev libnl-genl-3-dev
+	qemu-system-x86 busybox-static cpio
+)
+if [ "$(id -u)" != 0 ]; then
+	exec sudo "$0" "$@"
+fi
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "setup: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+echo "setup: everything kreg needs is installed"

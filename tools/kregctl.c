@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kregctl: the operator's view of the kreg registry.
+ *
+ * Exit status: 0 success, 1 the name is not registered, 2 any other error.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kreg.h"
+
+enum { EXIT_NOTFOUND = 1, EXIT_ERROR = 2 };
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void usage(FILE *out)
+{
+	fputs("usage: kregctl COMMAND [ARGS]\n"
+	      "\n"
+	      "  register NAME [PID]      bind NAME to PID (your own child, or any process\n"
+	      "                           with CAP_SYS_ADMIN); without PID, hold NAME as\n"
+	      "                           kregctl itself and print what is sent to it\n"
+	      "                           until interrupted (-n N: stop after N messages)\n"
+	      "  unregister NAME          release NAME\n"
+	      "  whereis NAME             print the pid that holds NAME\n"
+	      "  list                     print every name: NAME PID UID REGISTERED MAILBOX\n"
+	      "  send NAME MESSAGE        deliver MESSAGE to NAME's mailbox (- reads stdin)\n"
+	      "  monitor [-n N]           print registrations and unregistrations as they\n"
+	      "                           happen (-n N: stop after N events)\n"
+	      "\n"
+	      "Exit status: 0 success, 1 name not registered, 2 error.\n", out);
+}
+
+/* Reports @err for @what in the kernel's own words when it gave some. */
+static int fail(struct kreg_conn *conn, const char *what, int err)
+{
+	const char *detail = conn ? kreg_last_error(conn) : "";
+
+	fprintf(stderr, "kregctl: %s: %s\n", what, *detail ? detail : kreg_strerror(err));
+	return err == -ENOENT ? EXIT_NOTFOUND : EXIT_ERROR;
+}
+
+static int parse_count(int argc, char **argv, int *i, long *count)
+{
+	char *end;
+
+	if (*i + 1 < argc && strcmp(argv[*i], "-n") == 0) {
+		*count = strtol(argv[*i + 1], &end, 10);
+		if (*end || *count <= 0) {
+			fprintf(stderr, "kregctl: -n wants a positive number, not '%s'\n",
+				argv[*i + 1]);
+			return -EINVAL;
+		}
+		*i += 2;
+	}
+	return 0;
+}
+
+static void catch_stop_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+static int serve(struct kreg_conn *conn, const char *name, long count)
+{
+	static struct kreg_message msg;
+	int err;
+
+	catch_stop_signals();
+	fprintf(stderr, "kregctl: %s registered to pid %d; printing messages sent to it (Ctrl-C stops)\n",
+		name, (int)getpid());
+	while (!stop_requested && count != 0) {
+		err = kreg_recv(conn, &msg, 250);
+		if (err == -ETIMEDOUT)
+			continue;
+		if (err)
+			return fail(conn, "receive", err);
+		printf("%s from %d: %.*s\n", msg.name, (int)msg.sender,
+		       (int)msg.len, (const char *)msg.data);
+		fflush(stdout);
+		if (count > 0)
+			count--;
+	}
+	err = kreg_unregister(conn, name);
+	return err ? fail(conn, name, err) : 0;
+}
+
+static int cmd_register(struct kreg_conn *conn, int argc, char **argv)
+{
+	long count = -1;
+	pid_t pid = 0, holder = 0;
+	char *end;
+	int i = 1, err;
+
+	if (argc < 2)
+		goto usage;
+	if (argc >= 3 && strcmp(argv[2], "-n") != 0) {
+		pid = (pid_t)strtol(argv[2], &end, 10);
+		if (*end || pid <= 0) {
+			fprintf(stderr, "kregctl: '%s' is not a pid\n", argv[2]);
+			return EXIT_ERROR;
+		}
+	} else {
+		i = 2;
+		if (parse_count(argc, argv, &i, &count))
+			return EXIT_ERROR;
+		if (i != argc)
+			goto usage;
+	}
+	err = kreg_register(conn, argv[1], pid, &holder);
+	if (err == -EEXIST && holder) {
+		fprintf(stderr, "kregctl: %s is already registered to pid %d\n",
+			argv[1], (int)holder);
+		return EXIT_ERROR;
+	}
+	if (err)
+		return fail(conn, argv[1], err);
+	if (pid) {
+		printf("%s %d\n", argv[1], (int)holder);
+		return 0;
+	}
+	return serve(conn, argv[1], count);
+usage:
+	usage(stderr);
+	return EXIT_ERROR;
+}
+
+static int cmd_unregister(struct kreg_conn *conn, int argc, char **argv)
+{
+	int err;
+
+	if (argc != 2) {
+		usage(stderr);
+		return EXIT_ERROR;
+	}
+	err = kreg_unregister(conn, argv[1]);
+	return err ? fail(conn, argv[1], err) : 0;
+}
+
+static int cmd_whereis(struct kreg_conn *conn, int argc, char **argv)
+{
+	pid_t pid;
+	int ret;
+
+	if (argc != 2) {
+		usage(stderr);
+		return EXIT_ERROR;
+	}
+	ret = kreg_whereis_name(conn, argv[1], &pid);
+	if (ret == KREG_UNDEFINED) {
+		fprintf(stderr, "kregctl: %s: undefined (no live process holds it)\n", argv[1]);
+		return EXIT_NOTFOUND;
+	}
+	if (ret)
+		return fail(conn, argv[1], ret);
+	printf("%d\n", (int)pid);
+	return 0;
+}
+
+static int print_entry(const struct kreg_entry_info *e, void *arg)
+{
+	time_t secs = (time_t)(e->registered_ns / 1000000000ULL);
+	char when[32];
+	struct tm tm;
+
+	(void)arg;
+	gmtime_r(&secs, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("%-32s %8d %6u %s %s\n", e->name, (int)e->pid, (unsigned int)e->uid,
+	       when, e->has_mailbox ? "yes" : "no");
+	return 0;
+}
+
+static int cmd_list(struct kreg_conn *conn, int argc, char **argv)
+{
+	int err;
+
+	(void)argv;
+	if (argc != 1) {
+		usage(stderr);
+		return EXIT_ERROR;
+	}
+	printf("%-32s %8s %6s %-20s %s\n", "NAME", "PID", "UID", "REGISTERED", "MAILBOX");
+	err = kreg_list(conn, print_entry, NULL);
+	return err ? fail(conn, "list", err) : 0;
+}
+
+static int cmd_send(struct kreg_conn *conn, int argc, char **argv)
+{
+	static char buf[KREG_PAYLOAD_MAX + 1];
+	const char *data;
+	size_t len;
+	int err;
+
+	if (argc != 3) {
+		usage(stderr);
+		return EXIT_ERROR;
+	}
+	if (strcmp(argv[2], "-") == 0) {
+		len = fread(buf, 1, sizeof(buf), stdin);
+		if (ferror(stdin)) {
+			perror("kregctl: stdin");
+			return EXIT_ERROR;
+		}
+		data = buf;
+	} else {
+		data = argv[2];
+		len = strlen(data);
+	}
+	err = kreg_send(conn, argv[1], data, len);
+	return err ? fail(conn, argv[1], err) : 0;
+}
+
+static int cmd_monitor(struct kreg_conn *conn, int argc, char **argv)
+{
+	struct kreg_event ev;
+	long count = -1;
+	int i = 1, err;
+
+	if (parse_count(argc, argv, &i, &count))
+		return EXIT_ERROR;
+	if (i != argc) {
+		usage(stderr);
+		return EXIT_ERROR;
+	}
+	err = kreg_subscribe(conn);
+	if (err)
+		return fail(conn, "monitor", err);
+	catch_stop_signals();
+	while (!stop_requested && count != 0) {
+		err = kreg_next_event(conn, &ev, 250);
+		if (err == -ETIMEDOUT)
+			continue;
+		if (err == -ENOBUFS) {
+			fprintf(stderr, "kregctl: monitor: %s\n", kreg_strerror(err));
+			continue;
+		}
+		if (err)
+			return fail(conn, "monitor", err);
+		if (ev.kind == KREG_EVENT_REGISTERED)
+			printf("registered %s pid=%d uid=%u\n", ev.name, (int)ev.pid,
+			       (unsigned int)ev.uid);
+		else
+			printf("unregistered %s pid=%d uid=%u reason=%s\n", ev.name,
+			       (int)ev.pid, (unsigned int)ev.uid,
+			       kreg_reason_name(ev.reason));
+		fflush(stdout);
+		if (count > 0)
+			count--;
+	}
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*run)(struct kreg_conn *conn, int argc, char **argv);
+} commands[] = {
+	{ "register", cmd_register },
+	{ "unregister", cmd_unregister },
+	{ "whereis", cmd_whereis },
+	{ "list", cmd_list },
+	{ "send", cmd_send },
+	{ "monitor", cmd_monitor },
+};
+
+int main(int argc, char **argv)
+{
+	struct kreg_conn *conn;
+	size_t i;
+	int err, ret;
+
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_ERROR : 0;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			break;
+	if (i == sizeof(commands) / sizeof(commands[0])) {
+		fprintf(stderr, "kregctl: unknown command '%s'\n", argv[1]);
+		usage(stderr);
+		return EXIT_ERROR;
+	}
+	err = kreg_open(&conn);
+	if (err) {
+		fprintf(stderr, "kregctl: %s\n", kreg_strerror(err));
+		return EXIT_ERROR;
+	}
+	ret = commands[i].run(conn, argc - 1, argv + 1);
+	kreg_close(conn);
+	return ret;
+}
