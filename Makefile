@@ -22,7 +22,7 @@ INCLUDES := -Ilib/include -Ikmod/include/uapi $(NL_CFLAGS)
 USER_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(INCLUDES)
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 # The harness uses GNU C; the tests keep every other warning.
-TEST_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Werror $(CFLAGS) \
+TEST_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Werror $(CFLAGS) \
 	$(INCLUDES) -Ilib -I$(SELFTESTS) -Itests
 
 LIB_SRCS := $(wildcard lib/*.c)

@@ -239,7 +239,8 @@ static int kreg_nl_unregister(struct sk_buff *skb, struct genl_info *info)
 	if (err == -ENOENT)
 		GENL_SET_ERR_MSG(info, "the name is not registered");
 	else if (err == -EPERM)
-		GENL_SET_ERR_MSG(info, "another uid registered this name; releasing it needs CAP_SYS_ADMIN");
+		GENL_SET_ERR_MSG(info,
+				 "another uid registered this name; releasing it needs CAP_SYS_ADMIN");
 	return err;
 }
 
@@ -259,6 +260,24 @@ static int kreg_nl_whereis(struct sk_buff *skb, struct genl_info *info)
 		return err;
 	}
 	return kreg_nl_reply_pid(info, KREG_CMD_WHEREIS, name, pid);
+}
+
+/* SEND's failures, from the lookup or the delivery, each with its reason. */
+static int kreg_nl_send_error(struct genl_info *info, int err)
+{
+	switch (err) {
+	case -ENOENT:
+		GENL_SET_ERR_MSG(info, "the name is not registered");
+		break;
+	case -ECONNREFUSED:
+		GENL_SET_ERR_MSG(info,
+				 "the name has no mailbox: the socket that registered it is closed");
+		break;
+	case -EAGAIN:
+		GENL_SET_ERR_MSG(info, "the mailbox is full: its receive buffer has no room");
+		break;
+	}
+	return err;
 }
 
 static int kreg_nl_send(struct sk_buff *skb, struct genl_info *info)
@@ -281,21 +300,14 @@ static int kreg_nl_send(struct sk_buff *skb, struct genl_info *info)
 	}
 	if (nla_len(payload) > KREG_PAYLOAD_MAX) {
 		NL_SET_ERR_MSG_ATTR(info->extack, payload,
-				    "the payload is larger than KREG_PAYLOAD_MAX (" __stringify(KREG_PAYLOAD_MAX) " bytes)");
+				    "the payload is larger than KREG_PAYLOAD_MAX ("
+				    __stringify(KREG_PAYLOAD_MAX) " bytes)");
 		return -EMSGSIZE;
 	}
 
 	err = kreg_table_route(name, len, &route);
-	if (err == -ENOENT) {
-		GENL_SET_ERR_MSG(info, "the name is not registered");
-		return err;
-	}
-	if (err == -ECONNREFUSED) {
-		GENL_SET_ERR_MSG(info, "the name has no mailbox: the socket that registered it is closed");
-		return err;
-	}
 	if (err)
-		return err;
+		return kreg_nl_send_error(info, err);
 
 	err = -ENOMEM;
 	msg = genlmsg_new(nla_total_size(len + 1) +
@@ -314,11 +326,8 @@ static int kreg_nl_send(struct sk_buff *skb, struct genl_info *info)
 	genlmsg_end(msg, hdr);
 
 	/* Never blocks: a full receiver is the sender's error, not a drop. */
-	err = genlmsg_unicast(route.net, msg, route.portid);
-	if (err == -EAGAIN)
-		GENL_SET_ERR_MSG(info, "the mailbox is full: its receive buffer has no room");
-	else if (err == -ECONNREFUSED)
-		GENL_SET_ERR_MSG(info, "the name has no mailbox: the socket that registered it is closed");
+	err = kreg_nl_send_error(info, genlmsg_unicast(route.net, msg,
+						       route.portid));
 put_net:
 	put_net(route.net);
 	return err;

@@ -25,6 +25,12 @@
 
 /* Holds the largest delivery and any dump batch the kernel builds. */
 #define KREG_RECV_BUF (128 * 1024)
+/*
+ * The socket's receive buffer: a mailbox's capacity before senders get
+ * EAGAIN. libnl would shrink it to 32 KiB; the kernel caps what is asked at
+ * net.core.rmem_max.
+ */
+#define KREG_SOCK_RCVBUF (256 * 1024)
 
 static struct nla_policy kreg_nla_policy[KREG_A_MAX + 1] = {
 	[KREG_A_NAME]		= { .type = NLA_STRING, .maxlen = KREG_NAME_MAX + 1 },
@@ -70,6 +76,17 @@ static int kreg_nlerr_to_errno(int nlerr)
 	}
 }
 
+int kreg_set_rcvbuf(struct kreg_conn *conn, int bytes)
+{
+	int fd = kreg_fd(conn);
+
+	/* Beyond rmem_max only with CAP_NET_ADMIN; otherwise up to the cap. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes)))
+		return -errno;
+	return 0;
+}
+
 int kreg_open(struct kreg_conn **connp)
 {
 	struct kreg_conn *conn;
@@ -96,7 +113,8 @@ int kreg_open(struct kreg_conn **connp)
 	fd = nl_socket_get_fd(conn->sock);
 	/* Error text from the kernel, and acks that do not echo a payload. */
 	if (setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one)) ||
-	    setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one))) {
+	    setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one)) ||
+	    kreg_set_rcvbuf(conn, KREG_SOCK_RCVBUF)) {
 		err = -errno;
 		goto fail;
 	}
@@ -370,16 +388,21 @@ int kreg_wait_pending(struct kreg_conn *conn, struct kreg_queue *queue,
 		struct nlmsghdr *nlh = (struct nlmsghdr *)conn->buf;
 		int n, ready;
 
-		if (queue == &conn->events && conn->events_lost) {
-			conn->events_lost = false;
-			return -ENOBUFS;
-		}
 		if (queue->head) {
 			*out = queue->head;
 			queue->head = queue->head->next;
 			if (!queue->head)
 				queue->tail = &queue->head;
 			return 0;
+		}
+		/*
+		 * The kernel dropped what came after the buffer filled: report
+		 * the loss once everything buffered before it has been read.
+		 */
+		if (queue == &conn->events && conn->events_lost &&
+		    poll(&pfd, 1, 0) == 0) {
+			conn->events_lost = false;
+			return -ENOBUFS;
 		}
 		ready = poll(&pfd, 1, timeout_ms > 0 ? kreg_ms_left(&deadline) :
 				      timeout_ms);

@@ -6,10 +6,14 @@
 
 #include "internal.h"
 
+/* Room for bursts (an rmmod announces every entry) before events are lost. */
+#define KREG_EVENTS_RCVBUF (4 * 1024 * 1024)
+
 int kreg_subscribe(struct kreg_conn *conn)
 {
 	if (conn->subscribed)
 		return 0;
+	kreg_set_rcvbuf(conn, KREG_EVENTS_RCVBUF);
 	if (nl_socket_add_membership(conn->sock, conn->events_group) < 0)
 		return -EIO;
 	conn->subscribed = true;

@@ -44,6 +44,7 @@ KREG_HIDDEN struct nl_msg *kreg_msg_new(struct kreg_conn *conn, uint8_t cmd,
 					size_t payload);
 KREG_HIDDEN int kreg_request(struct kreg_conn *conn, struct nl_msg *msg,
 			     bool dump, kreg_reply_fn fn, void *arg);
+KREG_HIDDEN int kreg_set_rcvbuf(struct kreg_conn *conn, int bytes);
 KREG_HIDDEN int kreg_parse(const struct nlmsghdr *nlh, struct nlattr **attrs);
 KREG_HIDDEN int kreg_put_name(struct nl_msg *msg, const char *name);
 KREG_HIDDEN int kreg_wait_pending(struct kreg_conn *conn,

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What libkreg and kregctl do where kreg.ko is not loaded (the build
+ * machine): the error, its message, and kregctl's exit status. Built with
+ * AddressSanitizer and UndefinedBehaviorSanitizer.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "kreg.h"
+#include "kselftest_harness.h"
+
+static const char *build_dir(void)
+{
+	const char *b = getenv("BUILD");
+
+	return b && *b ? b : "build";
+}
+
+/* Runs a shell command; its exit status, its output in @out. */
+static int run(const char *cmd, char *out, size_t size)
+{
+	size_t n = 0;
+	int status;
+	FILE *p = popen(cmd, "r");
+
+	if (!p)
+		return -1;
+	while (n + 1 < size && fgets(out + n, (int)(size - n), p))
+		n = strlen(out);
+	out[n] = '\0';
+	status = pclose(p);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(open_without_module_says_how_to_load_it)
+{
+	struct kreg_conn *c = NULL;
+	int err = kreg_open(&c);
+
+	if (err == 0) {
+		kreg_close(c);
+		SKIP(return, "kreg.ko is loaded on this machine");
+	}
+	EXPECT_EQ(-EPROTONOSUPPORT, err);
+	EXPECT_EQ(NULL, c);
+	EXPECT_NE(NULL, strstr(kreg_strerror(err), "not loaded"));
+	EXPECT_NE(NULL, strstr(kreg_strerror(err), "insmod"));
+}
+
+TEST(every_kreg_error_has_its_own_message)
+{
+	static const int errs[] = {
+		ENOENT, EEXIST, EINVAL, EPERM, EDQUOT, ENOSPC, ECONNREFUSED,
+		EAGAIN, EMSGSIZE, ESRCH, EPROTONOSUPPORT, ENOBUFS, ESHUTDOWN,
+	};
+	size_t i, j;
+
+	for (i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+		ASSERT_NE(NULL, kreg_strerror(-errs[i]));
+		for (j = 0; j < i; j++)
+			EXPECT_STRNE(kreg_strerror(-errs[i]), kreg_strerror(-errs[j]));
+	}
+	EXPECT_STREQ(strerror(EIO), kreg_strerror(-EIO));
+}
+
+TEST(reasons_have_names)
+{
+	EXPECT_STREQ("explicit", kreg_reason_name(KREG_REASON_EXPLICIT));
+	EXPECT_STREQ("exited", kreg_reason_name(KREG_REASON_EXITED));
+	EXPECT_STREQ("unloading", kreg_reason_name(KREG_REASON_UNLOADING));
+	EXPECT_STREQ("unknown", kreg_reason_name((enum kreg_reason)99));
+}
+
+TEST(shared_library_exports_only_kreg_symbols)
+{
+	char cmd[512], out[4096], *line;
+	int exported = 0;
+
+	snprintf(cmd, sizeof(cmd),
+		 "nm -D --defined-only %s/libkreg.so | awk '$2 ~ /^[TDBR]$/ {print $3}'",
+		 build_dir());
+	ASSERT_EQ(0, run(cmd, out, sizeof(out)));
+	for (line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+		EXPECT_EQ(0, strncmp(line, "kreg_", 5)) TH_LOG("exported: %s", line);
+		exported++;
+	}
+	EXPECT_GE(exported, 10);
+	/* Internal helpers stay inside. */
+	snprintf(cmd, sizeof(cmd), "nm -D --defined-only %s/libkreg.so | grep -c kreg_request",
+		 build_dir());
+	EXPECT_EQ(1, run(cmd, out, sizeof(out)));
+}
+
+TEST(kregctl_exit_status_and_messages)
+{
+	char cmd[512], out[4096];
+	struct kreg_conn *c;
+
+	if (kreg_open(&c) == 0) {
+		kreg_close(c);
+		SKIP(return, "kreg.ko is loaded on this machine");
+	}
+	snprintf(cmd, sizeof(cmd), "%s/kregctl whereis orders-db 2>&1", build_dir());
+	EXPECT_EQ(2, run(cmd, out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "kernel module is not loaded"));
+
+	snprintf(cmd, sizeof(cmd), "%s/kregctl 2>&1", build_dir());
+	EXPECT_EQ(2, run(cmd, out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "usage: kregctl"));
+
+	snprintf(cmd, sizeof(cmd), "%s/kregctl frobnicate 2>&1", build_dir());
+	EXPECT_EQ(2, run(cmd, out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "unknown command 'frobnicate'"));
+
+	snprintf(cmd, sizeof(cmd), "%s/kregctl --help", build_dir());
+	EXPECT_EQ(0, run(cmd, out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "monitor"));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers for the kernel tests, which run as root inside the guest with
+ * kreg.ko loaded. Malformed requests are built with libkreg's internal
+ * message helpers, so the kernel's own checks are what is tested.
+ */
+#ifndef KREG_TEST_HELPERS_H
+#define KREG_TEST_HELPERS_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kreg.h"
+#include "internal.h"
+
+#define UNPRIVILEGED_UID 1000
+
+/* A child that does nothing until killed. */
+static inline pid_t spawn_sleeper(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		for (;;)
+			pause();
+	}
+	return pid;
+}
+
+static inline void kill_and_reap(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+static inline int count_one(const struct kreg_entry_info *e, void *arg)
+{
+	(void)e;
+	(*(long *)arg)++;
+	return 0;
+}
+
+/* How many names are listed, or a negative errno. */
+static inline long count_entries(struct kreg_conn *c)
+{
+	long n = 0;
+	int err = kreg_list(c, count_one, &n);
+
+	return err ? err : n;
+}
+
+static inline int param_path(char *buf, size_t size, const char *name)
+{
+	return snprintf(buf, size, "/sys/module/kreg/parameters/%s", name);
+}
+
+static inline long read_param(const char *name)
+{
+	char path[128], val[32] = "";
+	FILE *f;
+
+	param_path(path, sizeof(path), name);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	if (!fgets(val, sizeof(val), f))
+		val[0] = '\0';
+	fclose(f);
+	return strtol(val, NULL, 10);
+}
+
+static inline int write_param(const char *name, long value)
+{
+	char path[128];
+	FILE *f;
+	int err = 0;
+
+	param_path(path, sizeof(path), name);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	if (fprintf(f, "%ld\n", value) < 0)
+		err = -EIO;
+	if (fclose(f))
+		err = -errno;
+	return err;
+}
+
+/*
+ * Runs @fn in a child that has given up root for @uid (and with it every
+ * capability). Returns the child's exit status: 0 when @fn succeeded.
+ */
+static inline int run_as(uid_t uid, int (*fn)(void *), void *arg)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (setgroups(0, NULL) || setresgid(uid, uid, uid) ||
+		    setresuid(uid, uid, uid))
+			_exit(100);
+		_exit(fn(arg));
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return 101;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* A REGISTER with a hand-made name attribute and one more u32 attribute. */
+static inline int raw_register(struct kreg_conn *c, const void *name, int len,
+			       int extra_type, uint32_t extra)
+{
+	struct nl_msg *msg = kreg_msg_new(c, KREG_CMD_REGISTER, 1024);
+
+	if (!msg)
+		return -ENOMEM;
+	if (name)
+		nla_put(msg, KREG_A_NAME, len, name);
+	if (extra_type)
+		nla_put_u32(msg, extra_type, extra);
+	return kreg_request(c, msg, false, NULL, NULL);
+}
+
+static inline uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+#endif /* KREG_TEST_HELPERS_H */

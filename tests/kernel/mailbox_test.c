@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * SEND: by-name delivery to the registering socket, its errors, and
+ * backpressure that never drops a message silently.
+ */
+#include "helpers.h"
+#include "kselftest_harness.h"
+
+FIXTURE(mb) {
+	struct kreg_conn *rx, *tx;
+	struct kreg_message msg;
+};
+
+FIXTURE_SETUP(mb)
+{
+	ASSERT_EQ(0, kreg_open(&self->rx));
+	ASSERT_EQ(0, kreg_open(&self->tx));
+}
+
+FIXTURE_TEARDOWN(mb)
+{
+	kreg_close(self->tx);
+	kreg_close(self->rx);
+}
+
+TEST_F(mb, delivers_payload_name_and_sender)
+{
+	ASSERT_EQ(0, kreg_register(self->rx, "mb-rx", 0, NULL));
+	ASSERT_EQ(0, kreg_send(self->tx, "mb-rx", "hello", 5));
+	ASSERT_EQ(0, kreg_recv(self->rx, &self->msg, 2000));
+	EXPECT_STREQ("mb-rx", self->msg.name);
+	EXPECT_EQ(getpid(), self->msg.sender);
+	ASSERT_EQ(5, self->msg.len);
+	EXPECT_EQ(0, memcmp("hello", self->msg.data, 5));
+	EXPECT_EQ(-ETIMEDOUT, kreg_recv(self->rx, &self->msg, 0));
+	EXPECT_EQ(0, kreg_unregister(self->rx, "mb-rx"));
+}
+
+TEST_F(mb, sender_is_the_sending_process)
+{
+	pid_t child;
+	int status;
+
+	ASSERT_EQ(0, kreg_register(self->rx, "mb-sender", 0, NULL));
+	child = fork();
+	ASSERT_GE(child, 0);
+	if (child == 0) {
+		struct kreg_conn *c;
+
+		_exit(kreg_open(&c) || kreg_send(c, "mb-sender", "ping", 4));
+	}
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_EQ(0, status);
+	ASSERT_EQ(0, kreg_recv(self->rx, &self->msg, 2000));
+	EXPECT_EQ(child, self->msg.sender);
+	EXPECT_EQ(0, kreg_unregister(self->rx, "mb-sender"));
+}
+
+TEST_F(mb, largest_payload_arrives_intact_and_one_more_byte_is_emsgsize)
+{
+	static unsigned char big[KREG_PAYLOAD_MAX + 1];
+	struct nl_msg *raw;
+	size_t i;
+
+	for (i = 0; i < sizeof(big); i++)
+		big[i] = (unsigned char)(i * 7);
+	ASSERT_EQ(0, kreg_register(self->rx, "mb-big", 0, NULL));
+	ASSERT_EQ(0, kreg_send(self->tx, "mb-big", big, KREG_PAYLOAD_MAX));
+	ASSERT_EQ(0, kreg_recv(self->rx, &self->msg, 2000));
+	ASSERT_EQ(KREG_PAYLOAD_MAX, self->msg.len);
+	EXPECT_EQ(0, memcmp(big, self->msg.data, KREG_PAYLOAD_MAX));
+
+	EXPECT_EQ(-EMSGSIZE, kreg_send(self->tx, "mb-big", big, sizeof(big)));
+	/* The kernel refuses it too, whoever builds the request. */
+	raw = kreg_msg_new(self->tx, KREG_CMD_SEND, sizeof(big));
+	ASSERT_NE(NULL, raw);
+	ASSERT_EQ(0, kreg_put_name(raw, "mb-big"));
+	ASSERT_EQ(0, nla_put(raw, KREG_A_PAYLOAD, sizeof(big), big));
+	EXPECT_EQ(-EMSGSIZE, kreg_request(self->tx, raw, false, NULL, NULL));
+	EXPECT_NE(NULL, strstr(kreg_last_error(self->tx), "KREG_PAYLOAD_MAX"));
+	EXPECT_EQ(-ETIMEDOUT, kreg_recv(self->rx, &self->msg, 100));
+	EXPECT_EQ(0, kreg_unregister(self->rx, "mb-big"));
+}
+
+TEST_F(mb, absent_name_is_enoent)
+{
+	EXPECT_EQ(-ENOENT, kreg_send(self->tx, "mb-nobody", "x", 1));
+	EXPECT_STREQ("the name is not registered", kreg_last_error(self->tx));
+}
+
+TEST_F(mb, closed_mailbox_keeps_the_name_and_refuses_messages)
+{
+	struct kreg_conn *gone;
+	pid_t pid;
+
+	ASSERT_EQ(0, kreg_open(&gone));
+	ASSERT_EQ(0, kreg_register(gone, "mb-closed", 0, NULL));
+	kreg_close(gone);
+
+	ASSERT_EQ(0, kreg_whereis_name(self->tx, "mb-closed", &pid));
+	EXPECT_EQ(getpid(), pid);
+	EXPECT_EQ(-ECONNREFUSED, kreg_send(self->tx, "mb-closed", "x", 1));
+	EXPECT_NE(NULL, strstr(kreg_last_error(self->tx), "no mailbox"));
+	EXPECT_EQ(0, kreg_unregister(self->tx, "mb-closed"));
+}
+
+TEST_F(mb, dead_holder_is_enoent_not_a_delivery)
+{
+	pid_t child = fork();
+	int status;
+
+	ASSERT_GE(child, 0);
+	if (child == 0) {
+		struct kreg_conn *c;
+
+		_exit(kreg_open(&c) || kreg_register(c, "mb-dead", 0, NULL));
+	}
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_EQ(0, status);
+	EXPECT_EQ(-ENOENT, kreg_send(self->tx, "mb-dead", "x", 1));
+}
+
+TEST_F_TIMEOUT(mb, full_mailbox_is_eagain_and_nothing_is_lost, 120)
+{
+	static unsigned char payload[4096];
+	long sent = 0, got = 0, out_of_order = 0;
+	int err;
+
+	ASSERT_EQ(0, kreg_register(self->rx, "mb-full", 0, NULL));
+	/* The receiver does not read: its socket buffer fills. */
+	for (;;) {
+		memcpy(payload, &sent, sizeof(sent));
+		err = kreg_send(self->tx, "mb-full", payload, sizeof(payload));
+		if (err)
+			break;
+		ASSERT_LT(++sent, 100000);
+	}
+	ASSERT_EQ(-EAGAIN, err);
+	EXPECT_NE(NULL, strstr(kreg_last_error(self->tx), "full"));
+	ASSERT_GT(sent, 0);
+
+	/* Everything accepted arrives, in order; nothing else does. */
+	while (kreg_recv(self->rx, &self->msg, 500) == 0) {
+		long seq;
+
+		memcpy(&seq, self->msg.data, sizeof(seq));
+		out_of_order += seq != got;
+		got++;
+	}
+	EXPECT_EQ(sent, got);
+	EXPECT_EQ(0, out_of_order);
+
+	/* Drained, it takes messages again. */
+	EXPECT_EQ(0, kreg_send(self->tx, "mb-full", "again", 5));
+	ASSERT_EQ(0, kreg_recv(self->rx, &self->msg, 2000));
+	EXPECT_EQ(5, self->msg.len);
+	EXPECT_EQ(0, kreg_unregister(self->rx, "mb-full"));
+}
+
+TEST_F(mb, deliveries_during_a_request_wait_for_recv)
+{
+	pid_t pid;
+
+	ASSERT_EQ(0, kreg_register(self->rx, "mb-busy", 0, NULL));
+	ASSERT_EQ(0, kreg_send(self->tx, "mb-busy", "one", 3));
+	/* rx makes a request while a delivery sits in its socket. */
+	ASSERT_EQ(0, kreg_whereis_name(self->rx, "mb-busy", &pid));
+	ASSERT_EQ(0, kreg_recv(self->rx, &self->msg, 2000));
+	EXPECT_EQ(3, self->msg.len);
+	EXPECT_EQ(0, memcmp("one", self->msg.data, 3));
+	EXPECT_EQ(0, kreg_unregister(self->rx, "mb-busy"));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rmmod with live entries and requests in flight: everything is freed (the
+ * module's slab caches are gone from /proc/slabinfo), every entry is
+ * announced as "unloading", nothing oopses, and the module loads again.
+ * Runs last in the guest: it unloads and reloads /kreg.ko.
+ */
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "helpers.h"
+#include "kselftest_harness.h"
+
+#define ENTRIES 10000
+
+/* Objects in use in kreg's slab caches, or -1 when none is listed. */
+static long kreg_slab_objects(void)
+{
+	char line[512], name[64];
+	long active, total = -1;
+	FILE *f = fopen("/proc/slabinfo", "r");
+
+	if (!f)
+		return -2;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63s %ld", name, &active) == 2 &&
+		    strncmp(name, "kreg_", 5) == 0)
+			total = (total < 0 ? 0 : total) + active;
+	}
+	fclose(f);
+	return total;
+}
+
+/* Uses the registry every way it can until the module goes away. */
+static void worker(int id)
+{
+	time_t deadline = time(NULL) + 20;
+	struct kreg_conn *c;
+	char name[32];
+	pid_t pid;
+	long i;
+
+	snprintf(name, sizeof(name), "load-%d", id);
+	while (time(NULL) < deadline) {
+		if (kreg_open(&c))
+			_exit(0);	/* unloaded: done */
+		for (i = 0; i < 50; i++) {
+			kreg_register(c, name, 0, NULL);
+			kreg_whereis_name(c, name, &pid);
+			kreg_send(c, name, "x", 1);
+			kreg_whereis_name(c, "bulk-00001", &pid);
+			kreg_unregister(c, name);
+		}
+		/* A dump pins the module while it runs: list now and then. */
+		count_entries(c);
+		kreg_close(c);
+	}
+	_exit(0);
+}
+
+/*
+ * Follows the events group, as `kregctl monitor` would, through the unload;
+ * succeeds once it has heard entries go with the reason "unloading".
+ */
+static void listener(int ready)
+{
+	time_t deadline = time(NULL) + 60;
+	struct kreg_conn *mon;
+	struct kreg_event e;
+	long unloading = 0;
+	int err;
+
+	if (kreg_open(&mon) || kreg_subscribe(mon) || write(ready, "r", 1) != 1)
+		_exit(2);
+	while (time(NULL) < deadline) {
+		err = kreg_next_event(mon, &e, 1000);
+		if (err == -ETIMEDOUT && unloading)
+			break;
+		if (!err && e.kind == KREG_EVENT_UNREGISTERED &&
+		    e.reason == KREG_REASON_UNLOADING)
+			unloading++;
+	}
+	_exit(unloading > 0 ? 0 : 1);
+}
+
+FIXTURE(unload) {
+	struct kreg_conn *c;
+};
+
+FIXTURE_SETUP(unload)
+{
+	ASSERT_EQ(0, kreg_open(&self->c));
+}
+
+FIXTURE_TEARDOWN(unload)
+{
+	kreg_close(self->c);
+}
+
+TEST_F_TIMEOUT(unload, rmmod_under_load_frees_everything_and_reloads, 300)
+{
+	enum { WORKERS = 4 };
+	pid_t workers[WORKERS], heard, pid;
+	struct kreg_conn *gone;
+	int i, fd, err, status, ready[2];
+	char name[32], byte;
+	struct stat st;
+
+	for (i = 0; i < ENTRIES; i++) {
+		snprintf(name, sizeof(name), "bulk-%05d", i);
+		ASSERT_EQ(0, kreg_register(self->c, name, 0, NULL));
+	}
+	EXPECT_GE(kreg_slab_objects(), ENTRIES);
+
+	ASSERT_EQ(0, pipe(ready));
+	heard = fork();
+	ASSERT_GE(heard, 0);
+	if (heard == 0)
+		listener(ready[1]);
+	ASSERT_EQ(1, read(ready[0], &byte, 1));
+
+	for (i = 0; i < WORKERS; i++) {
+		workers[i] = fork();
+		ASSERT_GE(workers[i], 0);
+		if (workers[i] == 0)
+			worker(i);
+	}
+	sleep(1);
+
+	/*
+	 * Like rmmod, which fails with EAGAIN while a LIST dump holds a module
+	 * reference (genetlink pins the family's module for each dump).
+	 */
+	for (i = 0; i < 1000; i++) {
+		err = syscall(SYS_delete_module, "kreg", O_NONBLOCK) ? errno : 0;
+		if (err != EAGAIN && err != EBUSY)
+			break;
+		usleep(10000);
+	}
+	ASSERT_EQ(0, err);
+	EXPECT_NE(0, stat("/sys/module/kreg", &st));
+	EXPECT_EQ(-1, kreg_slab_objects());
+
+	for (i = 0; i < WORKERS; i++) {
+		ASSERT_EQ(workers[i], waitpid(workers[i], &status, 0));
+		EXPECT_TRUE(WIFEXITED(status));
+	}
+
+	/* The subscriber heard the entries go, with the reason. */
+	ASSERT_EQ(heard, waitpid(heard, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	EXPECT_EQ(-EPROTONOSUPPORT, kreg_open(&gone));
+
+	fd = open("/kreg.ko", O_RDONLY | O_CLOEXEC);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, syscall(SYS_finit_module, fd, "", 0));
+	close(fd);
+
+	kreg_close(self->c);
+	ASSERT_EQ(0, kreg_open(&self->c));
+	EXPECT_EQ(KREG_UNDEFINED, kreg_whereis_name(self->c, "bulk-00001", &pid));
+	EXPECT_EQ(0, count_entries(self->c));
+	EXPECT_EQ(0, kreg_register(self->c, "after-reload", 0, NULL));
+	EXPECT_EQ(0, kreg_unregister(self->c, "after-reload"));
+}
+
+TEST_HARNESS_MAIN
