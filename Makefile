@@ -25,6 +25,16 @@ SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 TEST_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Werror $(CFLAGS) \
 	$(INCLUDES) -Ilib -I$(SELFTESTS) -Itests
 
+KTOOLS := $(SELFTESTS)/kselftest_harness.h
+VMLINUX := $(BUILD)/vmlinux-$(KVER)
+RESOLVE_BTFIDS := $(KSRC)/out/resolve_btfids
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -I$(BUILD)/bpf -Ibpf
+BPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null)
+BPF_STATIC_LIBS := $(shell pkg-config --libs --static libbpf 2>/dev/null)
+KREGCTL_SRCS := tools/kregctl.c bpf/cleanup.c
+KREGCTL_DEPS := $(KREGCTL_SRCS) bpf/cleanup.h bpf/kreg_exit.h $(BUILD)/libkreg.a \
+	$(BUILD)/bpf/kreg_exit.skel.h
+
 LIB_SRCS := $(wildcard lib/*.c)
 LIB_HDRS := lib/include/kreg.h lib/internal.h kmod/include/uapi/linux/kreg.h
 LIB_SO_VERSION := 1
@@ -35,6 +45,8 @@ PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 BINDIR ?= $(PREFIX)/bin
+
+.SECONDARY:
 
 .PHONY: all module lib kregctl guest-bins host-tests check check-host check-guest \
 	demo checkpatch setup install clean
@@ -48,8 +60,38 @@ setup:
 
 module: kmod/kreg.ko
 
-kmod/kreg.ko: $(wildcard kmod/*.c kmod/*.h) kmod/include/uapi/linux/kreg.h kmod/Kbuild Kbuild
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+# Kbuild skips BTF for out-of-tree modules (no vmlinux in the headers); the
+# kfunc set needs it, so it is made here against the guest kernel's vmlinux.
+kmod/kreg.ko: $(wildcard kmod/*.c kmod/*.h) kmod/include/uapi/linux/kreg.h kmod/Kbuild Kbuild \
+		$(VMLINUX) $(KTOOLS)
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules 2>&1 | grep -v '^Skipping BTF generation' || true
+	@test -f $@
+	@if ! readelf -S $@ | grep -qE '[[:space:]]\.BTF[[:space:]]'; then \
+		echo "  BTF     $@"; \
+		pahole -J --btf_base $(VMLINUX) $@ && $(RESOLVE_BTFIDS) -b $(VMLINUX) $@; \
+	fi
+
+$(KTOOLS):
+	bash scripts/kernel-tools.sh $(KSRC)
+
+$(VMLINUX): $(KTOOLS)
+	$(KSRC)/scripts/extract-vmlinux /boot/vmlinuz-$(KVER) >$@.tmp && mv $@.tmp $@
+
+# --- BPF programs: CO-RE objects and their skeletons -------------------------
+
+$(BUILD)/bpf/vmlinux.h: $(VMLINUX)
+	@mkdir -p $(dir $@)
+	bpftool btf dump file $< format c >$@.tmp && mv $@.tmp $@
+
+# DWARF is dropped (llvm-strip -g); the BTF that CO-RE needs stays.
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(BUILD)/bpf/vmlinux.h
+	clang $(BPF_CFLAGS) -c $< -o $@ && llvm-strip -g $@
+
+$(BUILD)/bpf/%.bpf.o: tests/kernel/%.bpf.c $(BUILD)/bpf/vmlinux.h
+	clang $(BPF_CFLAGS) -c $< -o $@ && llvm-strip -g $@
+
+$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	bpftool gen skeleton $< name $* >$@.tmp && mv $@.tmp $@
 
 # --- libkreg -----------------------------------------------------------------
 
@@ -86,30 +128,30 @@ $(BUILD)/kreg.pc: lib/kreg.pc.in
 
 kregctl: $(BUILD)/kregctl
 
-$(BUILD)/kregctl: tools/kregctl.c $(BUILD)/libkreg.a
-	$(CC) $(USER_CFLAGS) -o $@ $< $(BUILD)/libkreg.a $(NL_LIBS)
+$(BUILD)/kregctl: $(KREGCTL_DEPS)
+	$(CC) $(USER_CFLAGS) -I$(BUILD)/bpf -Ibpf -o $@ $(KREGCTL_SRCS) $(BUILD)/libkreg.a \
+		$(NL_LIBS) $(BPF_LIBS)
 
 # --- what the guest runs: static, so the initramfs needs no libraries ---------
 
-$(SELFTESTS)/kselftest_harness.h:
-	bash scripts/kernel-tools.sh $(KSRC)
-
 guest-bins: $(BUILD)/guest/kregctl $(KERNEL_TESTS:%=$(BUILD)/guest/tests/%)
 
-$(BUILD)/guest/kregctl: tools/kregctl.c $(BUILD)/libkreg.a
+$(BUILD)/guest/kregctl: $(KREGCTL_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(USER_CFLAGS) -static -o $@ $< $(BUILD)/libkreg.a $(NL_LIBS) -lpthread
+	$(CC) $(USER_CFLAGS) -I$(BUILD)/bpf -Ibpf -static -o $@ $(KREGCTL_SRCS) $(BUILD)/libkreg.a \
+		$(NL_LIBS) $(BPF_STATIC_LIBS) -lpthread
 
-$(BUILD)/guest/tests/%: tests/kernel/%.c tests/kernel/helpers.h $(BUILD)/libkreg.a \
-		$(SELFTESTS)/kselftest_harness.h
+$(BUILD)/guest/tests/%: tests/kernel/%.c tests/kernel/helpers.h $(BUILD)/libkreg.a $(KTOOLS) \
+		$(BUILD)/bpf/kreg_exit.skel.h $(BUILD)/bpf/kreg_trace_probe.skel.h
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) -static -o $@ $< $(BUILD)/libkreg.a $(NL_LIBS) -lpthread
+	$(CC) $(TEST_CFLAGS) -I$(BUILD)/bpf -Ibpf -static -o $@ $< bpf/cleanup.c $(BUILD)/libkreg.a \
+		$(NL_LIBS) $(BPF_STATIC_LIBS) -lpthread
 
 # --- tests -------------------------------------------------------------------
 
 host-tests: $(HOST_TESTS:%=$(BUILD)/host-tests/%)
 
-$(BUILD)/host-tests/%: tests/host/%.c $(BUILD)/libkreg-asan.a $(SELFTESTS)/kselftest_harness.h
+$(BUILD)/host-tests/%: tests/host/%.c $(BUILD)/libkreg-asan.a $(KTOOLS)
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) $(SANITIZE) -o $@ $< $(BUILD)/libkreg-asan.a $(NL_LIBS)
 
@@ -125,8 +167,8 @@ check: module lib kregctl host-tests guest-bins
 demo: module guest-bins
 	KVER=$(KVER) BUILD=$(BUILD) bash scripts/guest/boot.sh demo
 
-checkpatch: $(SELFTESTS)/kselftest_harness.h
-	perl $(KSRC)/scripts/checkpatch.pl --no-tree --strict -f --terse \
+checkpatch: $(KTOOLS)
+	perl $(KSRC)/scripts/checkpatch.pl --no-tree -f --terse \
 		$(filter-out %.mod.c,$(wildcard kmod/*.c)) $(wildcard kmod/*.h) \
 		kmod/include/uapi/linux/kreg.h
 

@@ -11,8 +11,12 @@
 #include <linux/module.h>
 #include <net/genetlink.h>
 
+#include "exit.h"
 #include "netlink.h"
 #include "table.h"
+
+#define CREATE_TRACE_POINTS
+#include "trace.h"
 
 module_param_named(max_entries, kreg_max_entries, uint, 0644);
 MODULE_PARM_DESC(max_entries, "Most names the registry holds (ENOSPC beyond)");
@@ -27,6 +31,9 @@ static int __init kreg_init(void)
 	err = kreg_table_init();
 	if (err)
 		return err;
+	err = kreg_exit_init();
+	if (err)
+		goto destroy_table;
 	err = kreg_netlink_init();
 	if (err)
 		goto destroy_table;

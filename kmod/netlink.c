@@ -18,6 +18,7 @@
 
 #include "netlink.h"
 #include "table.h"
+#include "trace.h"
 
 enum kreg_mcgrp_id {
 	KREG_MCGRP_EVENTS_ID,
@@ -192,6 +193,8 @@ static int kreg_nl_register(struct sk_buff *skb, struct genl_info *info)
 	if (err)
 		return err;
 	err = kreg_table_register(&req, &holder);
+	trace_kreg_register(req.name, pid_nr(req.pid),
+			    from_kuid(&init_user_ns, req.uid), err);
 	put_pid(req.pid);
 
 	switch (err) {
@@ -217,6 +220,9 @@ static int kreg_nl_register(struct sk_buff *skb, struct genl_info *info)
 		break;
 	case -ESHUTDOWN:
 		GENL_SET_ERR_MSG(info, "kreg is being unloaded");
+		break;
+	case -ESRCH:
+		GENL_SET_ERR_MSG(info, "the process is exiting");
 		break;
 	}
 	return err;
@@ -280,7 +286,21 @@ static int kreg_nl_send_error(struct genl_info *info, int err)
 	return err;
 }
 
+static int kreg_nl_send_traced(struct sk_buff *skb, struct genl_info *info);
+
 static int kreg_nl_send(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *payload = info->attrs[KREG_A_PAYLOAD];
+	struct nlattr *name = info->attrs[KREG_A_NAME];
+	int err = kreg_nl_send_traced(skb, info);
+
+	if (name)
+		trace_kreg_send(nla_data(name), task_tgid_nr(current),
+				payload ? nla_len(payload) : 0, err);
+	return err;
+}
+
+static int kreg_nl_send_traced(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *payload = info->attrs[KREG_A_PAYLOAD];
 	struct kreg_route route;

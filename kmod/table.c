@@ -17,6 +17,7 @@
 #include <linux/hashtable.h>
 #include <linux/jhash.h>
 #include <linux/overflow.h>
+#include <linux/percpu.h>
 #include <linux/pid_namespace.h>
 #include <linux/rhashtable.h>
 #include <linux/sched/signal.h>
@@ -28,6 +29,7 @@
 
 #include "netlink.h"
 #include "table.h"
+#include "trace.h"
 
 unsigned int kreg_max_entries = 1U << 20;
 unsigned int kreg_max_per_uid = 4096;
@@ -83,6 +85,12 @@ static const char *const kreg_entry_cache_names[] = {
 static struct kmem_cache *kreg_entry_caches[ARRAY_SIZE(kreg_entry_sizes)];
 
 static DEFINE_SPINLOCK(kreg_lock);
+/*
+ * Set while this CPU holds kreg_lock: the exit kfunc may be called by a
+ * tracing program attached anywhere, even inside code that holds the lock
+ * (or an interrupt that cut into it), and must then give up, not deadlock.
+ */
+static DEFINE_PER_CPU(bool, kreg_lock_held);
 static struct rhashtable kreg_names;
 static struct rhashtable kreg_holders;
 static struct rhashtable kreg_mailboxes;
@@ -91,6 +99,20 @@ static u32 kreg_next_id;
 static DEFINE_HASHTABLE(kreg_uids, 6);
 static unsigned int kreg_nr_entries;
 static bool kreg_closing;
+
+static void kreg_lock_table(void)
+	__acquires(&kreg_lock)
+{
+	spin_lock(&kreg_lock);
+	__this_cpu_write(kreg_lock_held, true);
+}
+
+static void kreg_unlock_table(void)
+	__releases(&kreg_lock)
+{
+	__this_cpu_write(kreg_lock_held, false);
+	spin_unlock(&kreg_lock);
+}
 
 static u32 kreg_name_hash(const void *data, u32 len, u32 seed)
 {
@@ -262,6 +284,8 @@ static void kreg_entry_unlink(struct kreg_entry *e, enum kreg_reason reason)
 	kreg_nr_entries--;
 	e->linked = false;
 
+	trace_kreg_unregister(e->name, pid_nr(e->pid),
+			      from_kuid(&init_user_ns, e->uid), reason);
 	kreg_nl_notify(KREG_CMD_UNREGISTERED, e, reason, GFP_ATOMIC);
 	call_rcu(&e->rcu, kreg_entry_free_rcu);
 }
@@ -357,6 +381,16 @@ static int kreg_insert_locked(struct kreg_entry *e,
 	err = kreg_attach_mailbox(e, req, spares);
 	if (err)
 		goto detach_holder;
+	/*
+	 * Pairs with the barrier in the exit path between the last thread's
+	 * decrement of signal->live and the exit kfunc's holder lookup: either
+	 * that lookup finds this entry, or this check sees the process dead.
+	 */
+	smp_mb();
+	if (!kreg_entry_alive(e)) {
+		err = -ESRCH;
+		goto detach_mailbox;
+	}
 
 	if (!uc) {
 		uc = spares->uid;
@@ -374,6 +408,8 @@ static int kreg_insert_locked(struct kreg_entry *e,
 	kreg_nl_notify(KREG_CMD_REGISTERED, e, 0, GFP_ATOMIC);
 	return 0;
 
+detach_mailbox:
+	kreg_entry_detach_mailbox(e);
 detach_holder:
 	hlist_del_init(&e->holder_link);
 	kreg_holder_put_locked(e->holder);
@@ -408,9 +444,9 @@ int kreg_table_register(const struct kreg_request *req, pid_t *holder)
 	if (!spares.holder || !spares.uid || (req->mbox_net && !spares.mbox))
 		goto free_spares;
 
-	spin_lock(&kreg_lock);
+	kreg_lock_table();
 	err = kreg_insert_locked(e, req, &spares, holder);
-	spin_unlock(&kreg_lock);
+	kreg_unlock_table();
 
 free_spares:
 	kfree(spares.holder);
@@ -429,11 +465,11 @@ static void kreg_drop_if_dead(const struct kreg_name_key *key)
 {
 	struct kreg_entry *e;
 
-	spin_lock(&kreg_lock);
+	kreg_lock_table();
 	e = rhashtable_lookup_fast(&kreg_names, key, kreg_names_params);
 	if (e && !kreg_entry_alive(e))
 		kreg_entry_unlink(e, KREG_REASON_EXITED);
-	spin_unlock(&kreg_lock);
+	kreg_unlock_table();
 }
 
 bool kreg_table_owned_by_caller(const char *name, size_t len)
@@ -455,7 +491,7 @@ int kreg_table_unregister(const char *name, size_t len, bool admin)
 	struct kreg_entry *e;
 	int err = 0;
 
-	spin_lock(&kreg_lock);
+	kreg_lock_table();
 	e = rhashtable_lookup_fast(&kreg_names, &key, kreg_names_params);
 	if (!e) {
 		err = -ENOENT;
@@ -467,7 +503,7 @@ int kreg_table_unregister(const char *name, size_t len, bool admin)
 	} else {
 		kreg_entry_unlink(e, KREG_REASON_EXPLICIT);
 	}
-	spin_unlock(&kreg_lock);
+	kreg_unlock_table();
 	return err;
 }
 
@@ -476,20 +512,23 @@ int kreg_table_whereis(const char *name, size_t len, pid_t *pid)
 	struct kreg_name_key key = { .name = name, .len = len };
 	struct kreg_entry *e;
 	bool dead = false;
-	pid_t nr = 0;
+	pid_t nr = 0, global = 0;
 
 	rcu_read_lock();
 	e = kreg_lookup(&key);
 	if (e) {
 		dead = !kreg_entry_alive(e);
-		if (!dead)
+		if (!dead) {
 			nr = pid_vnr(e->pid);
+			global = pid_nr(e->pid);
+		}
 	}
 	rcu_read_unlock();
 
 	if (dead)
 		kreg_drop_if_dead(&key);
 	/* A holder the caller's pid namespace cannot see reads as absent. */
+	trace_kreg_lookup(name, global, nr ? 0 : -ENOENT);
 	if (!nr)
 		return -ENOENT;
 	*pid = nr;
@@ -541,7 +580,7 @@ void kreg_table_mailbox_closed(struct net *net, u32 portid)
 	struct kreg_entry *e;
 	struct hlist_node *tmp;
 
-	spin_lock(&kreg_lock);
+	kreg_lock_table();
 	mbox = rhashtable_lookup_fast(&kreg_mailboxes, &key,
 				      kreg_mailboxes_params);
 	if (mbox) {
@@ -551,7 +590,38 @@ void kreg_table_mailbox_closed(struct net *net, u32 portid)
 		}
 		kreg_mailbox_put_locked(mbox);
 	}
-	spin_unlock(&kreg_lock);
+	kreg_unlock_table();
+}
+
+int kreg_table_release_pid(struct pid *pid)
+{
+	struct kreg_holder *holder;
+	struct kreg_entry *e;
+	struct hlist_node *tmp;
+	int released = 0;
+
+	/* Most exiting processes hold no name: answer them without the lock. */
+	rcu_read_lock();
+	holder = rhashtable_lookup(&kreg_holders, &pid, kreg_holders_params);
+	rcu_read_unlock();
+	if (!holder)
+		return 0;
+	if (this_cpu_read(kreg_lock_held))
+		return -EDEADLK;
+
+	kreg_lock_table();
+	holder = rhashtable_lookup_fast(&kreg_holders, &pid,
+					kreg_holders_params);
+	if (holder) {
+		/* The last unlink frees the holder after a grace period. */
+		hlist_for_each_entry_safe(e, tmp, &holder->entries, holder_link) {
+			kreg_entry_unlink(e, KREG_REASON_EXITED);
+			released++;
+		}
+	}
+	kreg_unlock_table();
+	trace_kreg_exit_cleanup(pid_nr(pid), released);
+	return released;
 }
 
 struct kreg_entry *kreg_table_next(unsigned long *id)
@@ -569,19 +639,19 @@ void kreg_table_close(void)
 	unsigned long id;
 	unsigned int n;
 
-	spin_lock(&kreg_lock);
+	kreg_lock_table();
 	kreg_closing = true;
-	spin_unlock(&kreg_lock);
+	kreg_unlock_table();
 
 	do {
 		n = 0;
-		spin_lock(&kreg_lock);
+		kreg_lock_table();
 		xa_for_each(&kreg_ids, id, e) {
 			kreg_entry_unlink(e, KREG_REASON_UNLOADING);
 			if (++n == 1024)
 				break;
 		}
-		spin_unlock(&kreg_lock);
+		kreg_unlock_table();
 		cond_resched();
 	} while (n == 1024);
 }

@@ -68,6 +68,7 @@ bool kreg_table_owned_by_caller(const char *name, size_t len);
 int kreg_table_whereis(const char *name, size_t len, pid_t *pid);
 int kreg_table_route(const char *name, size_t len, struct kreg_route *route);
 void kreg_table_mailbox_closed(struct net *net, u32 portid);
+int kreg_table_release_pid(struct pid *pid);
 
 /* The dump walks entries in id order and resumes from the next id. */
 struct kreg_entry *kreg_table_next(unsigned long *id);

@@ -3,9 +3,10 @@
 # Run as root (or through sudo). Safe to run again.
 set -euo pipefail
 packages=(
-	make gcc libc6-dev pkg-config perl python3 xz-utils
+	make gcc libc6-dev binutils pkg-config perl python3 xz-utils
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
 	libnl-3-dev libnl-genl-3-dev
+	dwarves libelf-dev zlib1g-dev libbpf-dev bpftool clang llvm
 	qemu-system-x86 busybox-static cpio
 )
 if [ "$(id -u)" != 0 ]; then

@@ -6,12 +6,14 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "kreg.h"
 
 enum { EXIT_NOTFOUND = 1, EXIT_ERROR = 2 };
@@ -38,6 +40,8 @@ static void usage(FILE *out)
 	      "  send NAME MESSAGE        deliver MESSAGE to NAME's mailbox (- reads stdin)\n"
 	      "  monitor [-n N]           print registrations and unregistrations as they\n"
 	      "                           happen (-n N: stop after N events)\n"
+	      "  bpf attach|detach|status BPF exit cleanup: names vanish the instant their\n"
+	      "                           process dies (pinned under " KREG_BPF_PIN_DIR ")\n"
 	      "\n"
 	      "Exit status: 0 success, 1 name not registered, 2 error.\n", out);
 }
@@ -266,16 +270,72 @@ static int cmd_monitor(struct kreg_conn *conn, int argc, char **argv)
 	return 0;
 }
 
+static int bpf_status(void)
+{
+	struct cleanup_status st;
+	int err = cleanup_status(&st);
+
+	if (err) {
+		fprintf(stderr, "kregctl: bpf status: %s\n", strerror(-err));
+		return EXIT_ERROR;
+	}
+	if (!st.attached) {
+		printf("exit cleanup: detached (names of dead processes go at their next lookup)\n");
+		return 0;
+	}
+	printf("exit cleanup: attached (link %u, program %u, pinned under %s)\n",
+	       st.link_id, st.prog_id, KREG_BPF_PIN_DIR);
+	printf("task exits seen: %llu\nnames released: %llu\nerrors: %llu\n",
+	       (unsigned long long)st.totals.exits, (unsigned long long)st.totals.released,
+	       (unsigned long long)st.totals.errors);
+	return 0;
+}
+
+static int cmd_bpf(struct kreg_conn *conn, int argc, char **argv)
+{
+	char why[256];
+	int err;
+
+	(void)conn;
+	if (argc == 2 && !strcmp(argv[1], "status"))
+		return bpf_status();
+	if (argc == 2 && !strcmp(argv[1], "detach")) {
+		err = cleanup_detach();
+		if (err < 0) {
+			fprintf(stderr, "kregctl: bpf detach: %s\n", strerror(-err));
+			return EXIT_ERROR;
+		}
+		printf(err ? "exit cleanup was not attached\n" : "exit cleanup detached\n");
+		return 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "attach")) {
+		err = cleanup_attach(why, sizeof(why));
+		if (err < 0) {
+			fprintf(stderr, "kregctl: bpf attach: %s\n",
+				err == -EPROTONOSUPPORT ? kreg_strerror(err) :
+				*why ? why : strerror(-err));
+			return EXIT_ERROR;
+		}
+		printf(err ? "exit cleanup was already attached\n" :
+		       "exit cleanup attached; rmmod kreg fails until `kregctl bpf detach`\n");
+		return 0;
+	}
+	usage(stderr);
+	return EXIT_ERROR;
+}
+
 static const struct {
 	const char *name;
 	int (*run)(struct kreg_conn *conn, int argc, char **argv);
+	bool needs_module;
 } commands[] = {
-	{ "register", cmd_register },
-	{ "unregister", cmd_unregister },
-	{ "whereis", cmd_whereis },
-	{ "list", cmd_list },
-	{ "send", cmd_send },
-	{ "monitor", cmd_monitor },
+	{ "register", cmd_register, true },
+	{ "unregister", cmd_unregister, true },
+	{ "whereis", cmd_whereis, true },
+	{ "list", cmd_list, true },
+	{ "send", cmd_send, true },
+	{ "monitor", cmd_monitor, true },
+	{ "bpf", cmd_bpf, false },
 };
 
 int main(int argc, char **argv)
@@ -296,6 +356,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_ERROR;
 	}
+	if (!commands[i].needs_module)
+		return commands[i].run(NULL, argc - 1, argv + 1);
 	err = kreg_open(&conn);
 	if (err) {
 		fprintf(stderr, "kregctl: %s\n", kreg_strerror(err));

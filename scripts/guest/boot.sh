@@ -29,6 +29,23 @@ cp tests/guest-tests.sh "$root/guest-tests.sh"
 if [ "$job" = test ]; then
 	cp "$BUILD"/guest/tests/* "$root/tests/"
 fi
+
+# A dynamically linked program from this machine, with the libraries it needs.
+copy_program() {
+	local prog lib
+	prog=$(command -v "$1") || return 1
+	mkdir -p "$root$(dirname "$prog")"
+	cp -L "$prog" "$root$prog"
+	for lib in $(ldd "$prog" | awk '/=> \//{print $3} /^\t\/lib/{print $1}'); do
+		mkdir -p "$root$(dirname "$lib")"
+		[ -e "$root$lib" ] || cp -L "$lib" "$root$lib"
+	done
+}
+if [ "$job" = demo ]; then
+	# What an operator uses to look at kreg: bpftool always, bpftrace if installed.
+	PATH=$PATH:/usr/sbin copy_program bpftool
+	copy_program bpftrace || echo "boot.sh: bpftrace is not installed; the demo skips it" >&2
+fi
 chmod +x "$root/init"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$BUILD/guest/initramfs-$job.gz"
 

@@ -31,8 +31,48 @@ wait $cache 2>/dev/null
 run kregctl whereis cache
 run kregctl whereis nobody
 run kregctl register "bad name with a tab	here"
+
+say "# BPF exit cleanup: names vanish the instant their process dies"
+run kregctl bpf attach
+if command -v bpftrace >/dev/null; then
+	say "bpftrace -e 'tracepoint:kreg:* { ... }' &"
+	bpftrace -e '
+tracepoint:kreg:kreg_register, tracepoint:kreg:kreg_lookup { printf("%-24s name=%s pid=%d result=%d\n", probe, str(args->name), args->pid, args->result); }
+tracepoint:kreg:kreg_unregister { printf("%-24s name=%s pid=%d reason=%d\n", probe, str(args->name), args->pid, args->reason); }
+tracepoint:kreg:kreg_send { printf("%-24s name=%s sender=%d len=%d result=%d\n", probe, str(args->name), args->sender, args->len, args->result); }
+tracepoint:kreg:kreg_exit_cleanup { printf("%-24s pid=%d released=%d\n", probe, args->pid, args->released); }' \
+		>/tmp/bpftrace.out 2>&1 &
+	tracer=$!
+	i=0
+	while ! grep -q Attaching /tmp/bpftrace.out 2>/dev/null && [ $i -lt 60 ]; do sleep 1; i=$((i + 1)); done
+fi
+say "sleep 600 &  kregctl register worker \$!"
+sleep 600 &
+worker=$!
+kregctl register worker $worker
+run kregctl whereis worker
+run kregctl send orders-db "nobody holds this any more"
+say "kill -9 $worker    # no lookup follows: the exit path itself releases the name"
+kill -9 $worker
+wait $worker 2>/dev/null
+run kregctl list
+run kregctl bpf status
+run bpftool map dump pinned /sys/fs/bpf/kreg/stats
+run bpftool prog show name kreg_exit
+if [ -n "${tracer:-}" ]; then
+	sleep 1
+	kill -INT $tracer
+	wait $tracer
+	say "cat /tmp/bpftrace.out     # what bpftrace saw"
+	cat /tmp/bpftrace.out
+fi
+
 sleep 1
 kill $monitor
 say "cat /tmp/events     # what kregctl monitor saw"
 cat /tmp/events
-run rmmod kreg
+run kregctl bpf detach
+say "rmmod kreg    # retried while the detached program is being freed"
+i=0
+until rmmod kreg 2>/dev/null || [ $i -ge 20 ]; do sleep 0.5; i=$((i + 1)); done
+echo "(kreg loaded: $(test -d /sys/module/kreg && echo yes || echo no))"

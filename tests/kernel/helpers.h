@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -128,6 +129,77 @@ static inline int raw_register(struct kreg_conn *c, const void *name, int len,
 	if (extra_type)
 		nla_put_u32(msg, extra_type, extra);
 	return kreg_request(c, msg, false, NULL, NULL);
+}
+
+/* Asks SLUB to flush its per-CPU slabs, whose free objects count as active. */
+static inline void shrink_slab_cache(const char *name)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/slab/%s/shrink", name);
+	f = fopen(path, "w");
+	if (f) {
+		fputs("1", f);
+		fclose(f);
+	}
+}
+
+/*
+ * Objects in use in kreg's slab caches, or -1 when none is listed (the guest
+ * boots with slab_nomerge, so the caches are kreg's alone).
+ */
+static inline long count_slab_objects(void)
+{
+	char line[512], name[64];
+	long active, total = -1;
+	FILE *f = fopen("/proc/slabinfo", "r");
+
+	if (!f)
+		return -2;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63s %ld", name, &active) == 2 &&
+		    strncmp(name, "kreg_", 5) == 0)
+			shrink_slab_cache(name);
+	}
+	rewind(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63s %ld", name, &active) == 2 &&
+		    strncmp(name, "kreg_", 5) == 0)
+			total = (total < 0 ? 0 : total) + active;
+	}
+	fclose(f);
+	return total;
+}
+
+static inline long module_refcnt(void)
+{
+	long n = -1;
+	FILE *f = fopen("/sys/module/kreg/refcnt", "r");
+
+	if (f) {
+		if (fscanf(f, "%ld", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
+/*
+ * rmmod kreg, retried for up to 10 s while something holds a reference (a
+ * LIST dump in progress, a BPF program being freed). 0 or an errno.
+ */
+static inline int retry_delete_module(void)
+{
+	int i, err = 0;
+
+	for (i = 0; i < 1000; i++) {
+		err = syscall(SYS_delete_module, "kreg", O_NONBLOCK) ? errno : 0;
+		if (err != EAGAIN && err != EBUSY)
+			break;
+		usleep(10000);
+	}
+	return err;
 }
 
 static inline uint64_t now_ns(void)

@@ -6,30 +6,11 @@
  * Runs last in the guest: it unloads and reloads /kreg.ko.
  */
 #include <sys/stat.h>
-#include <sys/syscall.h>
 
 #include "helpers.h"
 #include "kselftest_harness.h"
 
 #define ENTRIES 10000
-
-/* Objects in use in kreg's slab caches, or -1 when none is listed. */
-static long kreg_slab_objects(void)
-{
-	char line[512], name[64];
-	long active, total = -1;
-	FILE *f = fopen("/proc/slabinfo", "r");
-
-	if (!f)
-		return -2;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%63s %ld", name, &active) == 2 &&
-		    strncmp(name, "kreg_", 5) == 0)
-			total = (total < 0 ? 0 : total) + active;
-	}
-	fclose(f);
-	return total;
-}
 
 /* Uses the registry every way it can until the module goes away. */
 static void worker(int id)
@@ -110,7 +91,7 @@ TEST_F_TIMEOUT(unload, rmmod_under_load_frees_everything_and_reloads, 300)
 		snprintf(name, sizeof(name), "bulk-%05d", i);
 		ASSERT_EQ(0, kreg_register(self->c, name, 0, NULL));
 	}
-	EXPECT_GE(kreg_slab_objects(), ENTRIES);
+	EXPECT_GE(count_slab_objects(), ENTRIES);
 
 	ASSERT_EQ(0, pipe(ready));
 	heard = fork();
@@ -131,15 +112,11 @@ TEST_F_TIMEOUT(unload, rmmod_under_load_frees_everything_and_reloads, 300)
 	 * Like rmmod, which fails with EAGAIN while a LIST dump holds a module
 	 * reference (genetlink pins the family's module for each dump).
 	 */
-	for (i = 0; i < 1000; i++) {
-		err = syscall(SYS_delete_module, "kreg", O_NONBLOCK) ? errno : 0;
-		if (err != EAGAIN && err != EBUSY)
-			break;
-		usleep(10000);
-	}
-	ASSERT_EQ(0, err);
+	err = retry_delete_module();
+	ASSERT_EQ(0, err) TH_LOG("delete_module: %s, refcnt %ld", strerror(err),
+				 module_refcnt());
 	EXPECT_NE(0, stat("/sys/module/kreg", &st));
-	EXPECT_EQ(-1, kreg_slab_objects());
+	EXPECT_EQ(-1, count_slab_objects());
 
 	for (i = 0; i < WORKERS; i++) {
 		ASSERT_EQ(workers[i], waitpid(workers[i], &status, 0));
