@@ -9,6 +9,8 @@ packages=(
 	dwarves libelf-dev zlib1g-dev libbpf-dev bpftool clang llvm
 	qemu-system-x86 busybox-static cpio
 )
+# bpftrace is only for `make demo` (about 200 MB with its libraries): KREG_NO_BPFTRACE=1 skips it.
+[ -n "${KREG_NO_BPFTRACE:-}" ] || packages+=(bpftrace)
 if [ "$(id -u)" != 0 ]; then
 	exec sudo "$0" "$@"
 fi
