@@ -3,7 +3,7 @@
 #   make            the module (kmod/kreg.ko), libkreg and kregctl
 #   make demo       boot a QEMU guest, load kreg.ko and show it working
 #   make check      host tests, then every kernel test in a QEMU guest
-#   make bench      (later issues) benchmarks
+#   make bench      kreg against D-Bus, pidfiles and Unix sockets in the guest: table + plot
 #   make checkpatch the kernel's style checker on kmod/
 #   make setup      install the Debian packages all of this needs (root)
 
@@ -49,7 +49,7 @@ BINDIR ?= $(PREFIX)/bin
 .SECONDARY:
 
 .PHONY: all module lib kregctl guest-bins host-tests check check-host check-guest \
-	demo checkpatch setup install clean
+	demo bench checkpatch setup install clean
 
 all: module lib kregctl
 
@@ -166,6 +166,21 @@ check: module lib kregctl host-tests guest-bins
 
 demo: module guest-bins
 	KVER=$(KVER) BUILD=$(BUILD) bash scripts/guest/boot.sh demo
+
+# --- benchmarks: linked dynamically (libdbus needs libsystemd, which has no
+# static archive); boot.sh copies the libraries into the guest ----------------
+
+BENCH_SRCS := $(wildcard tools/kreg-bench/*.c) bpf/cleanup.c
+DBUS_CFLAGS := $(shell pkg-config --cflags dbus-1 2>/dev/null)
+DBUS_LIBS := $(shell pkg-config --libs dbus-1 2>/dev/null)
+
+$(BUILD)/kreg-bench: $(BENCH_SRCS) tools/kreg-bench/bench.h $(BUILD)/libkreg.a \
+		$(BUILD)/bpf/kreg_exit.skel.h
+	$(CC) $(USER_CFLAGS) $(DBUS_CFLAGS) -I$(BUILD)/bpf -Ibpf -o $@ $(BENCH_SRCS) \
+		$(BUILD)/libkreg.a $(NL_LIBS) $(BPF_LIBS) $(DBUS_LIBS)
+
+bench: module guest-bins $(BUILD)/kreg-bench
+	KVER=$(KVER) BUILD=$(BUILD) bash scripts/guest/boot.sh bench
 
 checkpatch: $(KTOOLS)
 	perl $(KSRC)/scripts/checkpatch.pl --no-tree -f --terse \

@@ -190,7 +190,7 @@ const char *kreg_strerror(int err)
 	case ESHUTDOWN:
 		return "the kreg module is being unloaded";
 	case ENOBUFS:
-		return "events were lost: the reader fell behind";
+		return "messages were lost: this connection's receive buffer is full (read it and retry)";
 	default:
 		return strerror(-err);
 	}
@@ -303,7 +303,7 @@ static void kreg_take_extack(struct kreg_conn *conn, const struct nlmsghdr *nlh)
 			 (const char *)nla_data(msg));
 }
 
-int kreg_request(struct kreg_conn *conn, struct nl_msg *msg, bool dump,
+int kreg_request(struct kreg_conn *conn, struct nl_msg *msg, enum kreg_req kind,
 		 kreg_reply_fn fn, void *arg)
 {
 	struct nlmsghdr *req = nlmsg_hdr(msg);
@@ -319,7 +319,8 @@ int kreg_request(struct kreg_conn *conn, struct nl_msg *msg, bool dump,
 	seq = conn->seq;
 	req->nlmsg_seq = seq;
 	req->nlmsg_pid = 0;
-	req->nlmsg_flags = NLM_F_REQUEST | (dump ? NLM_F_DUMP : NLM_F_ACK);
+	req->nlmsg_flags = NLM_F_REQUEST | (kind == KREG_REQ_DUMP ? NLM_F_DUMP :
+					    kind == KREG_REQ_ACK ? NLM_F_ACK : 0);
 	do {
 		sent = send(kreg_fd(conn), req, req->nlmsg_len, 0);
 	} while (sent < 0 && errno == EINTR);
@@ -330,7 +331,15 @@ int kreg_request(struct kreg_conn *conn, struct nl_msg *msg, bool dump,
 	for (;;) {
 		struct nlmsghdr *nlh = (struct nlmsghdr *)conn->buf;
 
-		n = kreg_recv_buf(conn, 0);
+		/*
+		 * The kernel answers a request inside send(), so an answer not
+		 * queued by now was dropped for want of room in this socket:
+		 * say so rather than wait for ever. A dump goes on as it is
+		 * read, so it is read blocking.
+		 */
+		n = kreg_recv_buf(conn, kind == KREG_REQ_DUMP ? 0 : MSG_DONTWAIT);
+		if (n == -EAGAIN)
+			return -ENOBUFS;
 		if (n < 0)
 			return n;
 		for (; NLMSG_OK(nlh, (unsigned int)n); nlh = NLMSG_NEXT(nlh, n)) {
@@ -350,10 +359,12 @@ int kreg_request(struct kreg_conn *conn, struct nl_msg *msg, bool dump,
 
 				return *e < 0 ? *e : stop;
 			}
-			if (nlh->nlmsg_type != conn->family || stop || !fn)
+			if (nlh->nlmsg_type != conn->family)
 				continue;
-			if (kreg_parse(nlh, attrs) == 0)
+			if (!stop && fn && kreg_parse(nlh, attrs) == 0)
 				stop = fn(conn, attrs, arg);
+			if (kind == KREG_REQ_REPLY)
+				return stop;
 		}
 	}
 }

@@ -36,6 +36,13 @@ struct kreg_conn {
 	unsigned char *buf;
 };
 
+/* How a request ends. */
+enum kreg_req {
+	KREG_REQ_ACK,		/* an ack (after any reply) */
+	KREG_REQ_REPLY,		/* its one reply, or an error: no ack asked */
+	KREG_REQ_DUMP,		/* a dump's NLMSG_DONE */
+};
+
 /* Called for each reply message; a non-zero return stops the callbacks. */
 typedef int (*kreg_reply_fn)(struct kreg_conn *conn, struct nlattr **attrs,
 			     void *arg);
@@ -43,7 +50,7 @@ typedef int (*kreg_reply_fn)(struct kreg_conn *conn, struct nlattr **attrs,
 KREG_HIDDEN struct nl_msg *kreg_msg_new(struct kreg_conn *conn, uint8_t cmd,
 					size_t payload);
 KREG_HIDDEN int kreg_request(struct kreg_conn *conn, struct nl_msg *msg,
-			     bool dump, kreg_reply_fn fn, void *arg);
+			     enum kreg_req kind, kreg_reply_fn fn, void *arg);
 KREG_HIDDEN int kreg_set_rcvbuf(struct kreg_conn *conn, int bytes);
 KREG_HIDDEN int kreg_parse(const struct nlmsghdr *nlh, struct nlattr **attrs);
 KREG_HIDDEN int kreg_put_name(struct nl_msg *msg, const char *name);

@@ -24,7 +24,7 @@ int kreg_send(struct kreg_conn *conn, const char *name, const void *data,
 		nlmsg_free(msg);
 		return err;
 	}
-	return kreg_request(conn, msg, false, NULL, NULL);
+	return kreg_request(conn, msg, KREG_REQ_ACK, NULL, NULL);
 }
 
 int kreg_recv(struct kreg_conn *conn, struct kreg_message *m, int timeout_ms)

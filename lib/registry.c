@@ -36,7 +36,9 @@ static int kreg_name_request(struct kreg_conn *conn, uint8_t cmd,
 		nlmsg_free(msg);
 		return err;
 	}
-	return kreg_request(conn, msg, false, pid ? kreg_reply_pid : NULL, pid);
+	/* A lookup's reply is its answer: no ack to wait for. */
+	return kreg_request(conn, msg, cmd == KREG_CMD_WHEREIS ? KREG_REQ_REPLY : KREG_REQ_ACK,
+			    pid ? kreg_reply_pid : NULL, pid);
 }
 
 int kreg_register(struct kreg_conn *conn, const char *name, pid_t pid,
@@ -103,5 +105,5 @@ int kreg_list(struct kreg_conn *conn, kreg_list_fn fn, void *arg)
 	msg = kreg_msg_new(conn, KREG_CMD_LIST, 0);
 	if (!msg)
 		return -ENOMEM;
-	return kreg_request(conn, msg, true, kreg_list_one, &ctx);
+	return kreg_request(conn, msg, KREG_REQ_DUMP, kreg_list_one, &ctx);
 }

@@ -8,6 +8,7 @@ packages=(
 	libnl-3-dev libnl-genl-3-dev
 	dwarves libelf-dev zlib1g-dev libbpf-dev bpftool clang llvm
 	qemu-system-x86 busybox-static cpio
+	libdbus-1-dev dbus-daemon gnuplot-nox
 )
 # bpftrace is only for `make demo` (about 200 MB with its libraries): KREG_NO_BPFTRACE=1 skips it.
 [ -n "${KREG_NO_BPFTRACE:-}" ] || packages+=(bpftrace)

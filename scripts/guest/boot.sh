@@ -4,6 +4,7 @@
 #   boot.sh demo   load kreg.ko and show it working
 #   boot.sh test   run every kernel test; prints the guest's results and sums
 #                  them into "N passed, N failed, N skipped" (see summarise.sh)
+#   boot.sh bench  run kreg-bench; the table and plot land in $BUILD/bench/
 # The guest's console is saved in $BUILD/guest/<job>.log.
 set -euo pipefail
 job=${1:?usage: boot.sh demo|test}
@@ -30,12 +31,14 @@ if [ "$job" = test ]; then
 	cp "$BUILD"/guest/tests/* "$root/tests/"
 fi
 
-# A dynamically linked program from this machine, with the libraries it needs.
+# A dynamically linked program from this machine, with the libraries it needs
+# (to the same path in the guest, or to $2).
 copy_program() {
-	local prog lib
+	local prog lib dest
 	prog=$(command -v "$1") || return 1
-	mkdir -p "$root$(dirname "$prog")"
-	cp -L "$prog" "$root$prog"
+	dest=${2:-$prog}
+	mkdir -p "$root$(dirname "$dest")"
+	cp -L "$prog" "$root$dest"
 	for lib in $(ldd "$prog" | awk '/=> \//{print $3} /^\t\/lib/{print $1}'); do
 		mkdir -p "$root$(dirname "$lib")"
 		[ -e "$root$lib" ] || cp -L "$lib" "$root$lib"
@@ -45,6 +48,19 @@ if [ "$job" = demo ]; then
 	# What an operator uses to look at kreg: bpftool always, bpftrace if installed.
 	PATH=$PATH:/usr/sbin copy_program bpftool
 	copy_program bpftrace || echo "boot.sh: bpftrace is not installed; the demo skips it" >&2
+fi
+if [ "$job" = bench ]; then
+	copy_program "$BUILD/kreg-bench" /bin/kreg-bench
+	copy_program dbus-daemon
+	mkdir -p "$root/etc"
+	# Debian's session bus configuration, listening in the guest's /tmp.
+	sed 's|<listen>.*</listen>|<listen>unix:tmpdir=/tmp</listen>|' \
+		/usr/share/dbus-1/session.conf >"$root/etc/dbus-bench.conf"
+	echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"
+	echo "root:x:0:" >"$root/etc/group"
+	# Where the name starts in struct kreg_entry: "struct + name" for memory per entry.
+	pahole -C kreg_entry kmod/kreg.ko | awk '/name\[\];/ {print $(NF - 2)}' >"$root/entry-header"
+	cp "$here/bench.sh" "$root/bench.sh"
 fi
 chmod +x "$root/init"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$BUILD/guest/initramfs-$job.gz"
@@ -57,8 +73,17 @@ timeout --kill-after=10 "${KREG_GUEST_TIMEOUT:-1500}" \
 	-nographic -no-reboot \
 	-kernel "/boot/vmlinuz-$KVER" -initrd "$BUILD/guest/initramfs-$job.gz" \
 	-append "console=ttyS0 panic=-1 quiet slab_nomerge kregjob=$job" \
-	</dev/null 2>&1 | tr -d '\r' | tee "$log" || status=$?
+	</dev/null 2>&1 | sed -u 's/\r$//' | tee "$log" || status=$?
 if [ "$job" = test ]; then
 	exec bash "$here/summarise.sh" "$log"
+fi
+if [ "$job" = bench ]; then
+	grep -q '^KREG-BENCH-END' "$log" || { echo "the benchmark did not finish: see $log" >&2; exit 1; }
+	mkdir -p "$BUILD/bench"
+	sed -n '/^KREG-BENCH-BEGIN/,/^KREG-BENCH-END/p' "$log" | sed '1d;$d' >"$BUILD/bench/raw.txt"
+	grep -v '^BENCH-DATA' "$BUILD/bench/raw.txt" >"$BUILD/bench/results.txt"
+	bash "$top/scripts/bench-plot.sh" "$BUILD/bench/raw.txt" "$BUILD/bench/kreg-bench.png"
+	echo "table: $BUILD/bench/results.txt  plot: $BUILD/bench/kreg-bench.png"
+	exit 0
 fi
 grep -q '^KREG-GUEST-DONE' "$log" || { echo "guest did not finish (status $status): see $log" >&2; exit 1; }

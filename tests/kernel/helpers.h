@@ -128,7 +128,7 @@ static inline int raw_register(struct kreg_conn *c, const void *name, int len,
 		nla_put(msg, KREG_A_NAME, len, name);
 	if (extra_type)
 		nla_put_u32(msg, extra_type, extra);
-	return kreg_request(c, msg, false, NULL, NULL);
+	return kreg_request(c, msg, KREG_REQ_ACK, NULL, NULL);
 }
 
 /* Asks SLUB to flush its per-CPU slabs, whose free objects count as active. */

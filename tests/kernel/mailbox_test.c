@@ -76,7 +76,7 @@ TEST_F(mb, largest_payload_arrives_intact_and_one_more_byte_is_emsgsize)
 	ASSERT_NE(NULL, raw);
 	ASSERT_EQ(0, kreg_put_name(raw, "mb-big"));
 	ASSERT_EQ(0, nla_put(raw, KREG_A_PAYLOAD, sizeof(big), big));
-	EXPECT_EQ(-EMSGSIZE, kreg_request(self->tx, raw, false, NULL, NULL));
+	EXPECT_EQ(-EMSGSIZE, kreg_request(self->tx, raw, KREG_REQ_ACK, NULL, NULL));
 	EXPECT_NE(NULL, strstr(kreg_last_error(self->tx), "KREG_PAYLOAD_MAX"));
 	EXPECT_EQ(-ETIMEDOUT, kreg_recv(self->rx, &self->msg, 100));
 	EXPECT_EQ(0, kreg_unregister(self->rx, "mb-big"));
@@ -155,6 +155,27 @@ TEST_F_TIMEOUT(mb, full_mailbox_is_eagain_and_nothing_is_lost, 120)
 	ASSERT_EQ(0, kreg_recv(self->rx, &self->msg, 2000));
 	EXPECT_EQ(5, self->msg.len);
 	EXPECT_EQ(0, kreg_unregister(self->rx, "mb-full"));
+}
+
+TEST_F_TIMEOUT(mb, a_full_connection_fails_requests_with_enobufs_not_a_wrong_answer, 120)
+{
+	static unsigned char payload[4096];
+	long sent = 0, got = 0;
+	pid_t pid = 12345;
+
+	ASSERT_EQ(0, kreg_register(self->rx, "mb-own", 0, NULL));
+	while (kreg_send(self->tx, "mb-own", payload, sizeof(payload)) == 0)
+		ASSERT_LT(++sent, 100000);
+	/* rx's socket has no room for the kernel's reply: it is dropped. */
+	EXPECT_EQ(-ENOBUFS, kreg_whereis_name(self->rx, "mb-own", &pid));
+	EXPECT_EQ(12345, pid);
+	/* Everything delivered is still there to read, and then rx works again. */
+	while (kreg_recv(self->rx, &self->msg, 500) == 0)
+		got++;
+	EXPECT_EQ(sent, got);
+	ASSERT_EQ(0, kreg_whereis_name(self->rx, "mb-own", &pid));
+	EXPECT_EQ(getpid(), pid);
+	EXPECT_EQ(0, kreg_unregister(self->rx, "mb-own"));
 }
 
 TEST_F(mb, deliveries_during_a_request_wait_for_recv)

@@ -1,0 +1,623 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kreg-bench: kreg against D-Bus, pidfiles and Unix datagram sockets, in one
+ * run on one machine (the test guest: make bench). Absolute times under
+ * emulation mean little; the ratios between peers measured together do.
+ *
+ * Every row is the median of REPS repetitions, each running REP_NS long.
+ * Prints a table, the targets met or missed, and BENCH-DATA lines that
+ * scripts/bench-plot.sh turns into a plot.
+ *
+ * usage: kreg-bench [--entry-header BYTES] [--max-names N]
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "cleanup.h"
+#include "kreg.h"
+
+#define REPS	5
+#define REP_NS	(200 * 1000000ULL)
+#define TRIALS	21		/* exit-to-gone trials per mode */
+
+struct result {
+	char op[48];
+	const char *peer;
+	long ops;
+	int reps;
+	double us;		/* median time per operation */
+	int err;
+};
+
+static struct result results[128];
+static int nresults;
+static unsigned char payload[4096 + sizeof(struct bench_hdr)];
+
+uint64_t bench_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return v[n / 2];
+}
+
+static struct result *record(const char *op, const char *peer, long ops, int reps,
+			     double us, int err)
+{
+	struct result *r = &results[nresults++];
+
+	/* Progress on stderr: the table comes at the end. */
+	fprintf(stderr, "kreg-bench: %-28s %-10s %10.2f us/op%s\n", op, peer, us,
+		err ? " (failed)" : "");
+	snprintf(r->op, sizeof(r->op), "%s", op);
+	r->peer = peer;
+	r->ops = ops;
+	r->reps = reps;
+	r->us = us;
+	r->err = err;
+	return r;
+}
+
+static const struct result *find(const char *op, const char *peer)
+{
+	int i;
+
+	for (i = 0; i < nresults; i++)
+		if (!strcmp(results[i].op, op) && !strcmp(results[i].peer, peer) && !results[i].err)
+			return &results[i];
+	return NULL;
+}
+
+struct op_args {
+	const char *name;
+	pid_t expect;
+	size_t len;
+	long spread;		/* scale: names to pick from */
+};
+
+typedef int (*bench_op)(const struct peer *p, void *ctx, long i, struct op_args *a);
+
+static int op_whereis(const struct peer *p, void *ctx, long i, struct op_args *a)
+{
+	pid_t pid = 0;
+	int err = p->whereis(ctx, a->name, &pid);
+
+	(void)i;
+	return err ? err : pid == a->expect ? 0 : -ESRCH;
+}
+
+static int op_register(const struct peer *p, void *ctx, long i, struct op_args *a)
+{
+	int err = p->reg(ctx, a->name);
+
+	(void)i;
+	return err ? err : p->unreg(ctx, a->name);
+}
+
+static int op_call(const struct peer *p, void *ctx, long i, struct op_args *a)
+{
+	(void)i;
+	return p->call(ctx, a->name, payload, a->len);
+}
+
+/* One way, with a round trip every 64 sends so the receiver's pace counts. */
+static int op_cast(const struct peer *p, void *ctx, long i, struct op_args *a)
+{
+	int err = p->cast(ctx, a->name, payload, a->len);
+
+	return err || i % 64 != 63 ? err : p->call(ctx, a->name, payload, sizeof(struct bench_hdr));
+}
+
+static int op_scale_whereis(const struct peer *p, void *ctx, long i, struct op_args *a)
+{
+	char name[32];
+	pid_t pid;
+
+	snprintf(name, sizeof(name), "scale.n%07ld", (i * 7919) % a->spread);
+	return p->whereis(ctx, name, &pid);
+}
+
+static void measure(const char *op, const struct peer *p, void *ctx, bench_op fn,
+		    struct op_args *a)
+{
+	double per_op[REPS];
+	long total = 0, n;
+	uint64_t start, elapsed = 0;
+	int rep, err = 0;
+
+	for (rep = 0; rep < REPS && !err; rep++) {
+		start = bench_now_ns();
+		for (n = 0; !err; n++) {
+			err = fn(p, ctx, total + n, a);
+			elapsed = bench_now_ns() - start;
+			if (elapsed >= REP_NS)
+				break;
+		}
+		per_op[rep] = elapsed / 1000.0 / (double)(n + 1);
+		total += n + 1;
+	}
+	record(op, p->name, total / REPS, REPS, err ? 0 : median(per_op, REPS), err);
+}
+
+/* Whereis from one process per CPU at once: the table's throughput. */
+static void measure_parallel_whereis(const struct peer *p, struct op_args *a)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN), total = 0;
+	double per_op[REPS];
+	char op[48];
+	int rep, err = 0;
+
+	for (rep = 0; rep < REPS && !err; rep++) {
+		int start[2], counts[2];
+		long i, sum = 0, c;
+		pid_t kids[ncpu];
+
+		if (pipe(start) || pipe(counts))
+			return;
+		for (i = 0; i < ncpu; i++) {
+			kids[i] = fork();
+			if (kids[i] == 0) {
+				uint64_t t0;
+				void *ctx;
+				char byte;
+
+				close(start[1]);
+				c = 0;
+				if (p->open(&ctx) == 0 && read(start[0], &byte, 1) >= 0) {
+					for (t0 = bench_now_ns(); bench_now_ns() - t0 < REP_NS; c++)
+						if (op_whereis(p, ctx, c, a))
+							break;
+				}
+				if (write(counts[1], &c, sizeof(c)) != sizeof(c))
+					_exit(1);
+				_exit(0);
+			}
+		}
+		close(start[0]);
+		close(counts[1]);
+		close(start[1]);
+		for (i = 0; i < ncpu; i++) {
+			if (read(counts[0], &c, sizeof(c)) != sizeof(c))
+				err = -EIO;
+			sum += c;
+		}
+		close(counts[0]);
+		for (i = 0; i < ncpu; i++)
+			waitpid(kids[i], NULL, 0);
+		if (!sum)
+			err = -EIO;
+		per_op[rep] = sum ? REP_NS / 1000.0 / (double)sum : 0;
+		total += sum;
+	}
+	snprintf(op, sizeof(op), "whereis, %ld processes", ncpu);
+	record(op, p->name, total / REPS, REPS, err ? 0 : median(per_op, REPS), err);
+}
+
+/* A child that holds @name for whereis targets until killed. */
+static pid_t spawn_holder(const struct peer *p, const char *name)
+{
+	int ready[2];
+	pid_t pid;
+	char byte;
+
+	if (pipe(ready))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		void *ctx;
+
+		if (p->open(&ctx) || p->hold(ctx, name) || write(ready[1], "r", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
+	if (read(ready[0], &byte, 1) != 1)
+		pid = -1;
+	close(ready[0]);
+	return pid;
+}
+
+static pid_t spawn_server(const struct peer *p, const char *name)
+{
+	int ready[2];
+	pid_t pid;
+	char byte;
+
+	if (pipe(ready))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		close(ready[0]);
+		p->serve(name, ready[1]);
+		_exit(0);
+	}
+	close(ready[1]);
+	if (read(ready[0], &byte, 1) != 1)
+		pid = -1;
+	close(ready[0]);
+	return pid;
+}
+
+static void stop(pid_t pid)
+{
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+}
+
+static void bench_peer(const struct peer *p)
+{
+	struct op_args a = { 0 };
+	pid_t holder = -1, server = -1;
+	void *ctx;
+	int err = p->open(&ctx);
+
+	if (err) {
+		fprintf(stderr, "kreg-bench: %s: cannot open (%s); its rows are missing\n",
+			p->name, strerror(-err));
+		return;
+	}
+	if (p->whereis) {
+		holder = spawn_holder(p, "bench.target");
+		a.name = "bench.target";
+		a.expect = holder;
+		measure("whereis, 1 process", p, ctx, op_whereis, &a);
+		measure_parallel_whereis(p, &a);
+		a.name = "bench.reg";
+		measure("register + unregister", p, ctx, op_register, &a);
+	}
+	if (p->serve) {
+		server = spawn_server(p, "bench.echo");
+		a.name = "bench.echo";
+		a.len = sizeof(struct bench_hdr) + 1;
+		measure("send round trip, 1 B", p, ctx, op_call, &a);
+		a.len = sizeof(struct bench_hdr) + 4096;
+		measure("send round trip, 4 KiB", p, ctx, op_call, &a);
+		a.len = sizeof(struct bench_hdr) + 1;
+		measure("send one-way, 1 B", p, ctx, op_cast, &a);
+	}
+	stop(server);
+	stop(holder);
+	p->close(ctx);
+}
+
+/* --- exit to gone: how long a dead process's name stays visible --------------- */
+
+enum gone_mode { GONE_CLEANUP, GONE_LAZY, GONE_REAP };
+
+static double exit_to_gone(struct kreg_conn *c, struct kreg_conn *mon, enum gone_mode mode,
+			   volatile uint64_t *t_exit)
+{
+	double us[TRIALS];
+	int t, n = 0;
+
+	for (t = 0; t < TRIALS; t++) {
+		int ready[2], go[2];
+		struct kreg_event ev;
+		char name[32], byte;
+		uint64_t done = 0;
+		pid_t child, pid;
+
+		snprintf(name, sizeof(name), "exit.n%d", t);
+		if (pipe(ready) || pipe(go))
+			return -1;
+		child = fork();
+		if (child == 0) {
+			struct kreg_conn *k;
+
+			close(go[1]);
+			if (kreg_open(&k) || kreg_register(k, name, 0, NULL) ||
+			    write(ready[1], "r", 1) != 1 || read(go[0], &byte, 1) < 0)
+				_exit(1);
+			*t_exit = bench_now_ns();
+			_exit(0);
+		}
+		close(go[0]);
+		if (read(ready[0], &byte, 1) != 1)
+			return -1;
+		close(go[1]);
+		switch (mode) {
+		case GONE_CLEANUP:
+			while (kreg_next_event(mon, &ev, 5000) == 0)
+				if (ev.kind == KREG_EVENT_UNREGISTERED && !strcmp(ev.name, name)) {
+					done = bench_now_ns();
+					break;
+				}
+			waitpid(child, NULL, 0);
+			break;
+		case GONE_LAZY:
+			while (kreg_whereis_name(c, name, &pid) == 0)
+				;
+			done = bench_now_ns();
+			waitpid(child, NULL, 0);
+			break;
+		case GONE_REAP:
+			waitpid(child, NULL, 0);
+			done = bench_now_ns();
+			break;
+		}
+		close(ready[0]);
+		close(ready[1]);
+		if (done)
+			us[n++] = (done - *t_exit) / 1000.0;
+	}
+	return n ? median(us, n) : -1;
+}
+
+static void bench_exit_to_gone(void)
+{
+	volatile uint64_t *t_exit = mmap(NULL, sizeof(*t_exit), PROT_READ | PROT_WRITE,
+					 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct kreg_conn *c, *mon;
+	char why[256];
+	double us;
+
+	if (t_exit == MAP_FAILED || kreg_open(&c) || kreg_open(&mon) || kreg_subscribe(mon))
+		return;
+	us = exit_to_gone(c, mon, GONE_REAP, t_exit);
+	record("exit to reaped by parent", "(parent)", TRIALS, 1, us, us < 0);
+	if (cleanup_attach(why, sizeof(why)) >= 0) {
+		us = exit_to_gone(c, mon, GONE_CLEANUP, t_exit);
+		record("exit to name gone", "kreg+bpf", TRIALS, 1, us, us < 0);
+		cleanup_detach();
+	} else {
+		fprintf(stderr, "kreg-bench: cannot attach exit cleanup: %s\n", why);
+	}
+	us = exit_to_gone(c, mon, GONE_LAZY, t_exit);
+	record("exit to name gone", "kreg lazy", TRIALS, 1, us, us < 0);
+	kreg_close(mon);
+	kreg_close(c);
+}
+
+/* --- scale: the same lookups with 10, 10,000 and 1,000,000 names --------------- */
+
+/* Bytes in kreg's entry caches (objects x object size) from /proc/slabinfo. */
+static long long slab_bytes(void)
+{
+	char line[512], name[64];
+	long active, num, objsize;
+	long long total = 0;
+	FILE *f = fopen("/proc/slabinfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %ld %ld %ld", name, &active, &num, &objsize) == 4 &&
+		    !strncmp(name, "kreg_entry", 10))
+			total += (long long)active * objsize;
+	fclose(f);
+	return total;
+}
+
+static long long meminfo_kb(const char *key)
+{
+	char line[256];
+	long long kb = -1;
+	size_t n = strlen(key);
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ':')
+			kb = strtoll(line + n + 1, NULL, 10);
+	fclose(f);
+	return kb;
+}
+
+static double entry_bytes, entry_slab_total, name_len;
+
+/* Listing the full table: every scale name once, none twice. */
+struct list_check {
+	unsigned char *seen;
+	long count, dups;
+};
+
+static int check_one(const struct kreg_entry_info *e, void *arg)
+{
+	struct list_check *lc = arg;
+	long i;
+
+	if (strncmp(e->name, "scale.n", 7))
+		return 0;
+	i = strtol(e->name + 7, NULL, 10);
+	if (lc->seen[i]++)
+		lc->dups++;
+	lc->count++;
+	return 0;
+}
+
+static void list_full_table(struct kreg_conn *c, long have)
+{
+	struct list_check lc = { .seen = calloc(have, 1) };
+	uint64_t t0 = bench_now_ns();
+	int err;
+	char op[48];
+
+	if (!lc.seen)
+		return;
+	err = kreg_list(c, check_one, &lc);
+	snprintf(op, sizeof(op), "list at %ld names", have);
+	record(op, "kreg", have, 1, (bench_now_ns() - t0) / 1000.0 / (double)have, err);
+	printf("list of %ld names: %ld listed, %ld duplicates, %s\n", have, lc.count, lc.dups,
+	       !err && lc.count == have && !lc.dups ? "complete" : "INCOMPLETE");
+	free(lc.seen);
+}
+
+static void bench_scale(long max_names)
+{
+	static const long levels[] = { 10, 10000, 1000000 };
+	long long slab0 = slab_bytes(), kb0 = meminfo_kb("Slab");
+	struct op_args a = { .name = "scale.fresh" };
+	struct kreg_conn *c;
+	long have = 0;
+	size_t l;
+	void *ctx;
+	char op[48], name[32];
+
+	if (peer_kreg.open(&ctx) || kreg_open(&c))
+		return;
+	for (l = 0; l < sizeof(levels) / sizeof(levels[0]) && levels[l] <= max_names; l++) {
+		for (; have < levels[l]; have++) {
+			snprintf(name, sizeof(name), "scale.n%07ld", have);
+			if (kreg_register(c, name, 0, NULL)) {
+				fprintf(stderr, "kreg-bench: filling to %ld names failed at %ld\n",
+					levels[l], have);
+				return;
+			}
+		}
+		a.spread = have;
+		snprintf(op, sizeof(op), "whereis at %ld names", have);
+		measure(op, &peer_kreg, ctx, op_scale_whereis, &a);
+		snprintf(op, sizeof(op), "register at %ld names", have);
+		measure(op, &peer_kreg, ctx, op_register, &a);
+	}
+	list_full_table(c, have);
+	/* Memory per entry, from the module's own slab caches and from all slab. */
+	name_len = strlen("scale.n0000000");
+	entry_bytes = (double)(slab_bytes() - slab0) / (double)have;
+	entry_slab_total = (double)(meminfo_kb("Slab") - kb0) * 1024.0 / (double)have;
+	kreg_close(c);
+}
+
+/* --- report ------------------------------------------------------------------ */
+
+static void print_time(char *out, size_t size, double us)
+{
+	if (us >= 1000.0)
+		snprintf(out, size, "%8.2f ms", us / 1000.0);
+	else
+		snprintf(out, size, "%8.2f us", us);
+}
+
+static void print_table(void)
+{
+	const char *last = "";
+	int i;
+
+	printf("\n%-28s %-10s %14s %12s %12s  %s\n", "operation", "peer", "ops x reps",
+	       "median/op", "ops/s", "kreg is");
+	for (i = 0; i < nresults; i++) {
+		const struct result *r = &results[i], *k = find(r->op, "kreg");
+		char t[32], ratio[48] = "";
+
+		if (strcmp(last, r->op))
+			printf("\n");
+		last = r->op;
+		if (r->err) {
+			printf("%-28s %-10s failed: %s\n", r->op, r->peer, strerror(-r->err));
+			continue;
+		}
+		print_time(t, sizeof(t), r->us);
+		if (k && k != r)
+			snprintf(ratio, sizeof(ratio), "%.1fx faster", r->us / k->us);
+		printf("%-28s %-10s %8ld x %-3d %12s %12.0f  %s\n", r->op, r->peer, r->ops, r->reps,
+		       t, 1e6 / r->us, ratio);
+		printf("BENCH-DATA|%s|%s|%ld|%d|%.3f\n", r->op, r->peer, r->ops, r->reps, r->us);
+	}
+}
+
+static void target(const char *what, double got, double limit, int higher_is_better,
+		   const char *unit)
+{
+	int met = higher_is_better ? got >= limit : got <= limit;
+
+	if (got < 0)
+		printf("  %-52s not measured\n", what);
+	else
+		printf("  %-52s %8.2f%s  %s\n", what, got, unit, met ? "met" : "MISSED");
+}
+
+static double ratio(const char *op, const char *slow, const char *fast)
+{
+	const struct result *s = find(op, slow), *f = find(op, fast);
+
+	return s && f ? s->us / f->us : -1;
+}
+
+static void print_targets(double header)
+{
+	const struct result *reap = find("exit to reaped by parent", "(parent)");
+	const struct result *gone = find("exit to name gone", "kreg+bpf");
+	const struct result *w10 = find("whereis at 10 names", "kreg");
+	const struct result *w1m = find("whereis at 1000000 names", "kreg");
+
+	printf("\nTargets (ratios from this run)\n");
+	target("whereis vs D-Bus (>= 20x)", ratio("whereis, 1 process", "dbus", "kreg"), 20, 1, "x");
+	target("whereis vs pidfile (>= 2x)", ratio("whereis, 1 process", "pidfile", "kreg"), 2, 1,
+	       "x");
+	target("register vs D-Bus (>= 10x)", ratio("register + unregister", "dbus", "kreg"), 10, 1,
+	       "x");
+	target("send-by-name vs D-Bus method call (>= 5x)",
+	       ratio("send round trip, 1 B", "dbus", "kreg"), 5, 1, "x");
+	target("whereis at 1,000,000 names / at 10 (<= 1.5x)",
+	       w10 && w1m ? w1m->us / w10->us : -1, 1.5, 0, "x");
+	target("exit-to-gone with BPF / exit-to-reaped (< 1x)",
+	       reap && gone ? gone->us / reap->us : -1, 1.0, 0, "x");
+	if (header > 0 && entry_bytes > 0) {
+		printf("  memory per entry: %.0f B in kreg_entry slabs, %.0f B of all slab; "
+		       "struct + name = %.0f + %.0f B\n", entry_bytes, entry_slab_total, header,
+		       name_len + 1);
+		target("kreg_entry slab bytes / (struct + name) (<= 2x)",
+		       entry_bytes / (header + name_len + 1), 2.0, 0, "x");
+		target("all slab bytes / (struct + name)  (informative)",
+		       entry_slab_total / (header + name_len + 1), 1e9, 0, "x");
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const struct peer *peers[] = { &peer_kreg, &peer_dbus, &peer_pidfile, &peer_uds };
+	long max_names = 1000000;
+	double header = 0;
+	struct utsname u;
+	time_t now = time(NULL);
+	char day[32];
+	size_t i;
+	int a;
+
+	for (a = 1; a + 1 < argc; a += 2) {
+		if (!strcmp(argv[a], "--entry-header"))
+			header = strtod(argv[a + 1], NULL);
+		else if (!strcmp(argv[a], "--max-names"))
+			max_names = strtol(argv[a + 1], NULL, 10);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	uname(&u);
+	strftime(day, sizeof(day), "%Y-%m-%d", gmtime(&now));
+	printf("kreg-bench %s, kernel %s, %ld CPUs; each row: median of %d repetitions of %.1f s\n",
+	       day, u.release, sysconf(_SC_NPROCESSORS_ONLN), REPS, REP_NS / 1e9);
+	fflush(stdout);
+
+	for (i = 0; i < sizeof(peers) / sizeof(peers[0]); i++)
+		bench_peer(peers[i]);
+	bench_exit_to_gone();
+	bench_scale(max_names);
+	print_table();
+	print_targets(header);
+	return 0;
+}
