@@ -20,7 +20,10 @@ END {
 		printf "\n"
 	}
 }' >"$dir/peers.dat"
-grep '^BENCH-DATA' "$raw" | awk -F'|' '$2 ~ /names|exit/ { printf "\"%s (%s)\"\t%s\n", $2, $3, $6 }' \
+grep '^BENCH-DATA' "$raw" | awk -F'|' '$2 ~ /names|exit/ {
+	who = $3 ~ /^\(/ ? $3 : "(" $3 ")"
+	printf "\"%s %s\"\t%s\n", $2, who, $6
+}' \
 	>"$dir/kreg.dat"
 
 gnuplot <<GP
@@ -39,6 +42,8 @@ set key top left
 set xtics rotate by -15
 plot for [i=2:5] "$dir/peers.dat" using i:xtic(1) title columnheader(i)
 unset key
+set yrange [1:*]
+set offsets 0, 0, graph 0.15, 0
 set title "kreg at scale, and how long a dead process's name stays visible"
 plot "$dir/kreg.dat" using 2:xtic(1) lc rgb "#1f77b4"
 unset multiplot
