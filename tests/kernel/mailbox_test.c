@@ -3,6 +3,8 @@
  * SEND: by-name delivery to the registering socket, its errors, and
  * backpressure that never drops a message silently.
  */
+#include <sched.h>
+
 #include "helpers.h"
 #include "kselftest_harness.h"
 
@@ -176,6 +178,42 @@ TEST_F_TIMEOUT(mb, a_full_connection_fails_requests_with_enobufs_not_a_wrong_ans
 	ASSERT_EQ(0, kreg_whereis_name(self->rx, "mb-own", &pid));
 	EXPECT_EQ(getpid(), pid);
 	EXPECT_EQ(0, kreg_unregister(self->rx, "mb-own"));
+}
+
+TEST_F(mb, names_and_mail_cross_network_namespaces)
+{
+	int ready[2], status;
+	pid_t child, pid;
+	char byte;
+
+	ASSERT_EQ(0, pipe(ready));
+	child = fork();
+	ASSERT_GE(child, 0);
+	if (child == 0) {
+		struct kreg_conn *c;
+		static struct kreg_message m;
+
+		/* Registered and served from its own network namespace. */
+		if (unshare(CLONE_NEWNET) || kreg_open(&c) ||
+		    kreg_register(c, "mb-netns", 0, NULL) || write(ready[1], "r", 1) != 1)
+			_exit(1);
+		if (kreg_recv(c, &m, 5000) || m.len != 5 || memcmp(m.data, "hello", 5))
+			_exit(2);
+		_exit(kreg_send(c, "mb-netns-reply", "back", 4) ? 3 : 0);
+	}
+	ASSERT_EQ(1, read(ready[0], &byte, 1));
+	ASSERT_EQ(0, kreg_register(self->rx, "mb-netns-reply", 0, NULL));
+	ASSERT_EQ(0, kreg_whereis_name(self->tx, "mb-netns", &pid));
+	EXPECT_EQ(child, pid);
+	ASSERT_EQ(0, kreg_send(self->tx, "mb-netns", "hello", 5));
+	ASSERT_EQ(0, kreg_recv(self->rx, &self->msg, 5000));
+	EXPECT_EQ(child, self->msg.sender);
+	EXPECT_EQ(0, memcmp("back", self->msg.data, 4));
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_EQ(0, status);
+	/* Gone with its holder (and dropped now: no exit cleanup in this test). */
+	EXPECT_EQ(KREG_UNDEFINED, kreg_whereis_name(self->tx, "mb-netns", &pid));
+	EXPECT_EQ(0, kreg_unregister(self->rx, "mb-netns-reply"));
 }
 
 TEST_F(mb, deliveries_during_a_request_wait_for_recv)

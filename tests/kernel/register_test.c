@@ -3,6 +3,8 @@
  * REGISTER, UNREGISTER and WHEREIS: results, errors, races, permissions,
  * quotas, and holders that die or whose pid number comes back.
  */
+#include <sched.h>
+
 #include "helpers.h"
 #include "kselftest_harness.h"
 
@@ -250,6 +252,47 @@ TEST_F(reg, recycled_pid_number_is_never_reported)
 	EXPECT_EQ(KREG_UNDEFINED, kreg_whereis_name(self->c, "recycled", &pid));
 	EXPECT_EQ(-ENOENT, kreg_send(self->c, "recycled", "x", 1));
 	kill_and_reap(second);
+}
+
+/* Runs in a new pid namespace, where it is pid 1. */
+static int inside_pid_namespace(pid_t outside)
+{
+	struct kreg_conn *c;
+	pid_t pid = 0;
+
+	if (kreg_open(&c))
+		return 1;
+	/* Its own name, as it sees itself. */
+	if (kreg_register(c, "pidns-inner", 0, NULL) ||
+	    kreg_whereis_name(c, "pidns-inner", &pid) || pid != 1)
+		return 2;
+	/* The parent lives outside: invisible here, so absent. */
+	if (kreg_whereis_name(c, "pidns-outer", &pid) != KREG_UNDEFINED)
+		return 3;
+	if (kreg_send(c, "pidns-outer", "x", 1) != -ENOENT)
+		return 4;
+	(void)outside;
+	kreg_unregister(c, "pidns-inner");
+	return 0;
+}
+
+TEST_F(reg, pids_are_reported_in_the_callers_pid_namespace)
+{
+	pid_t child, pid;
+	int status;
+
+	ASSERT_EQ(0, kreg_register(self->c, "pidns-outer", 0, NULL));
+	ASSERT_EQ(0, unshare(CLONE_NEWPID));
+	child = fork();	/* the first child of this process is pid 1 inside */
+	ASSERT_GE(child, 0);
+	if (child == 0)
+		_exit(inside_pid_namespace(getppid()));
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	ASSERT_EQ(0, kreg_whereis_name(self->c, "pidns-outer", &pid));
+	EXPECT_EQ(getpid(), pid);
+	EXPECT_EQ(0, kreg_unregister(self->c, "pidns-outer"));
 }
 
 static int register_child_and_others(void *arg)
