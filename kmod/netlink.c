@@ -75,6 +75,7 @@ static const struct nla_policy kreg_policy[KREG_A_MAX + 1] = {
 	[KREG_A_REASON]		= { .type = NLA_REJECT,
 				    .reject_message = "the reason is set by the kernel" },
 	[KREG_A_PAD]		= { .type = NLA_REJECT },
+	[KREG_A_META]		= { .type = NLA_BINARY },
 };
 
 static struct genl_family kreg_family;
@@ -95,20 +96,22 @@ static int kreg_nl_name(struct genl_info *info, const char **name, size_t *len)
 }
 
 static int kreg_nl_reply_pid(struct genl_info *info, u8 cmd, const char *name,
-			     pid_t pid)
+			     pid_t pid, const void *meta, size_t meta_len)
 {
 	struct sk_buff *msg;
 	void *hdr;
 
 	msg = genlmsg_new(nla_total_size(KREG_NAME_MAX + 1) +
-			  nla_total_size(sizeof(u32)), GFP_KERNEL);
+			  nla_total_size(sizeof(u32)) +
+			  nla_total_size(meta_len), GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 	hdr = genlmsg_put_reply(msg, info, &kreg_family, 0, cmd);
 	if (!hdr)
 		goto nospace;
 	if (nla_put_string(msg, KREG_A_NAME, name) ||
-	    nla_put_u32(msg, KREG_A_PID, pid))
+	    nla_put_u32(msg, KREG_A_PID, pid) ||
+	    (meta_len && nla_put(msg, KREG_A_META, meta_len, meta)))
 		goto cancel;
 	genlmsg_end(msg, hdr);
 	return genlmsg_reply(msg, info);
@@ -183,12 +186,23 @@ static int kreg_nl_register(struct sk_buff *skb, struct genl_info *info)
 		.mbox_net	= genl_info_net(info),
 		.mbox_portid	= info->snd_portid,
 	};
+	struct nlattr *meta = info->attrs[KREG_A_META];
 	pid_t holder = 0;
 	int err;
 
 	err = kreg_nl_name(info, &req.name, &req.name_len);
 	if (err)
 		return err;
+	if (meta) {
+		if (nla_len(meta) > KREG_META_MAX) {
+			NL_SET_ERR_MSG_ATTR(info->extack, meta,
+					    "the value is larger than KREG_META_MAX ("
+					    __stringify(KREG_META_MAX) " bytes)");
+			return -EMSGSIZE;
+		}
+		req.meta = nla_data(meta);
+		req.meta_len = nla_len(meta);
+	}
 	err = kreg_nl_holder(info, &req.pid);
 	if (err)
 		return err;
@@ -203,13 +217,14 @@ static int kreg_nl_register(struct sk_buff *skb, struct genl_info *info)
 		 * The name is registered whatever happens to the reply: report
 		 * success rather than a failure that did not happen.
 		 */
-		kreg_nl_reply_pid(info, KREG_CMD_REGISTER, req.name, holder);
+		kreg_nl_reply_pid(info, KREG_CMD_REGISTER, req.name, holder,
+				  NULL, 0);
 		return 0;
 	case -EEXIST:
 		/* The holder's pid, unless the caller's namespace hides it. */
 		if (holder)
 			kreg_nl_reply_pid(info, KREG_CMD_REGISTER, req.name,
-					  holder);
+					  holder, NULL, 0);
 		GENL_SET_ERR_MSG(info, "the name is already registered");
 		break;
 	case -ENOSPC:
@@ -252,20 +267,21 @@ static int kreg_nl_unregister(struct sk_buff *skb, struct genl_info *info)
 
 static int kreg_nl_whereis(struct sk_buff *skb, struct genl_info *info)
 {
+	struct kreg_found found;
 	const char *name;
 	size_t len;
-	pid_t pid;
 	int err;
 
 	err = kreg_nl_name(info, &name, &len);
 	if (err)
 		return err;
-	err = kreg_table_whereis(name, len, &pid);
+	err = kreg_table_whereis(name, len, &found);
 	if (err) {
 		GENL_SET_ERR_MSG(info, "the name is not registered");
 		return err;
 	}
-	return kreg_nl_reply_pid(info, KREG_CMD_WHEREIS, name, pid);
+	return kreg_nl_reply_pid(info, KREG_CMD_WHEREIS, name, found.pid,
+				 found.meta, found.meta_len);
 }
 
 /* SEND's failures, from the lookup or the delivery, each with its reason. */
@@ -368,7 +384,9 @@ static int kreg_nl_put_entry(struct sk_buff *skb, struct netlink_callback *cb,
 			from_kuid_munged(current_user_ns(), e->uid)) ||
 	    nla_put_u64_64bit(skb, KREG_A_REGISTERED_NS, e->registered_ns,
 			      KREG_A_PAD) ||
-	    (rcu_access_pointer(e->mbox) && nla_put_flag(skb, KREG_A_MAILBOX))) {
+	    (rcu_access_pointer(e->mbox) && nla_put_flag(skb, KREG_A_MAILBOX)) ||
+	    (e->meta_len &&
+	     nla_put(skb, KREG_A_META, e->meta_len, kreg_entry_meta(e)))) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
@@ -432,7 +450,8 @@ void kreg_nl_notify(enum kreg_cmd cmd, const struct kreg_entry *e,
 	void *hdr;
 
 	msg = genlmsg_new(nla_total_size(e->name_len + 1) +
-			  3 * nla_total_size(sizeof(u32)), gfp);
+			  3 * nla_total_size(sizeof(u32)) +
+			  nla_total_size(e->meta_len), gfp);
 	if (!msg)
 		return;
 	hdr = genlmsg_put(msg, 0, 0, &kreg_family, 0, cmd);
@@ -440,7 +459,9 @@ void kreg_nl_notify(enum kreg_cmd cmd, const struct kreg_entry *e,
 	    nla_put_u32(msg, KREG_A_PID, pid_nr(e->pid)) ||
 	    nla_put_u32(msg, KREG_A_UID, from_kuid(&init_user_ns, e->uid)) ||
 	    (cmd == KREG_CMD_UNREGISTERED &&
-	     nla_put_u32(msg, KREG_A_REASON, reason))) {
+	     nla_put_u32(msg, KREG_A_REASON, reason)) ||
+	    (cmd == KREG_CMD_REGISTERED && e->meta_len &&
+	     nla_put(msg, KREG_A_META, e->meta_len, kreg_entry_meta(e)))) {
 		nlmsg_free(msg);
 		return;
 	}

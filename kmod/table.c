@@ -77,9 +77,9 @@ struct kreg_name_key {
  * Entries come from size classes so that a short name does not pay for the
  * longest one. Each class is a slab cache of the module's own.
  */
-static const unsigned int kreg_entry_sizes[] = { 128, 256, 512 };
+static const unsigned int kreg_entry_sizes[] = { 128, 256, 512, 1024 };
 static const char *const kreg_entry_cache_names[] = {
-	"kreg_entry_128", "kreg_entry_256", "kreg_entry_512",
+	"kreg_entry_128", "kreg_entry_256", "kreg_entry_512", "kreg_entry_1024",
 };
 
 static struct kmem_cache *kreg_entry_caches[ARRAY_SIZE(kreg_entry_sizes)];
@@ -175,9 +175,10 @@ bool kreg_entry_alive(const struct kreg_entry *e)
 	return alive;
 }
 
-static struct kreg_entry *kreg_entry_alloc(const char *name, size_t len)
+static struct kreg_entry *kreg_entry_alloc(const struct kreg_request *req)
 {
-	size_t need = offsetof(struct kreg_entry, name) + len + 1;
+	size_t len = req->name_len;
+	size_t need = offsetof(struct kreg_entry, name) + len + 1 + req->meta_len;
 	struct kreg_entry *e;
 	unsigned int i;
 
@@ -192,8 +193,11 @@ static struct kreg_entry *kreg_entry_alloc(const char *name, size_t len)
 		return NULL;
 	e->size_class = i;
 	e->name_len = len;
-	memcpy(e->name, name, len);
+	memcpy(e->name, req->name, len);
 	e->name[len] = '\0';
+	e->meta_len = req->meta_len;
+	if (req->meta_len)
+		memcpy(e->name + len + 1, req->meta, req->meta_len);
 	INIT_HLIST_NODE(&e->holder_link);
 	INIT_HLIST_NODE(&e->mbox_link);
 	return e;
@@ -424,7 +428,7 @@ int kreg_table_register(const struct kreg_request *req, pid_t *holder)
 	struct kreg_entry *e;
 	int err;
 
-	e = kreg_entry_alloc(req->name, req->name_len);
+	e = kreg_entry_alloc(req);
 	if (!e)
 		return -ENOMEM;
 	e->pid = get_pid(req->pid);
@@ -507,7 +511,7 @@ int kreg_table_unregister(const char *name, size_t len, bool admin)
 	return err;
 }
 
-int kreg_table_whereis(const char *name, size_t len, pid_t *pid)
+int kreg_table_whereis(const char *name, size_t len, struct kreg_found *found)
 {
 	struct kreg_name_key key = { .name = name, .len = len };
 	struct kreg_entry *e;
@@ -521,6 +525,8 @@ int kreg_table_whereis(const char *name, size_t len, pid_t *pid)
 		if (!dead) {
 			nr = pid_vnr(e->pid);
 			global = pid_nr(e->pid);
+			found->meta_len = e->meta_len;
+			memcpy(found->meta, kreg_entry_meta(e), e->meta_len);
 		}
 	}
 	rcu_read_unlock();
@@ -531,7 +537,7 @@ int kreg_table_whereis(const char *name, size_t len, pid_t *pid)
 	trace_kreg_lookup(name, global, nr ? 0 : -ENOENT);
 	if (!nr)
 		return -ENOENT;
-	*pid = nr;
+	found->pid = nr;
 	return 0;
 }
 
@@ -661,7 +667,8 @@ int kreg_table_init(void)
 	unsigned int i;
 	int err;
 
-	BUILD_BUG_ON(offsetof(struct kreg_entry, name) + KREG_NAME_MAX + 1 > 512);
+	BUILD_BUG_ON(offsetof(struct kreg_entry, name) + KREG_NAME_MAX + 1 +
+		     KREG_META_MAX > 1024);
 
 	for (i = 0; i < ARRAY_SIZE(kreg_entry_sizes); i++) {
 		kreg_entry_caches[i] =

@@ -34,13 +34,22 @@ struct kreg_entry {
 	u8				size_class;
 	bool				linked;
 	u16				name_len;
+	u16				meta_len;
+	/* The name, its NUL, then meta_len bytes of the registration's value. */
 	char				name[];
 };
+
+static inline const void *kreg_entry_meta(const struct kreg_entry *e)
+{
+	return e->name + e->name_len + 1;
+}
 
 /* Where a registration came from, and where its mailbox is. */
 struct kreg_request {
 	const char	*name;
 	size_t		name_len;	/* without the NUL */
+	const void	*meta;
+	size_t		meta_len;
 	struct pid	*pid;		/* the holder to be */
 	kuid_t		uid;
 	bool		quota_exempt;
@@ -65,7 +74,14 @@ void kreg_table_destroy(void);
 int kreg_table_register(const struct kreg_request *req, pid_t *holder);
 int kreg_table_unregister(const char *name, size_t len, bool admin);
 bool kreg_table_owned_by_caller(const char *name, size_t len);
-int kreg_table_whereis(const char *name, size_t len, pid_t *pid);
+/* What WHEREIS reports: the holder and its registration's value. */
+struct kreg_found {
+	pid_t	pid;
+	u16	meta_len;
+	u8	meta[KREG_META_MAX];
+};
+
+int kreg_table_whereis(const char *name, size_t len, struct kreg_found *found);
 int kreg_table_route(const char *name, size_t len, struct kreg_route *route);
 void kreg_table_mailbox_closed(struct net *net, u32 portid);
 int kreg_table_release_pid(struct pid *pid);

@@ -41,6 +41,7 @@ static struct nla_policy kreg_nla_policy[KREG_A_MAX + 1] = {
 	[KREG_A_PAYLOAD]	= { .type = NLA_UNSPEC },
 	[KREG_A_SENDER_PID]	= { .type = NLA_U32 },
 	[KREG_A_REASON]		= { .type = NLA_U32 },
+	[KREG_A_META]		= { .type = NLA_UNSPEC, .maxlen = KREG_META_MAX },
 };
 
 static void kreg_queue_init(struct kreg_queue *q)

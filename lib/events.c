@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -43,11 +45,60 @@ int kreg_next_event(struct kreg_conn *conn, struct kreg_event *ev,
 		ev->pid = (pid_t)nla_get_u32(attrs[KREG_A_PID]);
 		ev->uid = attrs[KREG_A_UID] ? nla_get_u32(attrs[KREG_A_UID]) :
 			(uid_t)-1;
+		ev->meta_len = attrs[KREG_A_META] ? (size_t)nla_len(attrs[KREG_A_META]) : 0;
+		if (ev->meta_len)
+			memcpy(ev->meta, nla_data(attrs[KREG_A_META]), ev->meta_len);
 		ev->reason = attrs[KREG_A_REASON] ?
 			(enum kreg_reason)nla_get_u32(attrs[KREG_A_REASON]) :
 			KREG_REASON_EXPLICIT;
 	}
 	free(p);
+	return err;
+}
+
+static int kreg_ms_since(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int)((now.tv_sec - start->tv_sec) * 1000 +
+		     (now.tv_nsec - start->tv_nsec) / 1000000);
+}
+
+int kreg_await_name(struct kreg_conn *conn, const char *name, int timeout_ms,
+		    pid_t *pid)
+{
+	struct kreg_conn *watch;
+	struct kreg_event ev;
+	struct timespec start;
+	int err, left;
+
+	(void)conn;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	err = kreg_open(&watch);
+	if (err)
+		return err;
+	/* Subscribe first, then look: a registration in between is not missed. */
+	err = kreg_subscribe(watch);
+	for (;;) {
+		if (err && err != -ENOBUFS)
+			break;
+		/* Each event (or a loss of events) is checked by a lookup, which
+		 * also gives the pid as this process's namespace sees it. */
+		err = kreg_whereis_name(watch, name, pid);
+		if (err != KREG_UNDEFINED)
+			break;
+		do {
+			left = timeout_ms < 0 ? -1 : timeout_ms - kreg_ms_since(&start);
+			if (timeout_ms >= 0 && left <= 0) {
+				err = -ETIMEDOUT;
+				goto out;
+			}
+			err = kreg_next_event(watch, &ev, left);
+		} while (!err && (ev.kind != KREG_EVENT_REGISTERED || strcmp(ev.name, name)));
+	}
+out:
+	kreg_close(watch);
 	return err;
 }
 

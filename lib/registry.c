@@ -6,29 +6,47 @@
 
 #include "internal.h"
 
+/* What a reply about one entry says. */
+struct kreg_answer {
+	pid_t pid;
+	void *meta;		/* where to copy the value, or NULL */
+	size_t size;
+	size_t meta_len;
+};
+
 static int kreg_reply_pid(struct kreg_conn *conn, struct nlattr **attrs,
 			  void *arg)
 {
-	pid_t *pid = arg;
+	struct kreg_answer *a = arg;
+	struct nlattr *meta = attrs[KREG_A_META];
 
 	(void)conn;
 	if (attrs[KREG_A_PID])
-		*pid = (pid_t)nla_get_u32(attrs[KREG_A_PID]);
+		a->pid = (pid_t)nla_get_u32(attrs[KREG_A_PID]);
+	a->meta_len = meta ? (size_t)nla_len(meta) : 0;
+	if (meta && a->meta)
+		memcpy(a->meta, nla_data(meta), a->meta_len < a->size ? a->meta_len : a->size);
 	return 0;
 }
 
-/* A request that names one entry and may answer with its pid. */
+/* A request that names one entry and may answer about it. */
 static int kreg_name_request(struct kreg_conn *conn, uint8_t cmd,
-			     const char *name, pid_t target, pid_t *pid)
+			     const char *name, pid_t target,
+			     const void *meta, size_t meta_len,
+			     struct kreg_answer *answer)
 {
 	struct nl_msg *msg;
 	int err;
 
-	msg = kreg_msg_new(conn, cmd, KREG_NAME_MAX + 16);
+	if (meta_len > KREG_META_MAX)
+		return -EMSGSIZE;
+	msg = kreg_msg_new(conn, cmd, KREG_NAME_MAX + meta_len + 16);
 	if (!msg)
 		return -ENOMEM;
 	err = kreg_put_name(msg, name);
 	if (!err && target > 0 && nla_put_u32(msg, KREG_A_PID, (uint32_t)target) < 0)
+		err = -EMSGSIZE;
+	if (!err && meta_len && nla_put(msg, KREG_A_META, (int)meta_len, meta) < 0)
 		err = -EMSGSIZE;
 	if (err) {
 		snprintf(conn->error, sizeof(conn->error), "%s",
@@ -38,40 +56,54 @@ static int kreg_name_request(struct kreg_conn *conn, uint8_t cmd,
 	}
 	/* A lookup's reply is its answer: no ack to wait for. */
 	return kreg_request(conn, msg, cmd == KREG_CMD_WHEREIS ? KREG_REQ_REPLY : KREG_REQ_ACK,
-			    pid ? kreg_reply_pid : NULL, pid);
+			    answer ? kreg_reply_pid : NULL, answer);
+}
+
+int kreg_register_meta(struct kreg_conn *conn, const char *name, pid_t pid,
+		       const void *meta, size_t meta_len, pid_t *holder)
+{
+	struct kreg_answer a = { 0 };
+	int err;
+
+	if (pid < 0)
+		return -EINVAL;
+	err = kreg_name_request(conn, KREG_CMD_REGISTER, name, pid, meta, meta_len, &a);
+	if (holder && (err == 0 || err == -EEXIST))
+		*holder = a.pid;
+	return err;
 }
 
 int kreg_register(struct kreg_conn *conn, const char *name, pid_t pid,
 		  pid_t *holder)
 {
-	pid_t reply = 0;
-	int err;
-
-	if (pid < 0)
-		return -EINVAL;
-	err = kreg_name_request(conn, KREG_CMD_REGISTER, name, pid, &reply);
-	if (holder && (err == 0 || err == -EEXIST))
-		*holder = reply;
-	return err;
+	return kreg_register_meta(conn, name, pid, NULL, 0, holder);
 }
 
 int kreg_unregister(struct kreg_conn *conn, const char *name)
 {
-	return kreg_name_request(conn, KREG_CMD_UNREGISTER, name, 0, NULL);
+	return kreg_name_request(conn, KREG_CMD_UNREGISTER, name, 0, NULL, 0, NULL);
 }
 
-int kreg_whereis_name(struct kreg_conn *conn, const char *name, pid_t *pid)
+int kreg_whereis_meta(struct kreg_conn *conn, const char *name, pid_t *pid,
+		      void *meta, size_t size, size_t *meta_len)
 {
-	pid_t reply = 0;
+	struct kreg_answer a = { .meta = meta, .size = size };
 	int err;
 
-	err = kreg_name_request(conn, KREG_CMD_WHEREIS, name, 0, &reply);
+	err = kreg_name_request(conn, KREG_CMD_WHEREIS, name, 0, NULL, 0, &a);
 	if (err == -ENOENT)
 		return KREG_UNDEFINED;
 	if (err)
 		return err;
-	*pid = reply;
+	*pid = a.pid;
+	if (meta_len)
+		*meta_len = a.meta_len;
 	return 0;
+}
+
+int kreg_whereis_name(struct kreg_conn *conn, const char *name, pid_t *pid)
+{
+	return kreg_whereis_meta(conn, name, pid, NULL, 0, NULL);
 }
 
 struct kreg_list_ctx {
@@ -94,6 +126,8 @@ static int kreg_list_one(struct kreg_conn *conn, struct nlattr **attrs,
 	info.registered_ns = attrs[KREG_A_REGISTERED_NS] ?
 		nla_get_u64(attrs[KREG_A_REGISTERED_NS]) : 0;
 	info.has_mailbox = attrs[KREG_A_MAILBOX] != NULL;
+	info.meta = attrs[KREG_A_META] ? nla_data(attrs[KREG_A_META]) : NULL;
+	info.meta_len = attrs[KREG_A_META] ? (size_t)nla_len(attrs[KREG_A_META]) : 0;
 	return ctx->fn(&info, ctx->arg);
 }
 

@@ -30,13 +30,16 @@ static void usage(FILE *out)
 {
 	fputs("usage: kregctl COMMAND [ARGS]\n"
 	      "\n"
-	      "  register NAME [PID]      bind NAME to PID (your own child, or any process\n"
-	      "                           with CAP_SYS_ADMIN); without PID, hold NAME as\n"
-	      "                           kregctl itself and print what is sent to it\n"
-	      "                           until interrupted (-n N: stop after N messages)\n"
+	      "  register NAME [PID] [--meta VALUE] [-n N]\n"
+	      "                           bind NAME to PID (your own child, or any process\n"
+	      "                           with CAP_SYS_ADMIN), with an optional VALUE;\n"
+	      "                           without PID, hold NAME as kregctl itself and\n"
+	      "                           print what is sent to it until interrupted\n"
+	      "                           (-n N: stop after N messages)\n"
 	      "  unregister NAME          release NAME\n"
 	      "  whereis NAME             print the pid that holds NAME\n"
-	      "  list                     print every name: NAME PID UID REGISTERED MAILBOX\n"
+	      "  await NAME [TIMEOUT_MS]  wait until NAME is registered, print its pid\n"
+	      "  list                     print every name: NAME PID UID REGISTERED MAILBOX META\n"
 	      "  send NAME MESSAGE        deliver MESSAGE to NAME's mailbox (- reads stdin)\n"
 	      "  monitor [-n N]           print registrations and unregistrations as they\n"
 	      "                           happen (-n N: stop after N events)\n"
@@ -106,27 +109,32 @@ static int serve(struct kreg_conn *conn, const char *name, long count)
 
 static int cmd_register(struct kreg_conn *conn, int argc, char **argv)
 {
+	const char *meta = NULL;
 	long count = -1;
 	pid_t pid = 0, holder = 0;
 	char *end;
-	int i = 1, err;
+	int i, err;
 
 	if (argc < 2)
 		goto usage;
-	if (argc >= 3 && strcmp(argv[2], "-n") != 0) {
-		pid = (pid_t)strtol(argv[2], &end, 10);
-		if (*end || pid <= 0) {
-			fprintf(stderr, "kregctl: '%s' is not a pid\n", argv[2]);
-			return EXIT_ERROR;
-		}
-	} else {
-		i = 2;
-		if (parse_count(argc, argv, &i, &count))
-			return EXIT_ERROR;
-		if (i != argc)
+	for (i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--meta") && i + 1 < argc) {
+			meta = argv[++i];
+		} else if (!strcmp(argv[i], "-n")) {
+			if (parse_count(argc, argv, &i, &count))
+				return EXIT_ERROR;
+			i--;
+		} else if (!pid) {
+			pid = (pid_t)strtol(argv[i], &end, 10);
+			if (*end || pid <= 0) {
+				fprintf(stderr, "kregctl: '%s' is not a pid\n", argv[i]);
+				return EXIT_ERROR;
+			}
+		} else {
 			goto usage;
+		}
 	}
-	err = kreg_register(conn, argv[1], pid, &holder);
+	err = kreg_register_meta(conn, argv[1], pid, meta, meta ? strlen(meta) : 0, &holder);
 	if (err == -EEXIST && holder) {
 		fprintf(stderr, "kregctl: %s is already registered to pid %d\n",
 			argv[1], (int)holder);
@@ -176,6 +184,50 @@ static int cmd_whereis(struct kreg_conn *conn, int argc, char **argv)
 	return 0;
 }
 
+/* A registration's value: as text when it is printable, escaped where not. */
+static void print_value(const unsigned char *v, size_t len)
+{
+	size_t i;
+
+	if (!len)
+		fputs("-", stdout);
+	for (i = 0; i < len; i++) {
+		if (v[i] >= 0x20 && v[i] < 0x7f && v[i] != '\\')
+			putchar(v[i]);
+		else
+			printf("\\x%02x", v[i]);
+	}
+}
+
+static int cmd_await(struct kreg_conn *conn, int argc, char **argv)
+{
+	long timeout = -1;
+	char *end;
+	pid_t pid;
+	int err;
+
+	if (argc < 2 || argc > 3) {
+		usage(stderr);
+		return EXIT_ERROR;
+	}
+	if (argc == 3) {
+		timeout = strtol(argv[2], &end, 10);
+		if (*end || timeout < 0) {
+			fprintf(stderr, "kregctl: '%s' is not a timeout in milliseconds\n", argv[2]);
+			return EXIT_ERROR;
+		}
+	}
+	err = kreg_await_name(conn, argv[1], (int)timeout, &pid);
+	if (err == -ETIMEDOUT) {
+		fprintf(stderr, "kregctl: %s: still undefined after %ld ms\n", argv[1], timeout);
+		return EXIT_NOTFOUND;
+	}
+	if (err)
+		return fail(conn, argv[1], err);
+	printf("%d\n", (int)pid);
+	return 0;
+}
+
 static int print_entry(const struct kreg_entry_info *e, void *arg)
 {
 	time_t secs = (time_t)(e->registered_ns / 1000000000ULL);
@@ -185,8 +237,10 @@ static int print_entry(const struct kreg_entry_info *e, void *arg)
 	(void)arg;
 	gmtime_r(&secs, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	printf("%-32s %8d %6u %s %s\n", e->name, (int)e->pid, (unsigned int)e->uid,
+	printf("%-32s %8d %6u %s %-7s ", e->name, (int)e->pid, (unsigned int)e->uid,
 	       when, e->has_mailbox ? "yes" : "no");
+	print_value(e->meta, e->meta_len);
+	putchar('\n');
 	return 0;
 }
 
@@ -199,7 +253,8 @@ static int cmd_list(struct kreg_conn *conn, int argc, char **argv)
 		usage(stderr);
 		return EXIT_ERROR;
 	}
-	printf("%-32s %8s %6s %-20s %s\n", "NAME", "PID", "UID", "REGISTERED", "MAILBOX");
+	printf("%-32s %8s %6s %-20s %-7s %s\n", "NAME", "PID", "UID", "REGISTERED", "MAILBOX",
+	       "META");
 	err = kreg_list(conn, print_entry, NULL);
 	return err ? fail(conn, "list", err) : 0;
 }
@@ -256,10 +311,15 @@ static int cmd_monitor(struct kreg_conn *conn, int argc, char **argv)
 		}
 		if (err)
 			return fail(conn, "monitor", err);
-		if (ev.kind == KREG_EVENT_REGISTERED)
-			printf("registered %s pid=%d uid=%u\n", ev.name, (int)ev.pid,
+		if (ev.kind == KREG_EVENT_REGISTERED) {
+			printf("registered %s pid=%d uid=%u", ev.name, (int)ev.pid,
 			       (unsigned int)ev.uid);
-		else
+			if (ev.meta_len) {
+				fputs(" meta=", stdout);
+				print_value(ev.meta, ev.meta_len);
+			}
+			putchar('\n');
+		} else
 			printf("unregistered %s pid=%d uid=%u reason=%s\n", ev.name,
 			       (int)ev.pid, (unsigned int)ev.uid,
 			       kreg_reason_name(ev.reason));
@@ -332,6 +392,7 @@ static const struct {
 	{ "register", cmd_register, true },
 	{ "unregister", cmd_unregister, true },
 	{ "whereis", cmd_whereis, true },
+	{ "await", cmd_await, true },
 	{ "list", cmd_list, true },
 	{ "send", cmd_send, true },
 	{ "monitor", cmd_monitor, true },

@@ -61,6 +61,14 @@ const char *kreg_strerror(int err);
 int kreg_register(struct kreg_conn *conn, const char *name, pid_t pid,
 		  pid_t *holder);
 
+/*
+ * kreg_register() with a value (up to KREG_META_MAX bytes, -EMSGSIZE beyond)
+ * kept with the registration and reported by kreg_whereis_meta(), kreg_list()
+ * and registration events.
+ */
+int kreg_register_meta(struct kreg_conn *conn, const char *name, pid_t pid,
+		       const void *meta, size_t meta_len, pid_t *holder);
+
 /* -ENOENT if not registered, -EPERM if another uid registered it. */
 int kreg_unregister(struct kreg_conn *conn, const char *name);
 
@@ -70,12 +78,21 @@ int kreg_unregister(struct kreg_conn *conn, const char *name);
  */
 int kreg_whereis_name(struct kreg_conn *conn, const char *name, pid_t *pid);
 
+/*
+ * kreg_whereis_name() that also copies the registration's value into @meta
+ * (at most @size bytes) and sets *@meta_len to its full length.
+ */
+int kreg_whereis_meta(struct kreg_conn *conn, const char *name, pid_t *pid,
+		      void *meta, size_t size, size_t *meta_len);
+
 struct kreg_entry_info {
 	const char *name;
 	pid_t pid;
 	uid_t uid;
 	uint64_t registered_ns;	/* since the Unix epoch */
 	bool has_mailbox;
+	const void *meta;	/* the registration's value: meta_len bytes */
+	size_t meta_len;
 };
 
 /*
@@ -118,6 +135,8 @@ struct kreg_event {
 	pid_t pid;		/* in the initial pid namespace */
 	uid_t uid;		/* in the initial user namespace */
 	enum kreg_reason reason;	/* for KREG_EVENT_UNREGISTERED */
+	size_t meta_len;		/* for KREG_EVENT_REGISTERED */
+	unsigned char meta[KREG_META_MAX];
 };
 
 /* Joins the "events" group: every later change is reported on @conn. */
@@ -129,6 +148,16 @@ int kreg_subscribe(struct kreg_conn *conn);
  */
 int kreg_next_event(struct kreg_conn *conn, struct kreg_event *ev,
 		    int timeout_ms);
+
+/*
+ * Waits until a live process holds @name and sets *@pid, woken by the events
+ * group (no polling). Returns 0, -ETIMEDOUT after @timeout_ms (-1: for ever),
+ * or another negative errno. Uses a connection of its own, so it takes no
+ * events or messages from @conn's caller; @conn only proves the module is
+ * there and is otherwise untouched.
+ */
+int kreg_await_name(struct kreg_conn *conn, const char *name, int timeout_ms,
+		    pid_t *pid);
 
 /* "explicit", "exited", "unloading". */
 const char *kreg_reason_name(enum kreg_reason reason);

@@ -13,12 +13,13 @@ sleep 1
 say "kregctl register orders-db -n 2 &    # kregctl holds the name and prints its mail"
 kregctl register orders-db -n 2 &
 server=$!
-say "sleep 600 &  kregctl register cache \$!   # root may name any process"
+say "sleep 600 &  kregctl register cache \$! --meta ...   # root may name any process, with a value"
 sleep 600 &
 cache=$!
 sleep 1
-run kregctl register cache $cache
+run kregctl register cache $cache --meta "role=lru size=512MiB"
 run kregctl whereis orders-db
+run kregctl await orders-db 1000
 run kregctl register orders-db
 run kregctl list
 run kregctl send orders-db "hello, orders-db"

@@ -107,6 +107,39 @@ TEST_F_TIMEOUT(ev, a_reader_that_falls_behind_is_told_and_goes_on, 120)
 	EXPECT_EQ(0, kreg_unregister(self->c, "ev-after"));
 }
 
+TEST_F(ev, await_is_woken_by_a_later_registration)
+{
+	uint64_t t0;
+	pid_t child, pid = 0;
+	int status;
+
+	child = fork();
+	ASSERT_GE(child, 0);
+	if (child == 0) {
+		struct kreg_conn *c;
+
+		usleep(300000);
+		if (kreg_open(&c) || kreg_register(c, "ev-awaited", 0, NULL))
+			_exit(1);
+		pause();
+	}
+	t0 = now_ns();
+	ASSERT_EQ(0, kreg_await_name(self->c, "ev-awaited", 10000, &pid));
+	EXPECT_EQ(child, pid);
+	EXPECT_GE(now_ns() - t0, 250000000ULL);
+	/* Already there: no wait. */
+	ASSERT_EQ(0, kreg_await_name(self->c, "ev-awaited", 0, &pid));
+	EXPECT_EQ(child, pid);
+	kill(child, SIGKILL);
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	/* Gone, and nobody takes it: the wait ends at its timeout. */
+	t0 = now_ns();
+	EXPECT_EQ(-ETIMEDOUT, kreg_await_name(self->c, "ev-awaited", 200, &pid));
+	EXPECT_GE(now_ns() - t0, 200000000ULL);
+	/* The caller's own connection saw nothing taken from it. */
+	EXPECT_EQ(0, kreg_next_event(self->mon, &self->e, 2000));
+}
+
 TEST_F(ev, failed_requests_announce_nothing)
 {
 	ASSERT_EQ(0, kreg_register(self->c, "ev-held", 0, NULL));

@@ -142,6 +142,85 @@ TEST_F(reg, bad_attributes_get_einval_and_change_nothing)
 	EXPECT_EQ(before, count_entries(self->c));
 }
 
+struct listed_value {
+	const char *name;
+	unsigned char meta[KREG_META_MAX];
+	size_t len;
+	int found;
+};
+
+static int find_value(const struct kreg_entry_info *e, void *arg)
+{
+	struct listed_value *v = arg;
+
+	if (strcmp(e->name, v->name))
+		return 0;
+	v->found++;
+	v->len = e->meta_len;
+	memcpy(v->meta, e->meta, e->meta_len);
+	return 0;
+}
+
+TEST_F(reg, a_registration_carries_its_value_to_lookup_list_and_events)
+{
+	unsigned char meta[KREG_META_MAX], got[KREG_META_MAX], big[KREG_META_MAX + 1] = { 0 };
+	struct listed_value listed = { .name = "meta-full" };
+	struct kreg_conn *mon;
+	struct kreg_event e;
+	struct nl_msg *raw;
+	size_t len = 0;
+	pid_t pid;
+	int i;
+
+	for (i = 0; i < KREG_META_MAX; i++)
+		meta[i] = (unsigned char)(i * 13);	/* binary, NULs included */
+	ASSERT_EQ(0, kreg_open(&mon));
+	ASSERT_EQ(0, kreg_subscribe(mon));
+
+	ASSERT_EQ(0, kreg_register_meta(self->c, "meta-full", 0, meta, sizeof(meta), NULL));
+	ASSERT_EQ(0, kreg_whereis_meta(self->c, "meta-full", &pid, got, sizeof(got), &len));
+	EXPECT_EQ(getpid(), pid);
+	ASSERT_EQ(KREG_META_MAX, len);
+	EXPECT_EQ(0, memcmp(meta, got, len));
+
+	ASSERT_EQ(0, kreg_list(self->c, find_value, &listed));
+	ASSERT_EQ(1, listed.found);
+	ASSERT_EQ(KREG_META_MAX, listed.len);
+	EXPECT_EQ(0, memcmp(meta, listed.meta, listed.len));
+
+	ASSERT_EQ(0, kreg_next_event(mon, &e, 2000));
+	EXPECT_STREQ("meta-full", e.name);
+	ASSERT_EQ(KREG_META_MAX, e.meta_len);
+	EXPECT_EQ(0, memcmp(meta, e.meta, e.meta_len));
+
+	/* A small buffer gets the start, and the full length. */
+	memset(got, 0, sizeof(got));
+	ASSERT_EQ(0, kreg_whereis_meta(self->c, "meta-full", &pid, got, 4, &len));
+	EXPECT_EQ(KREG_META_MAX, len);
+	EXPECT_EQ(0, memcmp(meta, got, 4));
+	EXPECT_EQ(0, got[4]);
+
+	/* No value is a length of 0. */
+	ASSERT_EQ(0, kreg_register(self->c, "meta-none", 0, NULL));
+	ASSERT_EQ(0, kreg_whereis_meta(self->c, "meta-none", &pid, got, sizeof(got), &len));
+	EXPECT_EQ(0, len);
+
+	/* One byte more is refused, by the library and by the kernel alike. */
+	EXPECT_EQ(-EMSGSIZE, kreg_register_meta(self->c, "meta-big", 0, meta, KREG_META_MAX + 1,
+						NULL));
+	raw = kreg_msg_new(self->c, KREG_CMD_REGISTER, 2 * KREG_META_MAX);
+	ASSERT_NE(NULL, raw);
+	ASSERT_EQ(0, kreg_put_name(raw, "meta-big"));
+	ASSERT_EQ(0, nla_put(raw, KREG_A_META, sizeof(big), big));
+	EXPECT_EQ(-EMSGSIZE, kreg_request(self->c, raw, KREG_REQ_ACK, NULL, NULL));
+	EXPECT_NE(NULL, strstr(kreg_last_error(self->c), "KREG_META_MAX"));
+	EXPECT_EQ(KREG_UNDEFINED, kreg_whereis_name(self->c, "meta-big", &pid));
+
+	EXPECT_EQ(0, kreg_unregister(self->c, "meta-full"));
+	EXPECT_EQ(0, kreg_unregister(self->c, "meta-none"));
+	kreg_close(mon);
+}
+
 /* Each racer reports one of these through a pipe. */
 struct race_result {
 	pid_t self;

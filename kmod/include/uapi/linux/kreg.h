@@ -17,21 +17,26 @@
 #define KREG_NAME_MAX		255
 /* The largest payload SEND accepts; larger ones fail with EMSGSIZE. */
 #define KREG_PAYLOAD_MAX	61440
+/* The largest value a registration may carry (KREG_A_META); EMSGSIZE beyond. */
+#define KREG_META_MAX		256
 
 /**
  * enum kreg_cmd - commands of the kreg family
  * @KREG_CMD_REGISTER: bind KREG_A_NAME to KREG_A_PID (default: the caller's
- *	process). The requesting socket becomes the name's mailbox. Replies
- *	KREG_A_NAME and KREG_A_PID. If the name is held, a reply carrying the
- *	holder's KREG_A_PID is sent before the EEXIST error.
+ *	process), with an optional value KREG_A_META. The requesting socket
+ *	becomes the name's mailbox. Replies KREG_A_NAME and KREG_A_PID. If the
+ *	name is held, a reply carrying the holder's KREG_A_PID is sent before
+ *	the EEXIST error.
  * @KREG_CMD_UNREGISTER: release KREG_A_NAME.
- * @KREG_CMD_WHEREIS: reply KREG_A_NAME and KREG_A_PID, or fail with ENOENT.
+ * @KREG_CMD_WHEREIS: reply KREG_A_NAME, KREG_A_PID and any KREG_A_META, or
+ *	fail with ENOENT.
  * @KREG_CMD_LIST: dump every entry (KREG_A_NAME, KREG_A_PID, KREG_A_UID,
- *	KREG_A_REGISTERED_NS, KREG_A_MAILBOX when it has one).
+ *	KREG_A_REGISTERED_NS, KREG_A_MAILBOX when it has one, any KREG_A_META).
  * @KREG_CMD_SEND: deliver KREG_A_PAYLOAD to KREG_A_NAME's mailbox.
  * @KREG_CMD_DELIVER: kernel to mailbox: KREG_A_NAME, KREG_A_SENDER_PID and
  *	KREG_A_PAYLOAD, as sent by KREG_CMD_SEND.
- * @KREG_CMD_REGISTERED: event: KREG_A_NAME, KREG_A_PID, KREG_A_UID.
+ * @KREG_CMD_REGISTERED: event: KREG_A_NAME, KREG_A_PID, KREG_A_UID and any
+ *	KREG_A_META.
  * @KREG_CMD_UNREGISTERED: event: the same plus KREG_A_REASON.
  */
 enum kreg_cmd {
@@ -61,6 +66,7 @@ enum kreg_cmd {
  * @KREG_A_SENDER_PID: u32, the sending process as seen by the receiver
  * @KREG_A_REASON: u32, enum kreg_reason
  * @KREG_A_PAD: alignment padding for 64-bit attributes
+ * @KREG_A_META: binary, the registration's value, at most KREG_META_MAX bytes
  */
 enum kreg_attr {
 	KREG_A_UNSPEC,
@@ -73,6 +79,7 @@ enum kreg_attr {
 	KREG_A_SENDER_PID,
 	KREG_A_REASON,
 	KREG_A_PAD,
+	KREG_A_META,
 
 	__KREG_A_MAX,
 	KREG_A_MAX = __KREG_A_MAX - 1
