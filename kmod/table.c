@@ -376,12 +376,9 @@ static int kreg_insert_locked(struct kreg_entry *e,
 	    (uc ? uc->count : 0) >= READ_ONCE(kreg_max_per_uid))
 		return -EDQUOT;
 
-	err = rhashtable_insert_fast(&kreg_names, &e->node, kreg_names_params);
-	if (err)
-		return err;
 	err = kreg_attach_holder(e, spares);
 	if (err)
-		goto remove_name;
+		return err;
 	err = kreg_attach_mailbox(e, req, spares);
 	if (err)
 		goto detach_holder;
@@ -395,6 +392,13 @@ static int kreg_insert_locked(struct kreg_entry *e,
 		err = -ESRCH;
 		goto detach_mailbox;
 	}
+	/*
+	 * Readers see the entry from here on, so this is the last step that
+	 * may fail: an entry no reader ever saw can be freed at once.
+	 */
+	err = rhashtable_insert_fast(&kreg_names, &e->node, kreg_names_params);
+	if (err)
+		goto detach_mailbox;
 
 	if (!uc) {
 		uc = spares->uid;
@@ -417,8 +421,6 @@ detach_mailbox:
 detach_holder:
 	hlist_del_init(&e->holder_link);
 	kreg_holder_put_locked(e->holder);
-remove_name:
-	rhashtable_remove_fast(&kreg_names, &e->node, kreg_names_params);
 	return err;
 }
 
