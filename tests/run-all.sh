@@ -7,10 +7,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 BUILD=${BUILD:-build}
 export BUILD KVER
 
+# Output streams as it comes and is kept in files: the counts are read back
+# from those (teeing to /dev/stderr would truncate a log that stderr is).
+mkdir -p "$BUILD"
 echo "=== host tests (ASan, UBSan) ==="
-host=$(bash "$here/run-host.sh" | tee /dev/stderr | grep '^KREG-COUNTS')
+bash "$here/run-host.sh" | tee "$BUILD/host-run.out"
 echo "=== kernel tests in the QEMU guest ==="
-guest=$(bash "$here/../scripts/guest/boot.sh" test | tee /dev/stderr | grep '^KREG-COUNTS')
+bash "$here/../scripts/guest/boot.sh" test | tee "$BUILD/guest-run.out"
+host=$(grep '^KREG-COUNTS' "$BUILD/host-run.out")
+guest=$(grep '^KREG-COUNTS' "$BUILD/guest-run.out")
 
 read -r _ hp hf hs <<<"${host:-KREG-COUNTS 0 1 0}"
 read -r _ gp gf gs <<<"${guest:-KREG-COUNTS 0 1 0}"
