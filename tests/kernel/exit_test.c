@@ -88,6 +88,28 @@ static pid_t spawn_holder(const char *prefix, int names, int ready, const int go
 	return pid;
 }
 
+/*
+ * Starts a holder and returns once its names are registered; closing
+ * *@go_write (or killing it) makes it exit.
+ */
+static pid_t start_holder(const char *prefix, int names, int *go_write)
+{
+	int ready[2], go[2];
+	pid_t pid;
+	char byte;
+
+	if (pipe(ready) || pipe(go))
+		return -1;
+	pid = spawn_holder(prefix, names, ready[1], go);
+	close(go[0]);
+	close(ready[1]);
+	if (pid < 0 || read(ready[0], &byte, 1) != 1)
+		pid = -1;
+	close(ready[0]);
+	*go_write = go[1];
+	return pid;
+}
+
 /* Waits for @pid to exit but leaves it a zombie, not yet reaped. */
 static int wait_exit_unreaped(pid_t pid)
 {
@@ -98,16 +120,13 @@ static int wait_exit_unreaped(pid_t pid)
 
 TEST_F(cleanup, exit_releases_names_before_the_parent_reaps)
 {
-	int ready[2], go[2];
 	struct cleanup_status after;
 	pid_t child;
-	char byte;
+	int go;
 
-	ASSERT_EQ(0, pipe(ready));
-	ASSERT_EQ(0, pipe(go));
-	child = spawn_holder("exit-normal", 2, ready[1], go);
-	ASSERT_EQ(1, read(ready[0], &byte, 1));
-	close(go[1]);
+	child = start_holder("exit-normal", 2, &go);
+	ASSERT_GT(child, 0);
+	close(go);
 	ASSERT_EQ(0, wait_exit_unreaped(child));
 
 	EXPECT_EQ(2, exited_events(self->mon, child));
@@ -120,18 +139,16 @@ TEST_F(cleanup, exit_releases_names_before_the_parent_reaps)
 
 TEST_F(cleanup, killed_process_releases_its_names)
 {
-	int ready[2], go[2];
 	pid_t child;
-	char byte;
+	int go;
 
-	ASSERT_EQ(0, pipe(ready));
-	ASSERT_EQ(0, pipe(go));
-	child = spawn_holder("exit-killed", 1, ready[1], go);
-	ASSERT_EQ(1, read(ready[0], &byte, 1));
+	child = start_holder("exit-killed", 1, &go);
+	ASSERT_GT(child, 0);
 	kill(child, SIGKILL);
 	ASSERT_EQ(0, wait_exit_unreaped(child));
 	EXPECT_EQ(1, exited_events(self->mon, child));
 	waitpid(child, NULL, 0);
+	close(go);
 }
 
 static int thread_pipe[2];
@@ -263,16 +280,13 @@ TEST_F_TIMEOUT(cleanup, thousands_exiting_at_once_leave_table_quota_and_slab_emp
 
 TEST_F(cleanup, without_cleanup_a_dead_holder_is_still_never_reported)
 {
-	int ready[2], go[2];
 	pid_t child, pid;
-	char byte;
+	int go;
 
 	ASSERT_EQ(0, cleanup_detach());
-	ASSERT_EQ(0, pipe(ready));
-	ASSERT_EQ(0, pipe(go));
-	child = spawn_holder("exit-lazy", 1, ready[1], go);
-	ASSERT_EQ(1, read(ready[0], &byte, 1));
-	close(go[1]);
+	child = start_holder("exit-lazy", 1, &go);
+	ASSERT_GT(child, 0);
+	close(go);
 	ASSERT_EQ(child, waitpid(child, NULL, 0));
 	/* Nothing removed it yet... */
 	usleep(200000);
@@ -326,9 +340,8 @@ TEST_F(cleanup, rmmod_fails_while_attached_and_works_after_detach)
 TEST_F(cleanup, tracepoints_reach_a_bpf_program)
 {
 	struct kreg_trace_probe *probe = kreg_trace_probe__open_and_load();
-	int ready[2], go[2];
 	pid_t child, pid;
-	char byte;
+	int go;
 
 	ASSERT_NE(NULL, probe);
 	probe->bss->target = getpid();
@@ -346,12 +359,10 @@ TEST_F(cleanup, tracepoints_reach_a_bpf_program)
 	EXPECT_EQ(1, probe->bss->unregisters);
 	EXPECT_EQ(KREG_REASON_EXPLICIT, probe->bss->last_reason);
 
-	ASSERT_EQ(0, pipe(ready));
-	ASSERT_EQ(0, pipe(go));
-	child = spawn_holder("tp-exit", 3, ready[1], go);
-	ASSERT_EQ(1, read(ready[0], &byte, 1));
+	child = start_holder("tp-exit", 3, &go);
+	ASSERT_GT(child, 0);
 	probe->bss->exiting = child;
-	close(go[1]);
+	close(go);
 	ASSERT_EQ(child, waitpid(child, NULL, 0));
 	EXPECT_EQ(1, probe->bss->cleanups);
 	EXPECT_EQ(3, probe->bss->released);
