@@ -41,6 +41,11 @@ static void usage(FILE *out)
 	      "  await NAME [TIMEOUT_MS]  wait until NAME is registered, print its pid\n"
 	      "  list                     print every name: NAME PID UID REGISTERED MAILBOX META\n"
 	      "  send NAME MESSAGE        deliver MESSAGE to NAME's mailbox (- reads stdin)\n"
+	      "  run NAME [--restart permanent|transient|temporary] [--max-restarts N]\n"
+	      "      [--max-seconds S] [--shutdown MS] -- CMD [ARGS]\n"
+	      "                           run CMD under NAME, restarted as asked (default:\n"
+	      "                           permanent, at most 3 restarts in 5 s, SIGKILL 5 s\n"
+	      "                           after SIGTERM); SIGINT or SIGTERM stops it\n"
 	      "  monitor [-n N]           print registrations and unregistrations as they\n"
 	      "                           happen (-n N: stop after N events)\n"
 	      "  bpf attach|detach|status BPF exit cleanup: names vanish the instant their\n"
@@ -228,6 +233,101 @@ static int cmd_await(struct kreg_conn *conn, int argc, char **argv)
 	return 0;
 }
 
+/* The child of `kregctl run`: it has taken its name; now it becomes CMD. */
+static int exec_command(struct kreg_conn *conn, void *arg)
+{
+	char **argv = arg;
+
+	(void)conn;
+	execvp(argv[0], argv);
+	fprintf(stderr, "kregctl: run: %s: %s\n", argv[0], strerror(errno));
+	return 127;
+}
+
+static int parse_int(const char *what, const char *text, long min, long *out)
+{
+	char *end;
+
+	*out = strtol(text, &end, 10);
+	if (*end || *out < min) {
+		fprintf(stderr, "kregctl: %s wants a number >= %ld, not '%s'\n", what, min, text);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int cmd_run(struct kreg_conn *conn, int argc, char **argv)
+{
+	static const char *const types[] = { "permanent", "transient", "temporary" };
+	struct kreg_child_spec spec = { .start = exec_command, .shutdown_ms = 5000 };
+	long max_restarts = 3, max_seconds = 5, shutdown = 5000;
+	struct kreg_supervisor *sup;
+	pid_t pid;
+	int i, err;
+
+	for (i = 2; i < argc && strcmp(argv[i], "--"); i += 2) {
+		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+		size_t t;
+
+		if (!val)
+			goto usage;
+		if (!strcmp(opt, "--restart")) {
+			for (t = 0; t < 3 && strcmp(val, types[t]); t++)
+				;
+			if (t == 3)
+				goto usage;
+			spec.restart = (enum kreg_restart)t;
+		} else if (!strcmp(opt, "--max-restarts")) {
+			if (parse_int(opt, val, 0, &max_restarts))
+				return EXIT_ERROR;
+		} else if (!strcmp(opt, "--max-seconds")) {
+			if (parse_int(opt, val, 1, &max_seconds))
+				return EXIT_ERROR;
+		} else if (!strcmp(opt, "--shutdown")) {
+			if (parse_int(opt, val, 0, &shutdown))
+				return EXIT_ERROR;
+		} else {
+			goto usage;
+		}
+	}
+	if (argc < 2 || i >= argc - 1)
+		goto usage;
+	spec.name = argv[1];
+	spec.arg = &argv[i + 1];
+	spec.shutdown_ms = (int)shutdown;
+
+	/* Say so now rather than have the child fail to take a held name. */
+	if (kreg_whereis_name(conn, spec.name, &pid) == 0) {
+		fprintf(stderr, "kregctl: %s is already registered to pid %d\n", spec.name,
+			(int)pid);
+		return EXIT_ERROR;
+	}
+	err = kreg_supervisor_new(&sup, KREG_ONE_FOR_ONE, (int)max_restarts, (int)max_seconds);
+	if (!err)
+		err = kreg_supervisor_start_child(sup, &spec, &pid);
+	if (err)
+		return fail(conn, "run", err);
+	fprintf(stderr, "kregctl: supervising %s: %s (pid %d)\n", spec.name, argv[i + 1],
+		(int)pid);
+
+	catch_stop_signals();
+	do {
+		err = kreg_supervisor_run(sup, 250);
+	} while (err == -ETIMEDOUT && !stop_requested);
+	kreg_supervisor_free(sup);
+	if (err == -ELOOP) {
+		fprintf(stderr, "kregctl: %s restarted more than %ld times in %ld s; stopped\n",
+			spec.name, max_restarts, max_seconds);
+		return EXIT_ERROR;
+	}
+	if (err && err != -ETIMEDOUT)
+		return fail(conn, "run", err);
+	return 0;
+usage:
+	usage(stderr);
+	return EXIT_ERROR;
+}
+
 static int print_entry(const struct kreg_entry_info *e, void *arg)
 {
 	time_t secs = (time_t)(e->registered_ns / 1000000000ULL);
@@ -396,6 +496,7 @@ static const struct {
 	{ "list", cmd_list, true },
 	{ "send", cmd_send, true },
 	{ "monitor", cmd_monitor, true },
+	{ "run", cmd_run, true },
 	{ "bpf", cmd_bpf, false },
 };
 

@@ -162,6 +162,70 @@ int kreg_await_name(struct kreg_conn *conn, const char *name, int timeout_ms,
 /* "explicit", "exited", "unloading". */
 const char *kreg_reason_name(enum kreg_reason reason);
 
+/*
+ * Supervision, as OTP defines it. A supervisor forks its children, learns
+ * of their exits through pidfds, and restarts them by strategy; a child with
+ * a name takes that name itself when it starts, so after a restart the name
+ * follows the live process.
+ */
+enum kreg_strategy {
+	KREG_ONE_FOR_ONE,	/* restart only the child that ended */
+	KREG_ONE_FOR_ALL,	/* stop the others, restart them all */
+	KREG_REST_FOR_ONE,	/* stop and restart it and those started after it */
+};
+
+enum kreg_restart {
+	KREG_PERMANENT,		/* always restarted */
+	KREG_TRANSIENT,		/* restarted unless it exited with status 0 */
+	KREG_TEMPORARY,		/* never restarted */
+};
+
+/* A child that cannot take its name exits with this status. */
+#define KREG_EXIT_NAME_HELD 111
+
+struct kreg_child_spec {
+	const char *name;	/* taken by the child itself; NULL: no name */
+	/*
+	 * Runs in the new process. @conn is the name's connection and mailbox
+	 * (NULL without a name). The return value is the exit status.
+	 */
+	int (*start)(struct kreg_conn *conn, void *arg);
+	void *arg;
+	enum kreg_restart restart;
+	int shutdown_ms;	/* SIGTERM, then SIGKILL after this; 0: SIGKILL */
+};
+
+struct kreg_supervisor;
+
+/*
+ * More than @max_restarts restarts within @max_seconds and the supervisor
+ * stops every child and reports -ELOOP.
+ */
+int kreg_supervisor_new(struct kreg_supervisor **supp, enum kreg_strategy strategy,
+			int max_restarts, int max_seconds);
+
+/* Starts a child (children start, and are restarted, in the order added). */
+int kreg_supervisor_start_child(struct kreg_supervisor *sup,
+				const struct kreg_child_spec *spec, pid_t *pid);
+
+/* The pid of child @index (in the order added), or 0 if it is not running. */
+pid_t kreg_supervisor_child_pid(const struct kreg_supervisor *sup, size_t index);
+
+/*
+ * Supervises for @timeout_ms (-1: until nothing is left to supervise):
+ * returns -ETIMEDOUT when the time is up, 0 when every child has ended for
+ * good, -ELOOP when the restart intensity was exceeded (every child is then
+ * stopped), or another negative errno.
+ */
+int kreg_supervisor_run(struct kreg_supervisor *sup, int timeout_ms);
+
+/* Stops every child, the last started first, each with its grace period. */
+void kreg_supervisor_stop(struct kreg_supervisor *sup);
+
+/* Stops every child and frees @sup. */
+void kreg_supervisor_free(struct kreg_supervisor *sup);
+
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Supervision in userspace, as OTP defines it: strategies, restart types and
+ * restart intensity. Exits are learned from pidfds, never by polling; a named
+ * child takes its name itself when it starts, so restarts keep names pointing
+ * at the live process.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+struct kreg_supervised {
+	struct kreg_child_spec spec;	/* spec.name is our own copy */
+	pid_t pid;			/* 0: not running */
+	int pidfd;
+	bool done;			/* ended for good: not to be restarted */
+};
+
+struct kreg_supervisor {
+	enum kreg_strategy strategy;
+	int max_restarts;
+	int max_seconds;
+	struct kreg_supervised *children;
+	size_t n, cap;
+	uint64_t *restarts;		/* when the last max_restarts + 1 happened */
+	size_t nrestarts;
+};
+
+static uint64_t kreg_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int kreg_supervisor_new(struct kreg_supervisor **supp, enum kreg_strategy strategy,
+			int max_restarts, int max_seconds)
+{
+	struct kreg_supervisor *sup;
+
+	if (strategy > KREG_REST_FOR_ONE || max_restarts < 0 || max_seconds <= 0)
+		return -EINVAL;
+	sup = calloc(1, sizeof(*sup));
+	if (!sup)
+		return -ENOMEM;
+	sup->restarts = calloc((size_t)max_restarts + 1, sizeof(*sup->restarts));
+	if (!sup->restarts) {
+		free(sup);
+		return -ENOMEM;
+	}
+	sup->strategy = strategy;
+	sup->max_restarts = max_restarts;
+	sup->max_seconds = max_seconds;
+	*supp = sup;
+	return 0;
+}
+
+/* In the new process: take the name, then run the child. Never returns. */
+static void kreg_child_main(const struct kreg_child_spec *spec)
+{
+	struct kreg_conn *conn = NULL;
+
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	if (spec->name && (kreg_open(&conn) || kreg_register(conn, spec->name, 0, NULL)))
+		_exit(KREG_EXIT_NAME_HELD);
+	_exit(spec->start(conn, spec->arg) & 0xff);
+}
+
+static int kreg_child_launch(struct kreg_supervised *c)
+{
+	pid_t pid = fork();
+	int err;
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0)
+		kreg_child_main(&c->spec);
+	c->pidfd = pidfd_open(pid, 0);
+	if (c->pidfd < 0) {
+		err = -errno;
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return err;
+	}
+	c->pid = pid;
+	return 0;
+}
+
+/* Reaps an exited child; its wait status. */
+static int kreg_child_reap(struct kreg_supervised *c)
+{
+	int status = 0;
+
+	while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	close(c->pidfd);
+	c->pidfd = -1;
+	c->pid = 0;
+	return status;
+}
+
+/* SIGTERM, a grace period, then SIGKILL; reaps the child. */
+static void kreg_child_stop(struct kreg_supervised *c)
+{
+	struct pollfd p = { .fd = c->pidfd, .events = POLLIN };
+
+	if (!c->pid)
+		return;
+	if (c->spec.shutdown_ms > 0) {
+		pidfd_send_signal(c->pidfd, SIGTERM, NULL, 0);
+		if (poll(&p, 1, c->spec.shutdown_ms) == 0)
+			pidfd_send_signal(c->pidfd, SIGKILL, NULL, 0);
+	} else {
+		pidfd_send_signal(c->pidfd, SIGKILL, NULL, 0);
+	}
+	kreg_child_reap(c);
+}
+
+int kreg_supervisor_start_child(struct kreg_supervisor *sup,
+				const struct kreg_child_spec *spec, pid_t *pid)
+{
+	struct kreg_supervised *c;
+	int err;
+
+	if (!spec->start || spec->restart > KREG_TEMPORARY || spec->shutdown_ms < 0)
+		return -EINVAL;
+	if (sup->n == sup->cap) {
+		size_t cap = sup->cap ? 2 * sup->cap : 8;
+		void *more = realloc(sup->children, cap * sizeof(*sup->children));
+
+		if (!more)
+			return -ENOMEM;
+		sup->children = more;
+		sup->cap = cap;
+	}
+	c = &sup->children[sup->n];
+	memset(c, 0, sizeof(*c));
+	c->spec = *spec;
+	c->pidfd = -1;
+	if (spec->name) {
+		c->spec.name = strdup(spec->name);
+		if (!c->spec.name)
+			return -ENOMEM;
+	}
+	err = kreg_child_launch(c);
+	if (err) {
+		free((char *)c->spec.name);
+		return err;
+	}
+	sup->n++;
+	if (pid)
+		*pid = c->pid;
+	return 0;
+}
+
+pid_t kreg_supervisor_child_pid(const struct kreg_supervisor *sup, size_t index)
+{
+	return index < sup->n ? sup->children[index].pid : 0;
+}
+
+void kreg_supervisor_stop(struct kreg_supervisor *sup)
+{
+	size_t i;
+
+	for (i = sup->n; i-- > 0;)
+		kreg_child_stop(&sup->children[i]);
+}
+
+void kreg_supervisor_free(struct kreg_supervisor *sup)
+{
+	size_t i;
+
+	if (!sup)
+		return;
+	kreg_supervisor_stop(sup);
+	for (i = 0; i < sup->n; i++)
+		free((char *)sup->children[i].spec.name);
+	free(sup->children);
+	free(sup->restarts);
+	free(sup);
+}
+
+/* Records a restart; false when it is one too many for the intensity. */
+static bool kreg_restart_allowed(struct kreg_supervisor *sup)
+{
+	uint64_t now = kreg_now_ms(), window = (uint64_t)sup->max_seconds * 1000;
+	size_t i, kept = 0;
+
+	for (i = 0; i < sup->nrestarts; i++)
+		if (now - sup->restarts[i] < window)
+			sup->restarts[kept++] = sup->restarts[i];
+	sup->nrestarts = kept;
+	if ((int)kept >= sup->max_restarts)
+		return false;
+	sup->restarts[sup->nrestarts++] = now;
+	return true;
+}
+
+static bool kreg_wants_restart(const struct kreg_supervised *c, int status)
+{
+	switch (c->spec.restart) {
+	case KREG_PERMANENT:
+		return true;
+	case KREG_TRANSIENT:
+		return !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	case KREG_TEMPORARY:
+		return false;
+	}
+	return false;
+}
+
+/*
+ * Child @i ended with @status: restart what the strategy says. Children
+ * stopped on its account are restarted too, unless they are temporary.
+ */
+static int kreg_handle_exit(struct kreg_supervisor *sup, size_t i, int status)
+{
+	size_t first = i, last = i, j;
+	int err;
+
+	if (!kreg_wants_restart(&sup->children[i], status)) {
+		sup->children[i].done = true;
+		return 0;
+	}
+	if (!kreg_restart_allowed(sup)) {
+		kreg_supervisor_stop(sup);
+		return -ELOOP;
+	}
+	if (sup->strategy == KREG_ONE_FOR_ALL)
+		first = 0;
+	if (sup->strategy != KREG_ONE_FOR_ONE)
+		last = sup->n - 1;
+	for (j = last + 1; j-- > first;) {
+		struct kreg_supervised *c = &sup->children[j];
+
+		if (j != i && c->pid) {
+			kreg_child_stop(c);
+			if (c->spec.restart == KREG_TEMPORARY)
+				c->done = true;
+		}
+	}
+	for (j = first; j <= last; j++) {
+		struct kreg_supervised *c = &sup->children[j];
+
+		if (c->done || c->pid)
+			continue;
+		err = kreg_child_launch(c);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int kreg_supervisor_run(struct kreg_supervisor *sup, int timeout_ms)
+{
+	uint64_t deadline = kreg_now_ms() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms);
+	struct pollfd *fds;
+	size_t i, n;
+	int ready, err = 0;
+
+	fds = calloc(sup->n ? sup->n : 1, sizeof(*fds));
+	if (!fds)
+		return -ENOMEM;
+	for (;;) {
+		int wait_ms = -1;
+
+		for (i = n = 0; i < sup->n; i++)
+			if (sup->children[i].pid)
+				n++;
+		if (!n)
+			break;		/* nothing left to supervise */
+		for (i = 0; i < sup->n; i++) {
+			fds[i].fd = sup->children[i].pid ? sup->children[i].pidfd : -1;
+			fds[i].events = POLLIN;
+			fds[i].revents = 0;
+		}
+		if (timeout_ms >= 0) {
+			uint64_t now = kreg_now_ms();
+
+			if (now >= deadline) {
+				err = -ETIMEDOUT;
+				break;
+			}
+			wait_ms = (int)(deadline - now);
+		}
+		ready = poll(fds, sup->n, wait_ms);
+		if (ready < 0 && errno != EINTR) {
+			err = -errno;
+			break;
+		}
+		/*
+		 * One exit at a time: handling it may stop and relaunch other
+		 * children, which makes the rest of this poll's answer stale.
+		 */
+		for (i = 0; ready > 0 && i < sup->n; i++) {
+			if (!(fds[i].revents & POLLIN) || !sup->children[i].pid)
+				continue;
+			err = kreg_handle_exit(sup, i, kreg_child_reap(&sup->children[i]));
+			break;
+		}
+		if (err)
+			break;
+	}
+	free(fds);
+	return err;
+}
