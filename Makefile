@@ -196,7 +196,10 @@ install: lib kregctl
 		$(DESTDIR)$(LIBDIR)/libkreg.so.$(LIB_SO_VERSION)
 	ln -sf libkreg.so.$(LIB_SO_VERSION) $(DESTDIR)$(LIBDIR)/libkreg.so
 	install -D -m 0644 $(BUILD)/libkreg.a $(DESTDIR)$(LIBDIR)/libkreg.a
-	install -D -m 0644 $(BUILD)/kreg.pc $(DESTDIR)$(LIBDIR)/pkgconfig/kreg.pc
+	@# Written here, not copied: the prefix is the one given to install.
+	mkdir -p $(DESTDIR)$(LIBDIR)/pkgconfig
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+		lib/kreg.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/kreg.pc
 	install -D -m 0755 $(BUILD)/kregctl $(DESTDIR)$(BINDIR)/kregctl
 
 clean:
