@@ -286,7 +286,6 @@ static void kreg_entry_unlink(struct kreg_entry *e, enum kreg_reason reason)
 		kfree(uc);
 	}
 	kreg_nr_entries--;
-	e->linked = false;
 
 	trace_kreg_unregister(e->name, pid_nr(e->pid),
 			      from_kuid(&init_user_ns, e->uid), reason);
@@ -408,7 +407,6 @@ static int kreg_insert_locked(struct kreg_entry *e,
 	}
 	uc->count++;
 	kreg_nr_entries++;
-	e->linked = true;
 	/* The id was reserved outside the lock: this store allocates nothing. */
 	xa_store(&kreg_ids, e->id, e, GFP_ATOMIC);
 

@@ -32,7 +32,6 @@ struct kreg_entry {
 	u64				registered_ns;
 	struct rcu_head			rcu;
 	u8				size_class;
-	bool				linked;
 	u16				name_len;
 	u16				meta_len;
 	/* The name, its NUL, then meta_len bytes of the registration's value. */

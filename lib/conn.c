@@ -370,35 +370,23 @@ int kreg_request(struct kreg_conn *conn, struct nl_msg *msg, enum kreg_req kind,
 	}
 }
 
-static int kreg_ms_left(const struct timespec *deadline)
+uint64_t kreg_now_ms(void)
 {
-	struct timespec now;
-	long long ms;
+	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (deadline->tv_sec - now.tv_sec) * 1000LL +
-	     (deadline->tv_nsec - now.tv_nsec) / 1000000;
-	return ms < 0 ? 0 : (int)ms;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 int kreg_wait_pending(struct kreg_conn *conn, struct kreg_queue *queue,
 		      int timeout_ms, struct kreg_pending **out)
 {
-	struct timespec deadline;
+	uint64_t deadline = kreg_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
 	struct pollfd pfd = { .fd = kreg_fd(conn), .events = POLLIN };
 
-	if (timeout_ms > 0) {
-		clock_gettime(CLOCK_MONOTONIC, &deadline);
-		deadline.tv_sec += timeout_ms / 1000;
-		deadline.tv_nsec += (timeout_ms % 1000) * 1000000L;
-		if (deadline.tv_nsec >= 1000000000L) {
-			deadline.tv_sec++;
-			deadline.tv_nsec -= 1000000000L;
-		}
-	}
 	for (;;) {
 		struct nlmsghdr *nlh = (struct nlmsghdr *)conn->buf;
-		int n, ready;
+		int n, ready, wait_ms = timeout_ms;
 
 		if (queue->head) {
 			*out = queue->head;
@@ -416,8 +404,12 @@ int kreg_wait_pending(struct kreg_conn *conn, struct kreg_queue *queue,
 			conn->events_lost = false;
 			return -ENOBUFS;
 		}
-		ready = poll(&pfd, 1, timeout_ms > 0 ? kreg_ms_left(&deadline) :
-				      timeout_ms);
+		if (timeout_ms > 0) {
+			uint64_t now = kreg_now_ms();
+
+			wait_ms = now < deadline ? (int)(deadline - now) : 0;
+		}
+		ready = poll(&pfd, 1, wait_ms);
 		if (ready < 0 && errno != EINTR)
 			return -errno;
 		if (ready == 0)

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "internal.h"
 
@@ -56,25 +55,15 @@ int kreg_next_event(struct kreg_conn *conn, struct kreg_event *ev,
 	return err;
 }
 
-static int kreg_ms_since(const struct timespec *start)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (int)((now.tv_sec - start->tv_sec) * 1000 +
-		     (now.tv_nsec - start->tv_nsec) / 1000000);
-}
-
 int kreg_await_name(struct kreg_conn *conn, const char *name, int timeout_ms,
 		    pid_t *pid)
 {
+	uint64_t start = kreg_now_ms();
 	struct kreg_conn *watch;
 	struct kreg_event ev;
-	struct timespec start;
 	int err, left;
 
 	(void)conn;
-	clock_gettime(CLOCK_MONOTONIC, &start);
 	err = kreg_open(&watch);
 	if (err)
 		return err;
@@ -89,7 +78,7 @@ int kreg_await_name(struct kreg_conn *conn, const char *name, int timeout_ms,
 		if (err != KREG_UNDEFINED)
 			break;
 		do {
-			left = timeout_ms < 0 ? -1 : timeout_ms - kreg_ms_since(&start);
+			left = timeout_ms < 0 ? -1 : timeout_ms - (int)(kreg_now_ms() - start);
 			if (timeout_ms >= 0 && left <= 0) {
 				err = -ETIMEDOUT;
 				goto out;

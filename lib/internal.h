@@ -51,6 +51,8 @@ KREG_HIDDEN struct nl_msg *kreg_msg_new(struct kreg_conn *conn, uint8_t cmd,
 					size_t payload);
 KREG_HIDDEN int kreg_request(struct kreg_conn *conn, struct nl_msg *msg,
 			     enum kreg_req kind, kreg_reply_fn fn, void *arg);
+/* CLOCK_MONOTONIC in milliseconds: every timeout in the library uses it. */
+KREG_HIDDEN uint64_t kreg_now_ms(void);
 KREG_HIDDEN int kreg_set_rcvbuf(struct kreg_conn *conn, int bytes);
 KREG_HIDDEN int kreg_parse(const struct nlmsghdr *nlh, struct nlattr **attrs);
 KREG_HIDDEN int kreg_put_name(struct nl_msg *msg, const char *name);

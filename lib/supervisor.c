@@ -12,7 +12,6 @@
 #include <string.h>
 #include <sys/pidfd.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -33,14 +32,6 @@ struct kreg_supervisor {
 	uint64_t *restarts;		/* when the last max_restarts + 1 happened */
 	size_t nrestarts;
 };
-
-static uint64_t kreg_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 int kreg_supervisor_new(struct kreg_supervisor **supp, enum kreg_strategy strategy,
 			int max_restarts, int max_seconds)

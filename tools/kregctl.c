@@ -63,17 +63,24 @@ static int fail(struct kreg_conn *conn, const char *what, int err)
 	return err == -ENOENT ? EXIT_NOTFOUND : EXIT_ERROR;
 }
 
-static int parse_count(int argc, char **argv, int *i, long *count)
+static int parse_int(const char *what, const char *text, long min, long *out)
 {
 	char *end;
 
+	*out = strtol(text, &end, 10);
+	if (*end || *out < min) {
+		fprintf(stderr, "kregctl: %s wants a number >= %ld, not '%s'\n", what, min, text);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* An optional "-n N" at argv[*i]: a positive count, and *i past it. */
+static int parse_count(int argc, char **argv, int *i, long *count)
+{
 	if (*i + 1 < argc && strcmp(argv[*i], "-n") == 0) {
-		*count = strtol(argv[*i + 1], &end, 10);
-		if (*end || *count <= 0) {
-			fprintf(stderr, "kregctl: -n wants a positive number, not '%s'\n",
-				argv[*i + 1]);
+		if (parse_int("-n", argv[*i + 1], 1, count))
 			return -EINVAL;
-		}
 		*i += 2;
 	}
 	return 0;
@@ -242,18 +249,6 @@ static int exec_command(struct kreg_conn *conn, void *arg)
 	execvp(argv[0], argv);
 	fprintf(stderr, "kregctl: run: %s: %s\n", argv[0], strerror(errno));
 	return 127;
-}
-
-static int parse_int(const char *what, const char *text, long min, long *out)
-{
-	char *end;
-
-	*out = strtol(text, &end, 10);
-	if (*end || *out < min) {
-		fprintf(stderr, "kregctl: %s wants a number >= %ld, not '%s'\n", what, min, text);
-		return -EINVAL;
-	}
-	return 0;
 }
 
 static int cmd_run(struct kreg_conn *conn, int argc, char **argv)
