@@ -40,6 +40,8 @@ LIB_HDRS := lib/include/kreg.h lib/internal.h kmod/include/uapi/linux/kreg.h
 LIB_SO_VERSION := 1
 KERNEL_TESTS := $(patsubst tests/kernel/%.c,%,$(wildcard tests/kernel/*_test.c))
 HOST_TESTS := $(patsubst tests/host/%.c,%,$(wildcard tests/host/*_test.c))
+# Tests of the behaviour on both providers: on the host, the local one only.
+BOTH_PROVIDER_TESTS := registration_test
 
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
@@ -149,11 +151,17 @@ $(BUILD)/guest/tests/%: tests/kernel/%.c tests/kernel/helpers.h $(BUILD)/libkreg
 
 # --- tests -------------------------------------------------------------------
 
-host-tests: $(HOST_TESTS:%=$(BUILD)/host-tests/%)
+host-tests: $(HOST_TESTS:%=$(BUILD)/host-tests/%) $(BOTH_PROVIDER_TESTS:%=$(BUILD)/host-tests/%)
+
+$(BOTH_PROVIDER_TESTS:%=$(BUILD)/host-tests/%): $(BUILD)/host-tests/%: tests/kernel/%.c \
+		$(BUILD)/libkreg-asan.a $(KTOOLS)
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) $(SANITIZE) -DKREG_LOCAL_ONLY -o $@ $< $(BUILD)/libkreg-asan.a \
+		$(NL_LIBS) -lpthread
 
 $(BUILD)/host-tests/%: tests/host/%.c $(BUILD)/libkreg-asan.a $(KTOOLS)
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) $(SANITIZE) -o $@ $< $(BUILD)/libkreg-asan.a $(NL_LIBS)
+	$(CC) $(TEST_CFLAGS) $(SANITIZE) -o $@ $< $(BUILD)/libkreg-asan.a $(NL_LIBS) -lpthread
 
 check-host: host-tests $(BUILD)/libkreg.so
 	BUILD=$(BUILD) bash tests/run-host.sh

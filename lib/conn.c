@@ -77,9 +77,14 @@ static int kreg_nlerr_to_errno(int nlerr)
 	}
 }
 
+static int kreg_kernel_fd(const struct kreg_conn *conn)
+{
+	return nl_socket_get_fd(conn->sock);
+}
+
 int kreg_set_rcvbuf(struct kreg_conn *conn, int bytes)
 {
-	int fd = kreg_fd(conn);
+	int fd = kreg_kernel_fd(conn);
 
 	/* Beyond rmem_max only with CAP_NET_ADMIN; otherwise up to the cap. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) &&
@@ -88,114 +93,62 @@ int kreg_set_rcvbuf(struct kreg_conn *conn, int bytes)
 	return 0;
 }
 
-int kreg_open(struct kreg_conn **connp)
+static int kreg_kernel_open(struct kreg_conn *conn)
 {
-	struct kreg_conn *conn;
 	int one = 1;
 	int err, fd;
 
-	conn = calloc(1, sizeof(*conn));
-	if (!conn)
-		return -ENOMEM;
 	kreg_queue_init(&conn->deliveries);
 	kreg_queue_init(&conn->events);
 	conn->bufsize = KREG_RECV_BUF;
 	conn->buf = malloc(conn->bufsize);
 	conn->sock = nl_socket_alloc();
-	if (!conn->buf || !conn->sock) {
-		err = -ENOMEM;
-		goto fail;
-	}
+	if (!conn->buf || !conn->sock)
+		return -ENOMEM;
 	err = genl_connect(conn->sock);
-	if (err < 0) {
-		err = kreg_nlerr_to_errno(err);
-		goto fail;
-	}
+	if (err < 0)
+		return kreg_nlerr_to_errno(err);
 	fd = nl_socket_get_fd(conn->sock);
 	/* Error text from the kernel, and acks that do not echo a payload. */
 	if (setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one)) ||
 	    setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one)) ||
-	    kreg_set_rcvbuf(conn, KREG_SOCK_RCVBUF)) {
-		err = -errno;
-		goto fail;
-	}
+	    kreg_set_rcvbuf(conn, KREG_SOCK_RCVBUF))
+		return -errno;
 	conn->family = genl_ctrl_resolve(conn->sock, KREG_GENL_NAME);
-	if (conn->family < 0) {
-		err = conn->family == -NLE_OBJ_NOTFOUND ?
+	if (conn->family < 0)
+		return conn->family == -NLE_OBJ_NOTFOUND ?
 			-EPROTONOSUPPORT : kreg_nlerr_to_errno(conn->family);
-		goto fail;
-	}
 	conn->events_group = genl_ctrl_resolve_grp(conn->sock, KREG_GENL_NAME,
 						   KREG_MCGRP_EVENTS);
-	if (conn->events_group < 0) {
-		err = kreg_nlerr_to_errno(conn->events_group);
-		goto fail;
-	}
-	*connp = conn;
+	if (conn->events_group < 0)
+		return kreg_nlerr_to_errno(conn->events_group);
 	return 0;
-
-fail:
-	kreg_close(conn);
-	return err;
 }
 
-void kreg_close(struct kreg_conn *conn)
+/* Frees what kreg_kernel_open() made, also after it failed half-way. */
+static void kreg_kernel_close(struct kreg_conn *conn)
 {
-	if (!conn)
-		return;
 	if (conn->sock)
 		nl_socket_free(conn->sock);
 	kreg_queue_free(&conn->deliveries);
 	kreg_queue_free(&conn->events);
 	free(conn->buf);
-	free(conn);
 }
 
-int kreg_fd(const struct kreg_conn *conn)
-{
-	return nl_socket_get_fd(conn->sock);
-}
-
-const char *kreg_last_error(const struct kreg_conn *conn)
-{
-	return conn->error;
-}
-
-const char *kreg_strerror(int err)
-{
-	switch (-err) {
-	case EPROTONOSUPPORT:
-		return "the kreg kernel module is not loaded (load it with: sudo insmod kreg.ko, or sudo modprobe kreg once installed)";
-	case ENOENT:
-		return "the name is not registered";
-	case EEXIST:
-		return "the name is already registered";
-	case EINVAL:
-		return "invalid request (a name is 1 to 255 printable ASCII characters)";
-	case EPERM:
-		return "not permitted (another process's name or entry needs CAP_SYS_ADMIN)";
-	case EDQUOT:
-		return "this user holds its quota of names (see /sys/module/kreg/parameters/max_per_uid)";
-	case ENOSPC:
-		return "the registry is full (see /sys/module/kreg/parameters/max_entries)";
-	case ECONNREFUSED:
-		return "the name has no mailbox (the socket that registered it is closed)";
-	case EAGAIN:
-		return "the mailbox is full; nothing was delivered, try again later";
-	case EMSGSIZE:
-		return "the message is larger than KREG_PAYLOAD_MAX (61440 bytes)";
-	case ESRCH:
-		return "no such process";
-	case ETIMEDOUT:
-		return "timed out";
-	case ESHUTDOWN:
-		return "the kreg module is being unloaded";
-	case ENOBUFS:
-		return "messages were lost: this connection's receive buffer is full (read it and retry)";
-	default:
-		return strerror(-err);
-	}
-}
+const struct kreg_provider_ops kreg_kernel_ops = {
+	.provider	= KREG_PROVIDER_KERNEL,
+	.open		= kreg_kernel_open,
+	.close		= kreg_kernel_close,
+	.fd		= kreg_kernel_fd,
+	.register_meta	= kreg_kernel_register_meta,
+	.unregister	= kreg_kernel_unregister,
+	.whereis_meta	= kreg_kernel_whereis_meta,
+	.list		= kreg_kernel_list,
+	.send		= kreg_kernel_send,
+	.recv		= kreg_kernel_recv,
+	.subscribe	= kreg_kernel_subscribe,
+	.next_event	= kreg_kernel_next_event,
+};
 
 int kreg_parse(const struct nlmsghdr *nlh, struct nlattr **attrs)
 {
@@ -263,7 +216,7 @@ static int kreg_recv_buf(struct kreg_conn *conn, int flags)
 	ssize_t n;
 
 	for (;;) {
-		n = recv(kreg_fd(conn), conn->buf, conn->bufsize, flags | MSG_TRUNC);
+		n = recv(kreg_kernel_fd(conn), conn->buf, conn->bufsize, flags | MSG_TRUNC);
 		if (n >= 0)
 			break;
 		if (errno == EINTR)
@@ -323,7 +276,7 @@ int kreg_request(struct kreg_conn *conn, struct nl_msg *msg, enum kreg_req kind,
 	req->nlmsg_flags = NLM_F_REQUEST | (kind == KREG_REQ_DUMP ? NLM_F_DUMP :
 					    kind == KREG_REQ_ACK ? NLM_F_ACK : 0);
 	do {
-		sent = send(kreg_fd(conn), req, req->nlmsg_len, 0);
+		sent = send(kreg_kernel_fd(conn), req, req->nlmsg_len, 0);
 	} while (sent < 0 && errno == EINTR);
 	nlmsg_free(msg);
 	if (sent < 0)
@@ -382,7 +335,7 @@ int kreg_wait_pending(struct kreg_conn *conn, struct kreg_queue *queue,
 		      int timeout_ms, struct kreg_pending **out)
 {
 	uint64_t deadline = kreg_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
-	struct pollfd pfd = { .fd = kreg_fd(conn), .events = POLLIN };
+	struct pollfd pfd = { .fd = kreg_kernel_fd(conn), .events = POLLIN };
 
 	for (;;) {
 		struct nlmsghdr *nlh = (struct nlmsghdr *)conn->buf;

@@ -10,7 +10,7 @@
 /* Room for bursts (an rmmod announces every entry) before events are lost. */
 #define KREG_EVENTS_RCVBUF (4 * 1024 * 1024)
 
-int kreg_subscribe(struct kreg_conn *conn)
+int kreg_kernel_subscribe(struct kreg_conn *conn)
 {
 	if (conn->subscribed)
 		return 0;
@@ -21,7 +21,7 @@ int kreg_subscribe(struct kreg_conn *conn)
 	return 0;
 }
 
-int kreg_next_event(struct kreg_conn *conn, struct kreg_event *ev,
+int kreg_kernel_next_event(struct kreg_conn *conn, struct kreg_event *ev,
 		    int timeout_ms)
 {
 	struct nlattr *attrs[KREG_A_MAX + 1];
@@ -53,53 +53,4 @@ int kreg_next_event(struct kreg_conn *conn, struct kreg_event *ev,
 	}
 	free(p);
 	return err;
-}
-
-int kreg_await_name(struct kreg_conn *conn, const char *name, int timeout_ms,
-		    pid_t *pid)
-{
-	uint64_t start = kreg_now_ms();
-	struct kreg_conn *watch;
-	struct kreg_event ev;
-	int err, left;
-
-	(void)conn;
-	err = kreg_open(&watch);
-	if (err)
-		return err;
-	/* Subscribe first, then look: a registration in between is not missed. */
-	err = kreg_subscribe(watch);
-	for (;;) {
-		if (err && err != -ENOBUFS)
-			break;
-		/* Each event (or a loss of events) is checked by a lookup, which
-		 * also gives the pid as this process's namespace sees it. */
-		err = kreg_whereis_name(watch, name, pid);
-		if (err != KREG_UNDEFINED)
-			break;
-		do {
-			left = timeout_ms < 0 ? -1 : timeout_ms - (int)(kreg_now_ms() - start);
-			if (timeout_ms >= 0 && left <= 0) {
-				err = -ETIMEDOUT;
-				goto out;
-			}
-			err = kreg_next_event(watch, &ev, left);
-		} while (!err && (ev.kind != KREG_EVENT_REGISTERED || strcmp(ev.name, name)));
-	}
-out:
-	kreg_close(watch);
-	return err;
-}
-
-const char *kreg_reason_name(enum kreg_reason reason)
-{
-	switch (reason) {
-	case KREG_REASON_EXPLICIT:
-		return "explicit";
-	case KREG_REASON_EXITED:
-		return "exited";
-	case KREG_REASON_UNLOADING:
-		return "unloading";
-	}
-	return "unknown";
 }

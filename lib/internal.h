@@ -22,7 +22,58 @@ struct kreg_queue {
 	struct kreg_pending **tail;
 };
 
+/*
+ * What a provider does behind the public API: the kernel's table (conn.c,
+ * registry.c, mailbox.c, events.c) or the process's own (local.c).
+ */
+struct kreg_provider_ops {
+	enum kreg_provider provider;
+	int (*open)(struct kreg_conn *conn);
+	void (*close)(struct kreg_conn *conn);
+	int (*fd)(const struct kreg_conn *conn);
+	int (*register_meta)(struct kreg_conn *conn, const char *name, pid_t pid,
+			     const void *meta, size_t meta_len, pid_t *holder);
+	int (*unregister)(struct kreg_conn *conn, const char *name);
+	int (*whereis_meta)(struct kreg_conn *conn, const char *name, pid_t *pid,
+			    void *meta, size_t size, size_t *meta_len);
+	int (*list)(struct kreg_conn *conn, kreg_list_fn fn, void *arg);
+	int (*send)(struct kreg_conn *conn, const char *name, const void *data,
+		    size_t len);
+	int (*recv)(struct kreg_conn *conn, struct kreg_message *msg, int timeout_ms);
+	int (*subscribe)(struct kreg_conn *conn);
+	int (*next_event)(struct kreg_conn *conn, struct kreg_event *ev, int timeout_ms);
+};
+
+KREG_HIDDEN extern const struct kreg_provider_ops kreg_kernel_ops;
+KREG_HIDDEN int kreg_kernel_register_meta(struct kreg_conn *conn, const char *name,
+					  pid_t pid, const void *meta, size_t meta_len,
+					  pid_t *holder);
+KREG_HIDDEN int kreg_kernel_unregister(struct kreg_conn *conn, const char *name);
+KREG_HIDDEN int kreg_kernel_whereis_meta(struct kreg_conn *conn, const char *name,
+					 pid_t *pid, void *meta, size_t size,
+					 size_t *meta_len);
+KREG_HIDDEN int kreg_kernel_list(struct kreg_conn *conn, kreg_list_fn fn, void *arg);
+KREG_HIDDEN int kreg_kernel_send(struct kreg_conn *conn, const char *name,
+				 const void *data, size_t len);
+KREG_HIDDEN int kreg_kernel_recv(struct kreg_conn *conn, struct kreg_message *msg,
+				 int timeout_ms);
+KREG_HIDDEN int kreg_kernel_subscribe(struct kreg_conn *conn);
+KREG_HIDDEN int kreg_kernel_next_event(struct kreg_conn *conn, struct kreg_event *ev,
+				       int timeout_ms);
+KREG_HIDDEN extern const struct kreg_provider_ops kreg_local_ops;
+
+struct kreg_local_port;
+
 struct kreg_conn {
+	const struct kreg_provider_ops *ops;
+	char error[256];
+	/* kreg_call()'s private reply mailbox, opened on first use. */
+	struct kreg_conn *reply_conn;
+	char reply_name[KREG_NAME_MAX + 1];
+	uint64_t call_ref;		/* the last call's reference */
+	/* The local provider: this handle's mailbox and event queue. */
+	struct kreg_local_port *port;
+	/* The kernel provider. */
 	struct nl_sock *sock;
 	int family;
 	int events_group;	/* resolved at open, before anything can arrive */
@@ -31,7 +82,6 @@ struct kreg_conn {
 	bool events_lost;
 	struct kreg_queue deliveries;
 	struct kreg_queue events;
-	char error[256];
 	size_t bufsize;
 	unsigned char *buf;
 };
@@ -56,6 +106,43 @@ KREG_HIDDEN uint64_t kreg_now_ms(void);
 KREG_HIDDEN int kreg_set_rcvbuf(struct kreg_conn *conn, int bytes);
 KREG_HIDDEN int kreg_parse(const struct nlmsghdr *nlh, struct nlattr **attrs);
 KREG_HIDDEN int kreg_put_name(struct nl_msg *msg, const char *name);
+/* Why a name is invalid ("" if it is valid), as the kernel's extack says. */
+KREG_HIDDEN const char *kreg_name_problem(const char *name);
+KREG_HIDDEN void kreg_set_error(struct kreg_conn *conn, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+KREG_HIDDEN void kreg_log(enum kreg_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/*
+ * kreg_serve() that tells @started init's result, and also stops (orderly)
+ * when @stop_fd (-1: none) becomes readable.
+ */
+KREG_HIDDEN int kreg_serve_until(struct kreg_conn *conn, const char *name,
+				 const struct kreg_module *module, void *args,
+				 void (*started)(int err, void *arg), void *started_arg,
+				 int stop_fd);
+
+/* What a new server or child tells whoever started it, over a pipe. */
+struct kreg_start_report {
+	int err;
+	pid_t pid;
+	enum kreg_started how;
+};
+
+/*
+ * The life of a child process that kreg starts: take @name (if any) in the
+ * kernel's table, report to @report_fd (-1: nobody waits), then run
+ * @module's server or @start. Never returns.
+ */
+KREG_HIDDEN void kreg_process_main(const char *name, const struct kreg_module *module,
+				   int (*start)(struct kreg_conn *conn, void *arg),
+				   void *arg, int report_fd);
+
+/* Drops the calling thread's local names, as if it had ended. */
+KREG_HIDDEN void kreg_local_release_self(void);
+
+/* Reads a child's report; -ECHILD when it ended without one. */
+KREG_HIDDEN int kreg_read_report(int fd, struct kreg_start_report *r);
+
 KREG_HIDDEN int kreg_wait_pending(struct kreg_conn *conn,
 				  struct kreg_queue *queue, int timeout_ms,
 				  struct kreg_pending **out);

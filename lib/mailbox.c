@@ -6,7 +6,7 @@
 
 #include "internal.h"
 
-int kreg_send(struct kreg_conn *conn, const char *name, const void *data,
+int kreg_kernel_send(struct kreg_conn *conn, const char *name, const void *data,
 	      size_t len)
 {
 	struct nl_msg *msg;
@@ -27,7 +27,7 @@ int kreg_send(struct kreg_conn *conn, const char *name, const void *data,
 	return kreg_request(conn, msg, KREG_REQ_ACK, NULL, NULL);
 }
 
-int kreg_recv(struct kreg_conn *conn, struct kreg_message *m, int timeout_ms)
+int kreg_kernel_recv(struct kreg_conn *conn, struct kreg_message *m, int timeout_ms)
 {
 	struct nlattr *attrs[KREG_A_MAX + 1];
 	struct kreg_pending *p;

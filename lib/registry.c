@@ -59,7 +59,7 @@ static int kreg_name_request(struct kreg_conn *conn, uint8_t cmd,
 			    answer ? kreg_reply_pid : NULL, answer);
 }
 
-int kreg_register_meta(struct kreg_conn *conn, const char *name, pid_t pid,
+int kreg_kernel_register_meta(struct kreg_conn *conn, const char *name, pid_t pid,
 		       const void *meta, size_t meta_len, pid_t *holder)
 {
 	struct kreg_answer a = { 0 };
@@ -73,18 +73,12 @@ int kreg_register_meta(struct kreg_conn *conn, const char *name, pid_t pid,
 	return err;
 }
 
-int kreg_register(struct kreg_conn *conn, const char *name, pid_t pid,
-		  pid_t *holder)
-{
-	return kreg_register_meta(conn, name, pid, NULL, 0, holder);
-}
-
-int kreg_unregister(struct kreg_conn *conn, const char *name)
+int kreg_kernel_unregister(struct kreg_conn *conn, const char *name)
 {
 	return kreg_name_request(conn, KREG_CMD_UNREGISTER, name, 0, NULL, 0, NULL);
 }
 
-int kreg_whereis_meta(struct kreg_conn *conn, const char *name, pid_t *pid,
+int kreg_kernel_whereis_meta(struct kreg_conn *conn, const char *name, pid_t *pid,
 		      void *meta, size_t size, size_t *meta_len)
 {
 	struct kreg_answer a = { .meta = meta, .size = size };
@@ -99,11 +93,6 @@ int kreg_whereis_meta(struct kreg_conn *conn, const char *name, pid_t *pid,
 	if (meta_len)
 		*meta_len = a.meta_len;
 	return 0;
-}
-
-int kreg_whereis_name(struct kreg_conn *conn, const char *name, pid_t *pid)
-{
-	return kreg_whereis_meta(conn, name, pid, NULL, 0, NULL);
 }
 
 struct kreg_list_ctx {
@@ -131,7 +120,7 @@ static int kreg_list_one(struct kreg_conn *conn, struct nlattr **attrs,
 	return ctx->fn(&info, ctx->arg);
 }
 
-int kreg_list(struct kreg_conn *conn, kreg_list_fn fn, void *arg)
+int kreg_kernel_list(struct kreg_conn *conn, kreg_list_fn fn, void *arg)
 {
 	struct kreg_list_ctx ctx = { .fn = fn, .arg = arg };
 	struct nl_msg *msg;

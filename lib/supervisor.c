@@ -6,11 +6,13 @@
  * at the live process.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -55,27 +57,22 @@ int kreg_supervisor_new(struct kreg_supervisor **supp, enum kreg_strategy strate
 	return 0;
 }
 
-/* In the new process: take the name, then run the child. Never returns. */
-static void kreg_child_main(const struct kreg_child_spec *spec)
+/* Forks child @c; a first start reports on @report_fd, a restart has none (-1). */
+static int kreg_child_launch(struct kreg_supervised *c, int report_fd)
 {
-	struct kreg_conn *conn = NULL;
-
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	if (spec->name && (kreg_open(&conn) || kreg_register(conn, spec->name, 0, NULL)))
-		_exit(KREG_EXIT_NAME_HELD);
-	_exit(spec->start(conn, spec->arg) & 0xff);
-}
-
-static int kreg_child_launch(struct kreg_supervised *c)
-{
-	pid_t pid = fork();
+	pid_t parent = getpid(), pid = fork();
 	int err;
 
 	if (pid < 0)
 		return -errno;
-	if (pid == 0)
-		kreg_child_main(&c->spec);
+	if (pid == 0) {
+		/* Linked: children stop when their supervisor ends. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(0);
+		kreg_process_main(c->spec.name, c->spec.module, c->spec.start,
+				  c->spec.arg, report_fd);
+	}
 	c->pidfd = pidfd_open(pid, 0);
 	if (c->pidfd < 0) {
 		err = -errno;
@@ -117,13 +114,15 @@ static void kreg_child_stop(struct kreg_supervised *c)
 	kreg_child_reap(c);
 }
 
-int kreg_supervisor_start_child(struct kreg_supervisor *sup,
-				const struct kreg_child_spec *spec, pid_t *pid)
+int kreg_start_child(struct kreg_supervisor *sup, const struct kreg_child_spec *spec,
+		     pid_t *pid, enum kreg_started *how)
 {
+	struct kreg_start_report r = { 0 };
 	struct kreg_supervised *c;
-	int err;
+	int fds[2], err;
 
-	if (!spec->start || spec->restart > KREG_TEMPORARY || spec->shutdown_ms < 0)
+	if (!!spec->start == !!spec->module || (spec->module && !spec->name) ||
+	    spec->restart > KREG_TEMPORARY || spec->shutdown_ms < 0)
 		return -EINVAL;
 	if (sup->n == sup->cap) {
 		size_t cap = sup->cap ? 2 * sup->cap : 8;
@@ -143,15 +142,40 @@ int kreg_supervisor_start_child(struct kreg_supervisor *sup,
 		if (!c->spec.name)
 			return -ENOMEM;
 	}
-	err = kreg_child_launch(c);
-	if (err) {
+	if (pipe2(fds, O_CLOEXEC)) {
+		err = -errno;
+		goto free_name;
+	}
+	err = kreg_child_launch(c, fds[1]);
+	close(fds[1]);
+	if (!err)
+		err = kreg_read_report(fds[0], &r);
+	close(fds[0]);
+	if (!err)
+		err = r.err;
+	if (err || r.how == KREG_ALREADY_STARTED) {
+		/* Nothing lasting: the child has ended, or is ending. */
+		if (c->pid)
+			kreg_child_reap(c);
+		if (err)
+			goto free_name;
 		free((char *)c->spec.name);
-		return err;
+		if (pid)
+			*pid = r.pid;
+		if (how)
+			*how = KREG_ALREADY_STARTED;
+		return 0;
 	}
 	sup->n++;
 	if (pid)
 		*pid = c->pid;
+	if (how)
+		*how = KREG_STARTED;
 	return 0;
+
+free_name:
+	free((char *)c->spec.name);
+	return err;
 }
 
 pid_t kreg_supervisor_child_pid(const struct kreg_supervisor *sup, size_t index)
@@ -245,7 +269,7 @@ static int kreg_handle_exit(struct kreg_supervisor *sup, size_t i, int status)
 
 		if (c->done || c->pid)
 			continue;
-		err = kreg_child_launch(c);
+		err = kreg_child_launch(c, -1);
 		if (err)
 			return err;
 	}

@@ -299,7 +299,7 @@ static int cmd_run(struct kreg_conn *conn, int argc, char **argv)
 	}
 	err = kreg_supervisor_new(&sup, KREG_ONE_FOR_ONE, (int)max_restarts, (int)max_seconds);
 	if (!err)
-		err = kreg_supervisor_start_child(sup, &spec, &pid);
+		err = kreg_start_child(sup, &spec, &pid, NULL);
 	if (err)
 		return fail(conn, "run", err);
 	fprintf(stderr, "kregctl: supervising %s: %s (pid %d)\n", spec.name, argv[i + 1],

@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * libkreg: names for processes, kept by the kernel.
+ * libkreg: names for processes, kept by the kernel; the C counterpart of
+ * Commanded's Registration behaviour.
  *
  * Every function returns 0 on success or a negative errno, as the kernel
  * does. kreg_whereis_name() has one more, distinct, result: KREG_UNDEFINED
  * (a positive value) when no live process holds the name.
  *
- * A struct kreg_conn is one netlink socket. It is not thread-safe: give each
- * thread its own. The connection that registers a name is that name's
- * mailbox: what kreg_send() sends to the name arrives on it, to be read with
+ * A struct kreg_conn is a handle on one registry, through one of two
+ * providers: the kernel's table (kreg.ko, one for the whole host) or the
+ * process's local table (threads hold names; no module needed). The API and
+ * its errors are the same for both. A handle is not thread-safe: give each
+ * thread its own. The handle that registers a name is that name's mailbox:
+ * what kreg_send() sends to the name arrives on it, to be read with
  * kreg_recv(). Close it and the name stays registered without a mailbox.
  */
 #ifndef KREG_H
@@ -30,14 +34,48 @@ extern "C" {
 
 struct kreg_conn;
 
+/* Which table a handle uses (Commanded's registry provider). */
+enum kreg_provider {
+	/* kreg.ko: one table for the host; processes hold names. */
+	KREG_PROVIDER_KERNEL,
+	/*
+	 * This process's own table: threads hold names, the pid of a holder is
+	 * its thread id, and a thread can register only itself. A thread's
+	 * names go when it ends (reason "exited"), as a process's do in the
+	 * kernel. A child made by fork() starts with an empty table.
+	 */
+	KREG_PROVIDER_LOCAL,
+};
+
 /*
- * Opens a connection to kreg.ko. Fails with -EPROTONOSUPPORT when the module
- * is not loaded (kreg_strerror() says how to load it).
+ * Opens a handle on the configured provider: the one the KREG_REGISTRY
+ * environment variable names ("kernel" or "local"), else the kernel.
+ * -ENOPROTOOPT when KREG_REGISTRY names neither. With the kernel provider
+ * and no module loaded, fails with -EPROTONOSUPPORT (kreg_strerror() says
+ * how to load it); it never falls back to another provider.
  */
 int kreg_open(struct kreg_conn **connp);
+
+/* kreg_open() with the provider chosen by the caller, whatever the environment. */
+int kreg_open_provider(struct kreg_conn **connp, enum kreg_provider provider);
 void kreg_close(struct kreg_conn *conn);
 
-/* The socket, to poll for POLLIN before kreg_recv() or kreg_next_event(). */
+/* The provider @conn uses. */
+enum kreg_provider kreg_registry_provider(const struct kreg_conn *conn);
+
+/* "kernel", "local". */
+const char *kreg_provider_name(enum kreg_provider provider);
+
+/*
+ * Sets *@provider to the configured provider (see kreg_open()), or returns
+ * -ENOPROTOOPT when KREG_REGISTRY names none.
+ */
+int kreg_configured_provider(enum kreg_provider *provider);
+
+/*
+ * A descriptor to poll for POLLIN before kreg_recv() or kreg_next_event():
+ * the netlink socket, or the local provider's eventfd.
+ */
 int kreg_fd(const struct kreg_conn *conn);
 
 /*
@@ -51,7 +89,9 @@ const char *kreg_strerror(int err);
 
 /*
  * Binds @name to process @pid (0: the calling process). Another process must
- * be a child of the caller unless the caller has CAP_SYS_ADMIN.
+ * be a child of the caller unless the caller has CAP_SYS_ADMIN. (Local
+ * provider: 0 or the calling thread's id; another thread of this process
+ * gets -EPERM, anything else -ESRCH.)
  * On success *@holder (if not NULL) is the registered pid. When the name is
  * held, returns -EEXIST and sets *@holder to the holder's pid (0 if it lives
  * in a pid namespace the caller cannot see).
@@ -111,6 +151,14 @@ int kreg_list(struct kreg_conn *conn, kreg_list_fn fn, void *arg);
 int kreg_send(struct kreg_conn *conn, const char *name, const void *data,
 	      size_t len);
 
+/*
+ * Fire and forget: kreg_send() to @name on every node of the registry (one
+ * node today: this host, or this process for the local provider). Returns
+ * 0 whether or not anything was delivered, as Commanded's multi_send does.
+ */
+int kreg_multi_send(struct kreg_conn *conn, const char *name, const void *data,
+		    size_t len);
+
 struct kreg_message {
 	char name[KREG_NAME_MAX + 1];	/* the name it was sent to */
 	pid_t sender;			/* as this process's namespace sees it */
@@ -163,6 +211,140 @@ int kreg_await_name(struct kreg_conn *conn, const char *name, int timeout_ms,
 const char *kreg_reason_name(enum kreg_reason reason);
 
 /*
+ * A listener calls @fn for every registration and unregistration, in order,
+ * from a thread of its own; @ev is NULL when events were lost (the listener
+ * fell behind). Every change made after kreg_listen() returns is reported.
+ */
+typedef void (*kreg_event_fn)(const struct kreg_event *ev, void *arg);
+struct kreg_listener;
+
+/* Listens on @conn's provider (with a handle of its own). */
+int kreg_listen(struct kreg_conn *conn, kreg_event_fn fn, void *arg,
+		struct kreg_listener **listenerp);
+
+/* Stops the listener: once this returns, @fn is not running and not called again. */
+void kreg_listener_stop(struct kreg_listener *listener);
+
+/*
+ * The library's own messages: unexpected calls to a server, casts and
+ * infos nobody handles, supervisor restarts.
+ */
+enum kreg_log_level {
+	KREG_LOG_ERROR,
+	KREG_LOG_WARNING,
+	KREG_LOG_INFO,
+	KREG_LOG_DEBUG,
+};
+
+typedef void (*kreg_log_fn)(enum kreg_log_level level, const char *msg, void *arg);
+
+/*
+ * Sends the library's messages to @fn (called from any thread). NULL
+ * restores the default: warnings and errors to stderr, debug messages too
+ * when the KREG_DEBUG environment variable is set.
+ */
+void kreg_set_logger(kreg_log_fn fn, void *arg);
+
+/*
+ * Servers: a process (kernel provider) or thread (local provider) that holds
+ * a name and answers calls, casts and other messages sent to it, as a
+ * GenServer does. Its module is a struct of callbacks; any left NULL gets
+ * the library's default, as Commanded injects defaults:
+ * - init: the state is @args;
+ * - handle_call: answers -EOPNOTSUPP and logs the call as an error;
+ * - handle_cast, handle_info: log at debug level and ignore the message;
+ * - terminate: nothing.
+ */
+struct kreg_server;
+
+/* Who made a call. Copy it to answer after handle_call returns. */
+struct kreg_from {
+	char reply_to[KREG_NAME_MAX + 1];	/* the caller's reply mailbox */
+	uint64_t ref;				/* this call, among the caller's */
+};
+
+/* What a callback returns: go on, stop normally, or a negative errno to stop with. */
+#define KREG_CONTINUE	0
+#define KREG_STOP	1
+
+struct kreg_module {
+	/* Sets *@state. A negative errno fails the start with it. */
+	int (*init)(struct kreg_server *srv, void *args, void **state);
+	/* Answers with kreg_reply() or kreg_reply_error(), now or later. */
+	int (*handle_call)(struct kreg_server *srv, void *state, const void *req,
+			   size_t len, const struct kreg_from *from);
+	int (*handle_cast)(struct kreg_server *srv, void *state, const void *msg,
+			   size_t len);
+	/* Anything sent with kreg_send() rather than kreg_call()/kreg_cast(). */
+	int (*handle_info)(struct kreg_server *srv, void *state,
+			   const struct kreg_message *msg);
+	/* @reason: 0 after KREG_STOP, kreg_stop() or SIGTERM; else the error. */
+	void (*terminate)(struct kreg_server *srv, void *state, int reason);
+};
+
+/* Answers the call @from with @len bytes (at most KREG_CALL_MAX). */
+int kreg_reply(struct kreg_server *srv, const struct kreg_from *from,
+	       const void *data, size_t len);
+
+/* Answers the call @from with an error: its kreg_call() returns @err. */
+int kreg_reply_error(struct kreg_server *srv, const struct kreg_from *from, int err);
+
+/* The name the server holds, and its handle (its mailbox). */
+const char *kreg_server_name(const struct kreg_server *srv);
+struct kreg_conn *kreg_server_conn(struct kreg_server *srv);
+
+/*
+ * Runs @module on @conn, which holds @name: init, then each message as it
+ * comes, until a callback stops the server, kreg_stop() asks it to, or (in
+ * a process of its own) SIGTERM comes. Returns 0 or the error it stopped with.
+ */
+int kreg_serve(struct kreg_conn *conn, const char *name,
+	       const struct kreg_module *module, void *args);
+
+/* The largest request or reply a call carries. */
+#define KREG_CALL_MAX (KREG_PAYLOAD_MAX - 512)
+
+/*
+ * A by-name address, bound to a registry (Commanded's via tuple): what the
+ * server API takes as a destination. The name is looked up each time it is
+ * used, so a via tuple follows a restarted server.
+ */
+struct kreg_via {
+	struct kreg_conn *registry;
+	char name[KREG_NAME_MAX + 1];
+};
+
+/* -EINVAL when @name is empty or longer than KREG_NAME_MAX. */
+int kreg_via_tuple(struct kreg_conn *registry, const char *name,
+		   struct kreg_via *via);
+
+/*
+ * Calls the server at @dest and waits @timeout_ms (-1: for ever) for its
+ * answer, which only this caller receives (a reply mailbox of the caller's
+ * own, registered on first use under "kreg.reply.<pid>.<n>"). Copies at
+ * most @size bytes of it into @reply and sets *@reply_len to its length.
+ * Errors: those of kreg_send(), -ETIMEDOUT, or the server's kreg_reply_error().
+ */
+int kreg_call(const struct kreg_via *dest, const void *req, size_t len,
+	      void *reply, size_t size, size_t *reply_len, int timeout_ms);
+
+/* Sends a request that has no answer; the errors of kreg_send(). */
+int kreg_cast(const struct kreg_via *dest, const void *msg, size_t len);
+
+/*
+ * Asks the server at @dest to stop: it runs terminate(0) and ends (a
+ * process exits, a thread returns), and its names go with it. Waits for
+ * that, up to @timeout_ms.
+ */
+int kreg_stop(const struct kreg_via *dest, int timeout_ms);
+
+/* How kreg_start_link() and kreg_start_child() succeeded. */
+enum kreg_started {
+	KREG_STARTED,		/* a new server holds the name */
+	KREG_ALREADY_STARTED,	/* the name was held: the pid is the holder's */
+};
+
+/*
  * Supervision, as OTP defines it. A supervisor forks its children, learns
  * of their exits through pidfds, and restarts them by strategy; a child with
  * a name takes that name itself when it starts, so after a restart the name
@@ -190,7 +372,9 @@ struct kreg_child_spec {
 	 * (NULL without a name). The return value is the exit status.
 	 */
 	int (*start)(struct kreg_conn *conn, void *arg);
-	void *arg;
+	/* Or, instead of start: a server running this module on the name. */
+	const struct kreg_module *module;
+	void *arg;			/* for start, or the module's init */
 	enum kreg_restart restart;
 	int shutdown_ms;	/* SIGTERM, then SIGKILL after this; 0: SIGKILL */
 };
@@ -204,9 +388,16 @@ struct kreg_supervisor;
 int kreg_supervisor_new(struct kreg_supervisor **supp, enum kreg_strategy strategy,
 			int max_restarts, int max_seconds);
 
-/* Starts a child (children start, and are restarted, in the order added). */
-int kreg_supervisor_start_child(struct kreg_supervisor *sup,
-				const struct kreg_child_spec *spec, pid_t *pid);
+/*
+ * Starts a child under @sup (Commanded's start_child) and returns once it
+ * holds its name and its module's init has run. When the name is held, the
+ * new process ends, nothing is added, and this returns 0 with *@pid the
+ * holder and *@how KREG_ALREADY_STARTED. Children start, and are restarted,
+ * in the order added. The names are in the kernel's table: supervisors run
+ * processes.
+ */
+int kreg_start_child(struct kreg_supervisor *sup, const struct kreg_child_spec *spec,
+		     pid_t *pid, enum kreg_started *how);
 
 /* The pid of child @index (in the order added), or 0 if it is not running. */
 pid_t kreg_supervisor_child_pid(const struct kreg_supervisor *sup, size_t index);
@@ -224,6 +415,30 @@ void kreg_supervisor_stop(struct kreg_supervisor *sup);
 
 /* Stops every child and frees @sup. */
 void kreg_supervisor_free(struct kreg_supervisor *sup);
+
+/*
+ * Starts a server running @module under @name and returns once it holds the
+ * name and init has run (Commanded's start_link). The server is a child
+ * process (kernel provider: the caller reaps it; it gets SIGTERM if the
+ * calling thread ends) or a thread (local provider). The new server takes
+ * the name itself, atomically: when the name is held, the new server ends
+ * at once, the holder is left alone, and this returns 0 with *@pid the
+ * holder (never a dead process) and *@how KREG_ALREADY_STARTED.
+ * init's error fails the start with it.
+ */
+int kreg_start_link(struct kreg_conn *conn, const char *name,
+		    const struct kreg_module *module, void *args, pid_t *pid,
+		    enum kreg_started *how);
+
+/*
+ * What a supervisor needs to start the registry itself (Commanded's
+ * child_spec): kreg's registries need no process, as the kernel's table is
+ * the module and the local one lives in the process, so it sets *@n to 0
+ * after checking that @provider can be used (-EPROTONOSUPPORT: the module
+ * is not loaded).
+ */
+int kreg_child_spec(enum kreg_provider provider, struct kreg_child_spec *specs,
+		    size_t size, size_t *n);
 
 
 #ifdef __cplusplus

@@ -78,7 +78,7 @@ static void kill_middle(struct __test_metadata *_metadata, enum kreg_strategy st
 
 	ASSERT_EQ(0, kreg_supervisor_new(&sup, strategy, 5, 10));
 	for (i = 0; i < 3; i++)
-		ASSERT_EQ(0, kreg_supervisor_start_child(sup, &spec, &before[i]));
+		ASSERT_EQ(0, kreg_start_child(sup, &spec, &before[i], NULL));
 	kill(before[1], SIGKILL);
 	EXPECT_EQ(-ETIMEDOUT, kreg_supervisor_run(sup, 300));
 	for (i = 0; i < 3; i++) {
@@ -134,7 +134,7 @@ static pid_t restarted(struct __test_metadata *_metadata, enum kreg_restart type
 	s->code = code;
 	spec.arg = s;
 	if (kreg_supervisor_new(&sup, KREG_ONE_FOR_ONE, 5, 10) ||
-	    kreg_supervisor_start_child(sup, &spec, NULL))
+	    kreg_start_child(sup, &spec, NULL, NULL))
 		return -1;
 	kreg_supervisor_run(sup, 300);
 	pid = kreg_supervisor_child_pid(sup, 0);
@@ -162,8 +162,8 @@ TEST(too_many_restarts_stop_every_child_and_report_eloop)
 	pid_t calm_pid;
 
 	ASSERT_EQ(0, kreg_supervisor_new(&sup, KREG_ONE_FOR_ONE, 3, 10));
-	ASSERT_EQ(0, kreg_supervisor_start_child(sup, &calm, &calm_pid));
-	ASSERT_EQ(0, kreg_supervisor_start_child(sup, &crasher, NULL));
+	ASSERT_EQ(0, kreg_start_child(sup, &calm, &calm_pid, NULL));
+	ASSERT_EQ(0, kreg_start_child(sup, &crasher, NULL, NULL));
 	EXPECT_EQ(-ELOOP, kreg_supervisor_run(sup, 10000));
 	EXPECT_EQ(0, kreg_supervisor_child_pid(sup, 0));
 	EXPECT_EQ(0, kreg_supervisor_child_pid(sup, 1));
@@ -179,8 +179,8 @@ TEST(nothing_left_to_supervise_ends_the_run)
 	struct kreg_supervisor *sup;
 
 	ASSERT_EQ(0, kreg_supervisor_new(&sup, KREG_ONE_FOR_ALL, 3, 10));
-	ASSERT_EQ(0, kreg_supervisor_start_child(sup, &once, NULL));
-	ASSERT_EQ(0, kreg_supervisor_start_child(sup, &once, NULL));
+	ASSERT_EQ(0, kreg_start_child(sup, &once, NULL, NULL));
+	ASSERT_EQ(0, kreg_start_child(sup, &once, NULL, NULL));
 	EXPECT_EQ(0, kreg_supervisor_run(sup, 5000));
 	kreg_supervisor_free(sup);
 }
@@ -201,7 +201,7 @@ TEST(shutdown_waits_the_grace_period_then_kills)
 	ASSERT_NE(NULL, s);
 	stubborn.arg = s;
 	ASSERT_EQ(0, kreg_supervisor_new(&sup, KREG_ONE_FOR_ONE, 3, 10));
-	ASSERT_EQ(0, kreg_supervisor_start_child(sup, &stubborn, &pid));
+	ASSERT_EQ(0, kreg_start_child(sup, &stubborn, &pid, NULL));
 	while (!__atomic_load_n(&s->ready, __ATOMIC_SEQ_CST))
 		usleep(1000);
 	t0 = ms_now();
@@ -212,7 +212,7 @@ TEST(shutdown_waits_the_grace_period_then_kills)
 
 	/* A child that obeys SIGTERM does not make anyone wait. */
 	ASSERT_EQ(0, kreg_supervisor_new(&sup, KREG_ONE_FOR_ONE, 3, 10));
-	ASSERT_EQ(0, kreg_supervisor_start_child(sup, &polite, &pid));
+	ASSERT_EQ(0, kreg_start_child(sup, &polite, &pid, NULL));
 	t0 = ms_now();
 	kreg_supervisor_free(sup);
 	EXPECT_LT(ms_now() - t0, 2000);
@@ -229,7 +229,7 @@ TEST(bad_arguments_are_einval)
 	EXPECT_EQ(-EINVAL, kreg_supervisor_new(&sup, KREG_ONE_FOR_ONE, -1, 10));
 	EXPECT_EQ(-EINVAL, kreg_supervisor_new(&sup, KREG_ONE_FOR_ONE, 3, 0));
 	ASSERT_EQ(0, kreg_supervisor_new(&sup, KREG_ONE_FOR_ONE, 3, 10));
-	EXPECT_EQ(-EINVAL, kreg_supervisor_start_child(sup, &none, NULL));
+	EXPECT_EQ(-EINVAL, kreg_start_child(sup, &none, NULL, NULL));
 	kreg_supervisor_free(sup);
 }
 

@@ -1,0 +1,734 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The local provider: the kernel table's semantics inside one process.
+ *
+ * Threads hold names; a holder's pid is its thread id. One mutex guards the
+ * whole table, which keeps every change, its event and its delivery in one
+ * order, as the kernel's table lock does. A thread's names go when it ends:
+ * a thread-specific value's destructor drops them, the local counterpart of
+ * the exit kfunc, so a lookup never finds a thread that has ended.
+ *
+ * Each handle is a port: a mailbox queue and an event queue, with an
+ * eventfd that is readable while either has something, so a handle polls
+ * the same way whichever provider it uses.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* A mailbox holds this much before senders get -EAGAIN (the kernel's default). */
+#define KREG_LOCAL_MAILBOX_BYTES (256 * 1024)
+/* Events kept for a subscriber before later ones are lost (-ENOBUFS). */
+#define KREG_LOCAL_EVENTS_MAX 65536
+
+struct kreg_local_holder;
+
+struct kreg_local_entry {
+	struct kreg_local_entry *next;		/* in its hash bucket */
+	struct kreg_local_entry *held_next;	/* among its holder's names */
+	struct kreg_local_entry **held_pprev;
+	struct kreg_local_holder *holder;
+	struct kreg_local_port *mailbox;	/* NULL: none */
+	uint64_t registered_ns;
+	uid_t uid;
+	size_t meta_len;
+	unsigned char *meta;			/* after the name */
+	char name[];
+};
+
+/* A thread that holds names; its thread-specific value. */
+struct kreg_local_holder {
+	pid_t tid;
+	struct kreg_local_entry *names;
+};
+
+/* Something queued on a port: a delivery or an event. */
+struct kreg_local_item {
+	struct kreg_local_item *next;
+	size_t size;				/* payload bytes, for the mailbox's cap */
+	struct kreg_event *ev;			/* an event, or else a delivery: */
+	pid_t sender;
+	char name[KREG_NAME_MAX + 1];
+	_Alignas(16) unsigned char data[];	/* the event, or the payload */
+};
+
+struct kreg_local_fifo {
+	struct kreg_local_item *head, **tail;
+	size_t count, bytes;
+};
+
+struct kreg_local_port {
+	struct kreg_local_port *next;		/* among all ports */
+	int efd;
+	bool subscribed, events_lost;
+	struct kreg_local_fifo deliveries, events;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct kreg_local_entry **buckets;
+	size_t nbuckets, count;
+	struct kreg_local_port *ports;
+	pthread_key_t holder_key;
+} kreg_local = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static pthread_once_t kreg_local_once = PTHREAD_ONCE_INIT;
+static void kreg_local_init(void);
+
+static pid_t kreg_gettid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+static uint64_t kreg_realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* FNV-1a: names are short, and a process's table holds its own names only. */
+static size_t kreg_hash(const char *name)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	while (*name)
+		h = (h ^ (unsigned char)*name++) * 0x100000001b3ull;
+	return (size_t)h;
+}
+
+static struct kreg_local_entry **kreg_local_slot(const char *name)
+{
+	struct kreg_local_entry **slot;
+
+	if (!kreg_local.nbuckets)
+		return NULL;
+	slot = &kreg_local.buckets[kreg_hash(name) & (kreg_local.nbuckets - 1)];
+	while (*slot && strcmp((*slot)->name, name))
+		slot = &(*slot)->next;
+	return slot;
+}
+
+/* Doubles the buckets when the table is as full as it is wide. */
+static int kreg_local_grow(void)
+{
+	size_t n = kreg_local.nbuckets ? 2 * kreg_local.nbuckets : 64, i;
+	struct kreg_local_entry **b;
+
+	if (kreg_local.count < kreg_local.nbuckets)
+		return 0;
+	b = calloc(n, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	for (i = 0; i < kreg_local.nbuckets; i++) {
+		while (kreg_local.buckets[i]) {
+			struct kreg_local_entry *e = kreg_local.buckets[i];
+			size_t j = kreg_hash(e->name) & (n - 1);
+
+			kreg_local.buckets[i] = e->next;
+			e->next = b[j];
+			b[j] = e;
+		}
+	}
+	free(kreg_local.buckets);
+	kreg_local.buckets = b;
+	kreg_local.nbuckets = n;
+	return 0;
+}
+
+static void kreg_fifo_init(struct kreg_local_fifo *f)
+{
+	f->head = NULL;
+	f->tail = &f->head;
+	f->count = 0;
+	f->bytes = 0;
+}
+
+static void kreg_fifo_push(struct kreg_local_fifo *f, struct kreg_local_item *it)
+{
+	it->next = NULL;
+	*f->tail = it;
+	f->tail = &it->next;
+	f->count++;
+	f->bytes += it->size;
+}
+
+static struct kreg_local_item *kreg_fifo_pop(struct kreg_local_fifo *f)
+{
+	struct kreg_local_item *it = f->head;
+
+	if (!it)
+		return NULL;
+	f->head = it->next;
+	if (!f->head)
+		f->tail = &f->head;
+	f->count--;
+	f->bytes -= it->size;
+	return it;
+}
+
+static void kreg_fifo_free(struct kreg_local_fifo *f)
+{
+	struct kreg_local_item *it;
+
+	while ((it = kreg_fifo_pop(f)))
+		free(it);
+}
+
+/* Makes the port's eventfd readable; the caller holds the lock. */
+static void kreg_port_wake(struct kreg_local_port *port)
+{
+	uint64_t one = 1;
+
+	if (write(port->efd, &one, sizeof(one)) < 0) {
+		/* The counter cannot overflow: readers reset it to 0. */
+	}
+}
+
+/* Announces a change to every subscribed port; the caller holds the lock. */
+static void kreg_local_announce(const struct kreg_local_entry *e,
+				enum kreg_event_kind kind, enum kreg_reason reason)
+{
+	struct kreg_local_port *port;
+
+	for (port = kreg_local.ports; port; port = port->next) {
+		struct kreg_local_item *it;
+
+		if (!port->subscribed)
+			continue;
+		if (port->events.count >= KREG_LOCAL_EVENTS_MAX) {
+			port->events_lost = true;
+			kreg_port_wake(port);
+			continue;
+		}
+		it = calloc(1, sizeof(*it) + sizeof(*it->ev));
+		if (!it) {
+			port->events_lost = true;
+			kreg_port_wake(port);
+			continue;
+		}
+		it->ev = (struct kreg_event *)it->data;
+		it->ev->kind = kind;
+		memcpy(it->ev->name, e->name, strlen(e->name) + 1);
+		it->ev->pid = e->holder->tid;
+		it->ev->uid = e->uid;
+		it->ev->reason = reason;
+		if (kind == KREG_EVENT_REGISTERED) {
+			it->ev->meta_len = e->meta_len;
+			memcpy(it->ev->meta, e->meta, e->meta_len);
+		}
+		kreg_fifo_push(&port->events, it);
+		kreg_port_wake(port);
+	}
+}
+
+/* Takes @e out of the table and its holder's list; the caller holds the lock. */
+static void kreg_local_remove(struct kreg_local_entry **slot, enum kreg_reason reason)
+{
+	struct kreg_local_entry *e = *slot;
+
+	*slot = e->next;
+	*e->held_pprev = e->held_next;
+	if (e->held_next)
+		e->held_next->held_pprev = e->held_pprev;
+	kreg_local.count--;
+	kreg_local_announce(e, KREG_EVENT_UNREGISTERED, reason);
+	free(e);
+}
+
+static void kreg_local_drop_names(struct kreg_local_holder *h)
+{
+	pthread_mutex_lock(&kreg_local.lock);
+	while (h->names)
+		kreg_local_remove(kreg_local_slot(h->names->name), KREG_REASON_EXITED);
+	pthread_mutex_unlock(&kreg_local.lock);
+}
+
+/* A holder thread ends: its names go, as a process's go in the kernel. */
+static void kreg_local_thread_exit(void *arg)
+{
+	kreg_local_drop_names(arg);
+	free(arg);
+}
+
+void kreg_local_release_self(void)
+{
+	struct kreg_local_holder *h;
+
+	pthread_once(&kreg_local_once, kreg_local_init);
+	h = pthread_getspecific(kreg_local.holder_key);
+	if (h)
+		kreg_local_drop_names(h);
+}
+
+/*
+ * fork() copies the table with the parent's threads in it, and eventfds
+ * shared with the parent. The child starts with no names, and its handles
+ * get eventfds of their own, so nothing it does reaches the parent.
+ */
+static void kreg_local_fork_prepare(void)
+{
+	pthread_mutex_lock(&kreg_local.lock);
+}
+
+static void kreg_local_fork_parent(void)
+{
+	pthread_mutex_unlock(&kreg_local.lock);
+}
+
+static void kreg_local_fork_child(void)
+{
+	struct kreg_local_holder *holder;
+	struct kreg_local_port *port;
+	size_t i;
+
+	for (i = 0; i < kreg_local.nbuckets; i++) {
+		while (kreg_local.buckets[i]) {
+			struct kreg_local_entry *e = kreg_local.buckets[i];
+
+			kreg_local.buckets[i] = e->next;
+			free(e);
+		}
+	}
+	kreg_local.count = 0;
+	for (port = kreg_local.ports; port; port = port->next) {
+		int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+
+		if (efd >= 0) {
+			dup3(efd, port->efd, O_CLOEXEC);
+			close(efd);
+		}
+		kreg_fifo_free(&port->deliveries);
+		kreg_fifo_free(&port->events);
+		port->events_lost = false;
+	}
+	/* The forking thread is the child's only one, under a new tid. */
+	holder = pthread_getspecific(kreg_local.holder_key);
+	if (holder) {
+		holder->tid = kreg_gettid();
+		holder->names = NULL;
+	}
+	pthread_mutex_unlock(&kreg_local.lock);
+}
+
+static void kreg_local_init(void)
+{
+	if (pthread_key_create(&kreg_local.holder_key, kreg_local_thread_exit))
+		abort();	/* out of keys at first use: nothing sensible is left */
+	pthread_atfork(kreg_local_fork_prepare, kreg_local_fork_parent,
+		       kreg_local_fork_child);
+}
+
+static int kreg_local_open(struct kreg_conn *conn)
+{
+	struct kreg_local_port *port;
+
+	pthread_once(&kreg_local_once, kreg_local_init);
+	port = calloc(1, sizeof(*port));
+	if (!port)
+		return -ENOMEM;
+	port->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (port->efd < 0) {
+		free(port);
+		return -errno;
+	}
+	kreg_fifo_init(&port->deliveries);
+	kreg_fifo_init(&port->events);
+	conn->port = port;
+	pthread_mutex_lock(&kreg_local.lock);
+	port->next = kreg_local.ports;
+	kreg_local.ports = port;
+	pthread_mutex_unlock(&kreg_local.lock);
+	return 0;
+}
+
+static void kreg_local_close(struct kreg_conn *conn)
+{
+	struct kreg_local_port *port = conn->port, **pp;
+	size_t i;
+
+	if (!port)
+		return;
+	pthread_mutex_lock(&kreg_local.lock);
+	for (pp = &kreg_local.ports; *pp; pp = &(*pp)->next) {
+		if (*pp == port) {
+			*pp = port->next;
+			break;
+		}
+	}
+	/* Its names stay registered, without a mailbox, as in the kernel. */
+	for (i = 0; i < kreg_local.nbuckets; i++) {
+		struct kreg_local_entry *e;
+
+		for (e = kreg_local.buckets[i]; e; e = e->next)
+			if (e->mailbox == port)
+				e->mailbox = NULL;
+	}
+	pthread_mutex_unlock(&kreg_local.lock);
+	kreg_fifo_free(&port->deliveries);
+	kreg_fifo_free(&port->events);
+	close(port->efd);
+	free(port);
+	conn->port = NULL;
+}
+
+static int kreg_local_fd(const struct kreg_conn *conn)
+{
+	return conn->port->efd;
+}
+
+static int kreg_local_check_name(struct kreg_conn *conn, const char *name)
+{
+	const char *problem = kreg_name_problem(name);
+
+	if (!*problem)
+		return 0;
+	kreg_set_error(conn, "%s", problem);
+	return -EINVAL;
+}
+
+/* The calling thread's holder record, made on its first registration. */
+static struct kreg_local_holder *kreg_local_self(void)
+{
+	struct kreg_local_holder *h = pthread_getspecific(kreg_local.holder_key);
+
+	if (h)
+		return h;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	h->tid = kreg_gettid();
+	if (pthread_setspecific(kreg_local.holder_key, h)) {
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+static int kreg_local_register(struct kreg_conn *conn, const char *name, pid_t pid,
+			       const void *meta, size_t meta_len, pid_t *holder)
+{
+	size_t len = strnlen(name, KREG_NAME_MAX + 1);
+	struct kreg_local_entry **slot, *e;
+	struct kreg_local_holder *h;
+	int err;
+
+	conn->error[0] = '\0';
+	err = kreg_local_check_name(conn, name);
+	if (err)
+		return err;
+	if (meta_len > KREG_META_MAX) {
+		kreg_set_error(conn, "the value is longer than KREG_META_MAX (%d bytes)",
+			       KREG_META_MAX);
+		return -EMSGSIZE;
+	}
+	if (pid < 0) {
+		kreg_set_error(conn, "the pid must be a positive process id");
+		return -EINVAL;
+	}
+	if (pid && pid != kreg_gettid()) {
+		/* Only a thread's own end can drop its names: it registers itself. */
+		if (syscall(SYS_tgkill, getpid(), pid, 0) == 0) {
+			kreg_set_error(conn, "a thread can register only itself");
+			return -EPERM;
+		}
+		kreg_set_error(conn, "no such thread in this process");
+		return -ESRCH;
+	}
+	h = kreg_local_self();
+	e = calloc(1, sizeof(*e) + len + 1 + meta_len);
+	if (!h || !e) {
+		free(e);
+		return -ENOMEM;
+	}
+	memcpy(e->name, name, len);
+	e->meta = (unsigned char *)e->name + len + 1;
+	if (meta_len)
+		memcpy(e->meta, meta, meta_len);
+	e->meta_len = meta_len;
+	e->holder = h;
+	e->mailbox = conn->port;
+	e->uid = getuid();
+	e->registered_ns = kreg_realtime_ns();
+
+	pthread_mutex_lock(&kreg_local.lock);
+	err = kreg_local_grow();
+	slot = err ? NULL : kreg_local_slot(name);
+	if (slot && *slot) {
+		if (holder)
+			*holder = (*slot)->holder->tid;
+		kreg_set_error(conn, "the name is already registered");
+		err = -EEXIST;
+	} else if (slot) {
+		*slot = e;
+		e->held_next = h->names;
+		e->held_pprev = &h->names;
+		if (h->names)
+			h->names->held_pprev = &e->held_next;
+		h->names = e;
+		kreg_local.count++;
+		kreg_local_announce(e, KREG_EVENT_REGISTERED, KREG_REASON_EXPLICIT);
+		if (holder)
+			*holder = h->tid;
+		e = NULL;
+	}
+	pthread_mutex_unlock(&kreg_local.lock);
+	free(e);
+	return err;
+}
+
+static int kreg_local_unregister(struct kreg_conn *conn, const char *name)
+{
+	struct kreg_local_entry **slot;
+	int err;
+
+	conn->error[0] = '\0';
+	err = kreg_local_check_name(conn, name);
+	if (err)
+		return err;
+	pthread_mutex_lock(&kreg_local.lock);
+	slot = kreg_local_slot(name);
+	if (slot && *slot)
+		kreg_local_remove(slot, KREG_REASON_EXPLICIT);
+	else
+		err = -ENOENT;
+	pthread_mutex_unlock(&kreg_local.lock);
+	if (err)
+		kreg_set_error(conn, "the name is not registered");
+	return err;
+}
+
+static int kreg_local_whereis(struct kreg_conn *conn, const char *name, pid_t *pid,
+			      void *meta, size_t size, size_t *meta_len)
+{
+	struct kreg_local_entry **slot;
+	int err;
+
+	conn->error[0] = '\0';
+	err = kreg_local_check_name(conn, name);
+	if (err)
+		return err;
+	pthread_mutex_lock(&kreg_local.lock);
+	slot = kreg_local_slot(name);
+	if (slot && *slot) {
+		struct kreg_local_entry *e = *slot;
+
+		*pid = e->holder->tid;
+		if (meta)
+			memcpy(meta, e->meta, e->meta_len < size ? e->meta_len : size);
+		if (meta_len)
+			*meta_len = e->meta_len;
+	} else {
+		err = KREG_UNDEFINED;
+	}
+	pthread_mutex_unlock(&kreg_local.lock);
+	return err;
+}
+
+/* An entry as kreg_local_list() copied it. */
+struct kreg_local_snap {
+	struct kreg_entry_info info;
+	char name[];
+};
+
+/*
+ * Copies the table, then reports it unlocked, so that @fn may use the
+ * registry. Entries are copied whole: names and values are small.
+ */
+static int kreg_local_list(struct kreg_conn *conn, kreg_list_fn fn, void *arg)
+{
+	struct kreg_local_snap **copy;
+	struct kreg_local_entry *e;
+	size_t i, n = 0;
+	int err = 0;
+
+	conn->error[0] = '\0';
+	pthread_mutex_lock(&kreg_local.lock);
+	copy = calloc(kreg_local.count ? kreg_local.count : 1, sizeof(*copy));
+	if (!copy)
+		err = -ENOMEM;
+	for (i = 0; !err && i < kreg_local.nbuckets; i++) {
+		for (e = kreg_local.buckets[i]; !err && e; e = e->next) {
+			size_t len = strlen(e->name) + 1;
+			struct kreg_local_snap *c = malloc(sizeof(*c) + len + e->meta_len);
+
+			if (!c) {
+				err = -ENOMEM;
+				break;
+			}
+			memcpy(c->name, e->name, len + e->meta_len);
+			c->info = (struct kreg_entry_info){
+				.name = c->name,
+				.pid = e->holder->tid,
+				.uid = e->uid,
+				.registered_ns = e->registered_ns,
+				.has_mailbox = e->mailbox != NULL,
+				.meta = e->meta_len ? c->name + len : NULL,
+				.meta_len = e->meta_len,
+			};
+			copy[n++] = c;
+		}
+	}
+	pthread_mutex_unlock(&kreg_local.lock);
+	for (i = 0; i < n; i++) {
+		if (!err)
+			err = fn(&copy[i]->info, arg);
+		free(copy[i]);
+	}
+	free(copy);
+	return err;
+}
+
+static int kreg_local_send(struct kreg_conn *conn, const char *name,
+			   const void *data, size_t len)
+{
+	struct kreg_local_entry **slot;
+	struct kreg_local_item *it;
+	int err;
+
+	conn->error[0] = '\0';
+	err = kreg_local_check_name(conn, name);
+	if (err)
+		return err;
+	if (len > KREG_PAYLOAD_MAX) {
+		kreg_set_error(conn, "the payload is larger than KREG_PAYLOAD_MAX (%d bytes)",
+			       KREG_PAYLOAD_MAX);
+		return -EMSGSIZE;
+	}
+	it = malloc(sizeof(*it) + len);
+	if (!it)
+		return -ENOMEM;
+	it->size = len;
+	it->ev = NULL;
+	memcpy(it->name, name, strlen(name) + 1);
+	it->sender = kreg_gettid();
+	if (len)
+		memcpy(it->data, data, len);
+
+	pthread_mutex_lock(&kreg_local.lock);
+	slot = kreg_local_slot(name);
+	if (!slot || !*slot) {
+		kreg_set_error(conn, "the name is not registered");
+		err = -ENOENT;
+	} else if (!(*slot)->mailbox) {
+		kreg_set_error(conn, "the name has no mailbox: the handle that registered it is closed");
+		err = -ECONNREFUSED;
+	} else if ((*slot)->mailbox->deliveries.bytes + len > KREG_LOCAL_MAILBOX_BYTES) {
+		kreg_set_error(conn, "the mailbox is full");
+		err = -EAGAIN;
+	} else {
+		kreg_fifo_push(&(*slot)->mailbox->deliveries, it);
+		kreg_port_wake((*slot)->mailbox);
+		it = NULL;
+	}
+	pthread_mutex_unlock(&kreg_local.lock);
+	free(it);
+	return err;
+}
+
+/*
+ * Takes the next item of @fifo, waiting up to @timeout_ms on the eventfd.
+ * -ENOBUFS once, when events were lost and those before the loss are read.
+ */
+static int kreg_local_take(struct kreg_conn *conn, struct kreg_local_fifo *fifo,
+			   int timeout_ms, struct kreg_local_item **out)
+{
+	struct kreg_local_port *port = conn->port;
+	uint64_t deadline = kreg_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+	struct pollfd pfd = { .fd = port->efd, .events = POLLIN };
+
+	for (;;) {
+		uint64_t count;
+		int wait_ms = timeout_ms, ready, err = -ETIMEDOUT;
+
+		pthread_mutex_lock(&kreg_local.lock);
+		*out = kreg_fifo_pop(fifo);
+		if (*out) {
+			err = 0;
+		} else if (fifo == &port->events && port->events_lost) {
+			port->events_lost = false;
+			err = -ENOBUFS;
+		}
+		/* Readable exactly while something is queued. */
+		if (!port->deliveries.head && !port->events.head && !port->events_lost &&
+		    read(port->efd, &count, sizeof(count)) < 0) {
+			/* Already 0. */
+		}
+		pthread_mutex_unlock(&kreg_local.lock);
+		if (err != -ETIMEDOUT)
+			return err;
+		if (timeout_ms > 0) {
+			uint64_t now = kreg_now_ms();
+
+			wait_ms = now < deadline ? (int)(deadline - now) : 0;
+		}
+		if (timeout_ms == 0 || (timeout_ms > 0 && wait_ms == 0))
+			return -ETIMEDOUT;
+		ready = poll(&pfd, 1, wait_ms);
+		if (ready < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+static int kreg_local_recv(struct kreg_conn *conn, struct kreg_message *msg,
+			   int timeout_ms)
+{
+	struct kreg_local_item *it;
+	int err = kreg_local_take(conn, &conn->port->deliveries, timeout_ms, &it);
+
+	if (err)
+		return err;
+	memcpy(msg->name, it->name, strlen(it->name) + 1);
+	msg->sender = it->sender;
+	msg->len = it->size;
+	memcpy(msg->data, it->data, it->size);
+	free(it);
+	return 0;
+}
+
+static int kreg_local_subscribe(struct kreg_conn *conn)
+{
+	pthread_mutex_lock(&kreg_local.lock);
+	conn->port->subscribed = true;
+	pthread_mutex_unlock(&kreg_local.lock);
+	return 0;
+}
+
+static int kreg_local_next_event(struct kreg_conn *conn, struct kreg_event *ev,
+				 int timeout_ms)
+{
+	struct kreg_local_item *it;
+	int err = kreg_local_take(conn, &conn->port->events, timeout_ms, &it);
+
+	if (err)
+		return err;
+	*ev = *it->ev;
+	free(it);
+	return 0;
+}
+
+const struct kreg_provider_ops kreg_local_ops = {
+	.provider	= KREG_PROVIDER_LOCAL,
+	.open		= kreg_local_open,
+	.close		= kreg_local_close,
+	.fd		= kreg_local_fd,
+	.register_meta	= kreg_local_register,
+	.unregister	= kreg_local_unregister,
+	.whereis_meta	= kreg_local_whereis,
+	.list		= kreg_local_list,
+	.send		= kreg_local_send,
+	.recv		= kreg_local_recv,
+	.subscribe	= kreg_local_subscribe,
+	.next_event	= kreg_local_next_event,
+};

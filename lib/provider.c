@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The public API over providers: a handle is opened on the kernel's table or
+ * the process's local one, and every call goes to that provider's ops.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static const struct kreg_provider_ops *kreg_ops_of(enum kreg_provider provider)
+{
+	switch (provider) {
+	case KREG_PROVIDER_KERNEL:
+		return &kreg_kernel_ops;
+	case KREG_PROVIDER_LOCAL:
+		return &kreg_local_ops;
+	}
+	return NULL;
+}
+
+const char *kreg_provider_name(enum kreg_provider provider)
+{
+	switch (provider) {
+	case KREG_PROVIDER_KERNEL:
+		return "kernel";
+	case KREG_PROVIDER_LOCAL:
+		return "local";
+	}
+	return "unknown";
+}
+
+int kreg_configured_provider(enum kreg_provider *provider)
+{
+	const char *env = getenv("KREG_REGISTRY");
+
+	if (!env || !*env || !strcmp(env, "kernel"))
+		*provider = KREG_PROVIDER_KERNEL;
+	else if (!strcmp(env, "local"))
+		*provider = KREG_PROVIDER_LOCAL;
+	else
+		return -ENOPROTOOPT;
+	return 0;
+}
+
+int kreg_open_provider(struct kreg_conn **connp, enum kreg_provider provider)
+{
+	const struct kreg_provider_ops *ops = kreg_ops_of(provider);
+	struct kreg_conn *conn;
+	int err;
+
+	if (!ops)
+		return -EINVAL;
+	conn = calloc(1, sizeof(*conn));
+	if (!conn)
+		return -ENOMEM;
+	conn->ops = ops;
+	err = ops->open(conn);
+	if (err) {
+		ops->close(conn);
+		free(conn);
+		return err;
+	}
+	*connp = conn;
+	return 0;
+}
+
+int kreg_open(struct kreg_conn **connp)
+{
+	enum kreg_provider provider;
+	int err = kreg_configured_provider(&provider);
+
+	return err ? err : kreg_open_provider(connp, provider);
+}
+
+void kreg_close(struct kreg_conn *conn)
+{
+	if (!conn)
+		return;
+	if (conn->reply_conn) {
+		kreg_unregister(conn->reply_conn, conn->reply_name);
+		kreg_close(conn->reply_conn);
+	}
+	conn->ops->close(conn);
+	free(conn);
+}
+
+enum kreg_provider kreg_registry_provider(const struct kreg_conn *conn)
+{
+	return conn->ops->provider;
+}
+
+int kreg_child_spec(enum kreg_provider provider, struct kreg_child_spec *specs,
+		    size_t size, size_t *n)
+{
+	struct kreg_conn *conn;
+	int err;
+
+	(void)specs;
+	(void)size;
+	/* Opening proves the provider usable: for the kernel, that kreg.ko is loaded. */
+	err = kreg_open_provider(&conn, provider);
+	if (err)
+		return err;
+	kreg_close(conn);
+	*n = 0;
+	return 0;
+}
+
+int kreg_fd(const struct kreg_conn *conn)
+{
+	return conn->ops->fd(conn);
+}
+
+const char *kreg_last_error(const struct kreg_conn *conn)
+{
+	return conn->error;
+}
+
+void kreg_set_error(struct kreg_conn *conn, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(conn->error, sizeof(conn->error), fmt, ap);
+	va_end(ap);
+}
+
+const char *kreg_name_problem(const char *name)
+{
+	size_t i, len = strnlen(name, KREG_NAME_MAX + 1);
+
+	if (len == 0)
+		return "name is empty";
+	if (len > KREG_NAME_MAX)
+		return "name is longer than 255 bytes";
+	for (i = 0; i < len; i++)
+		if (name[i] < 0x20 || name[i] > 0x7e)
+			return "name has a byte that is not printable ASCII";
+	return "";
+}
+
+int kreg_register_meta(struct kreg_conn *conn, const char *name, pid_t pid,
+		       const void *meta, size_t meta_len, pid_t *holder)
+{
+	return conn->ops->register_meta(conn, name, pid, meta, meta_len, holder);
+}
+
+int kreg_register(struct kreg_conn *conn, const char *name, pid_t pid,
+		  pid_t *holder)
+{
+	return conn->ops->register_meta(conn, name, pid, NULL, 0, holder);
+}
+
+int kreg_unregister(struct kreg_conn *conn, const char *name)
+{
+	return conn->ops->unregister(conn, name);
+}
+
+int kreg_whereis_meta(struct kreg_conn *conn, const char *name, pid_t *pid,
+		      void *meta, size_t size, size_t *meta_len)
+{
+	return conn->ops->whereis_meta(conn, name, pid, meta, size, meta_len);
+}
+
+int kreg_whereis_name(struct kreg_conn *conn, const char *name, pid_t *pid)
+{
+	return conn->ops->whereis_meta(conn, name, pid, NULL, 0, NULL);
+}
+
+int kreg_list(struct kreg_conn *conn, kreg_list_fn fn, void *arg)
+{
+	return conn->ops->list(conn, fn, arg);
+}
+
+int kreg_send(struct kreg_conn *conn, const char *name, const void *data,
+	      size_t len)
+{
+	return conn->ops->send(conn, name, data, len);
+}
+
+int kreg_multi_send(struct kreg_conn *conn, const char *name, const void *data,
+		    size_t len)
+{
+	/* One node today. Failures are the sender's to ignore, by contract. */
+	int err = conn->ops->send(conn, name, data, len);
+
+	if (err)
+		kreg_log(KREG_LOG_DEBUG, "multi_send to \"%s\": %s", name, kreg_strerror(err));
+	return 0;
+}
+
+int kreg_recv(struct kreg_conn *conn, struct kreg_message *msg, int timeout_ms)
+{
+	return conn->ops->recv(conn, msg, timeout_ms);
+}
+
+int kreg_subscribe(struct kreg_conn *conn)
+{
+	return conn->ops->subscribe(conn);
+}
+
+int kreg_next_event(struct kreg_conn *conn, struct kreg_event *ev, int timeout_ms)
+{
+	return conn->ops->next_event(conn, ev, timeout_ms);
+}
+
+const char *kreg_strerror(int err)
+{
+	switch (-err) {
+	case EPROTONOSUPPORT:
+		return "the kreg kernel module is not loaded (load it with: sudo insmod kreg.ko, or sudo modprobe kreg once installed)";
+	case ENOENT:
+		return "the name is not registered";
+	case EEXIST:
+		return "the name is already registered";
+	case EINVAL:
+		return "invalid request (a name is 1 to 255 printable ASCII characters)";
+	case EPERM:
+		return "not permitted (another process's name or entry needs CAP_SYS_ADMIN; a thread registers only itself)";
+	case EDQUOT:
+		return "this user holds its quota of names (see /sys/module/kreg/parameters/max_per_uid)";
+	case ENOSPC:
+		return "the registry is full (see /sys/module/kreg/parameters/max_entries)";
+	case ECONNREFUSED:
+		return "the name has no mailbox (the socket that registered it is closed)";
+	case EAGAIN:
+		return "the mailbox is full; nothing was delivered, try again later";
+	case EMSGSIZE:
+		return "the message is larger than KREG_PAYLOAD_MAX (61440 bytes)";
+	case ESRCH:
+		return "no such process";
+	case ETIMEDOUT:
+		return "timed out";
+	case ENOPROTOOPT:
+		return "KREG_REGISTRY names no provider: set it to \"kernel\" or \"local\"";
+	case EOPNOTSUPP:
+		return "the server does not handle this request";
+	case ESHUTDOWN:
+		return "the kreg module is being unloaded";
+	case ENOBUFS:
+		return "messages were lost: this connection's receive buffer is full (read it and retry)";
+	default:
+		return strerror(-err);
+	}
+}

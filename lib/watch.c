@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Watching the registry through its events, on any provider: await a name,
+ * or have a listener thread report every change to a callback.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+int kreg_await_name(struct kreg_conn *conn, const char *name, int timeout_ms,
+		    pid_t *pid)
+{
+	uint64_t start = kreg_now_ms();
+	struct kreg_conn *watch;
+	struct kreg_event ev;
+	int err, left;
+
+	err = kreg_open_provider(&watch, kreg_registry_provider(conn));
+	if (err)
+		return err;
+	/* Subscribe first, then look: a registration in between is not missed. */
+	err = kreg_subscribe(watch);
+	for (;;) {
+		if (err && err != -ENOBUFS)
+			break;
+		/* Each event (or a loss of events) is checked by a lookup, which
+		 * also gives the pid as this process's namespace sees it. */
+		err = kreg_whereis_name(watch, name, pid);
+		if (err != KREG_UNDEFINED)
+			break;
+		do {
+			left = timeout_ms < 0 ? -1 : timeout_ms - (int)(kreg_now_ms() - start);
+			if (timeout_ms >= 0 && left <= 0) {
+				err = -ETIMEDOUT;
+				goto out;
+			}
+			err = kreg_next_event(watch, &ev, left);
+		} while (!err && (ev.kind != KREG_EVENT_REGISTERED || strcmp(ev.name, name)));
+	}
+out:
+	kreg_close(watch);
+	return err;
+}
+
+const char *kreg_reason_name(enum kreg_reason reason)
+{
+	switch (reason) {
+	case KREG_REASON_EXPLICIT:
+		return "explicit";
+	case KREG_REASON_EXITED:
+		return "exited";
+	case KREG_REASON_UNLOADING:
+		return "unloading";
+	}
+	return "unknown";
+}
+
+struct kreg_listener {
+	struct kreg_conn *conn;
+	kreg_event_fn fn;
+	void *arg;
+	int stop_fd;
+	pthread_t thread;
+};
+
+static void *kreg_listener_main(void *arg)
+{
+	struct kreg_listener *l = arg;
+	struct pollfd fds[2] = {
+		{ .fd = kreg_fd(l->conn), .events = POLLIN },
+		{ .fd = l->stop_fd, .events = POLLIN },
+	};
+	struct kreg_event ev;
+
+	for (;;) {
+		int err = kreg_next_event(l->conn, &ev, 0);
+
+		if (err == 0) {
+			l->fn(&ev, l->arg);
+			continue;
+		}
+		if (err == -ENOBUFS) {
+			l->fn(NULL, l->arg);
+			continue;
+		}
+		if (err != -ETIMEDOUT) {
+			kreg_log(KREG_LOG_ERROR, "listener stopped: %s", kreg_strerror(err));
+			return NULL;
+		}
+		if (poll(fds, 2, -1) < 0 && errno != EINTR)
+			return NULL;
+		if (fds[1].revents)
+			return NULL;
+	}
+}
+
+int kreg_listen(struct kreg_conn *conn, kreg_event_fn fn, void *arg,
+		struct kreg_listener **listenerp)
+{
+	struct kreg_listener *l = calloc(1, sizeof(*l));
+	int err;
+
+	if (!l)
+		return -ENOMEM;
+	l->fn = fn;
+	l->arg = arg;
+	l->stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (l->stop_fd < 0) {
+		err = -errno;
+		goto free_listener;
+	}
+	err = kreg_open_provider(&l->conn, kreg_registry_provider(conn));
+	if (err)
+		goto close_stop;
+	/* Subscribed before returning: no later change is missed. */
+	err = kreg_subscribe(l->conn);
+	if (err)
+		goto close_conn;
+	err = -pthread_create(&l->thread, NULL, kreg_listener_main, l);
+	if (err)
+		goto close_conn;
+	*listenerp = l;
+	return 0;
+
+close_conn:
+	kreg_close(l->conn);
+close_stop:
+	close(l->stop_fd);
+free_listener:
+	free(l);
+	return err;
+}
+
+void kreg_listener_stop(struct kreg_listener *l)
+{
+	uint64_t one = 1;
+
+	if (!l)
+		return;
+	if (write(l->stop_fd, &one, sizeof(one)) < 0)
+		kreg_log(KREG_LOG_ERROR, "cannot wake the listener: %s", kreg_strerror(-errno));
+	pthread_join(l->thread, NULL);
+	kreg_close(l->conn);
+	close(l->stop_fd);
+	free(l);
+}
