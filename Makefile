@@ -3,7 +3,8 @@
 #   make            the module (kmod/kreg.ko), libkreg and kregctl
 #   make demo       boot a QEMU guest, load kreg.ko and show it working
 #   make check      host tests, then every kernel test in a QEMU guest
-#   make bench      kreg against D-Bus, pidfiles and Unix sockets in the guest: table + plot
+#   make bench      kreg against D-Bus, pidfiles and Unix sockets in the guest: table + plot;
+#                   then the local provider on the host (make bench-local)
 #   make checkpatch the kernel's style checker on kmod/
 #   make setup      install the Debian packages all of this needs (root)
 
@@ -51,7 +52,7 @@ BINDIR ?= $(PREFIX)/bin
 .SECONDARY:
 
 .PHONY: all module lib kregctl guest-bins host-tests check check-host check-guest \
-	demo bench checkpatch setup install clean
+	demo bench bench-local checkpatch setup install clean
 
 all: module lib kregctl
 
@@ -187,8 +188,15 @@ $(BUILD)/kreg-bench: $(BENCH_SRCS) tools/kreg-bench/bench.h $(BUILD)/libkreg.a \
 	$(CC) $(USER_CFLAGS) $(DBUS_CFLAGS) -I$(BUILD)/bpf -Ibpf -o $@ $(BENCH_SRCS) \
 		$(BUILD)/libkreg.a $(NL_LIBS) $(BPF_LIBS) $(DBUS_LIBS)
 
-bench: module guest-bins $(BUILD)/kreg-bench
+bench: module guest-bins $(BUILD)/kreg-bench bench-local
 	KVER=$(KVER) BUILD=$(BUILD) bash scripts/guest/boot.sh bench
+
+# The local provider needs no module: it is measured on the host itself.
+bench-local: $(BUILD)/kreg-bench
+	@mkdir -p $(BUILD)/bench
+	$(BUILD)/kreg-bench --local >$(BUILD)/bench/local-raw.txt
+	grep -v '^BENCH-DATA' $(BUILD)/bench/local-raw.txt >$(BUILD)/bench/local.txt
+	@cat $(BUILD)/bench/local.txt
 
 checkpatch: $(KTOOLS)
 	perl $(KSRC)/scripts/checkpatch.pl --no-tree -f --terse \

@@ -515,7 +515,8 @@ int main(int argc, char **argv)
 	}
 	if (!commands[i].needs_module)
 		return commands[i].run(NULL, argc - 1, argv + 1);
-	err = kreg_open(&conn);
+	/* An operator's tool: always the host's table, whatever KREG_REGISTRY says. */
+	err = kreg_open_provider(&conn, KREG_PROVIDER_KERNEL);
 	if (err) {
 		fprintf(stderr, "kregctl: %s\n", kreg_strerror(err));
 		return EXIT_ERROR;

@@ -7,6 +7,7 @@
 #ifndef KREG_BENCH_H
 #define KREG_BENCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -18,6 +19,8 @@ struct bench_hdr {
 
 struct peer {
 	const char *name;
+	/* Holders and servers are threads of this process, not processes. */
+	bool threads;
 	/* Per-process client state. */
 	int (*open)(void **ctx);
 	void (*close)(void *ctx);
@@ -34,7 +37,7 @@ struct peer {
 	int (*cast)(void *ctx, const char *name, const void *buf, size_t len);
 };
 
-extern const struct peer peer_kreg, peer_dbus, peer_pidfile, peer_uds;
+extern const struct peer peer_kreg, peer_local, peer_dbus, peer_pidfile, peer_uds;
 
 uint64_t bench_now_ns(void);
 

@@ -8,9 +8,13 @@
  * Prints a table, the targets met or missed, and BENCH-DATA lines that
  * scripts/bench-plot.sh turns into a plot.
  *
- * usage: kreg-bench [--entry-header BYTES] [--max-names N]
+ * usage: kreg-bench [--entry-header BYTES] [--max-names N] [--local]
+ *
+ * --local measures the local provider (threads in this process, no module)
+ * against pidfiles and Unix sockets, where the benchmark runs: on the host.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +43,8 @@ struct result {
 };
 
 static struct result results[128];
+/* The peer the others are compared with: "kreg", or "local" with --local. */
+static const char *baseline = "kreg";
 static int nresults;
 static unsigned char payload[4096 + sizeof(struct bench_hdr)];
 
@@ -215,9 +221,30 @@ static void measure_parallel_whereis(const struct peer *p, struct op_args *a)
 	record(op, p->name, total / REPS, REPS, err ? 0 : median(per_op, REPS), err);
 }
 
-/* Forks @child(@p, @name, ready_fd) and waits until it says it is ready. */
-static pid_t spawn_ready(void (*child)(const struct peer *p, const char *name, int ready),
-			 const struct peer *p, const char *name)
+typedef void (*child_fn)(const struct peer *p, const char *name, int ready);
+
+struct thread_child {
+	child_fn fn;
+	const struct peer *p;
+	const char *name;
+	int ready;
+};
+
+static void *thread_child_main(void *arg)
+{
+	struct thread_child tc = *(struct thread_child *)arg;
+
+	free(arg);
+	tc.fn(tc.p, tc.name, tc.ready);
+	return NULL;
+}
+
+/*
+ * Runs @child(@p, @name, ready_fd) in a new process (or, for a peer whose
+ * holders are threads, a thread that lasts as long as the benchmark) and
+ * waits until it says it is ready. The process's pid, or 0 for a thread.
+ */
+static pid_t spawn_ready(child_fn child, const struct peer *p, const char *name)
 {
 	int ready[2];
 	pid_t pid;
@@ -225,6 +252,19 @@ static pid_t spawn_ready(void (*child)(const struct peer *p, const char *name, i
 
 	if (pipe(ready))
 		return -1;
+	if (p->threads) {
+		struct thread_child *tc = malloc(sizeof(*tc));
+		pthread_t t;
+
+		*tc = (struct thread_child){ child, p, name, ready[1] };
+		pid = pthread_create(&t, NULL, thread_child_main, tc) ? -1 : 0;
+		if (!pid)
+			pthread_detach(t);
+		if (!pid && read(ready[0], &byte, 1) != 1)
+			pid = -1;
+		close(ready[0]);
+		return pid;
+	}
 	pid = fork();
 	if (pid == 0) {
 		close(ready[0]);
@@ -254,6 +294,7 @@ static void server(const struct peer *p, const char *name, int ready)
 	p->serve(name, ready);
 }
 
+/* A thread (0) lasts until the benchmark ends. */
 static void stop(pid_t pid)
 {
 	if (pid > 0) {
@@ -278,8 +319,13 @@ static void bench_peer(const struct peer *p)
 		held = spawn_ready(holder, p, "bench.target");
 		a.name = "bench.target";
 		a.expect = held;
+		/* A thread holds it: its tid. */
+		if (p->threads && p->whereis(ctx, a.name, &a.expect))
+			a.expect = -1;
 		measure("whereis, 1 process", p, ctx, op_whereis, &a);
-		measure_parallel_whereis(p, &a);
+		/* One process per CPU: a peer whose table lives in a process has no such row. */
+		if (!p->threads)
+			measure_parallel_whereis(p, &a);
 		a.name = "bench.reg";
 		measure("register + unregister", p, ctx, op_register, &a);
 	}
@@ -444,7 +490,7 @@ static int check_one(const struct kreg_entry_info *e, void *arg)
 	return 0;
 }
 
-static void list_full_table(struct kreg_conn *c, long have)
+static void list_full_table(struct kreg_conn *c, const char *peer, long have)
 {
 	struct list_check lc = { .seen = calloc(have, 1) };
 	uint64_t t0 = bench_now_ns();
@@ -455,14 +501,15 @@ static void list_full_table(struct kreg_conn *c, long have)
 		return;
 	err = kreg_list(c, check_one, &lc);
 	snprintf(op, sizeof(op), "list at %ld names", have);
-	record(op, "kreg", have, 1, (bench_now_ns() - t0) / 1000.0 / (double)have, err);
+	record(op, peer, have, 1, (bench_now_ns() - t0) / 1000.0 / (double)have, err);
 	printf("list of %ld names: %ld listed, %ld duplicates, %s\n", have, lc.count, lc.dups,
 	       !err && lc.count == have && !lc.dups ? "complete" : "INCOMPLETE");
 	free(lc.seen);
 }
 
-static void bench_scale(long max_names)
+static void bench_scale(const struct peer *p, long max_names)
 {
+	enum kreg_provider provider = p->threads ? KREG_PROVIDER_LOCAL : KREG_PROVIDER_KERNEL;
 	static const long levels[] = { 10, 10000, 1000000 };
 	long long slab0 = slab_bytes(), kb0 = meminfo_kb("Slab");
 	struct op_args a = { .name = "scale.fresh" };
@@ -472,7 +519,7 @@ static void bench_scale(long max_names)
 	void *ctx;
 	char op[48], name[32];
 
-	if (peer_kreg.open(&ctx) || kreg_open(&c))
+	if (p->open(&ctx) || kreg_open_provider(&c, provider))
 		return;
 	for (l = 0; l < sizeof(levels) / sizeof(levels[0]) && levels[l] <= max_names; l++) {
 		for (; have < levels[l]; have++) {
@@ -485,11 +532,15 @@ static void bench_scale(long max_names)
 		}
 		a.spread = have;
 		snprintf(op, sizeof(op), "whereis at %ld names", have);
-		measure(op, &peer_kreg, ctx, op_scale_whereis, &a);
+		measure(op, p, ctx, op_scale_whereis, &a);
 		snprintf(op, sizeof(op), "register at %ld names", have);
-		measure(op, &peer_kreg, ctx, op_register, &a);
+		measure(op, p, ctx, op_register, &a);
 	}
-	list_full_table(c, have);
+	list_full_table(c, p->name, have);
+	if (p->threads) {
+		kreg_close(c);
+		return;
+	}
 	/* Memory per entry, from the module's own slab caches and from all slab. */
 	name_len = strlen("scale.n0000000");
 	entry_bytes = (double)(slab_bytes() - slab0) / (double)have;
@@ -513,10 +564,10 @@ static void print_table(void)
 	int i;
 
 	/* peer / kreg: how many times kreg's time the peer takes (below 1: faster). */
-	printf("\n%-28s %-10s %14s %12s %12s  %s\n", "operation", "peer", "ops x reps",
-	       "median/op", "ops/s", "peer / kreg");
+	printf("\n%-28s %-10s %14s %12s %12s  peer / %s\n", "operation", "peer", "ops x reps",
+	       "median/op", "ops/s", baseline);
 	for (i = 0; i < nresults; i++) {
-		const struct result *r = &results[i], *k = find(r->op, "kreg");
+		const struct result *r = &results[i], *k = find(r->op, baseline);
 		char t[32], ratio[48] = "";
 
 		if (strcmp(last, r->op))
@@ -583,9 +634,32 @@ static void print_targets(double header)
 	}
 }
 
+/* The local provider is the in-process case: it should beat what a process does alone. */
+static void print_local_targets(void)
+{
+	const struct result *w10 = find("whereis at 10 names", "local");
+	const struct result *w1m = find("whereis at 1000000 names", "local");
+
+	printf("\nThe local provider (ratios from this run)\n");
+	target("whereis vs pidfile (>= 2x)", ratio("whereis, 1 process", "pidfile", "local"), 2, 1,
+	       "x");
+	target("send round trip vs Unix datagram socket (>= 1x)",
+	       ratio("send round trip, 1 B", "unix-dgram", "local"), 1, 1, "x");
+	/*
+	 * Not a target here: without a syscall to hide it, the lookup's cache
+	 * misses show once the table outgrows the CPU caches.
+	 */
+	if (w10 && w1m)
+		printf("  %-52s %8.2fx  (cost per lookup, no target)\n",
+		       "whereis at 1,000,000 names / at 10", w1m->us / w10->us);
+}
+
 int main(int argc, char **argv)
 {
-	const struct peer *peers[] = { &peer_kreg, &peer_dbus, &peer_pidfile, &peer_uds };
+	const struct peer *guest_peers[] = { &peer_kreg, &peer_dbus, &peer_pidfile, &peer_uds };
+	const struct peer *local_peers[] = { &peer_local, &peer_pidfile, &peer_uds };
+	const struct peer **peers = guest_peers;
+	size_t npeers = sizeof(guest_peers) / sizeof(guest_peers[0]);
 	long max_names = 1000000;
 	double header = 0;
 	struct utsname u;
@@ -594,11 +668,16 @@ int main(int argc, char **argv)
 	size_t i;
 	int a;
 
-	for (a = 1; a + 1 < argc; a += 2) {
-		if (!strcmp(argv[a], "--entry-header"))
-			header = strtod(argv[a + 1], NULL);
-		else if (!strcmp(argv[a], "--max-names"))
-			max_names = strtol(argv[a + 1], NULL, 10);
+	for (a = 1; a < argc; a++) {
+		if (!strcmp(argv[a], "--local")) {
+			peers = local_peers;
+			npeers = sizeof(local_peers) / sizeof(local_peers[0]);
+			baseline = "local";
+		} else if (a + 1 < argc && !strcmp(argv[a], "--entry-header")) {
+			header = strtod(argv[++a], NULL);
+		} else if (a + 1 < argc && !strcmp(argv[a], "--max-names")) {
+			max_names = strtol(argv[++a], NULL, 10);
+		}
 	}
 	signal(SIGPIPE, SIG_IGN);
 	uname(&u);
@@ -607,10 +686,16 @@ int main(int argc, char **argv)
 	       day, u.release, sysconf(_SC_NPROCESSORS_ONLN), REPS, REP_NS / 1e9);
 	fflush(stdout);
 
-	for (i = 0; i < sizeof(peers) / sizeof(peers[0]); i++)
+	for (i = 0; i < npeers; i++)
 		bench_peer(peers[i]);
+	if (peers == local_peers) {
+		bench_scale(&peer_local, max_names);
+		print_table();
+		print_local_targets();
+		return 0;
+	}
 	bench_exit_to_gone();
-	bench_scale(max_names);
+	bench_scale(&peer_kreg, max_names);
 	print_table();
 	print_targets(header);
 	return 0;

@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-/* kreg through libkreg: the module's table and its mailboxes. */
+/*
+ * kreg through libkreg: the module's table and its mailboxes ("kreg"), and
+ * the same code on the local provider ("local"), whose holders and servers
+ * are threads of the benchmark's own process.
+ */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,7 +21,7 @@ struct kreg_ctx {
 	struct kreg_message msg;
 };
 
-static int k_open(void **ctx)
+static int k_open(enum kreg_provider provider, void **ctx)
 {
 	static __thread int n;
 	struct kreg_ctx *k = calloc(1, sizeof(*k));
@@ -25,7 +29,7 @@ static int k_open(void **ctx)
 
 	if (!k)
 		return -ENOMEM;
-	err = kreg_open(&k->c);
+	err = kreg_open_provider(&k->c, provider);
 	if (err) {
 		free(k);
 		return err;
@@ -33,6 +37,16 @@ static int k_open(void **ctx)
 	snprintf(k->me, sizeof(k->me), "bench-reply-%d-%d", (int)getpid(), n++);
 	*ctx = k;
 	return 0;
+}
+
+static int k_open_kernel(void **ctx)
+{
+	return k_open(KREG_PROVIDER_KERNEL, ctx);
+}
+
+static int k_open_local(void **ctx)
+{
+	return k_open(KREG_PROVIDER_LOCAL, ctx);
 }
 
 static void k_close(void *ctx)
@@ -65,13 +79,14 @@ static int k_unreg(void *ctx, const char *name)
 	return kreg_unregister(((struct kreg_ctx *)ctx)->c, name);
 }
 
-static void k_serve(const char *name, int ready_fd)
+static void k_serve(enum kreg_provider provider, const char *name, int ready_fd)
 {
-	static struct kreg_message m;
+	static __thread struct kreg_message m;
 	struct kreg_conn *c;
 	int err;
 
-	if (kreg_open(&c) || kreg_register(c, name, 0, NULL) || write(ready_fd, "r", 1) != 1)
+	if (kreg_open_provider(&c, provider) || kreg_register(c, name, 0, NULL) ||
+	    write(ready_fd, "r", 1) != 1)
 		_exit(1);
 	for (;;) {
 		struct bench_hdr *h = (struct bench_hdr *)m.data;
@@ -84,6 +99,16 @@ static void k_serve(const char *name, int ready_fd)
 			err = kreg_send(c, h->reply_to, m.data, m.len);
 		} while (err == -EAGAIN);
 	}
+}
+
+static void k_serve_kernel(const char *name, int ready_fd)
+{
+	k_serve(KREG_PROVIDER_KERNEL, name, ready_fd);
+}
+
+static void k_serve_local(const char *name, int ready_fd)
+{
+	k_serve(KREG_PROVIDER_LOCAL, name, ready_fd);
 }
 
 /* Sends, retrying while the mailbox is full: nothing is dropped, it waits. */
@@ -125,7 +150,15 @@ static int k_cast(void *ctx, const char *name, const void *buf, size_t len)
 
 const struct peer peer_kreg = {
 	.name = "kreg",
-	.open = k_open, .close = k_close, .hold = k_hold,
+	.open = k_open_kernel, .close = k_close, .hold = k_hold,
 	.whereis = k_whereis, .reg = k_reg, .unreg = k_unreg,
-	.serve = k_serve, .call = k_call, .cast = k_cast,
+	.serve = k_serve_kernel, .call = k_call, .cast = k_cast,
+};
+
+const struct peer peer_local = {
+	.name = "local",
+	.threads = true,
+	.open = k_open_local, .close = k_close, .hold = k_hold,
+	.whereis = k_whereis, .reg = k_reg, .unreg = k_unreg,
+	.serve = k_serve_local, .call = k_call, .cast = k_cast,
 };

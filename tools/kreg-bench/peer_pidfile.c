@@ -16,7 +16,12 @@
 
 #include "bench.h"
 
-#define PIDFILE_DIR "/tmp/kreg-bench-pidfiles"
+/*
+ * One directory per run, named by the first process that opens the peer
+ * (holders are forked after it and inherit the name): a killed run's stale
+ * pidfiles cannot fail the next one.
+ */
+static char pidfile_dir[64];
 
 struct pidfile_ctx {
 	int held_fd;		/* the file this process holds (one at a time) */
@@ -24,7 +29,7 @@ struct pidfile_ctx {
 
 static void pidfile_path(char *out, size_t size, const char *name)
 {
-	snprintf(out, size, PIDFILE_DIR "/%s.pid", name);
+	snprintf(out, size, "%s/%s.pid", pidfile_dir, name);
 }
 
 static int p_open(void **ctx)
@@ -34,7 +39,10 @@ static int p_open(void **ctx)
 	if (!p)
 		return -ENOMEM;
 	p->held_fd = -1;
-	mkdir(PIDFILE_DIR, 0755);
+	if (!pidfile_dir[0])
+		snprintf(pidfile_dir, sizeof(pidfile_dir), "/tmp/kreg-bench-pidfiles.%d",
+			 (int)getpid());
+	mkdir(pidfile_dir, 0755);
 	*ctx = p;
 	return 0;
 }
