@@ -388,10 +388,12 @@ static int kreg_local_fd(const struct kreg_conn *conn)
 	return conn->port->efd;
 }
 
-static int kreg_local_check_name(struct kreg_conn *conn, const char *name)
+/* Every request about a name starts here: the last error cleared, the name judged. */
+static int kreg_local_begin(struct kreg_conn *conn, const char *name)
 {
 	const char *problem = kreg_name_problem(name);
 
+	conn->error[0] = '\0';
 	if (!*problem)
 		return 0;
 	kreg_set_error(conn, "%s", problem);
@@ -424,12 +426,11 @@ static int kreg_local_register(struct kreg_conn *conn, const char *name, pid_t p
 	struct kreg_local_holder *h;
 	int err;
 
-	conn->error[0] = '\0';
-	err = kreg_local_check_name(conn, name);
+	err = kreg_local_begin(conn, name);
 	if (err)
 		return err;
 	if (meta_len > KREG_META_MAX) {
-		kreg_set_error(conn, "the value is longer than KREG_META_MAX (%d bytes)",
+		kreg_set_error(conn, "the value is larger than KREG_META_MAX (%d bytes)",
 			       KREG_META_MAX);
 		return -EMSGSIZE;
 	}
@@ -443,7 +444,7 @@ static int kreg_local_register(struct kreg_conn *conn, const char *name, pid_t p
 			kreg_set_error(conn, "a thread can register only itself");
 			return -EPERM;
 		}
-		kreg_set_error(conn, "no such thread in this process");
+		kreg_set_error(conn, "no thread of this process has this id");
 		return -ESRCH;
 	}
 	h = kreg_local_self();
@@ -493,8 +494,7 @@ static int kreg_local_unregister(struct kreg_conn *conn, const char *name)
 	struct kreg_local_entry **slot;
 	int err;
 
-	conn->error[0] = '\0';
-	err = kreg_local_check_name(conn, name);
+	err = kreg_local_begin(conn, name);
 	if (err)
 		return err;
 	pthread_mutex_lock(&kreg_local.lock);
@@ -515,8 +515,7 @@ static int kreg_local_whereis(struct kreg_conn *conn, const char *name, pid_t *p
 	struct kreg_local_entry **slot;
 	int err;
 
-	conn->error[0] = '\0';
-	err = kreg_local_check_name(conn, name);
+	err = kreg_local_begin(conn, name);
 	if (err)
 		return err;
 	pthread_mutex_lock(&kreg_local.lock);
@@ -597,8 +596,7 @@ static int kreg_local_send(struct kreg_conn *conn, const char *name,
 	struct kreg_local_item *it;
 	int err;
 
-	conn->error[0] = '\0';
-	err = kreg_local_check_name(conn, name);
+	err = kreg_local_begin(conn, name);
 	if (err)
 		return err;
 	if (len > KREG_PAYLOAD_MAX) {
@@ -625,7 +623,7 @@ static int kreg_local_send(struct kreg_conn *conn, const char *name,
 		kreg_set_error(conn, "the name has no mailbox: the handle that registered it is closed");
 		err = -ECONNREFUSED;
 	} else if ((*slot)->mailbox->deliveries.bytes + len > KREG_LOCAL_MAILBOX_BYTES) {
-		kreg_set_error(conn, "the mailbox is full");
+		kreg_set_error(conn, "the mailbox is full: its queue has no room");
 		err = -EAGAIN;
 	} else {
 		kreg_fifo_push(&(*slot)->mailbox->deliveries, it);
