@@ -71,6 +71,7 @@ struct kreg_conn {
 	struct kreg_conn *reply_conn;
 	char reply_name[KREG_NAME_MAX + 1];
 	uint64_t call_ref;		/* the last call's reference */
+	pid_t reply_owner;		/* the process that registered reply_name */
 	/* The local provider: this handle's mailbox and event queue. */
 	struct kreg_local_port *port;
 	/* The kernel provider. */

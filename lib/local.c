@@ -70,6 +70,7 @@ struct kreg_local_fifo {
 struct kreg_local_port {
 	struct kreg_local_port *next;		/* among all ports */
 	int efd;
+	size_t mailbox_of;			/* names whose mailbox this is */
 	bool subscribed, events_lost;
 	struct kreg_local_fifo deliveries, events;
 };
@@ -243,6 +244,8 @@ static void kreg_local_remove(struct kreg_local_entry **slot, enum kreg_reason r
 	if (e->held_next)
 		e->held_next->held_pprev = e->held_pprev;
 	kreg_local.count--;
+	if (e->mailbox)
+		e->mailbox->mailbox_of--;
 	kreg_local_announce(e, KREG_EVENT_UNREGISTERED, reason);
 	free(e);
 }
@@ -312,6 +315,7 @@ static void kreg_local_fork_child(void)
 		kreg_fifo_free(&port->deliveries);
 		kreg_fifo_free(&port->events);
 		port->events_lost = false;
+		port->mailbox_of = 0;
 	}
 	/* The forking thread is the child's only one, under a new tid. */
 	holder = pthread_getspecific(kreg_local.holder_key);
@@ -368,12 +372,14 @@ static void kreg_local_close(struct kreg_conn *conn)
 		}
 	}
 	/* Its names stay registered, without a mailbox, as in the kernel. */
-	for (i = 0; i < kreg_local.nbuckets; i++) {
+	for (i = 0; port->mailbox_of && i < kreg_local.nbuckets; i++) {
 		struct kreg_local_entry *e;
 
 		for (e = kreg_local.buckets[i]; e; e = e->next)
-			if (e->mailbox == port)
+			if (e->mailbox == port) {
 				e->mailbox = NULL;
+				port->mailbox_of--;
+			}
 	}
 	pthread_mutex_unlock(&kreg_local.lock);
 	kreg_fifo_free(&port->deliveries);
@@ -479,6 +485,7 @@ static int kreg_local_register(struct kreg_conn *conn, const char *name, pid_t p
 			h->names->held_pprev = &e->held_next;
 		h->names = e;
 		kreg_local.count++;
+		conn->port->mailbox_of++;
 		kreg_local_announce(e, KREG_EVENT_REGISTERED, KREG_REASON_EXPLICIT);
 		if (holder)
 			*holder = h->tid;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -81,7 +82,9 @@ void kreg_close(struct kreg_conn *conn)
 	if (!conn)
 		return;
 	if (conn->reply_conn) {
-		kreg_unregister(conn->reply_conn, conn->reply_name);
+		/* A forked child closing its copy must not take its parent's name. */
+		if (conn->reply_owner == getpid())
+			kreg_unregister(conn->reply_conn, conn->reply_name);
 		kreg_close(conn->reply_conn);
 	}
 	conn->ops->close(conn);

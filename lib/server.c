@@ -269,6 +269,7 @@ static int kreg_reply_mailbox(struct kreg_conn *conn)
 		return err;
 	}
 	conn->reply_conn = rc;
+	conn->reply_owner = getpid();
 	conn->call_ref = kreg_now_ms() << 20;
 	return 0;
 }

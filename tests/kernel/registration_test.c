@@ -470,6 +470,25 @@ TEST_F(reg, each_caller_gets_its_own_replies)
 	reap_server(variant, pid);
 }
 
+TEST_F(reg, a_forked_child_closing_its_copy_keeps_the_callers_reply_name)
+{
+	pid_t pid = 0, child;
+
+	ASSERT_EQ(0, kreg_start_link(self->c, self->name, &counter, NULL, &pid, NULL));
+	EXPECT_EQ(0, counter_value(&self->via));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		kreg_close(self->c);
+		_exit(0);
+	}
+	ASSERT_EQ(child, waitpid(child, NULL, 0));
+	/* The answer still finds this caller. */
+	EXPECT_EQ(0, counter_value(&self->via));
+	EXPECT_EQ(0, kreg_stop(&self->via, 5000));
+	reap_server(variant, pid);
+}
+
 TEST_F(reg, send_reports_every_failure_and_multi_send_none)
 {
 	static unsigned char big[KREG_PAYLOAD_MAX + 1];
