@@ -331,15 +331,30 @@ uint64_t kreg_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+uint64_t kreg_deadline(int timeout_ms)
+{
+	return kreg_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+}
+
+int kreg_ms_left(uint64_t deadline, int timeout_ms)
+{
+	uint64_t now;
+
+	if (timeout_ms < 0)
+		return -1;
+	now = kreg_now_ms();
+	return now < deadline ? (int)(deadline - now) : 0;
+}
+
 int kreg_wait_pending(struct kreg_conn *conn, struct kreg_queue *queue,
 		      int timeout_ms, struct kreg_pending **out)
 {
-	uint64_t deadline = kreg_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+	uint64_t deadline = kreg_deadline(timeout_ms);
 	struct pollfd pfd = { .fd = kreg_kernel_fd(conn), .events = POLLIN };
 
 	for (;;) {
 		struct nlmsghdr *nlh = (struct nlmsghdr *)conn->buf;
-		int n, ready, wait_ms = timeout_ms;
+		int n, ready;
 
 		if (queue->head) {
 			*out = queue->head;
@@ -357,12 +372,7 @@ int kreg_wait_pending(struct kreg_conn *conn, struct kreg_queue *queue,
 			conn->events_lost = false;
 			return -ENOBUFS;
 		}
-		if (timeout_ms > 0) {
-			uint64_t now = kreg_now_ms();
-
-			wait_ms = now < deadline ? (int)(deadline - now) : 0;
-		}
-		ready = poll(&pfd, 1, wait_ms);
+		ready = poll(&pfd, 1, kreg_ms_left(deadline, timeout_ms));
 		if (ready < 0 && errno != EINTR)
 			return -errno;
 		if (ready == 0)

@@ -104,6 +104,10 @@ KREG_HIDDEN int kreg_request(struct kreg_conn *conn, struct nl_msg *msg,
 			     enum kreg_req kind, kreg_reply_fn fn, void *arg);
 /* CLOCK_MONOTONIC in milliseconds: every timeout in the library uses it. */
 KREG_HIDDEN uint64_t kreg_now_ms(void);
+/* When a wait of @timeout_ms (-1: for ever) that starts now is over. */
+KREG_HIDDEN uint64_t kreg_deadline(int timeout_ms);
+/* What is left of that wait, for poll(): -1 for ever, else ms (0: over). */
+KREG_HIDDEN int kreg_ms_left(uint64_t deadline, int timeout_ms);
 KREG_HIDDEN int kreg_set_rcvbuf(struct kreg_conn *conn, int bytes);
 KREG_HIDDEN int kreg_parse(const struct nlmsghdr *nlh, struct nlattr **attrs);
 KREG_HIDDEN int kreg_put_name(struct nl_msg *msg, const char *name);

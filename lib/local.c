@@ -650,12 +650,12 @@ static int kreg_local_take(struct kreg_conn *conn, struct kreg_local_fifo *fifo,
 			   int timeout_ms, struct kreg_local_item **out)
 {
 	struct kreg_local_port *port = conn->port;
-	uint64_t deadline = kreg_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+	uint64_t deadline = kreg_deadline(timeout_ms);
 	struct pollfd pfd = { .fd = port->efd, .events = POLLIN };
 
 	for (;;) {
 		uint64_t count;
-		int wait_ms = timeout_ms, ready, err = -ETIMEDOUT;
+		int wait_ms, err = -ETIMEDOUT;
 
 		pthread_mutex_lock(&kreg_local.lock);
 		*out = kreg_fifo_pop(fifo);
@@ -673,15 +673,10 @@ static int kreg_local_take(struct kreg_conn *conn, struct kreg_local_fifo *fifo,
 		pthread_mutex_unlock(&kreg_local.lock);
 		if (err != -ETIMEDOUT)
 			return err;
-		if (timeout_ms > 0) {
-			uint64_t now = kreg_now_ms();
-
-			wait_ms = now < deadline ? (int)(deadline - now) : 0;
-		}
-		if (timeout_ms == 0 || (timeout_ms > 0 && wait_ms == 0))
+		wait_ms = kreg_ms_left(deadline, timeout_ms);
+		if (wait_ms == 0)
 			return -ETIMEDOUT;
-		ready = poll(&pfd, 1, wait_ms);
-		if (ready < 0 && errno != EINTR)
+		if (poll(&pfd, 1, wait_ms) < 0 && errno != EINTR)
 			return -errno;
 	}
 }

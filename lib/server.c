@@ -278,7 +278,7 @@ static int kreg_reply_mailbox(struct kreg_conn *conn)
 static int kreg_await_reply(struct kreg_conn *conn, uint64_t ref, void *reply,
 			    size_t size, size_t *reply_len, int timeout_ms)
 {
-	uint64_t deadline = kreg_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+	uint64_t deadline = kreg_deadline(timeout_ms);
 	struct kreg_message *msg = malloc(sizeof(*msg));
 	struct kreg_decoded d;
 	int err;
@@ -286,14 +286,7 @@ static int kreg_await_reply(struct kreg_conn *conn, uint64_t ref, void *reply,
 	if (!msg)
 		return -ENOMEM;
 	for (;;) {
-		int left = timeout_ms;
-
-		if (timeout_ms >= 0) {
-			uint64_t now = kreg_now_ms();
-
-			left = now < deadline ? (int)(deadline - now) : 0;
-		}
-		err = kreg_recv(conn->reply_conn, msg, left);
+		err = kreg_recv(conn->reply_conn, msg, kreg_ms_left(deadline, timeout_ms));
 		if (err)
 			break;
 		if (!kreg_decode(msg, &d) || d.frame->kind != KREG_FRAME_REPLY ||

@@ -278,7 +278,7 @@ static int kreg_handle_exit(struct kreg_supervisor *sup, size_t i, int status)
 
 int kreg_supervisor_run(struct kreg_supervisor *sup, int timeout_ms)
 {
-	uint64_t deadline = kreg_now_ms() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms);
+	uint64_t deadline = kreg_deadline(timeout_ms);
 	struct pollfd *fds;
 	size_t i, n;
 	int ready, err = 0;
@@ -287,7 +287,7 @@ int kreg_supervisor_run(struct kreg_supervisor *sup, int timeout_ms)
 	if (!fds)
 		return -ENOMEM;
 	for (;;) {
-		int wait_ms = -1;
+		int wait_ms;
 
 		for (i = n = 0; i < sup->n; i++)
 			if (sup->children[i].pid)
@@ -299,14 +299,10 @@ int kreg_supervisor_run(struct kreg_supervisor *sup, int timeout_ms)
 			fds[i].events = POLLIN;
 			fds[i].revents = 0;
 		}
-		if (timeout_ms >= 0) {
-			uint64_t now = kreg_now_ms();
-
-			if (now >= deadline) {
-				err = -ETIMEDOUT;
-				break;
-			}
-			wait_ms = (int)(deadline - now);
+		wait_ms = kreg_ms_left(deadline, timeout_ms);
+		if (wait_ms == 0) {
+			err = -ETIMEDOUT;
+			break;
 		}
 		ready = poll(fds, sup->n, wait_ms);
 		if (ready < 0 && errno != EINTR) {

@@ -16,7 +16,7 @@
 int kreg_await_name(struct kreg_conn *conn, const char *name, int timeout_ms,
 		    pid_t *pid)
 {
-	uint64_t start = kreg_now_ms();
+	uint64_t deadline = kreg_deadline(timeout_ms);
 	struct kreg_conn *watch;
 	struct kreg_event ev;
 	int err, left;
@@ -35,8 +35,8 @@ int kreg_await_name(struct kreg_conn *conn, const char *name, int timeout_ms,
 		if (err != KREG_UNDEFINED)
 			break;
 		do {
-			left = timeout_ms < 0 ? -1 : timeout_ms - (int)(kreg_now_ms() - start);
-			if (timeout_ms >= 0 && left <= 0) {
+			left = kreg_ms_left(deadline, timeout_ms);
+			if (left == 0) {
 				err = -ETIMEDOUT;
 				goto out;
 			}
