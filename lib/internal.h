@@ -111,6 +111,11 @@ KREG_HIDDEN int kreg_ms_left(uint64_t deadline, int timeout_ms);
 KREG_HIDDEN int kreg_set_rcvbuf(struct kreg_conn *conn, int bytes);
 KREG_HIDDEN int kreg_parse(const struct nlmsghdr *nlh, struct nlattr **attrs);
 KREG_HIDDEN int kreg_put_name(struct nl_msg *msg, const char *name);
+/*
+ * Waits until @conn has something to read (0) or @stop_fd (-1: none) is
+ * readable (1); or a negative errno. A signal ends the wait with 0.
+ */
+KREG_HIDDEN int kreg_wait_or_stop(const struct kreg_conn *conn, int stop_fd);
 /* Why a name is invalid ("" if it is valid), as the kernel's extack says. */
 KREG_HIDDEN const char *kreg_name_problem(const char *name);
 KREG_HIDDEN void kreg_set_error(struct kreg_conn *conn, const char *fmt, ...)
@@ -134,11 +139,13 @@ struct kreg_start_report {
 };
 
 /*
- * The life of a child process that kreg starts: take @name (if any) in the
- * kernel's table, report to @report_fd (-1: nobody waits), then run
- * @module's server or @start. Never returns.
+ * The life of a child process that kreg starts, just forked by @parent:
+ * linked to it (SIGTERM when it ends), take @name (if any) in the kernel's
+ * table, report to @report_fd (-1: nobody waits), then run @module's server
+ * or @start. Never returns.
  */
-KREG_HIDDEN void kreg_process_main(const char *name, const struct kreg_module *module,
+KREG_HIDDEN void kreg_process_main(pid_t parent, const char *name,
+				   const struct kreg_module *module,
 				   int (*start)(struct kreg_conn *conn, void *arg),
 				   void *arg, int report_fd);
 

@@ -4,6 +4,7 @@
  * the process's local one, and every call goes to that provider's ops.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,6 +117,18 @@ int kreg_child_spec(enum kreg_provider provider, struct kreg_child_spec *specs,
 int kreg_fd(const struct kreg_conn *conn)
 {
 	return conn->ops->fd(conn);
+}
+
+int kreg_wait_or_stop(const struct kreg_conn *conn, int stop_fd)
+{
+	struct pollfd fds[2] = {
+		{ .fd = kreg_fd(conn), .events = POLLIN },
+		{ .fd = stop_fd, .events = POLLIN },
+	};
+
+	if (poll(fds, stop_fd >= 0 ? 2 : 1, -1) < 0)
+		return errno == EINTR ? 0 : -errno;
+	return stop_fd >= 0 && fds[1].revents ? 1 : 0;
 }
 
 const char *kreg_last_error(const struct kreg_conn *conn)

@@ -7,7 +7,6 @@
  * comes after its call timed out is recognised and dropped.
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,10 +194,6 @@ int kreg_serve_until(struct kreg_conn *conn, const char *name,
 		return rc;
 	}
 	for (;;) {
-		struct pollfd fds[2] = {
-			{ .fd = kreg_fd(conn), .events = POLLIN },
-			{ .fd = stop_fd, .events = POLLIN },
-		};
 		int err = kreg_recv(conn, msg, 0);
 
 		if (err == 0) {
@@ -213,12 +208,11 @@ int kreg_serve_until(struct kreg_conn *conn, const char *name,
 			rc = err;
 			break;
 		}
-		if (poll(fds, stop_fd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR) {
-			rc = -errno;
-			break;
-		}
-		if (stop_fd >= 0 && fds[1].revents)
-			break;	/* SIGTERM: an orderly stop */
+		err = kreg_wait_or_stop(conn, stop_fd);
+		if (err < 0)
+			rc = err;
+		if (err)
+			break;	/* 1: SIGTERM, an orderly stop */
 	}
 	if (module->terminate)
 		module->terminate(&srv, srv.state, rc);

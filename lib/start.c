@@ -71,7 +71,7 @@ static int kreg_take_name(struct kreg_conn *conn, const char *name,
 	return err;
 }
 
-void kreg_process_main(const char *name, const struct kreg_module *module,
+void kreg_process_main(pid_t parent, const char *name, const struct kreg_module *module,
 		       int (*start)(struct kreg_conn *conn, void *arg),
 		       void *arg, int report_fd)
 {
@@ -81,6 +81,10 @@ void kreg_process_main(const char *name, const struct kreg_module *module,
 	sigset_t term;
 	int sfd;
 
+	/* Linked: the child gets SIGTERM when the thread that started it ends. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent)
+		_exit(0);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	if (name) {
@@ -122,11 +126,7 @@ static int kreg_start_process(const char *name, const struct kreg_module *module
 	}
 	if (child == 0) {
 		close(fds[0]);
-		/* Linked: the server gets SIGTERM when its starter ends. */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (getppid() != parent)
-			_exit(0);
-		kreg_process_main(name, module, NULL, args, fds[1]);
+		kreg_process_main(parent, name, module, NULL, args, fds[1]);
 	}
 	close(fds[1]);
 	err = kreg_read_report(fds[0], r);

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -65,14 +64,9 @@ static int kreg_child_launch(struct kreg_supervised *c, int report_fd)
 
 	if (pid < 0)
 		return -errno;
-	if (pid == 0) {
-		/* Linked: children stop when their supervisor ends. */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (getppid() != parent)
-			_exit(0);
-		kreg_process_main(c->spec.name, c->spec.module, c->spec.start,
+	if (pid == 0)
+		kreg_process_main(parent, c->spec.name, c->spec.module, c->spec.start,
 				  c->spec.arg, report_fd);
-	}
 	c->pidfd = pidfd_open(pid, 0);
 	if (c->pidfd < 0) {
 		err = -errno;

@@ -4,7 +4,6 @@
  * or have a listener thread report every change to a callback.
  */
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,10 +71,6 @@ struct kreg_listener {
 static void *kreg_listener_main(void *arg)
 {
 	struct kreg_listener *l = arg;
-	struct pollfd fds[2] = {
-		{ .fd = kreg_fd(l->conn), .events = POLLIN },
-		{ .fd = l->stop_fd, .events = POLLIN },
-	};
 	struct kreg_event ev;
 
 	for (;;) {
@@ -93,10 +88,8 @@ static void *kreg_listener_main(void *arg)
 			kreg_log(KREG_LOG_ERROR, "listener stopped: %s", kreg_strerror(err));
 			return NULL;
 		}
-		if (poll(fds, 2, -1) < 0 && errno != EINTR)
-			return NULL;
-		if (fds[1].revents)
-			return NULL;
+		if (kreg_wait_or_stop(l->conn, l->stop_fd))
+			return NULL;	/* stopped, or poll failed */
 	}
 }
 
