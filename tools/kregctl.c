@@ -300,8 +300,9 @@ static int cmd_run(struct kreg_conn *conn, int argc, char **argv)
 	err = kreg_supervisor_new(&sup, KREG_ONE_FOR_ONE, (int)max_restarts, (int)max_seconds);
 	if (!err)
 		err = kreg_start_child(sup, &spec, &pid, NULL);
+	/* Not a request on conn: its last error would be the lookup's above. */
 	if (err)
-		return fail(conn, "run", err);
+		return fail(NULL, "run", err);
 	fprintf(stderr, "kregctl: supervising %s: %s (pid %d)\n", spec.name, argv[i + 1],
 		(int)pid);
 
@@ -316,7 +317,7 @@ static int cmd_run(struct kreg_conn *conn, int argc, char **argv)
 		return EXIT_ERROR;
 	}
 	if (err && err != -ETIMEDOUT)
-		return fail(conn, "run", err);
+		return fail(NULL, "run", err);
 	return 0;
 usage:
 	usage(stderr);
