@@ -1,15 +1,25 @@
 # kreg: the module, libkreg, kregctl, and the tests that run them.
 #
-#   make            the module (kmod/kreg.ko), libkreg and kregctl
-#   make demo       boot a QEMU guest, load kreg.ko and show it working
-#   make check      host tests, then every kernel test in a QEMU guest
-#   make bench      kreg against D-Bus, pidfiles and Unix sockets in the guest: table + plot;
-#                   then the local provider on the host (make bench-local)
-#   make checkpatch the kernel's style checker on kmod/
-#   make setup      install the Debian packages all of this needs (root)
+#   make             the module (build/KVER/kmod/kreg.ko), libkreg and kregctl
+#   make demo        boot a QEMU guest, load kreg.ko and show it working
+#   make check       host tests, then every kernel test in a QEMU guest, on each
+#                    Debian kernel installed: generic, then PREEMPT_RT
+#   make check-debug every kernel test on the debug kernel (KASAN, lockdep,
+#                    kmemleak), built first if this machine has none yet
+#   make check-all   both, with one summary (what CI runs)
+#   make bench       kreg against D-Bus, pidfiles and Unix sockets in the guest: table + plot;
+#                    then the local provider on the host (make bench-local)
+#   make checkpatch  the kernel's style checker on kmod/
+#   make setup       install the Debian packages all of this needs (root)
+#
+# KVER picks the kernel: by default Debian's generic one (scripts/kernels.sh
+# default), never the PREEMPT_RT one by accident. `make check KVER=...` runs
+# the suite on that kernel only.
 
-KVER ?= $(shell scripts/kver.sh)
-KDIR ?= /lib/modules/$(KVER)/build
+ifeq ($(origin KVER),undefined)
+KVER := $(shell scripts/kernels.sh default)
+endif
+KDIR ?= $(shell scripts/kernels.sh kdir $(KVER))
 BUILD := build
 KSRC := $(BUILD)/ksrc
 SELFTESTS := $(KSRC)/tools/testing/selftests
@@ -27,7 +37,18 @@ TEST_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Wno
 	$(INCLUDES) -Ilib -I$(SELFTESTS) -Itests
 
 KTOOLS := $(SELFTESTS)/kselftest_harness.h
-VMLINUX := $(BUILD)/vmlinux-$(KVER)
+# Each kernel's module is built in a directory of its own, from links to kmod/.
+MODDIR := $(BUILD)/$(KVER)/kmod
+KO := $(MODDIR)/kreg.ko
+KMOD_FILES := $(wildcard kmod/*.c kmod/*.h) kmod/Kbuild
+# The BTF base for the module: the debug tree's own vmlinux, or one extracted
+# from the Debian image.
+TREE_VMLINUX := $(shell scripts/kernels.sh vmlinux $(KVER))
+KDIR := $(KDIR)
+VMLINUX := $(or $(TREE_VMLINUX),$(BUILD)/$(KVER)/vmlinux)
+# BPF programs are CO-RE: one build, typed from the default kernel, runs on all.
+BPF_KVER := $(shell scripts/kernels.sh default)
+BPF_VMLINUX := $(BUILD)/$(BPF_KVER)/vmlinux
 RESOLVE_BTFIDS := $(KSRC)/out/resolve_btfids
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -I$(BUILD)/bpf -Ibpf
 BPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null)
@@ -52,7 +73,7 @@ BINDIR ?= $(PREFIX)/bin
 .SECONDARY:
 
 .PHONY: all module lib kregctl guest-bins host-tests check check-host check-guest \
-	demo bench bench-local checkpatch setup install clean
+	check-debug check-all demo bench bench-local checkpatch setup install clean
 
 all: module lib kregctl
 
@@ -61,28 +82,36 @@ setup:
 
 # --- the module --------------------------------------------------------------
 
-module: kmod/kreg.ko
+module: $(KO)
 
-# Kbuild skips BTF for out-of-tree modules (no vmlinux in the headers); the
-# kfunc set needs it, so it is made here against the guest kernel's vmlinux.
-kmod/kreg.ko: $(wildcard kmod/*.c kmod/*.h) kmod/include/uapi/linux/kreg.h kmod/Kbuild Kbuild \
-		$(VMLINUX) $(KTOOLS)
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules 2>&1 | grep -v '^Skipping BTF generation' || true
+# Kbuild skips BTF for out-of-tree modules when the headers have no vmlinux;
+# the kfunc set needs it, so it is made here against the kernel's vmlinux.
+$(KO): $(KMOD_FILES) kmod/include/uapi/linux/kreg.h $(VMLINUX) $(KTOOLS)
+	@mkdir -p $(MODDIR)
+	@find $(MODDIR) -maxdepth 1 -xtype l -delete
+	@ln -sfn $(CURDIR)/kmod/include $(MODDIR)/include
+	@ln -sf $(addprefix $(CURDIR)/,$(KMOD_FILES)) $(MODDIR)/
+	$(MAKE) -C $(KDIR) M=$(abspath $(MODDIR)) modules 2>&1 | grep -v '^Skipping BTF generation' || true
 	@test -f $@
 	@if ! readelf -S $@ | grep -qE '[[:space:]]\.BTF[[:space:]]'; then \
 		echo "  BTF     $@"; \
 		pahole -J --btf_base $(VMLINUX) $@ && $(RESOLVE_BTFIDS) -b $(VMLINUX) $@; \
 	fi
 
+# module-KVER: the module for another kernel than KVER.
+module-%:
+	@$(MAKE) --no-print-directory module KVER=$*
+
 $(KTOOLS):
 	bash scripts/kernel-tools.sh $(KSRC)
 
-$(VMLINUX): $(KTOOLS)
-	$(KSRC)/scripts/extract-vmlinux /boot/vmlinuz-$(KVER) >$@.tmp && mv $@.tmp $@
+$(BUILD)/%/vmlinux: $(KTOOLS)
+	@mkdir -p $(dir $@)
+	$(KSRC)/scripts/extract-vmlinux $$(scripts/kernels.sh image $*) >$@.tmp && mv $@.tmp $@
 
 # --- BPF programs: CO-RE objects and their skeletons -------------------------
 
-$(BUILD)/bpf/vmlinux.h: $(VMLINUX)
+$(BUILD)/bpf/vmlinux.h: $(BPF_VMLINUX)
 	@mkdir -p $(dir $@)
 	bpftool btf dump file $< format c >$@.tmp && mv $@.tmp $@
 
@@ -144,8 +173,10 @@ $(BUILD)/guest/kregctl: $(KREGCTL_DEPS)
 	$(CC) $(USER_CFLAGS) -I$(BUILD)/bpf -Ibpf -static -o $@ $(KREGCTL_SRCS) $(BUILD)/libkreg.a \
 		$(NL_LIBS) $(BPF_STATIC_LIBS) -lpthread
 
+TEST_SKELS := $(patsubst tests/kernel/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(wildcard tests/kernel/*.bpf.c))
+
 $(BUILD)/guest/tests/%: tests/kernel/%.c tests/kernel/helpers.h $(BUILD)/libkreg.a $(KTOOLS) \
-		$(BUILD)/bpf/kreg_exit.skel.h $(BUILD)/bpf/kreg_trace_probe.skel.h
+		$(BUILD)/bpf/kreg_exit.skel.h $(TEST_SKELS)
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -I$(BUILD)/bpf -Ibpf -static -o $@ $< bpf/cleanup.c $(BUILD)/libkreg.a \
 		$(NL_LIBS) $(BPF_STATIC_LIBS) -lpthread
@@ -170,8 +201,25 @@ check-host: host-tests $(BUILD)/libkreg.so
 check-guest: module guest-bins
 	KVER=$(KVER) BUILD=$(BUILD) bash scripts/guest/boot.sh test
 
-check: module lib kregctl host-tests guest-bins
-	KVER=$(KVER) BUILD=$(BUILD) bash tests/run-all.sh
+# The kernels `make check` runs on: only KVER when it is given, else all.
+CHECK_KVERS := $(if $(filter file,$(origin KVER)),$(shell scripts/kernels.sh all),$(KVER))
+DEBUG_KERNEL := scripts/debug-kernel/build.sh
+
+check: lib kregctl host-tests guest-bins $(CHECK_KVERS:%=module-%)
+	KVERS="$(CHECK_KVERS)" BUILD=$(BUILD) bash tests/run-all.sh
+
+# The debug kernel is built once per machine (about 15 min on 2 cores).
+check-debug: guest-bins
+	bash $(DEBUG_KERNEL) >/dev/null
+	$(MAKE) --no-print-directory module KVER=$$(bash $(DEBUG_KERNEL) --release)
+	KVERS="$$(bash $(DEBUG_KERNEL) --release)" KREG_HOST_TESTS=0 BUILD=$(BUILD) \
+		bash tests/run-all.sh
+
+check-all: lib kregctl host-tests guest-bins $(CHECK_KVERS:%=module-%)
+	bash $(DEBUG_KERNEL) >/dev/null
+	$(MAKE) --no-print-directory module KVER=$$(bash $(DEBUG_KERNEL) --release)
+	KVERS="$(CHECK_KVERS) $$(bash $(DEBUG_KERNEL) --release)" BUILD=$(BUILD) \
+		bash tests/run-all.sh
 
 demo: module guest-bins
 	KVER=$(KVER) BUILD=$(BUILD) bash scripts/guest/boot.sh demo
@@ -219,5 +267,4 @@ install: lib kregctl
 	install -D -m 0755 $(BUILD)/kregctl $(DESTDIR)$(BINDIR)/kregctl
 
 clean:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
 	rm -rf $(BUILD)

@@ -110,8 +110,7 @@ int cleanup_status(struct cleanup_status *st)
 		} else {
 			for (i = 0; i < ncpus; i++) {
 				st->totals.exits += per_cpu[i].exits;
-				st->totals.released += per_cpu[i].released;
-				st->totals.errors += per_cpu[i].errors;
+				st->totals.holders += per_cpu[i].holders;
 			}
 		}
 	}

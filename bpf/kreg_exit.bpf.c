@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Exit cleanup: on every task exit, ask kreg.ko to release the names of the
- * process if this was its last thread. The module does the work (under its
- * own lock, announcing each name on the events group); this program only
- * calls it and counts, so `bpftool map dump pinned /sys/fs/bpf/kreg/stats`
- * answers "is cleanup working".
+ * process if this was its last thread. The kfunc only hands them over, and
+ * the module releases them at once where it may sleep (announcing each name
+ * on the events group); this program only calls it and counts, so
+ * `bpftool map dump pinned /sys/fs/bpf/kreg/stats` answers "is cleanup
+ * working". The kreg:kreg_exit_cleanup tracepoint counts the names.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -26,17 +27,15 @@ int BPF_PROG(kreg_exit, struct task_struct *task)
 {
 	struct kreg_exit_stats *s;
 	__u32 key = 0;
-	int released;
+	int handed;
 
-	released = kreg_release_task(task);
+	handed = kreg_release_task(task);
 	s = bpf_map_lookup_elem(&stats, &key);
 	if (!s)
 		return 0;
 	s->exits++;
-	if (released > 0)
-		s->released += released;
-	else if (released < 0)
-		s->errors++;
+	if (handed > 0)
+		s->holders++;
 	return 0;
 }
 

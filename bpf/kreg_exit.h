@@ -9,8 +9,7 @@
 
 struct kreg_exit_stats {
 	__u64 exits;		/* task exits seen (threads included) */
-	__u64 released;		/* names released by those exits */
-	__u64 errors;		/* kfunc calls that could not run */
+	__u64 holders;		/* processes whose names were handed to kreg.ko */
 };
 
 #endif /* KREG_EXIT_H */

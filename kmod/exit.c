@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Exit cleanup: a kfunc that BPF tracing programs call from the exit path
- * (bpf/kreg_exit.bpf.c on tp_btf/sched_process_exit) to release, at once,
- * every name held by a process whose last thread is exiting.
+ * (bpf/kreg_exit.bpf.c on tp_btf/sched_process_exit) to release every name
+ * held by a process whose last thread is exiting.
  *
- * Correctness never depends on it: lookups check liveness anyway. It makes
- * the table, the quotas and the events group right the instant a process
- * dies, with no scan and no daemon.
+ * It runs inside a tracepoint probe, with preemption disabled, on PREEMPT_RT
+ * too: it only hands the holder over (holders.c), and the release itself
+ * runs at once in a context that may sleep.
+ *
+ * Correctness never depends on it: lookups check liveness, and a register
+ * that hits a limit reclaims dead entries first. It makes the table, the
+ * quotas and the events group right promptly after a process dies, with no
+ * scan and no daemon.
  */
 #include <linux/bpf.h>
 #include <linux/btf.h>
@@ -14,7 +19,7 @@
 #include <linux/sched/signal.h>
 
 #include "exit.h"
-#include "table.h"
+#include "holders.h"
 
 __diag_push();
 __diag_ignore_all("-Wmissing-prototypes",
@@ -24,16 +29,16 @@ __diag_ignore_all("-Wmissing-prototypes",
  * kreg_release_task - release the names of a process that is exiting
  * @task: the exiting thread, as tp_btf/sched_process_exit passes it
  *
- * Does nothing until the last thread of @task's process exits. Runs in the
- * exit path: it never sleeps.
+ * Does nothing until the last thread of @task's process exits. Safe in any
+ * context: it never sleeps, allocates or takes a lock.
  *
- * Return: the number of names released, or a negative errno.
+ * Return: 1 when the process held names, now on their way out; else 0.
  */
 noinline int kreg_release_task(struct task_struct *task)
 {
 	if (!task || atomic_read(&task->signal->live) > 0)
 		return 0;
-	return kreg_table_release_pid(task_tgid(task));
+	return kreg_holders_exiting(task_tgid(task));
 }
 
 __diag_pop();

@@ -76,6 +76,15 @@ static const struct nla_policy kreg_policy[KREG_A_MAX + 1] = {
 				    .reject_message = "the reason is set by the kernel" },
 	[KREG_A_PAD]		= { .type = NLA_REJECT },
 	[KREG_A_META]		= { .type = NLA_BINARY },
+	[KREG_A_FLAGS]		= NLA_POLICY_MASK(NLA_U32, KREG_F_ALL),
+	[KREG_A_ENTRIES]	= { .type = NLA_REJECT,
+				    .reject_message = "counts are reported by the kernel" },
+	[KREG_A_MAX_ENTRIES]	= { .type = NLA_REJECT,
+				    .reject_message = "limits are module parameters" },
+	[KREG_A_MAX_PER_UID]	= { .type = NLA_REJECT,
+				    .reject_message = "limits are module parameters" },
+	[KREG_A_UID_ENTRIES]	= { .type = NLA_REJECT,
+				    .reject_message = "counts are reported by the kernel" },
 };
 
 static struct genl_family kreg_family;
@@ -183,9 +192,11 @@ static int kreg_nl_register(struct sk_buff *skb, struct genl_info *info)
 		/* Like disk quotas, the per-uid quota yields to CAP_SYS_RESOURCE. */
 		.quota_exempt	= ns_capable_noaudit(&init_user_ns,
 						     CAP_SYS_RESOURCE),
-		.mbox_net	= genl_info_net(info),
+		/* The sending socket: its identity outlives its port id. */
+		.mbox_sk	= NETLINK_CB(skb).sk,
 		.mbox_portid	= info->snd_portid,
 	};
+	struct nlattr *flags = info->attrs[KREG_A_FLAGS];
 	struct nlattr *meta = info->attrs[KREG_A_META];
 	pid_t holder = 0;
 	int err;
@@ -203,6 +214,8 @@ static int kreg_nl_register(struct sk_buff *skb, struct genl_info *info)
 		req.meta = nla_data(meta);
 		req.meta_len = nla_len(meta);
 	}
+	if (flags)
+		req.flags = nla_get_u32(flags);
 	err = kreg_nl_holder(info, &req.pid);
 	if (err)
 		return err;
@@ -316,6 +329,11 @@ static int kreg_nl_send(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+/*
+ * The lookup is an RCU read that takes a counted net reference; the delivery
+ * happens after it, outside RCU and any kreg lock, in process context: on
+ * PREEMPT_RT the socket locks it takes may sleep, which is allowed there.
+ */
 static int kreg_nl_send_traced(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *payload = info->attrs[KREG_A_PAYLOAD];
@@ -394,7 +412,11 @@ static int kreg_nl_put_entry(struct sk_buff *skb, struct netlink_callback *cb,
 	return 0;
 }
 
-/* cb->args[0] is the id to resume at: each entry is listed once. */
+/*
+ * cb->args[0] is the id to resume at: each entry is listed once. The dump
+ * reads under RCU only (preemptible on PREEMPT_RT) and takes no kreg lock,
+ * so a dump of any size never delays a change, nor an exit.
+ */
 static int kreg_nl_list(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	unsigned long id = cb->args[0];
@@ -416,12 +438,37 @@ static int kreg_nl_list(struct sk_buff *skb, struct netlink_callback *cb)
 	return skb->len;
 }
 
+static int kreg_nl_status(struct sk_buff *skb, struct genl_info *info)
+{
+	kuid_t uid = current_euid();
+	struct kreg_status st;
+	struct sk_buff *msg;
+	void *hdr;
+
+	kreg_table_status(uid, &st);
+	msg = genlmsg_new(5 * nla_total_size(sizeof(u32)), GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &kreg_family, 0, KREG_CMD_STATUS);
+	if (!hdr || nla_put_u32(msg, KREG_A_ENTRIES, st.entries) ||
+	    nla_put_u32(msg, KREG_A_MAX_ENTRIES, st.max_entries) ||
+	    nla_put_u32(msg, KREG_A_MAX_PER_UID, st.max_per_uid) ||
+	    nla_put_u32(msg, KREG_A_UID, from_kuid_munged(current_user_ns(), uid)) ||
+	    nla_put_u32(msg, KREG_A_UID_ENTRIES, st.uid_entries)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
 static const struct genl_small_ops kreg_ops[] = {
 	{ .cmd = KREG_CMD_REGISTER,	.doit = kreg_nl_register },
 	{ .cmd = KREG_CMD_UNREGISTER,	.doit = kreg_nl_unregister },
 	{ .cmd = KREG_CMD_WHEREIS,	.doit = kreg_nl_whereis },
 	{ .cmd = KREG_CMD_LIST,		.dumpit = kreg_nl_list },
 	{ .cmd = KREG_CMD_SEND,		.doit = kreg_nl_send },
+	{ .cmd = KREG_CMD_STATUS,	.doit = kreg_nl_status },
 };
 
 static struct genl_family kreg_family __ro_after_init = {
@@ -441,17 +488,20 @@ static struct genl_family kreg_family __ro_after_init = {
 /*
  * Announces a change on the events group of every network namespace: the
  * registry is host-wide. Pids and uids are those of the initial namespaces.
- * Called under the table lock, so events leave in the order changes happen.
+ * Called under the table mutex, so events leave in the order changes happen;
+ * that is a context that may sleep on every kernel, so the message is
+ * allocated with GFP_KERNEL, and the broadcast, which takes locks that sleep
+ * on PREEMPT_RT, is allowed there.
  */
 void kreg_nl_notify(enum kreg_cmd cmd, const struct kreg_entry *e,
-		    enum kreg_reason reason, gfp_t gfp)
+		    enum kreg_reason reason)
 {
 	struct sk_buff *msg;
 	void *hdr;
 
 	msg = genlmsg_new(nla_total_size(e->name_len + 1) +
 			  3 * nla_total_size(sizeof(u32)) +
-			  nla_total_size(e->meta_len), gfp);
+			  nla_total_size(e->meta_len), GFP_KERNEL);
 	if (!msg)
 		return;
 	hdr = genlmsg_put(msg, 0, 0, &kreg_family, 0, cmd);
@@ -469,7 +519,11 @@ void kreg_nl_notify(enum kreg_cmd cmd, const struct kreg_entry *e,
 	genlmsg_multicast_allns(&kreg_family, msg, 0, KREG_MCGRP_EVENTS_ID);
 }
 
-/* A closing socket stops being a mailbox; its names stay registered. */
+/*
+ * A closing socket stops being a mailbox; its names stay registered, but for
+ * those bound to it. Netlink's release notifier chain is a blocking one, so
+ * this may sleep on any kernel.
+ */
 static int kreg_nl_release(struct notifier_block *nb, unsigned long state,
 			   void *data)
 {

@@ -2,7 +2,6 @@
 #ifndef _KREG_NETLINK_H
 #define _KREG_NETLINK_H
 
-#include <linux/gfp.h>
 #include <uapi/linux/kreg.h>
 
 struct kreg_entry;
@@ -10,6 +9,6 @@ struct kreg_entry;
 int kreg_netlink_init(void);
 void kreg_netlink_exit(void);
 void kreg_nl_notify(enum kreg_cmd cmd, const struct kreg_entry *e,
-		    enum kreg_reason reason, gfp_t gfp);
+		    enum kreg_reason reason);
 
 #endif /* _KREG_NETLINK_H */

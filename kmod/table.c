@@ -2,31 +2,39 @@
 /*
  * The kreg name table.
  *
- * Four indices over one set of entries, all changed under kreg_lock:
+ * Five indices over one set of entries, all changed under kreg_lock:
  *  - names (rhashtable, name -> entry): lock-free lookups under RCU;
  *  - ids (xarray, id -> entry): a stable order for dumps, which resume at the
  *    next id, so a dump of any size neither repeats nor skips an entry that
  *    lives through it, whatever the names table does meanwhile;
- *  - holders (rhashtable, struct pid -> entries): everything one process
- *    holds, for exit cleanup without a scan;
+ *  - holders (holders.c, struct pid -> entries): everything one process
+ *    holds, released without a scan when it dies;
  *  - mailboxes (rhashtable, (net, portid) -> entries): everything one socket
- *    receives for, so a closing socket costs one lookup.
- * kreg_lock is a spinlock and nothing under it sleeps: the same paths run from
- * the exit kfunc. Entries are freed after an RCU grace period.
+ *    receives for, so a closing socket costs one lookup;
+ *  - uids (hash, uid -> count and entries): quotas, and the entries quota
+ *    reclaim walks under RCU.
+ *
+ * Every path that takes kreg_lock may sleep: requests, the mailbox-release
+ * notifier, the release worker and rmmod. The exit kfunc never takes it (see
+ * holders.c). So kreg_lock is a mutex, correct alike on PREEMPT_RT, where a
+ * spinlock_t would sleep anyway, and on the generic kernel; events are built
+ * under it with GFP_KERNEL, in the order of the changes. Entries are freed
+ * after an RCU grace period.
  */
 #include <linux/hashtable.h>
 #include <linux/jhash.h>
+#include <linux/mutex.h>
 #include <linux/overflow.h>
-#include <linux/percpu.h>
 #include <linux/pid_namespace.h>
 #include <linux/rhashtable.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
-#include <linux/spinlock.h>
 #include <linux/timekeeping.h>
 #include <linux/xarray.h>
 #include <net/net_namespace.h>
+#include <net/sock.h>
 
+#include "holders.h"
 #include "netlink.h"
 #include "table.h"
 #include "trace.h"
@@ -34,12 +42,8 @@
 unsigned int kreg_max_entries = 1U << 20;
 unsigned int kreg_max_per_uid = 4096;
 
-struct kreg_holder {
-	struct rhash_head	node;
-	struct pid		*pid;	/* key, kept alive by its entries */
-	struct hlist_head	entries;
-	struct rcu_head		rcu;
-};
+/* Entries handled per hold of kreg_lock in the batched paths. */
+#define KREG_LOCK_BATCH		64
 
 /* Hashed as bytes: no padding allowed, hence the explicit tail. */
 struct kreg_mbox_key {
@@ -48,9 +52,14 @@ struct kreg_mbox_key {
 	u32		zero;
 };
 
+/*
+ * One socket's mailbox. @sk (a counted reference) tells this socket apart
+ * from a later one that reuses its port id after it closed.
+ */
 struct kreg_mailbox {
 	struct rhash_head	node;
 	struct kreg_mbox_key	key;	/* holds a reference on key.net */
+	struct sock		*sk;
 	struct hlist_head	entries;
 	struct rcu_head		rcu;
 };
@@ -59,6 +68,8 @@ struct kreg_uid_count {
 	struct hlist_node	node;
 	kuid_t			uid;
 	unsigned int		count;
+	struct hlist_head	entries;	/* RCU, for reclaim */
+	struct rcu_head		rcu;
 };
 
 /* Allocated before kreg_lock is taken; whatever is not used is freed after. */
@@ -84,15 +95,8 @@ static const char *const kreg_entry_cache_names[] = {
 
 static struct kmem_cache *kreg_entry_caches[ARRAY_SIZE(kreg_entry_sizes)];
 
-static DEFINE_SPINLOCK(kreg_lock);
-/*
- * Set while this CPU holds kreg_lock: the exit kfunc may be called by a
- * tracing program attached anywhere, even inside code that holds the lock
- * (or an interrupt that cut into it), and must then give up, not deadlock.
- */
-static DEFINE_PER_CPU(bool, kreg_lock_held);
+static DEFINE_MUTEX(kreg_lock);
 static struct rhashtable kreg_names;
-static struct rhashtable kreg_holders;
 static struct rhashtable kreg_mailboxes;
 static DEFINE_XARRAY_ALLOC1(kreg_ids);
 static u32 kreg_next_id;
@@ -100,18 +104,18 @@ static DEFINE_HASHTABLE(kreg_uids, 6);
 static unsigned int kreg_nr_entries;
 static bool kreg_closing;
 
-static void kreg_lock_table(void)
-	__acquires(&kreg_lock)
+/* One table-wide reclaim at a time; a generation lets waiters reuse its result. */
+static DEFINE_MUTEX(kreg_reclaim_lock);
+static unsigned long kreg_reclaim_gen;
+
+void kreg_lock_table(void)
 {
-	spin_lock(&kreg_lock);
-	__this_cpu_write(kreg_lock_held, true);
+	mutex_lock(&kreg_lock);
 }
 
-static void kreg_unlock_table(void)
-	__releases(&kreg_lock)
+void kreg_unlock_table(void)
 {
-	__this_cpu_write(kreg_lock_held, false);
-	spin_unlock(&kreg_lock);
+	mutex_unlock(&kreg_lock);
 }
 
 static u32 kreg_name_hash(const void *data, u32 len, u32 seed)
@@ -141,13 +145,6 @@ static const struct rhashtable_params kreg_names_params = {
 	.hashfn			= kreg_name_hash,
 	.obj_hashfn		= kreg_name_obj_hash,
 	.obj_cmpfn		= kreg_name_cmp,
-	.automatic_shrinking	= true,
-};
-
-static const struct rhashtable_params kreg_holders_params = {
-	.head_offset		= offsetof(struct kreg_holder, node),
-	.key_offset		= offsetof(struct kreg_holder, pid),
-	.key_len		= sizeof(struct pid *),
 	.automatic_shrinking	= true,
 };
 
@@ -192,6 +189,7 @@ static struct kreg_entry *kreg_entry_alloc(const struct kreg_request *req)
 	if (!e)
 		return NULL;
 	e->size_class = i;
+	e->flags = req->flags;
 	e->name_len = len;
 	memcpy(e->name, req->name, len);
 	e->name[len] = '\0';
@@ -200,6 +198,7 @@ static struct kreg_entry *kreg_entry_alloc(const struct kreg_request *req)
 		memcpy(e->name + len + 1, req->meta, req->meta_len);
 	INIT_HLIST_NODE(&e->holder_link);
 	INIT_HLIST_NODE(&e->mbox_link);
+	INIT_HLIST_NODE(&e->uid_link);
 	return e;
 }
 
@@ -218,6 +217,7 @@ static void kreg_mailbox_free_rcu(struct rcu_head *head)
 {
 	struct kreg_mailbox *mbox = container_of(head, struct kreg_mailbox, rcu);
 
+	sock_put(mbox->sk);
 	put_net(mbox->key.net);
 	kfree(mbox);
 }
@@ -226,7 +226,8 @@ static struct kreg_uid_count *kreg_uid_find(kuid_t uid)
 {
 	struct kreg_uid_count *uc;
 
-	hash_for_each_possible(kreg_uids, uc, node, __kuid_val(uid))
+	hash_for_each_possible_rcu(kreg_uids, uc, node, __kuid_val(uid),
+				   lockdep_is_held(&kreg_lock))
 		if (uid_eq(uc->uid, uid))
 			return uc;
 	return NULL;
@@ -235,15 +236,6 @@ static struct kreg_uid_count *kreg_uid_find(kuid_t uid)
 static struct kreg_entry *kreg_lookup(const struct kreg_name_key *key)
 {
 	return rhashtable_lookup(&kreg_names, key, kreg_names_params);
-}
-
-static void kreg_holder_put_locked(struct kreg_holder *holder)
-{
-	if (!hlist_empty(&holder->entries))
-		return;
-	rhashtable_remove_fast(&kreg_holders, &holder->node,
-			       kreg_holders_params);
-	kfree_rcu(holder, rcu);
 }
 
 static void kreg_mailbox_put_locked(struct kreg_mailbox *mbox)
@@ -268,7 +260,7 @@ static void kreg_entry_detach_mailbox(struct kreg_entry *e)
 }
 
 /* Takes @e out of every index, announces it and frees it after a grace period. */
-static void kreg_entry_unlink(struct kreg_entry *e, enum kreg_reason reason)
+void kreg_entry_unlink(struct kreg_entry *e, enum kreg_reason reason)
 {
 	struct kreg_uid_count *uc;
 
@@ -276,42 +268,45 @@ static void kreg_entry_unlink(struct kreg_entry *e, enum kreg_reason reason)
 
 	rhashtable_remove_fast(&kreg_names, &e->node, kreg_names_params);
 	xa_erase(&kreg_ids, e->id);
-	hlist_del_init(&e->holder_link);
-	kreg_holder_put_locked(e->holder);
+	kreg_holder_detach_locked(e);
 	kreg_entry_detach_mailbox(e);
 
+	hlist_del_rcu(&e->uid_link);
 	uc = kreg_uid_find(e->uid);
 	if (!WARN_ON_ONCE(!uc) && --uc->count == 0) {
-		hash_del(&uc->node);
-		kfree(uc);
+		hash_del_rcu(&uc->node);
+		kfree_rcu(uc, rcu);
 	}
 	kreg_nr_entries--;
 
 	trace_kreg_unregister(e->name, pid_nr(e->pid),
 			      from_kuid(&init_user_ns, e->uid), reason);
-	kreg_nl_notify(KREG_CMD_UNREGISTERED, e, reason, GFP_ATOMIC);
+	kreg_nl_notify(KREG_CMD_UNREGISTERED, e, reason);
 	call_rcu(&e->rcu, kreg_entry_free_rcu);
 }
 
-static int kreg_attach_holder(struct kreg_entry *e, struct kreg_spares *spares)
+/*
+ * Stops @mbox being a mailbox: names bound to it go (reason "closed"), the
+ * others stay registered without one. At most @limit entries (0: all);
+ * true once the mailbox is gone.
+ */
+static bool kreg_mailbox_close_locked(struct kreg_mailbox *mbox,
+				      unsigned int limit)
 {
-	struct kreg_holder *holder;
-	int err;
+	struct kreg_entry *e;
+	unsigned int n = 0;
 
-	holder = rhashtable_lookup_fast(&kreg_holders, &e->pid,
-					kreg_holders_params);
-	if (!holder) {
-		holder = spares->holder;
-		holder->pid = e->pid;
-		err = rhashtable_insert_fast(&kreg_holders, &holder->node,
-					     kreg_holders_params);
-		if (err)
-			return err;
-		spares->holder = NULL;
+	while (!hlist_empty(&mbox->entries)) {
+		if (limit && n++ == limit)
+			return false;
+		e = hlist_entry(mbox->entries.first, struct kreg_entry, mbox_link);
+		/* The last one frees the mailbox after a grace period. */
+		if (e->flags & KREG_F_MAILBOX_BOUND)
+			kreg_entry_unlink(e, KREG_REASON_CLOSED);
+		else
+			kreg_entry_detach_mailbox(e);
 	}
-	hlist_add_head(&e->holder_link, &holder->entries);
-	e->holder = holder;
-	return 0;
+	return true;
 }
 
 static int kreg_attach_mailbox(struct kreg_entry *e,
@@ -319,17 +314,27 @@ static int kreg_attach_mailbox(struct kreg_entry *e,
 			       struct kreg_spares *spares)
 {
 	struct kreg_mbox_key key = {
-		.net = req->mbox_net,
 		.portid = req->mbox_portid,
 	};
 	struct kreg_mailbox *mbox;
 	int err;
 
-	if (!req->mbox_net)
+	if (!req->mbox_sk)
 		return 0;
+	key.net = sock_net(req->mbox_sk);
 
 	mbox = rhashtable_lookup_fast(&kreg_mailboxes, &key,
 				      kreg_mailboxes_params);
+	/*
+	 * A port id belongs to one bound socket at a time: a mailbox of
+	 * another socket under this one's port id is left from a socket that
+	 * has closed, whose release notifier has not run yet. Close it now,
+	 * or that notifier would find this socket's mailbox in its place.
+	 */
+	if (mbox && mbox->sk != req->mbox_sk) {
+		kreg_mailbox_close_locked(mbox, 0);
+		mbox = NULL;
+	}
 	if (!mbox) {
 		mbox = spares->mbox;
 		mbox->key = key;
@@ -338,10 +343,24 @@ static int kreg_attach_mailbox(struct kreg_entry *e,
 		if (err)
 			return err;
 		get_net(key.net);
+		sock_hold(req->mbox_sk);
+		mbox->sk = req->mbox_sk;
 		spares->mbox = NULL;
 	}
 	hlist_add_head(&e->mbox_link, &mbox->entries);
 	rcu_assign_pointer(e->mbox, mbox);
+	return 0;
+}
+
+/* Whether @req may add a name now: the limits, and the caller's quota. */
+static int kreg_check_limits(const struct kreg_request *req,
+			     const struct kreg_uid_count *uc)
+{
+	if (kreg_nr_entries >= READ_ONCE(kreg_max_entries))
+		return -ENOSPC;
+	if (!req->quota_exempt &&
+	    (uc ? uc->count : 0) >= READ_ONCE(kreg_max_per_uid))
+		return -EDQUOT;
 	return 0;
 }
 
@@ -368,14 +387,12 @@ static int kreg_insert_locked(struct kreg_entry *e,
 		kreg_entry_unlink(old, KREG_REASON_EXITED);
 	}
 
-	if (kreg_nr_entries >= READ_ONCE(kreg_max_entries))
-		return -ENOSPC;
 	uc = kreg_uid_find(req->uid);
-	if (!req->quota_exempt &&
-	    (uc ? uc->count : 0) >= READ_ONCE(kreg_max_per_uid))
-		return -EDQUOT;
+	err = kreg_check_limits(req, uc);
+	if (err)
+		return err;
 
-	err = kreg_attach_holder(e, spares);
+	err = kreg_holder_attach_locked(e, &spares->holder);
 	if (err)
 		return err;
 	err = kreg_attach_mailbox(e, req, spares);
@@ -403,23 +420,94 @@ static int kreg_insert_locked(struct kreg_entry *e,
 		uc = spares->uid;
 		spares->uid = NULL;
 		uc->uid = req->uid;
-		hash_add(kreg_uids, &uc->node, __kuid_val(uc->uid));
+		INIT_HLIST_HEAD(&uc->entries);
+		hash_add_rcu(kreg_uids, &uc->node, __kuid_val(uc->uid));
 	}
 	uc->count++;
+	hlist_add_head_rcu(&e->uid_link, &uc->entries);
 	kreg_nr_entries++;
 	/* The id was reserved outside the lock: this store allocates nothing. */
-	xa_store(&kreg_ids, e->id, e, GFP_ATOMIC);
+	xa_store(&kreg_ids, e->id, e, GFP_KERNEL);
 
 	*holder = pid_vnr(e->pid);
-	kreg_nl_notify(KREG_CMD_REGISTERED, e, 0, GFP_ATOMIC);
+	kreg_nl_notify(KREG_CMD_REGISTERED, e, 0);
 	return 0;
 
 detach_mailbox:
 	kreg_entry_detach_mailbox(e);
 detach_holder:
-	hlist_del_init(&e->holder_link);
-	kreg_holder_put_locked(e->holder);
+	kreg_holder_detach_locked(e);
 	return err;
+}
+
+/*
+ * Queues for release the dead holders of @uid's entries (quota) or of every
+ * entry (table full), and waits until they are released. Without exit
+ * cleanup attached, this is what keeps dead processes from holding quota
+ * and table space for ever. No lock is held while scanning: the uid's list
+ * is walked under RCU, and the table in RCU sections of KREG_LOCK_BATCH ids,
+ * one table scan at a time. Returns how many dead entries it found.
+ */
+static unsigned int kreg_reclaim_uid(kuid_t uid)
+{
+	struct kreg_uid_count *uc;
+	unsigned int dead = 0;
+	struct kreg_entry *e;
+
+	rcu_read_lock();
+	uc = kreg_uid_find(uid);
+	if (uc) {
+		hlist_for_each_entry_rcu(e, &uc->entries, uid_link) {
+			if (kreg_entry_alive(e))
+				continue;
+			kreg_holder_queue_release(e->holder);
+			dead++;
+		}
+	}
+	rcu_read_unlock();
+	return dead;
+}
+
+static unsigned int kreg_reclaim_table(void)
+{
+	unsigned long id = 0, gen = READ_ONCE(kreg_reclaim_gen);
+	unsigned int dead = 0, n;
+	struct kreg_entry *e;
+
+	mutex_lock(&kreg_reclaim_lock);
+	/* A scan that ran while this one waited has done the work. */
+	if (gen != kreg_reclaim_gen) {
+		mutex_unlock(&kreg_reclaim_lock);
+		return 1;
+	}
+	do {
+		rcu_read_lock();
+		for (n = 0; n < KREG_LOCK_BATCH &&
+		     (e = xa_find(&kreg_ids, &id, ULONG_MAX, XA_PRESENT)); n++, id++) {
+			if (kreg_entry_alive(e))
+				continue;
+			kreg_holder_queue_release(e->holder);
+			dead++;
+		}
+		rcu_read_unlock();
+		cond_resched();
+	} while (n == KREG_LOCK_BATCH);
+	if (dead)
+		kreg_holders_release_queued();
+	WRITE_ONCE(kreg_reclaim_gen, gen + 1);
+	mutex_unlock(&kreg_reclaim_lock);
+	return dead;
+}
+
+static bool kreg_reclaim(int err, kuid_t uid)
+{
+	if (err == -ENOSPC)
+		return kreg_reclaim_table() > 0;
+	if (err == -EDQUOT && kreg_reclaim_uid(uid)) {
+		kreg_holders_release_queued();
+		return true;
+	}
+	return false;
 }
 
 int kreg_table_register(const struct kreg_request *req, pid_t *holder)
@@ -441,19 +529,25 @@ int kreg_table_register(const struct kreg_request *req, pid_t *holder)
 		goto free_entry;
 
 	err = -ENOMEM;
-	spares.holder = kzalloc(sizeof(*spares.holder), GFP_KERNEL);
+	spares.holder = kreg_holder_spare();
 	spares.uid = kzalloc(sizeof(*spares.uid), GFP_KERNEL);
-	if (req->mbox_net)
+	if (req->mbox_sk)
 		spares.mbox = kzalloc(sizeof(*spares.mbox), GFP_KERNEL);
-	if (!spares.holder || !spares.uid || (req->mbox_net && !spares.mbox))
+	if (!spares.holder || !spares.uid || (req->mbox_sk && !spares.mbox))
 		goto free_spares;
 
 	kreg_lock_table();
 	err = kreg_insert_locked(e, req, &spares, holder);
 	kreg_unlock_table();
+	/* A limit hit: first take back what dead processes still count for. */
+	if ((err == -ENOSPC || err == -EDQUOT) && kreg_reclaim(err, req->uid)) {
+		kreg_lock_table();
+		err = kreg_insert_locked(e, req, &spares, holder);
+		kreg_unlock_table();
+	}
 
 free_spares:
-	kfree(spares.holder);
+	kreg_holder_free_spare(spares.holder);
 	kfree(spares.mbox);
 	kfree(spares.uid);
 	if (!err)
@@ -541,6 +635,10 @@ int kreg_table_whereis(const char *name, size_t len, struct kreg_found *found)
 	return 0;
 }
 
+/*
+ * Under RCU only: SEND may sleep in delivery, which happens after this, on a
+ * counted reference to the mailbox's net.
+ */
 int kreg_table_route(const char *name, size_t len, struct kreg_route *route)
 {
 	struct kreg_name_key key = { .name = name, .len = len };
@@ -566,7 +664,8 @@ int kreg_table_route(const char *name, size_t len, struct kreg_route *route)
 		goto unlock;
 	}
 	mbox = rcu_dereference(e->mbox);
-	if (!mbox) {
+	/* A socket closing now has no mailbox any more, whatever its port id does. */
+	if (!mbox || sock_flag(mbox->sk, SOCK_DEAD)) {
 		err = -ECONNREFUSED;
 		goto unlock;
 	}
@@ -579,55 +678,41 @@ unlock:
 	return err;
 }
 
+/*
+ * The socket with @portid in @net has closed (called from the netlink
+ * release notifier, which may sleep). Only a mailbox whose socket is dead is
+ * closed: the port id may already belong to a new socket, whose mailbox
+ * kreg_attach_mailbox() has put in place of this one's. Batched, so a
+ * socket with many names never holds kreg_lock for long.
+ */
 void kreg_table_mailbox_closed(struct net *net, u32 portid)
 {
 	struct kreg_mbox_key key = { .net = net, .portid = portid };
 	struct kreg_mailbox *mbox;
-	struct kreg_entry *e;
-	struct hlist_node *tmp;
+	bool done;
 
-	kreg_lock_table();
-	mbox = rhashtable_lookup_fast(&kreg_mailboxes, &key,
-				      kreg_mailboxes_params);
-	if (mbox) {
-		hlist_for_each_entry_safe(e, tmp, &mbox->entries, mbox_link) {
-			hlist_del_init(&e->mbox_link);
-			RCU_INIT_POINTER(e->mbox, NULL);
-		}
-		kreg_mailbox_put_locked(mbox);
-	}
-	kreg_unlock_table();
+	do {
+		kreg_lock_table();
+		mbox = rhashtable_lookup_fast(&kreg_mailboxes, &key,
+					      kreg_mailboxes_params);
+		done = !mbox || !sock_flag(mbox->sk, SOCK_DEAD) ||
+		       kreg_mailbox_close_locked(mbox, KREG_LOCK_BATCH);
+		kreg_unlock_table();
+		cond_resched();
+	} while (!done);
 }
 
-int kreg_table_release_pid(struct pid *pid)
+void kreg_table_status(kuid_t uid, struct kreg_status *st)
 {
-	struct kreg_holder *holder;
-	struct kreg_entry *e;
-	struct hlist_node *tmp;
-	int released = 0;
+	struct kreg_uid_count *uc;
 
-	/* Most exiting processes hold no name: answer them without the lock. */
+	st->entries = READ_ONCE(kreg_nr_entries);
+	st->max_entries = READ_ONCE(kreg_max_entries);
+	st->max_per_uid = READ_ONCE(kreg_max_per_uid);
 	rcu_read_lock();
-	holder = rhashtable_lookup(&kreg_holders, &pid, kreg_holders_params);
+	uc = kreg_uid_find(uid);
+	st->uid_entries = uc ? READ_ONCE(uc->count) : 0;
 	rcu_read_unlock();
-	if (!holder)
-		return 0;
-	if (this_cpu_read(kreg_lock_held))
-		return -EDEADLK;
-
-	kreg_lock_table();
-	holder = rhashtable_lookup_fast(&kreg_holders, &pid,
-					kreg_holders_params);
-	if (holder) {
-		/* The last unlink frees the holder after a grace period. */
-		hlist_for_each_entry_safe(e, tmp, &holder->entries, holder_link) {
-			kreg_entry_unlink(e, KREG_REASON_EXITED);
-			released++;
-		}
-	}
-	kreg_unlock_table();
-	trace_kreg_exit_cleanup(pid_nr(pid), released);
-	return released;
 }
 
 struct kreg_entry *kreg_table_next(unsigned long *id)
@@ -636,8 +721,9 @@ struct kreg_entry *kreg_table_next(unsigned long *id)
 }
 
 /*
- * Refuses new registrations, then removes every entry with reason
- * "unloading", in batches so that the lock is never held for long.
+ * Refuses new registrations, lets releases in flight finish, then removes
+ * every entry with reason "unloading", in batches so that the lock is never
+ * held for long.
  */
 void kreg_table_close(void)
 {
@@ -648,18 +734,19 @@ void kreg_table_close(void)
 	kreg_lock_table();
 	kreg_closing = true;
 	kreg_unlock_table();
+	kreg_holders_quiesce();
 
 	do {
 		n = 0;
 		kreg_lock_table();
 		xa_for_each(&kreg_ids, id, e) {
 			kreg_entry_unlink(e, KREG_REASON_UNLOADING);
-			if (++n == 1024)
+			if (++n == KREG_LOCK_BATCH)
 				break;
 		}
 		kreg_unlock_table();
 		cond_resched();
-	} while (n == 1024);
+	} while (n == KREG_LOCK_BATCH);
 }
 
 int kreg_table_init(void)
@@ -682,16 +769,16 @@ int kreg_table_init(void)
 	err = rhashtable_init(&kreg_names, &kreg_names_params);
 	if (err)
 		goto destroy_caches;
-	err = rhashtable_init(&kreg_holders, &kreg_holders_params);
-	if (err)
-		goto destroy_names;
 	err = rhashtable_init(&kreg_mailboxes, &kreg_mailboxes_params);
 	if (err)
-		goto destroy_holders;
+		goto destroy_names;
+	err = kreg_holders_init();
+	if (err)
+		goto destroy_mailboxes;
 	return 0;
 
-destroy_holders:
-	rhashtable_destroy(&kreg_holders);
+destroy_mailboxes:
+	rhashtable_destroy(&kreg_mailboxes);
 destroy_names:
 	rhashtable_destroy(&kreg_names);
 destroy_caches:
@@ -705,9 +792,9 @@ void kreg_table_destroy(void)
 {
 	unsigned int i;
 
+	kreg_holders_destroy();
 	rcu_barrier();
 	rhashtable_destroy(&kreg_mailboxes);
-	rhashtable_destroy(&kreg_holders);
 	rhashtable_destroy(&kreg_names);
 	xa_destroy(&kreg_ids);
 	for (i = 0; i < ARRAY_SIZE(kreg_entry_sizes); i++)

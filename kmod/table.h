@@ -11,6 +11,7 @@
 #include <uapi/linux/kreg.h>
 
 struct net;
+struct sock;
 struct kreg_holder;
 struct kreg_mailbox;
 
@@ -25,13 +26,22 @@ struct kreg_entry {
 	struct pid			*pid;
 	struct kreg_mailbox __rcu	*mbox;
 	struct kreg_holder		*holder;
-	struct hlist_node		holder_link;
+	/*
+	 * holder_link is walked under kreg_lock only, and never again once the
+	 * entry is unlinked: its space then serves the RCU callback.
+	 */
+	union {
+		struct hlist_node	holder_link;
+		struct rcu_head		rcu;
+	};
 	struct hlist_node		mbox_link;
+	/* Walked under RCU by quota reclaim, hence its own node. */
+	struct hlist_node		uid_link;
 	kuid_t				uid;
 	u32				id;
 	u64				registered_ns;
-	struct rcu_head			rcu;
 	u8				size_class;
+	u8				flags;		/* KREG_F_* */
 	u16				name_len;
 	u16				meta_len;
 	/* The name, its NUL, then meta_len bytes of the registration's value. */
@@ -49,10 +59,11 @@ struct kreg_request {
 	size_t		name_len;	/* without the NUL */
 	const void	*meta;
 	size_t		meta_len;
+	u32		flags;		/* KREG_F_* */
 	struct pid	*pid;		/* the holder to be */
 	kuid_t		uid;
 	bool		quota_exempt;
-	struct net	*mbox_net;	/* NULL: no mailbox */
+	struct sock	*mbox_sk;	/* the requesting socket; NULL: no mailbox */
 	u32		mbox_portid;
 };
 
@@ -61,6 +72,14 @@ struct kreg_route {
 	struct net	*net;
 	u32		portid;
 	pid_t		sender;		/* the sender, as the holder sees it */
+};
+
+/* What STATUS reports. */
+struct kreg_status {
+	u32	entries;
+	u32	max_entries;
+	u32	max_per_uid;
+	u32	uid_entries;	/* names counted toward the asked uid's quota */
 };
 
 extern unsigned int kreg_max_entries;
@@ -83,10 +102,15 @@ struct kreg_found {
 int kreg_table_whereis(const char *name, size_t len, struct kreg_found *found);
 int kreg_table_route(const char *name, size_t len, struct kreg_route *route);
 void kreg_table_mailbox_closed(struct net *net, u32 portid);
-int kreg_table_release_pid(struct pid *pid);
+void kreg_table_status(kuid_t uid, struct kreg_status *st);
 
 /* The dump walks entries in id order and resumes from the next id. */
 struct kreg_entry *kreg_table_next(unsigned long *id);
 bool kreg_entry_alive(const struct kreg_entry *e);
+
+/* For holders.c, which releases dead holders' entries in batches. */
+void kreg_lock_table(void);
+void kreg_unlock_table(void);
+void kreg_entry_unlink(struct kreg_entry *e, enum kreg_reason reason);
 
 #endif /* _KREG_TABLE_H */

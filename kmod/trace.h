@@ -51,7 +51,8 @@ TRACE_EVENT(kreg_unregister,
 		  __print_symbolic(__entry->reason,
 				   { KREG_REASON_EXPLICIT, "explicit" },
 				   { KREG_REASON_EXITED, "exited" },
-				   { KREG_REASON_UNLOADING, "unloading" }))
+				   { KREG_REASON_UNLOADING, "unloading" },
+				   { KREG_REASON_CLOSED, "closed" }))
 );
 
 TRACE_EVENT(kreg_lookup,

@@ -42,6 +42,11 @@ static struct nla_policy kreg_nla_policy[KREG_A_MAX + 1] = {
 	[KREG_A_SENDER_PID]	= { .type = NLA_U32 },
 	[KREG_A_REASON]		= { .type = NLA_U32 },
 	[KREG_A_META]		= { .type = NLA_UNSPEC, .maxlen = KREG_META_MAX },
+	[KREG_A_FLAGS]		= { .type = NLA_U32 },
+	[KREG_A_ENTRIES]	= { .type = NLA_U32 },
+	[KREG_A_MAX_ENTRIES]	= { .type = NLA_U32 },
+	[KREG_A_MAX_PER_UID]	= { .type = NLA_U32 },
+	[KREG_A_UID_ENTRIES]	= { .type = NLA_U32 },
 };
 
 static void kreg_queue_init(struct kreg_queue *q)
@@ -144,6 +149,7 @@ const struct kreg_provider_ops kreg_kernel_ops = {
 	.unregister	= kreg_kernel_unregister,
 	.whereis_meta	= kreg_kernel_whereis_meta,
 	.list		= kreg_kernel_list,
+	.status		= kreg_kernel_status,
 	.send		= kreg_kernel_send,
 	.recv		= kreg_kernel_recv,
 	.subscribe	= kreg_kernel_subscribe,

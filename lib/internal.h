@@ -31,12 +31,15 @@ struct kreg_provider_ops {
 	int (*open)(struct kreg_conn *conn);
 	void (*close)(struct kreg_conn *conn);
 	int (*fd)(const struct kreg_conn *conn);
+	/* @flags: KREG_F_* (KREG_F_MAILBOX_BOUND: the name goes when @conn closes). */
 	int (*register_meta)(struct kreg_conn *conn, const char *name, pid_t pid,
-			     const void *meta, size_t meta_len, pid_t *holder);
+			     const void *meta, size_t meta_len, uint32_t flags,
+			     pid_t *holder);
 	int (*unregister)(struct kreg_conn *conn, const char *name);
 	int (*whereis_meta)(struct kreg_conn *conn, const char *name, pid_t *pid,
 			    void *meta, size_t size, size_t *meta_len);
 	int (*list)(struct kreg_conn *conn, kreg_list_fn fn, void *arg);
+	int (*status)(struct kreg_conn *conn, struct kreg_status *st);
 	int (*send)(struct kreg_conn *conn, const char *name, const void *data,
 		    size_t len);
 	int (*recv)(struct kreg_conn *conn, struct kreg_message *msg, int timeout_ms);
@@ -47,12 +50,13 @@ struct kreg_provider_ops {
 KREG_HIDDEN extern const struct kreg_provider_ops kreg_kernel_ops;
 KREG_HIDDEN int kreg_kernel_register_meta(struct kreg_conn *conn, const char *name,
 					  pid_t pid, const void *meta, size_t meta_len,
-					  pid_t *holder);
+					  uint32_t flags, pid_t *holder);
 KREG_HIDDEN int kreg_kernel_unregister(struct kreg_conn *conn, const char *name);
 KREG_HIDDEN int kreg_kernel_whereis_meta(struct kreg_conn *conn, const char *name,
 					 pid_t *pid, void *meta, size_t size,
 					 size_t *meta_len);
 KREG_HIDDEN int kreg_kernel_list(struct kreg_conn *conn, kreg_list_fn fn, void *arg);
+KREG_HIDDEN int kreg_kernel_status(struct kreg_conn *conn, struct kreg_status *st);
 KREG_HIDDEN int kreg_kernel_send(struct kreg_conn *conn, const char *name,
 				 const void *data, size_t len);
 KREG_HIDDEN int kreg_kernel_recv(struct kreg_conn *conn, struct kreg_message *msg,

@@ -39,6 +39,7 @@ struct kreg_local_entry {
 	struct kreg_local_entry **held_pprev;
 	struct kreg_local_holder *holder;
 	struct kreg_local_port *mailbox;	/* NULL: none */
+	uint32_t flags;				/* KREG_F_* */
 	uint64_t registered_ns;
 	uid_t uid;
 	size_t meta_len;
@@ -371,15 +372,24 @@ static void kreg_local_close(struct kreg_conn *conn)
 			break;
 		}
 	}
-	/* Its names stay registered, without a mailbox, as in the kernel. */
+	/*
+	 * Its names stay registered, without a mailbox, as in the kernel; those
+	 * bound to it go.
+	 */
 	for (i = 0; port->mailbox_of && i < kreg_local.nbuckets; i++) {
-		struct kreg_local_entry *e;
+		struct kreg_local_entry **slot = &kreg_local.buckets[i], *e;
 
-		for (e = kreg_local.buckets[i]; e; e = e->next)
-			if (e->mailbox == port) {
+		while ((e = *slot)) {
+			if (e->mailbox != port) {
+				slot = &e->next;
+			} else if (e->flags & KREG_F_MAILBOX_BOUND) {
+				kreg_local_remove(slot, KREG_REASON_CLOSED);
+			} else {
 				e->mailbox = NULL;
 				port->mailbox_of--;
+				slot = &e->next;
 			}
+		}
 	}
 	pthread_mutex_unlock(&kreg_local.lock);
 	kreg_fifo_free(&port->deliveries);
@@ -425,7 +435,8 @@ static struct kreg_local_holder *kreg_local_self(void)
 }
 
 static int kreg_local_register(struct kreg_conn *conn, const char *name, pid_t pid,
-			       const void *meta, size_t meta_len, pid_t *holder)
+			       const void *meta, size_t meta_len, uint32_t flags,
+			       pid_t *holder)
 {
 	size_t len = strnlen(name, KREG_NAME_MAX + 1);
 	struct kreg_local_entry **slot, *e;
@@ -466,6 +477,7 @@ static int kreg_local_register(struct kreg_conn *conn, const char *name, pid_t p
 	e->meta_len = meta_len;
 	e->holder = h;
 	e->mailbox = conn->port;
+	e->flags = flags;
 	e->uid = getuid();
 	e->registered_ns = kreg_realtime_ns();
 
@@ -540,6 +552,19 @@ static int kreg_local_whereis(struct kreg_conn *conn, const char *name, pid_t *p
 	}
 	pthread_mutex_unlock(&kreg_local.lock);
 	return err;
+}
+
+/* Every name in this process's table is its uid's; nothing limits them. */
+static int kreg_local_status(struct kreg_conn *conn, struct kreg_status *st)
+{
+	(void)conn;
+	memset(st, 0, sizeof(*st));
+	pthread_mutex_lock(&kreg_local.lock);
+	st->entries = kreg_local.count;
+	pthread_mutex_unlock(&kreg_local.lock);
+	st->uid = geteuid();
+	st->uid_entries = st->entries;
+	return 0;
 }
 
 /* An entry as kreg_local_list() copied it. */
@@ -727,6 +752,7 @@ const struct kreg_provider_ops kreg_local_ops = {
 	.unregister	= kreg_local_unregister,
 	.whereis_meta	= kreg_local_whereis,
 	.list		= kreg_local_list,
+	.status		= kreg_local_status,
 	.send		= kreg_local_send,
 	.recv		= kreg_local_recv,
 	.subscribe	= kreg_local_subscribe,

@@ -162,13 +162,13 @@ const char *kreg_name_problem(const char *name)
 int kreg_register_meta(struct kreg_conn *conn, const char *name, pid_t pid,
 		       const void *meta, size_t meta_len, pid_t *holder)
 {
-	return conn->ops->register_meta(conn, name, pid, meta, meta_len, holder);
+	return conn->ops->register_meta(conn, name, pid, meta, meta_len, 0, holder);
 }
 
 int kreg_register(struct kreg_conn *conn, const char *name, pid_t pid,
 		  pid_t *holder)
 {
-	return conn->ops->register_meta(conn, name, pid, NULL, 0, holder);
+	return conn->ops->register_meta(conn, name, pid, NULL, 0, 0, holder);
 }
 
 int kreg_unregister(struct kreg_conn *conn, const char *name)
@@ -190,6 +190,11 @@ int kreg_whereis_name(struct kreg_conn *conn, const char *name, pid_t *pid)
 int kreg_list(struct kreg_conn *conn, kreg_list_fn fn, void *arg)
 {
 	return conn->ops->list(conn, fn, arg);
+}
+
+int kreg_status(struct kreg_conn *conn, struct kreg_status *st)
+{
+	return conn->ops->status(conn, st);
 }
 
 int kreg_send(struct kreg_conn *conn, const char *name, const void *data,

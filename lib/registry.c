@@ -32,7 +32,7 @@ static int kreg_reply_pid(struct kreg_conn *conn, struct nlattr **attrs,
 /* A request that names one entry and may answer about it. */
 static int kreg_name_request(struct kreg_conn *conn, uint8_t cmd,
 			     const char *name, pid_t target,
-			     const void *meta, size_t meta_len,
+			     const void *meta, size_t meta_len, uint32_t flags,
 			     struct kreg_answer *answer)
 {
 	struct nl_msg *msg;
@@ -48,6 +48,8 @@ static int kreg_name_request(struct kreg_conn *conn, uint8_t cmd,
 		err = -EMSGSIZE;
 	if (!err && meta_len && nla_put(msg, KREG_A_META, (int)meta_len, meta) < 0)
 		err = -EMSGSIZE;
+	if (!err && flags && nla_put_u32(msg, KREG_A_FLAGS, flags) < 0)
+		err = -EMSGSIZE;
 	if (err) {
 		snprintf(conn->error, sizeof(conn->error), "%s",
 			 err == -EINVAL ? "name is longer than 255 bytes" : "");
@@ -60,14 +62,15 @@ static int kreg_name_request(struct kreg_conn *conn, uint8_t cmd,
 }
 
 int kreg_kernel_register_meta(struct kreg_conn *conn, const char *name, pid_t pid,
-		       const void *meta, size_t meta_len, pid_t *holder)
+			      const void *meta, size_t meta_len, uint32_t flags,
+			      pid_t *holder)
 {
 	struct kreg_answer a = { 0 };
 	int err;
 
 	if (pid < 0)
 		return -EINVAL;
-	err = kreg_name_request(conn, KREG_CMD_REGISTER, name, pid, meta, meta_len, &a);
+	err = kreg_name_request(conn, KREG_CMD_REGISTER, name, pid, meta, meta_len, flags, &a);
 	if (holder && (err == 0 || err == -EEXIST))
 		*holder = a.pid;
 	return err;
@@ -75,7 +78,7 @@ int kreg_kernel_register_meta(struct kreg_conn *conn, const char *name, pid_t pi
 
 int kreg_kernel_unregister(struct kreg_conn *conn, const char *name)
 {
-	return kreg_name_request(conn, KREG_CMD_UNREGISTER, name, 0, NULL, 0, NULL);
+	return kreg_name_request(conn, KREG_CMD_UNREGISTER, name, 0, NULL, 0, 0, NULL);
 }
 
 int kreg_kernel_whereis_meta(struct kreg_conn *conn, const char *name, pid_t *pid,
@@ -84,7 +87,7 @@ int kreg_kernel_whereis_meta(struct kreg_conn *conn, const char *name, pid_t *pi
 	struct kreg_answer a = { .meta = meta, .size = size };
 	int err;
 
-	err = kreg_name_request(conn, KREG_CMD_WHEREIS, name, 0, NULL, 0, &a);
+	err = kreg_name_request(conn, KREG_CMD_WHEREIS, name, 0, NULL, 0, 0, &a);
 	if (err == -ENOENT)
 		return KREG_UNDEFINED;
 	if (err)
@@ -129,4 +132,32 @@ int kreg_kernel_list(struct kreg_conn *conn, kreg_list_fn fn, void *arg)
 	if (!msg)
 		return -ENOMEM;
 	return kreg_request(conn, msg, KREG_REQ_DUMP, kreg_list_one, &ctx);
+}
+
+static uint32_t kreg_attr_u32(struct nlattr **attrs, int type)
+{
+	return attrs[type] ? nla_get_u32(attrs[type]) : 0;
+}
+
+static int kreg_status_reply(struct kreg_conn *conn, struct nlattr **attrs, void *arg)
+{
+	struct kreg_status *st = arg;
+
+	(void)conn;
+	st->entries = kreg_attr_u32(attrs, KREG_A_ENTRIES);
+	st->max_entries = kreg_attr_u32(attrs, KREG_A_MAX_ENTRIES);
+	st->max_per_uid = kreg_attr_u32(attrs, KREG_A_MAX_PER_UID);
+	st->uid = (uid_t)kreg_attr_u32(attrs, KREG_A_UID);
+	st->uid_entries = kreg_attr_u32(attrs, KREG_A_UID_ENTRIES);
+	return 0;
+}
+
+int kreg_kernel_status(struct kreg_conn *conn, struct kreg_status *st)
+{
+	struct nl_msg *msg = kreg_msg_new(conn, KREG_CMD_STATUS, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	memset(st, 0, sizeof(*st));
+	return kreg_request(conn, msg, KREG_REQ_REPLY, kreg_status_reply, st);
 }

@@ -243,7 +243,11 @@ int kreg_via_tuple(struct kreg_conn *registry, const char *name,
 	return 0;
 }
 
-/* The caller's reply mailbox: a name of its own, registered on first use. */
+/*
+ * The caller's reply mailbox: a name of its own, registered on first use and
+ * bound to the mailbox, so that it goes when the handle's socket closes,
+ * however the process ends: no reply name outlives its caller.
+ */
 static int kreg_reply_mailbox(struct kreg_conn *conn)
 {
 	static unsigned long counter;
@@ -257,7 +261,8 @@ static int kreg_reply_mailbox(struct kreg_conn *conn)
 		return err;
 	snprintf(conn->reply_name, sizeof(conn->reply_name), "kreg.reply.%d.%lu",
 		 (int)getpid(), __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
-	err = kreg_register(rc, conn->reply_name, 0, NULL);
+	err = rc->ops->register_meta(rc, conn->reply_name, 0, NULL, 0, KREG_F_MAILBOX_BOUND,
+				     NULL);
 	if (err) {
 		kreg_close(rc);
 		return err;

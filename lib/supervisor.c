@@ -145,8 +145,20 @@ int kreg_start_child(struct kreg_supervisor *sup, const struct kreg_child_spec *
 	if (!err)
 		err = kreg_read_report(fds[0], &r);
 	close(fds[0]);
-	if (!err)
+	/*
+	 * No report: the child ended before it could write one. A start child
+	 * runs nothing of its own before reporting, so something killed it (it
+	 * may already hold its name, and whoever saw the name may be the one who
+	 * killed it). That is a start followed by an exit: keep the child, and
+	 * let the run loop see the exit on its pidfd and restart it. A server
+	 * that dies in init fails its start, as in OTP.
+	 */
+	if (err == -ECHILD && spec->start) {
+		r.how = KREG_STARTED;
+		err = 0;
+	} else if (!err) {
 		err = r.err;
+	}
 	if (err || r.how == KREG_ALREADY_STARTED) {
 		/* Nothing lasting: the child has ended, or is ending. */
 		if (c->pid)

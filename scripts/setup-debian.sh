@@ -4,11 +4,13 @@
 set -euo pipefail
 packages=(
 	make gcc libc6-dev binutils pkg-config perl python3 xz-utils
-	linux-image-amd64 linux-headers-amd64 linux-source-6.1
+	linux-image-amd64 linux-headers-amd64 linux-image-rt-amd64 linux-headers-rt-amd64 linux-source-6.1
 	libnl-3-dev libnl-genl-3-dev
 	dwarves libelf-dev zlib1g-dev libbpf-dev bpftool clang llvm
 	qemu-system-x86 busybox-static cpio
 	libdbus-1-dev dbus-daemon gnuplot-nox
+	# the debug kernel (scripts/debug-kernel/build.sh)
+	flex bison bc libssl-dev
 )
 # bpftrace is only for `make demo` (about 200 MB with its libraries): KREG_NO_BPFTRACE=1 skips it.
 [ -n "${KREG_NO_BPFTRACE:-}" ] || packages+=(bpftrace)

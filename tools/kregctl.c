@@ -50,6 +50,7 @@ static void usage(FILE *out)
 	      "                           happen (-n N: stop after N events)\n"
 	      "  bpf attach|detach|status BPF exit cleanup: names vanish the instant their\n"
 	      "                           process dies (pinned under " KREG_BPF_PIN_DIR ")\n"
+	      "  status                   names held, limits, your uid's quota, exit cleanup\n"
 	      "\n"
 	      "Exit status: 0 success, 1 name not registered, 2 error.\n", out);
 }
@@ -441,9 +442,8 @@ static int bpf_status(void)
 	}
 	printf("exit cleanup: attached (link %u, program %u, pinned under %s)\n",
 	       st.link_id, st.prog_id, KREG_BPF_PIN_DIR);
-	printf("task exits seen: %llu\nnames released: %llu\nerrors: %llu\n",
-	       (unsigned long long)st.totals.exits, (unsigned long long)st.totals.released,
-	       (unsigned long long)st.totals.errors);
+	printf("task exits seen: %llu\nprocesses whose names it released: %llu\n",
+	       (unsigned long long)st.totals.exits, (unsigned long long)st.totals.holders);
 	return 0;
 }
 
@@ -480,6 +480,28 @@ static int cmd_bpf(struct kreg_conn *conn, int argc, char **argv)
 	return EXIT_ERROR;
 }
 
+static int cmd_status(struct kreg_conn *conn, int argc, char **argv)
+{
+	struct cleanup_status cleanup;
+	struct kreg_status st;
+	int err;
+
+	(void)argv;
+	if (argc != 1) {
+		usage(stderr);
+		return EXIT_ERROR;
+	}
+	err = kreg_status(conn, &st);
+	if (err)
+		return fail(conn, "status", err);
+	printf("names: %zu of at most %zu (max_entries)\n", st.entries, st.max_entries);
+	printf("uid %u holds: %zu of at most %zu (max_per_uid)\n", (unsigned int)st.uid,
+	       st.uid_entries, st.max_per_uid);
+	if (cleanup_status(&cleanup) == 0)
+		printf("exit cleanup: %s\n", cleanup.attached ? "attached" : "detached");
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*run)(struct kreg_conn *conn, int argc, char **argv);
@@ -493,6 +515,7 @@ static const struct {
 	{ "send", cmd_send, true },
 	{ "monitor", cmd_monitor, true },
 	{ "run", cmd_run, true },
+	{ "status", cmd_status, true },
 	{ "bpf", cmd_bpf, false },
 };
 

@@ -143,6 +143,18 @@ struct kreg_entry_info {
 typedef int (*kreg_list_fn)(const struct kreg_entry_info *entry, void *arg);
 int kreg_list(struct kreg_conn *conn, kreg_list_fn fn, void *arg);
 
+/* What a registry holds and allows. */
+struct kreg_status {
+	size_t entries;		/* names held, counting dead holders' not yet released */
+	size_t max_entries;	/* the most the registry holds (0: no limit) */
+	size_t max_per_uid;	/* the most one uid may hold (0: no limit) */
+	uid_t uid;		/* the caller's effective uid */
+	size_t uid_entries;	/* names that count toward the caller's quota */
+};
+
+/* Fills *@st. The local provider has no limits: both are 0. */
+int kreg_status(struct kreg_conn *conn, struct kreg_status *st);
+
 /*
  * Delivers @len bytes to the mailbox of @name. Errors: -ENOENT (not
  * registered), -ECONNREFUSED (no mailbox), -EAGAIN (the mailbox is full:
@@ -392,7 +404,10 @@ int kreg_supervisor_new(struct kreg_supervisor **supp, enum kreg_strategy strate
  * Starts a child under @sup (Commanded's start_child) and returns once it
  * holds its name and its module's init has run. When the name is held, the
  * new process ends, nothing is added, and this returns 0 with *@pid the
- * holder and *@how KREG_ALREADY_STARTED. Children start, and are restarted,
+ * holder and *@how KREG_ALREADY_STARTED. A start child killed before it
+ * could report has started and ended: it is added, and kreg_supervisor_run()
+ * restarts it as its restart type says. A server that dies in init fails
+ * the start (-ECHILD). Children start, and are restarted,
  * in the order added. The names are in the kernel's table: supervisors run
  * processes.
  */

@@ -5,16 +5,24 @@
 #   boot.sh test   run every kernel test; prints the guest's results and sums
 #                  them into "N passed, N failed, N skipped" (see summarise.sh)
 #   boot.sh bench  run kreg-bench; the table and plot land in $BUILD/bench/
-# The guest's console is saved in $BUILD/guest/<job>.log.
+# KVER names the kernel (default: scripts/kernels.sh default); its module is
+# $BUILD/KVER/kmod/kreg.ko, and the guest's console is saved in
+# $BUILD/KVER/guest/<job>.log.
 set -euo pipefail
-job=${1:?usage: boot.sh demo|test}
+job=${1:?usage: boot.sh demo|test|bench}
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 cd "$top"
-KVER=${KVER:-$(scripts/kver.sh)}
+KVER=${KVER:-$(scripts/kernels.sh default)}
 BUILD=${BUILD:-build}
-root=$BUILD/guest/root-$job
-log=$BUILD/guest/$job.log
+image=$(scripts/kernels.sh image "$KVER")
+out=$BUILD/$KVER/guest
+root=$out/root-$job
+log=$out/$job.log
+# The debug kernel (KASAN, lockdep) runs about ten times slower: the tests
+# size their work by kregslow, and the guest gets more time and memory.
+slow=0
+[ -z "$(scripts/kernels.sh vmlinux "$KVER")" ] || slow=1
 
 rm -rf "$root"
 mkdir -p "$root"/{bin,proc,sys,dev,tmp,run,tests}
@@ -22,7 +30,7 @@ cp /bin/busybox "$root/bin/busybox"
 for app in $("$root/bin/busybox" --list); do
 	[ -e "$root/bin/$app" ] || ln -s busybox "$root/bin/$app"
 done
-cp kmod/kreg.ko "$root/kreg.ko"
+cp "$BUILD/$KVER/kmod/kreg.ko" "$root/kreg.ko"
 cp "$BUILD/guest/kregctl" "$root/bin/kregctl"
 cp "$here/init" "$root/init"
 cp "$here/demo.sh" "$root/demo.sh"
@@ -59,31 +67,32 @@ if [ "$job" = bench ]; then
 	echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"
 	echo "root:x:0:" >"$root/etc/group"
 	# Where the name starts in struct kreg_entry: "struct + name" for memory per entry.
-	pahole -C kreg_entry kmod/kreg.ko | awk '/name\[\];/ {print $(NF - 2)}' >"$root/entry-header"
+	pahole -C kreg_entry "$BUILD/$KVER/kmod/kreg.ko" | awk '/name\[\];/ {print $(NF - 2)}' >"$root/entry-header"
 	cp "$here/bench.sh" "$root/bench.sh"
 fi
 chmod +x "$root/init"
-(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$BUILD/guest/initramfs-$job.gz"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out/initramfs-$job.gz"
 
 # slab_nomerge keeps kreg's slab caches apart in /proc/slabinfo, so tests can
-# count its objects; kregjob reaches /init as an environment variable.
+# count its objects; kregjob and kregslow reach /init as environment variables.
 status=0
-timeout --kill-after=10 "${KREG_GUEST_TIMEOUT:-1500}" \
-	qemu-system-x86_64 -accel tcg -cpu max -m 2048 -smp 2 \
+timeout --kill-after=10 "${KREG_GUEST_TIMEOUT:-$((slow ? 2400 : 1200))}" \
+	qemu-system-x86_64 -accel tcg -cpu max -m 3072 -smp 2 \
 	-nographic -no-reboot \
-	-kernel "/boot/vmlinuz-$KVER" -initrd "$BUILD/guest/initramfs-$job.gz" \
-	-append "console=ttyS0 panic=-1 quiet slab_nomerge kregjob=$job" \
+	-kernel "$image" -initrd "$out/initramfs-$job.gz" \
+	-append "console=ttyS0 panic=-1 quiet slab_nomerge kregjob=$job kregslow=$slow" \
 	</dev/null 2>&1 | sed -u 's/\r$//' | tee "$log" || status=$?
 if [ "$job" = test ]; then
 	exec bash "$here/summarise.sh" "$log"
 fi
 if [ "$job" = bench ]; then
 	grep -q '^KREG-BENCH-END' "$log" || { echo "the benchmark did not finish: see $log" >&2; exit 1; }
-	mkdir -p "$BUILD/bench"
-	sed -n '/^KREG-BENCH-BEGIN/,/^KREG-BENCH-END/p' "$log" | sed '1d;$d' >"$BUILD/bench/raw.txt"
-	grep -v '^BENCH-DATA' "$BUILD/bench/raw.txt" >"$BUILD/bench/results.txt"
-	bash "$top/scripts/bench-plot.sh" "$BUILD/bench/raw.txt" "$BUILD/bench/kreg-bench.png"
-	echo "table: $BUILD/bench/results.txt  plot: $BUILD/bench/kreg-bench.png"
+	bench=$BUILD/$KVER/bench
+	mkdir -p "$bench"
+	sed -n '/^KREG-BENCH-BEGIN/,/^KREG-BENCH-END/p' "$log" | sed '1d;$d' >"$bench/raw.txt"
+	grep -v '^BENCH-DATA' "$bench/raw.txt" >"$bench/results.txt"
+	bash "$top/scripts/bench-plot.sh" "$bench/raw.txt" "$bench/kreg-bench.png"
+	echo "table: $bench/results.txt  plot: $bench/kreg-bench.png"
 	exit 0
 fi
 grep -q '^KREG-GUEST-DONE' "$log" || { echo "guest did not finish (status $status): see $log" >&2; exit 1; }

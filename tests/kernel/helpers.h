@@ -25,6 +25,18 @@
 
 #define UNPRIVILEGED_UID 1000
 
+/*
+ * On the debug kernel (KASAN, lockdep), which runs about ten times slower,
+ * the guest says kregslow=1: tests that size their work by a count use
+ * scaled(), so that every test still runs there, in reasonable time.
+ */
+static inline int scaled(int count, int on_debug_kernel)
+{
+	const char *slow = getenv("kregslow");
+
+	return slow && atoi(slow) ? on_debug_kernel : count;
+}
+
 /* A child that does nothing until killed. */
 static inline pid_t spawn_sleeper(void)
 {

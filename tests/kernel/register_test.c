@@ -485,6 +485,50 @@ TEST_F(reg, per_uid_quota_is_edquot)
 	ASSERT_EQ(0, write_param("max_per_uid", saved));
 }
 
+static int status_as_user(void *arg)
+{
+	struct kreg_status st;
+	struct kreg_conn *c;
+	int ret = 0;
+
+	(void)arg;
+	if (kreg_open(&c))
+		return 1;
+	if (kreg_status(c, &st) || st.uid != UNPRIVILEGED_UID || st.uid_entries != 0)
+		ret = 2;
+	else if (kreg_register(c, "status-user", 0, NULL) || kreg_status(c, &st) ||
+		 st.uid_entries != 1)
+		ret = 3;
+	kreg_unregister(c, "status-user");
+	kreg_close(c);
+	return ret;
+}
+
+TEST_F(reg, status_counts_names_limits_and_the_callers_quota)
+{
+	struct kreg_status st;
+	long used;
+
+	/* Dead holders' names left by earlier tests count until released. */
+	ASSERT_EQ(0, kreg_status(self->c, &st));
+	used = (long)st.entries;
+	ASSERT_LE(count_entries(self->c), used);
+	ASSERT_EQ(0, kreg_register(self->c, "status-0", 0, NULL));
+	ASSERT_EQ(0, kreg_register(self->c, "status-1", 0, NULL));
+	ASSERT_EQ(0, kreg_status(self->c, &st));
+	EXPECT_EQ(used + 2, (long)st.entries);
+	EXPECT_EQ(read_param("max_entries"), (long)st.max_entries);
+	EXPECT_EQ(read_param("max_per_uid"), (long)st.max_per_uid);
+	EXPECT_EQ(0, st.uid);
+	EXPECT_LE(2, (long)st.uid_entries);
+	EXPECT_LE(st.uid_entries, st.entries);
+	EXPECT_EQ(0, run_as(UNPRIVILEGED_UID, status_as_user, NULL));
+	EXPECT_EQ(0, kreg_unregister(self->c, "status-0"));
+	EXPECT_EQ(0, kreg_unregister(self->c, "status-1"));
+	ASSERT_EQ(0, kreg_status(self->c, &st));
+	EXPECT_EQ(used, (long)st.entries);
+}
+
 TEST_F(reg, global_limit_is_enospc)
 {
 	long saved = read_param("max_entries"), used = count_entries(self->c);

@@ -5,6 +5,7 @@
  * ordinary program.
  */
 #include "helpers.h"
+#include "kill_on_register.skel.h"
 #include "kselftest_harness.h"
 
 static int sleeper(struct kreg_conn *conn, void *arg)
@@ -190,6 +191,37 @@ TEST_F(sup, a_restarted_server_answers_under_its_name_with_fresh_state)
 	ASSERT_LT(0, read(fds[0], line, sizeof(line) - 1));
 	EXPECT_STREQ("terminate 0", line);
 	close(fds[0]);
+}
+
+/*
+ * A child killed after it took its name but before it told the supervisor
+ * (what `kregctl run` once lost on PREEMPT_RT, as "No child processes"):
+ * it has started and ended, and the supervisor restarts it.
+ */
+TEST_F(sup, a_child_killed_before_it_reports_is_restarted_not_lost)
+{
+	struct kreg_child_spec spec = {
+		.name = "sup-killed-early", .start = sleeper, .restart = KREG_PERMANENT,
+	};
+	struct kill_on_register *probe = kill_on_register__open_and_load();
+	struct kreg_supervisor *sup;
+	enum kreg_started how;
+	pid_t first, second;
+
+	ASSERT_NE(NULL, probe);
+	strcpy(probe->bss->victim, spec.name);
+	ASSERT_EQ(0, kill_on_register__attach(probe));
+	ASSERT_EQ(0, kreg_supervisor_new(&sup, KREG_ONE_FOR_ONE, 3, 10));
+	ASSERT_EQ(0, kreg_start_child(sup, &spec, &first, &how));
+	EXPECT_EQ(KREG_STARTED, how);
+	EXPECT_EQ(1, probe->bss->kills);
+	/* The run loop sees the exit on the pidfd and starts it again. */
+	EXPECT_EQ(-ETIMEDOUT, kreg_supervisor_run(sup, 500));
+	second = holder_other_than(self->c, spec.name, first);
+	EXPECT_GT(second, 0);
+	EXPECT_EQ(second, kreg_supervisor_child_pid(sup, 0));
+	kreg_supervisor_free(sup);
+	kill_on_register__destroy(probe);
 }
 
 TEST_F_TIMEOUT(sup, kregctl_run_keeps_a_program_under_its_name, 60)

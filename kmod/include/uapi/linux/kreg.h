@@ -23,10 +23,10 @@
 /**
  * enum kreg_cmd - commands of the kreg family
  * @KREG_CMD_REGISTER: bind KREG_A_NAME to KREG_A_PID (default: the caller's
- *	process), with an optional value KREG_A_META. The requesting socket
- *	becomes the name's mailbox. Replies KREG_A_NAME and KREG_A_PID. If the
- *	name is held, a reply carrying the holder's KREG_A_PID is sent before
- *	the EEXIST error.
+ *	process), with an optional value KREG_A_META and KREG_A_FLAGS. The
+ *	requesting socket becomes the name's mailbox. Replies KREG_A_NAME and
+ *	KREG_A_PID. If the name is held, a reply carrying the holder's
+ *	KREG_A_PID is sent before the EEXIST error.
  * @KREG_CMD_UNREGISTER: release KREG_A_NAME.
  * @KREG_CMD_WHEREIS: reply KREG_A_NAME, KREG_A_PID and any KREG_A_META, or
  *	fail with ENOENT.
@@ -38,6 +38,9 @@
  * @KREG_CMD_REGISTERED: event: KREG_A_NAME, KREG_A_PID, KREG_A_UID and any
  *	KREG_A_META.
  * @KREG_CMD_UNREGISTERED: event: the same plus KREG_A_REASON.
+ * @KREG_CMD_STATUS: reply KREG_A_ENTRIES, KREG_A_MAX_ENTRIES,
+ *	KREG_A_MAX_PER_UID, and the caller's KREG_A_UID with KREG_A_UID_ENTRIES,
+ *	the names that count toward its quota.
  */
 enum kreg_cmd {
 	KREG_CMD_UNSPEC,
@@ -49,6 +52,7 @@ enum kreg_cmd {
 	KREG_CMD_DELIVER,
 	KREG_CMD_REGISTERED,
 	KREG_CMD_UNREGISTERED,
+	KREG_CMD_STATUS,
 
 	__KREG_CMD_MAX,
 	KREG_CMD_MAX = __KREG_CMD_MAX - 1
@@ -67,6 +71,11 @@ enum kreg_cmd {
  * @KREG_A_REASON: u32, enum kreg_reason
  * @KREG_A_PAD: alignment padding for 64-bit attributes
  * @KREG_A_META: binary, the registration's value, at most KREG_META_MAX bytes
+ * @KREG_A_FLAGS: u32, KREG_F_* flags of a registration
+ * @KREG_A_ENTRIES: u32, names in the registry
+ * @KREG_A_MAX_ENTRIES: u32, the most names the registry holds
+ * @KREG_A_MAX_PER_UID: u32, the most names one uid may hold
+ * @KREG_A_UID_ENTRIES: u32, names that count toward KREG_A_UID's quota
  */
 enum kreg_attr {
 	KREG_A_UNSPEC,
@@ -80,21 +89,38 @@ enum kreg_attr {
 	KREG_A_REASON,
 	KREG_A_PAD,
 	KREG_A_META,
+	KREG_A_FLAGS,
+	KREG_A_ENTRIES,
+	KREG_A_MAX_ENTRIES,
+	KREG_A_MAX_PER_UID,
+	KREG_A_UID_ENTRIES,
 
 	__KREG_A_MAX,
 	KREG_A_MAX = __KREG_A_MAX - 1
 };
+
+/*
+ * KREG_A_FLAGS of a registration.
+ * KREG_F_MAILBOX_BOUND: the name lasts only as long as its mailbox: when the
+ *	socket that registered it closes (the holder exits, or closes it), the
+ *	name goes with reason KREG_REASON_CLOSED. For private reply mailboxes,
+ *	which nothing else would ever release.
+ */
+#define KREG_F_MAILBOX_BOUND	(1U << 0)
+#define KREG_F_ALL		KREG_F_MAILBOX_BOUND
 
 /**
  * enum kreg_reason - why an entry was removed
  * @KREG_REASON_EXPLICIT: KREG_CMD_UNREGISTER
  * @KREG_REASON_EXITED: the holder process exited
  * @KREG_REASON_UNLOADING: kreg.ko is being removed
+ * @KREG_REASON_CLOSED: the mailbox of a KREG_F_MAILBOX_BOUND name closed
  */
 enum kreg_reason {
 	KREG_REASON_EXPLICIT,
 	KREG_REASON_EXITED,
 	KREG_REASON_UNLOADING,
+	KREG_REASON_CLOSED,
 };
 
 #endif /* _UAPI_LINUX_KREG_H */
