@@ -53,8 +53,9 @@ RESOLVE_BTFIDS := $(KSRC)/out/resolve_btfids
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -I$(BUILD)/bpf -Ibpf
 BPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null)
 BPF_STATIC_LIBS := $(shell pkg-config --libs --static libbpf 2>/dev/null)
-KREGCTL_SRCS := tools/kregctl.c bpf/cleanup.c
-KREGCTL_DEPS := $(KREGCTL_SRCS) bpf/cleanup.h bpf/kreg_exit.h $(BUILD)/libkreg.a \
+KREGCTL_SRCS := $(wildcard tools/kregctl/*.c) bpf/cleanup.c
+KREGCTL_DEPS := $(KREGCTL_SRCS) tools/kregctl/kregctl.h bpf/cleanup.h bpf/kreg_exit.h \
+	$(BUILD)/libkreg.a \
 	$(BUILD)/bpf/kreg_exit.skel.h
 
 LIB_SRCS := $(wildcard lib/*.c)
@@ -91,6 +92,7 @@ $(KO): $(KMOD_FILES) kmod/include/uapi/linux/kreg.h $(VMLINUX) $(KTOOLS)
 	@find $(MODDIR) -maxdepth 1 -xtype l -delete
 	@ln -sfn $(CURDIR)/kmod/include $(MODDIR)/include
 	@ln -sf $(addprefix $(CURDIR)/,$(KMOD_FILES)) $(MODDIR)/
+	@rm -f $@
 	$(MAKE) -C $(KDIR) M=$(abspath $(MODDIR)) modules 2>&1 | grep -v '^Skipping BTF generation' || true
 	@test -f $@
 	@if ! readelf -S $@ | grep -qE '[[:space:]]\.BTF[[:space:]]'; then \

@@ -13,6 +13,7 @@
 
 #include "exit.h"
 #include "netlink.h"
+#include "policy.h"
 #include "table.h"
 
 #define CREATE_TRACE_POINTS
@@ -52,6 +53,7 @@ static void __exit kreg_exit(void)
 	kreg_table_close();
 	kreg_netlink_exit();
 	kreg_table_destroy();
+	kreg_policy_exit();
 	pr_info("registry unloaded\n");
 }
 

@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The kreg generic netlink family: requests, the LIST dump, the "events"
- * multicast group and delivery to mailbox sockets.
+ * The kreg generic netlink family: requests, the LIST dump, events to
+ * subscribers and delivery to mailbox sockets. The policy's own commands
+ * are in policy_netlink.c.
  *
  * Every failure a caller can cause returns a precise errno with an extack
- * message, and leaves the table as it was.
+ * message, and leaves the table as it was. Every request is judged for the
+ * calling task (access.c): a name it may not SEE reads as absent, a right it
+ * lacks is EACCES naming that right.
  */
 #include <linux/capability.h>
+#include <linux/cgroup.h>
 #include <linux/cred.h>
 #include <linux/netlink.h>
 #include <linux/notifier.h>
@@ -16,17 +20,13 @@
 #include <linux/user_namespace.h>
 #include <net/genetlink.h>
 
+#include "access.h"
+#include "events.h"
+#include "mailbox.h"
 #include "netlink.h"
+#include "policy.h"
 #include "table.h"
 #include "trace.h"
-
-enum kreg_mcgrp_id {
-	KREG_MCGRP_EVENTS_ID,
-};
-
-static const struct genl_multicast_group kreg_mcgrps[] = {
-	[KREG_MCGRP_EVENTS_ID] = { .name = KREG_MCGRP_EVENTS },
-};
 
 static int kreg_validate_name(const struct nlattr *attr,
 			      struct netlink_ext_ack *extack)
@@ -59,32 +59,42 @@ static int kreg_validate_name(const struct nlattr *attr,
 	return 0;
 }
 
+#define KREG_SET_BY_KERNEL(what) \
+	{ .type = NLA_REJECT, .reject_message = what " is set by the kernel" }
+
 static const struct nla_policy kreg_policy[KREG_A_MAX + 1] = {
 	[KREG_A_NAME]		= NLA_POLICY_VALIDATE_FN(NLA_BINARY,
 							 kreg_validate_name),
 	[KREG_A_PID]		= { .type = NLA_U32 },
-	[KREG_A_UID]		= { .type = NLA_REJECT,
-				    .reject_message = "the uid is set by the kernel" },
-	[KREG_A_REGISTERED_NS]	= { .type = NLA_REJECT,
-				    .reject_message = "the time is set by the kernel" },
+	[KREG_A_UID]		= { .type = NLA_U32 },
+	[KREG_A_REGISTERED_NS]	= KREG_SET_BY_KERNEL("the time"),
 	[KREG_A_MAILBOX]	= { .type = NLA_REJECT,
 				    .reject_message = "the mailbox is the requesting socket" },
 	[KREG_A_PAYLOAD]	= { .type = NLA_BINARY },
-	[KREG_A_SENDER_PID]	= { .type = NLA_REJECT,
-				    .reject_message = "the sender is set by the kernel" },
-	[KREG_A_REASON]		= { .type = NLA_REJECT,
-				    .reject_message = "the reason is set by the kernel" },
+	[KREG_A_SENDER_PID]	= KREG_SET_BY_KERNEL("the sender"),
+	[KREG_A_REASON]		= KREG_SET_BY_KERNEL("the reason"),
 	[KREG_A_PAD]		= { .type = NLA_REJECT },
 	[KREG_A_META]		= { .type = NLA_BINARY },
 	[KREG_A_FLAGS]		= NLA_POLICY_MASK(NLA_U32, KREG_F_ALL),
-	[KREG_A_ENTRIES]	= { .type = NLA_REJECT,
-				    .reject_message = "counts are reported by the kernel" },
+	[KREG_A_ENTRIES]	= KREG_SET_BY_KERNEL("a count"),
 	[KREG_A_MAX_ENTRIES]	= { .type = NLA_REJECT,
 				    .reject_message = "limits are module parameters" },
 	[KREG_A_MAX_PER_UID]	= { .type = NLA_REJECT,
 				    .reject_message = "limits are module parameters" },
-	[KREG_A_UID_ENTRIES]	= { .type = NLA_REJECT,
-				    .reject_message = "counts are reported by the kernel" },
+	[KREG_A_UID_ENTRIES]	= KREG_SET_BY_KERNEL("a count"),
+	[KREG_A_SENDER_UID]	= KREG_SET_BY_KERNEL("the sender"),
+	[KREG_A_SENDER_GID]	= KREG_SET_BY_KERNEL("the sender"),
+	[KREG_A_SENDER_CGROUP]	= KREG_SET_BY_KERNEL("the sender"),
+	[KREG_A_POLICY]		= { .type = NLA_NESTED },
+	[KREG_A_RULE]		= { .type = NLA_REJECT,
+				    .reject_message = "rules are nested in KREG_A_POLICY" },
+	[KREG_A_POLICY_RULES]	= KREG_SET_BY_KERNEL("a count"),
+	[KREG_A_GID]		= { .type = NLA_U32 },
+	[KREG_A_GROUPS]		= { .type = NLA_BINARY,
+				    .len = U16_MAX / sizeof(u32) * sizeof(u32) },
+	[KREG_A_RIGHT]		= NLA_POLICY_MASK(NLA_U32, KREG_RIGHTS_ALL),
+	[KREG_A_VERDICT]	= KREG_SET_BY_KERNEL("a verdict"),
+	[KREG_A_DECIDED_BY]	= KREG_SET_BY_KERNEL("a verdict"),
 };
 
 static struct genl_family kreg_family;
@@ -198,7 +208,8 @@ static int kreg_nl_register(struct sk_buff *skb, struct genl_info *info)
 	};
 	struct nlattr *flags = info->attrs[KREG_A_FLAGS];
 	struct nlattr *meta = info->attrs[KREG_A_META];
-	pid_t holder = 0;
+	struct kreg_principal p;
+	struct kreg_held held = {};
 	int err;
 
 	err = kreg_nl_name(info, &req.name, &req.name_len);
@@ -216,10 +227,16 @@ static int kreg_nl_register(struct sk_buff *skb, struct genl_info *info)
 	}
 	if (flags)
 		req.flags = nla_get_u32(flags);
+	/* Before the table is asked: whether the name is held is not told here. */
+	kreg_principal_current(&p);
+	if (!kreg_access(&p, req.name, req.name_len, KREG_RIGHT_OWN, NULL)) {
+		GENL_SET_ERR_MSG(info, "no right to own this name (OWN)");
+		return -EACCES;
+	}
 	err = kreg_nl_holder(info, &req.pid);
 	if (err)
 		return err;
-	err = kreg_table_register(&req, &holder);
+	err = kreg_table_register(&req, &held);
 	trace_kreg_register(req.name, pid_nr(req.pid),
 			    from_kuid(&init_user_ns, req.uid), err);
 	put_pid(req.pid);
@@ -230,14 +247,15 @@ static int kreg_nl_register(struct sk_buff *skb, struct genl_info *info)
 		 * The name is registered whatever happens to the reply: report
 		 * success rather than a failure that did not happen.
 		 */
-		kreg_nl_reply_pid(info, KREG_CMD_REGISTER, req.name, holder,
+		kreg_nl_reply_pid(info, KREG_CMD_REGISTER, req.name, held.pid,
 				  NULL, 0);
 		return 0;
 	case -EEXIST:
-		/* The holder's pid, unless the caller's namespace hides it. */
-		if (holder)
+		/* The holder, unless the caller's namespace or rights hide it. */
+		if (held.pid && kreg_access(&p, req.name, req.name_len,
+					    KREG_RIGHT_SEE, &held.uid))
 			kreg_nl_reply_pid(info, KREG_CMD_REGISTER, req.name,
-					  holder, NULL, 0);
+					  held.pid, NULL, 0);
 		GENL_SET_ERR_MSG(info, "the name is already registered");
 		break;
 	case -ENOSPC:
@@ -258,6 +276,7 @@ static int kreg_nl_register(struct sk_buff *skb, struct genl_info *info)
 
 static int kreg_nl_unregister(struct sk_buff *skb, struct genl_info *info)
 {
+	struct kreg_principal p;
 	const char *name;
 	size_t len;
 	bool admin;
@@ -266,10 +285,11 @@ static int kreg_nl_unregister(struct sk_buff *skb, struct genl_info *info)
 	err = kreg_nl_name(info, &name, &len);
 	if (err)
 		return err;
+	kreg_principal_current(&p);
 	/* Ask for the capability only when it matters, so audit logs stay quiet. */
 	admin = !kreg_table_owned_by_caller(name, len) &&
 		capable(CAP_SYS_ADMIN);
-	err = kreg_table_unregister(name, len, admin);
+	err = kreg_table_unregister(name, len, &p, admin);
 	if (err == -ENOENT)
 		GENL_SET_ERR_MSG(info, "the name is not registered");
 	else if (err == -EPERM)
@@ -280,6 +300,7 @@ static int kreg_nl_unregister(struct sk_buff *skb, struct genl_info *info)
 
 static int kreg_nl_whereis(struct sk_buff *skb, struct genl_info *info)
 {
+	struct kreg_principal p;
 	struct kreg_found found;
 	const char *name;
 	size_t len;
@@ -288,7 +309,8 @@ static int kreg_nl_whereis(struct sk_buff *skb, struct genl_info *info)
 	err = kreg_nl_name(info, &name, &len);
 	if (err)
 		return err;
-	err = kreg_table_whereis(name, len, &found);
+	kreg_principal_current(&p);
+	err = kreg_table_whereis(name, len, &p, &found);
 	if (err) {
 		GENL_SET_ERR_MSG(info, "the name is not registered");
 		return err;
@@ -304,15 +326,36 @@ static int kreg_nl_send_error(struct genl_info *info, int err)
 	case -ENOENT:
 		GENL_SET_ERR_MSG(info, "the name is not registered");
 		break;
+	case -EACCES:
+		GENL_SET_ERR_MSG(info, "no right to send to this name (SEND)");
+		break;
 	case -ECONNREFUSED:
 		GENL_SET_ERR_MSG(info,
 				 "the name has no mailbox: the socket that registered it is closed");
 		break;
 	case -EAGAIN:
-		GENL_SET_ERR_MSG(info, "the mailbox is full: its receive buffer has no room");
+		GENL_SET_ERR_MSG(info,
+				 "the mailbox is full for this sender (its share): try again once it has read");
 		break;
 	}
 	return err;
+}
+
+/* What a delivery says of its sender, in the receiver's namespaces. */
+static int kreg_nl_put_sender(struct sk_buff *msg, const struct kreg_route *route)
+{
+	struct user_namespace *ns = kreg_mailbox_user_ns(route->mbox);
+	u64 cgroup;
+
+	rcu_read_lock();
+	cgroup = cgroup_id(task_dfl_cgroup(current));
+	rcu_read_unlock();
+	if (nla_put_u32(msg, KREG_A_SENDER_PID, route->sender) ||
+	    nla_put_u32(msg, KREG_A_SENDER_UID, from_kuid_munged(ns, current_euid())) ||
+	    nla_put_u32(msg, KREG_A_SENDER_GID, from_kgid_munged(ns, current_egid())) ||
+	    nla_put_u64_64bit(msg, KREG_A_SENDER_CGROUP, cgroup, KREG_A_PAD))
+		return -EMSGSIZE;
+	return 0;
 }
 
 static int kreg_nl_send_traced(struct sk_buff *skb, struct genl_info *info);
@@ -330,13 +373,15 @@ static int kreg_nl_send(struct sk_buff *skb, struct genl_info *info)
 }
 
 /*
- * The lookup is an RCU read that takes a counted net reference; the delivery
- * happens after it, outside RCU and any kreg lock, in process context: on
- * PREEMPT_RT the socket locks it takes may sleep, which is allowed there.
+ * The lookup is an RCU read that takes a counted reference on the mailbox;
+ * the delivery happens after it, outside RCU and any table lock, in process
+ * context: on PREEMPT_RT the socket locks it takes may sleep, which is
+ * allowed there.
  */
 static int kreg_nl_send_traced(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *payload = info->attrs[KREG_A_PAYLOAD];
+	struct kreg_principal p;
 	struct kreg_route route;
 	struct sk_buff *msg;
 	const char *name;
@@ -359,31 +404,31 @@ static int kreg_nl_send_traced(struct sk_buff *skb, struct genl_info *info)
 		return -EMSGSIZE;
 	}
 
-	err = kreg_table_route(name, len, &route);
+	kreg_principal_current(&p);
+	err = kreg_table_route(name, len, &p, &route);
 	if (err)
 		return kreg_nl_send_error(info, err);
 
 	err = -ENOMEM;
 	msg = genlmsg_new(nla_total_size(len + 1) +
-			  nla_total_size(sizeof(u32)) +
+			  3 * nla_total_size(sizeof(u32)) +
+			  nla_total_size_64bit(sizeof(u64)) +
 			  nla_total_size(nla_len(payload)), GFP_KERNEL);
 	if (!msg)
-		goto put_net;
+		goto put_mailbox;
 	hdr = genlmsg_put(msg, 0, 0, &kreg_family, 0, KREG_CMD_DELIVER);
 	if (!hdr || nla_put_string(msg, KREG_A_NAME, name) ||
-	    nla_put_u32(msg, KREG_A_SENDER_PID, route.sender) ||
+	    kreg_nl_put_sender(msg, &route) ||
 	    nla_put(msg, KREG_A_PAYLOAD, nla_len(payload), nla_data(payload))) {
 		nlmsg_free(msg);
 		err = -EMSGSIZE;
-		goto put_net;
+		goto put_mailbox;
 	}
 	genlmsg_end(msg, hdr);
-
-	/* Never blocks: a full receiver is the sender's error, not a drop. */
-	err = kreg_nl_send_error(info, genlmsg_unicast(route.net, msg,
-						       route.portid));
-put_net:
-	put_net(route.net);
+	err = kreg_nl_send_error(info, kreg_mailbox_deliver(route.mbox, msg,
+							    current_euid()));
+put_mailbox:
+	kreg_mailbox_put(route.mbox);
 	return err;
 }
 
@@ -396,6 +441,7 @@ static int kreg_nl_put_entry(struct sk_buff *skb, struct netlink_callback *cb,
 			  &kreg_family, NLM_F_MULTI, KREG_CMD_LIST);
 	if (!hdr)
 		return -EMSGSIZE;
+	genl_dump_check_consistent(cb, hdr);
 	if (nla_put_string(skb, KREG_A_NAME, e->name) ||
 	    nla_put_u32(skb, KREG_A_PID, pid) ||
 	    nla_put_u32(skb, KREG_A_UID,
@@ -413,22 +459,29 @@ static int kreg_nl_put_entry(struct sk_buff *skb, struct netlink_callback *cb,
 }
 
 /*
- * cb->args[0] is the id to resume at: each entry is listed once. The dump
- * reads under RCU only (preemptible on PREEMPT_RT) and takes no kreg lock,
- * so a dump of any size never delays a change, nor an exit.
+ * cb->args[0] is the id to resume at: an entry that lives through the dump
+ * is listed once. cb->seq is the table's generation: netlink flags the dump
+ * NLM_F_DUMP_INTR when it changed between two parts. The dump reads under
+ * RCU only (preemptible on PREEMPT_RT) and takes no kreg lock, so a dump of
+ * any size never delays a change, nor an exit. Names the caller may not SEE
+ * are left out, as if absent.
  */
 static int kreg_nl_list(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	unsigned long id = cb->args[0];
+	struct kreg_principal p;
 	struct kreg_entry *e;
 	pid_t pid;
 
+	kreg_principal_current(&p);
+	cb->seq = kreg_table_generation();
 	rcu_read_lock();
 	for (; (e = kreg_table_next(&id)); id++) {
 		if (!kreg_entry_alive(e))
 			continue;
 		pid = pid_vnr(e->pid);
-		if (!pid)
+		if (!pid || !kreg_access(&p, e->name, e->name_len, KREG_RIGHT_SEE,
+					 &e->uid))
 			continue;
 		if (kreg_nl_put_entry(skb, cb, e, pid))
 			break;
@@ -440,13 +493,20 @@ static int kreg_nl_list(struct sk_buff *skb, struct netlink_callback *cb)
 
 static int kreg_nl_status(struct sk_buff *skb, struct genl_info *info)
 {
+	const struct kreg_policy *policy;
 	kuid_t uid = current_euid();
 	struct kreg_status st;
 	struct sk_buff *msg;
+	int rules = -1;
 	void *hdr;
 
 	kreg_table_status(uid, &st);
-	msg = genlmsg_new(5 * nla_total_size(sizeof(u32)), GFP_KERNEL);
+	rcu_read_lock();
+	policy = kreg_policy_current();
+	if (policy)
+		rules = kreg_policy_rules(policy);
+	rcu_read_unlock();
+	msg = genlmsg_new(6 * nla_total_size(sizeof(u32)), GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 	hdr = genlmsg_put_reply(msg, info, &kreg_family, 0, KREG_CMD_STATUS);
@@ -454,12 +514,48 @@ static int kreg_nl_status(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u32(msg, KREG_A_MAX_ENTRIES, st.max_entries) ||
 	    nla_put_u32(msg, KREG_A_MAX_PER_UID, st.max_per_uid) ||
 	    nla_put_u32(msg, KREG_A_UID, from_kuid_munged(current_user_ns(), uid)) ||
-	    nla_put_u32(msg, KREG_A_UID_ENTRIES, st.uid_entries)) {
+	    nla_put_u32(msg, KREG_A_UID_ENTRIES, st.uid_entries) ||
+	    (rules >= 0 && nla_put_u32(msg, KREG_A_POLICY_RULES, rules))) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
 	genlmsg_end(msg, hdr);
 	return genlmsg_reply(msg, info);
+}
+
+static int kreg_nl_subscribe(struct sk_buff *skb, struct genl_info *info)
+{
+	return kreg_events_subscribe(NETLINK_CB(skb).sk, info->snd_portid);
+}
+
+/* Requests judged by name must not carry a policy's or a check's attributes. */
+static int kreg_nl_pre_doit(const struct genl_ops *ops, struct sk_buff *skb,
+			    struct genl_info *info)
+{
+	static const int check_only[] = { KREG_A_GID, KREG_A_GROUPS, KREG_A_RIGHT };
+	struct nlattr **attrs = info->attrs;
+	unsigned int i;
+
+	if (ops->cmd == KREG_CMD_POLICY_CHECK)
+		return 0;
+	if (ops->cmd != KREG_CMD_POLICY_SET && attrs[KREG_A_POLICY]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attrs[KREG_A_POLICY],
+				    "only KREG_CMD_POLICY_SET takes a policy");
+		return -EINVAL;
+	}
+	for (i = 0; i < ARRAY_SIZE(check_only); i++) {
+		if (attrs[check_only[i]]) {
+			NL_SET_ERR_MSG_ATTR(info->extack, attrs[check_only[i]],
+					    "only KREG_CMD_POLICY_CHECK takes this attribute");
+			return -EINVAL;
+		}
+	}
+	if (attrs[KREG_A_UID]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attrs[KREG_A_UID],
+				    "the uid is set by the kernel");
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static const struct genl_small_ops kreg_ops[] = {
@@ -469,6 +565,10 @@ static const struct genl_small_ops kreg_ops[] = {
 	{ .cmd = KREG_CMD_LIST,		.dumpit = kreg_nl_list },
 	{ .cmd = KREG_CMD_SEND,		.doit = kreg_nl_send },
 	{ .cmd = KREG_CMD_STATUS,	.doit = kreg_nl_status },
+	{ .cmd = KREG_CMD_SUBSCRIBE,	.doit = kreg_nl_subscribe },
+	{ .cmd = KREG_CMD_POLICY_SET,	.doit = kreg_nl_policy_set },
+	{ .cmd = KREG_CMD_POLICY_GET,	.dumpit = kreg_nl_policy_get },
+	{ .cmd = KREG_CMD_POLICY_CHECK,	.doit = kreg_nl_policy_check },
 };
 
 static struct genl_family kreg_family __ro_after_init = {
@@ -479,19 +579,22 @@ static struct genl_family kreg_family __ro_after_init = {
 	.netnsok	= true,
 	.parallel_ops	= true,
 	.module		= THIS_MODULE,
+	.pre_doit	= kreg_nl_pre_doit,
 	.small_ops	= kreg_ops,
 	.n_small_ops	= ARRAY_SIZE(kreg_ops),
-	.mcgrps		= kreg_mcgrps,
-	.n_mcgrps	= ARRAY_SIZE(kreg_mcgrps),
 };
 
+struct genl_family *kreg_nl_family(void)
+{
+	return &kreg_family;
+}
+
 /*
- * Announces a change on the events group of every network namespace: the
- * registry is host-wide. Pids and uids are those of the initial namespaces.
- * Called under the table mutex, so events leave in the order changes happen;
- * that is a context that may sleep on every kernel, so the message is
- * allocated with GFP_KERNEL, and the broadcast, which takes locks that sleep
- * on PREEMPT_RT, is allowed there.
+ * Announces a change to every subscriber that may see the name, in every
+ * network namespace: the registry is host-wide. Pids and uids are those of
+ * the initial namespaces. Called under the table mutex, so events leave in
+ * the order changes happen; that is a context that may sleep on every
+ * kernel, so the message is allocated with GFP_KERNEL.
  */
 void kreg_nl_notify(enum kreg_cmd cmd, const struct kreg_entry *e,
 		    enum kreg_reason reason)
@@ -516,13 +619,13 @@ void kreg_nl_notify(enum kreg_cmd cmd, const struct kreg_entry *e,
 		return;
 	}
 	genlmsg_end(msg, hdr);
-	genlmsg_multicast_allns(&kreg_family, msg, 0, KREG_MCGRP_EVENTS_ID);
+	kreg_events_send(msg, e);
 }
 
 /*
- * A closing socket stops being a mailbox; its names stay registered, but for
- * those bound to it. Netlink's release notifier chain is a blocking one, so
- * this may sleep on any kernel.
+ * A closing socket stops being a mailbox, its names bound to it go, and it
+ * stops receiving events. Netlink's release notifier chain is a blocking
+ * one, so this may sleep on any kernel.
  */
 static int kreg_nl_release(struct notifier_block *nb, unsigned long state,
 			   void *data)
@@ -530,8 +633,10 @@ static int kreg_nl_release(struct notifier_block *nb, unsigned long state,
 	struct netlink_notify *n = data;
 
 	if (state == NETLINK_URELEASE && n->protocol == NETLINK_GENERIC &&
-	    n->portid)
-		kreg_table_mailbox_closed(n->net, n->portid);
+	    n->portid) {
+		kreg_mailbox_closed(n->net, n->portid);
+		kreg_events_socket_closed(n->net, n->portid);
+	}
 	return NOTIFY_DONE;
 }
 
@@ -556,4 +661,5 @@ void kreg_netlink_exit(void)
 {
 	genl_unregister_family(&kreg_family);
 	netlink_unregister_notifier(&kreg_nl_notifier);
+	kreg_events_exit();
 }

@@ -9,12 +9,12 @@
  *    lives through it, whatever the names table does meanwhile;
  *  - holders (holders.c, struct pid -> entries): everything one process
  *    holds, released without a scan when it dies;
- *  - mailboxes (rhashtable, (net, portid) -> entries): everything one socket
+ *  - mailboxes (mailbox.c, (net, portid) -> entries): everything one socket
  *    receives for, so a closing socket costs one lookup;
  *  - uids (hash, uid -> count and entries): quotas, and the entries quota
  *    reclaim walks under RCU.
  *
- * Every path that takes kreg_lock may sleep: requests, the mailbox-release
+ * Every path that takes kreg_lock may sleep: requests, the socket-release
  * notifier, the release worker and rmmod. The exit kfunc never takes it (see
  * holders.c). So kreg_lock is a mutex, correct alike on PREEMPT_RT, where a
  * spinlock_t would sleep anyway, and on the generic kernel; events are built
@@ -34,7 +34,9 @@
 #include <net/net_namespace.h>
 #include <net/sock.h>
 
+#include "access.h"
 #include "holders.h"
+#include "mailbox.h"
 #include "netlink.h"
 #include "table.h"
 #include "trace.h"
@@ -44,25 +46,6 @@ unsigned int kreg_max_per_uid = 4096;
 
 /* Entries handled per hold of kreg_lock in the batched paths. */
 #define KREG_LOCK_BATCH		64
-
-/* Hashed as bytes: no padding allowed, hence the explicit tail. */
-struct kreg_mbox_key {
-	struct net	*net;
-	u32		portid;
-	u32		zero;
-};
-
-/*
- * One socket's mailbox. @sk (a counted reference) tells this socket apart
- * from a later one that reuses its port id after it closed.
- */
-struct kreg_mailbox {
-	struct rhash_head	node;
-	struct kreg_mbox_key	key;	/* holds a reference on key.net */
-	struct sock		*sk;
-	struct hlist_head	entries;
-	struct rcu_head		rcu;
-};
 
 struct kreg_uid_count {
 	struct hlist_node	node;
@@ -97,12 +80,13 @@ static struct kmem_cache *kreg_entry_caches[ARRAY_SIZE(kreg_entry_sizes)];
 
 static DEFINE_MUTEX(kreg_lock);
 static struct rhashtable kreg_names;
-static struct rhashtable kreg_mailboxes;
 static DEFINE_XARRAY_ALLOC1(kreg_ids);
 static u32 kreg_next_id;
 static DEFINE_HASHTABLE(kreg_uids, 6);
 static unsigned int kreg_nr_entries;
 static bool kreg_closing;
+/* Changes with every registration and removal: dumps tell when they raced one. */
+static unsigned long kreg_generation;
 
 /* One table-wide reclaim at a time; a generation lets waiters reuse its result. */
 static DEFINE_MUTEX(kreg_reclaim_lock);
@@ -145,13 +129,6 @@ static const struct rhashtable_params kreg_names_params = {
 	.hashfn			= kreg_name_hash,
 	.obj_hashfn		= kreg_name_obj_hash,
 	.obj_cmpfn		= kreg_name_cmp,
-	.automatic_shrinking	= true,
-};
-
-static const struct rhashtable_params kreg_mailboxes_params = {
-	.head_offset		= offsetof(struct kreg_mailbox, node),
-	.key_offset		= offsetof(struct kreg_mailbox, key),
-	.key_len		= sizeof(struct kreg_mbox_key),
 	.automatic_shrinking	= true,
 };
 
@@ -213,21 +190,12 @@ static void kreg_entry_free_rcu(struct rcu_head *head)
 	kreg_entry_free(container_of(head, struct kreg_entry, rcu));
 }
 
-static void kreg_mailbox_free_rcu(struct rcu_head *head)
-{
-	struct kreg_mailbox *mbox = container_of(head, struct kreg_mailbox, rcu);
-
-	sock_put(mbox->sk);
-	put_net(mbox->key.net);
-	kfree(mbox);
-}
-
 static struct kreg_uid_count *kreg_uid_find(kuid_t uid)
 {
 	struct kreg_uid_count *uc;
 
 	hash_for_each_possible_rcu(kreg_uids, uc, node, __kuid_val(uid),
-				   lockdep_is_held(&kreg_lock))
+				   kreg_table_lock_held())
 		if (uid_eq(uc->uid, uid))
 			return uc;
 	return NULL;
@@ -236,27 +204,6 @@ static struct kreg_uid_count *kreg_uid_find(kuid_t uid)
 static struct kreg_entry *kreg_lookup(const struct kreg_name_key *key)
 {
 	return rhashtable_lookup(&kreg_names, key, kreg_names_params);
-}
-
-static void kreg_mailbox_put_locked(struct kreg_mailbox *mbox)
-{
-	if (!hlist_empty(&mbox->entries))
-		return;
-	rhashtable_remove_fast(&kreg_mailboxes, &mbox->node,
-			       kreg_mailboxes_params);
-	call_rcu(&mbox->rcu, kreg_mailbox_free_rcu);
-}
-
-static void kreg_entry_detach_mailbox(struct kreg_entry *e)
-{
-	struct kreg_mailbox *mbox;
-
-	mbox = rcu_dereference_protected(e->mbox, lockdep_is_held(&kreg_lock));
-	if (!mbox)
-		return;
-	hlist_del_init(&e->mbox_link);
-	RCU_INIT_POINTER(e->mbox, NULL);
-	kreg_mailbox_put_locked(mbox);
 }
 
 /* Takes @e out of every index, announces it and frees it after a grace period. */
@@ -269,7 +216,7 @@ void kreg_entry_unlink(struct kreg_entry *e, enum kreg_reason reason)
 	rhashtable_remove_fast(&kreg_names, &e->node, kreg_names_params);
 	xa_erase(&kreg_ids, e->id);
 	kreg_holder_detach_locked(e);
-	kreg_entry_detach_mailbox(e);
+	kreg_mailbox_detach_locked(e);
 
 	hlist_del_rcu(&e->uid_link);
 	uc = kreg_uid_find(e->uid);
@@ -278,78 +225,12 @@ void kreg_entry_unlink(struct kreg_entry *e, enum kreg_reason reason)
 		kfree_rcu(uc, rcu);
 	}
 	kreg_nr_entries--;
+	kreg_generation++;
 
 	trace_kreg_unregister(e->name, pid_nr(e->pid),
 			      from_kuid(&init_user_ns, e->uid), reason);
 	kreg_nl_notify(KREG_CMD_UNREGISTERED, e, reason);
 	call_rcu(&e->rcu, kreg_entry_free_rcu);
-}
-
-/*
- * Stops @mbox being a mailbox: names bound to it go (reason "closed"), the
- * others stay registered without one. At most @limit entries (0: all);
- * true once the mailbox is gone.
- */
-static bool kreg_mailbox_close_locked(struct kreg_mailbox *mbox,
-				      unsigned int limit)
-{
-	struct kreg_entry *e;
-	unsigned int n = 0;
-
-	while (!hlist_empty(&mbox->entries)) {
-		if (limit && n++ == limit)
-			return false;
-		e = hlist_entry(mbox->entries.first, struct kreg_entry, mbox_link);
-		/* The last one frees the mailbox after a grace period. */
-		if (e->flags & KREG_F_MAILBOX_BOUND)
-			kreg_entry_unlink(e, KREG_REASON_CLOSED);
-		else
-			kreg_entry_detach_mailbox(e);
-	}
-	return true;
-}
-
-static int kreg_attach_mailbox(struct kreg_entry *e,
-			       const struct kreg_request *req,
-			       struct kreg_spares *spares)
-{
-	struct kreg_mbox_key key = {
-		.portid = req->mbox_portid,
-	};
-	struct kreg_mailbox *mbox;
-	int err;
-
-	if (!req->mbox_sk)
-		return 0;
-	key.net = sock_net(req->mbox_sk);
-
-	mbox = rhashtable_lookup_fast(&kreg_mailboxes, &key,
-				      kreg_mailboxes_params);
-	/*
-	 * A port id belongs to one bound socket at a time: a mailbox of
-	 * another socket under this one's port id is left from a socket that
-	 * has closed, whose release notifier has not run yet. Close it now,
-	 * or that notifier would find this socket's mailbox in its place.
-	 */
-	if (mbox && mbox->sk != req->mbox_sk) {
-		kreg_mailbox_close_locked(mbox, 0);
-		mbox = NULL;
-	}
-	if (!mbox) {
-		mbox = spares->mbox;
-		mbox->key = key;
-		err = rhashtable_insert_fast(&kreg_mailboxes, &mbox->node,
-					     kreg_mailboxes_params);
-		if (err)
-			return err;
-		get_net(key.net);
-		sock_hold(req->mbox_sk);
-		mbox->sk = req->mbox_sk;
-		spares->mbox = NULL;
-	}
-	hlist_add_head(&e->mbox_link, &mbox->entries);
-	rcu_assign_pointer(e->mbox, mbox);
-	return 0;
 }
 
 /* Whether @req may add a name now: the limits, and the caller's quota. */
@@ -366,7 +247,7 @@ static int kreg_check_limits(const struct kreg_request *req,
 
 static int kreg_insert_locked(struct kreg_entry *e,
 			      const struct kreg_request *req,
-			      struct kreg_spares *spares, pid_t *holder)
+			      struct kreg_spares *spares, struct kreg_held *held)
 {
 	struct kreg_name_key key = { .name = e->name, .len = e->name_len };
 	struct kreg_uid_count *uc;
@@ -381,7 +262,8 @@ static int kreg_insert_locked(struct kreg_entry *e,
 	old = rhashtable_lookup_fast(&kreg_names, &key, kreg_names_params);
 	if (old) {
 		if (kreg_entry_alive(old)) {
-			*holder = pid_vnr(old->pid);
+			held->pid = pid_vnr(old->pid);
+			held->uid = old->uid;
 			return -EEXIST;
 		}
 		kreg_entry_unlink(old, KREG_REASON_EXITED);
@@ -395,9 +277,12 @@ static int kreg_insert_locked(struct kreg_entry *e,
 	err = kreg_holder_attach_locked(e, &spares->holder);
 	if (err)
 		return err;
-	err = kreg_attach_mailbox(e, req, spares);
-	if (err)
-		goto detach_holder;
+	if (req->mbox_sk) {
+		err = kreg_mailbox_attach_locked(e, req->mbox_sk, req->mbox_portid,
+						 &spares->mbox);
+		if (err)
+			goto detach_holder;
+	}
 	/*
 	 * Pairs with the barrier in the exit path between the last thread's
 	 * decrement of signal->live and the exit kfunc's holder lookup: either
@@ -426,15 +311,17 @@ static int kreg_insert_locked(struct kreg_entry *e,
 	uc->count++;
 	hlist_add_head_rcu(&e->uid_link, &uc->entries);
 	kreg_nr_entries++;
+	kreg_generation++;
 	/* The id was reserved outside the lock: this store allocates nothing. */
 	xa_store(&kreg_ids, e->id, e, GFP_KERNEL);
 
-	*holder = pid_vnr(e->pid);
+	held->pid = pid_vnr(e->pid);
+	held->uid = e->uid;
 	kreg_nl_notify(KREG_CMD_REGISTERED, e, 0);
 	return 0;
 
 detach_mailbox:
-	kreg_entry_detach_mailbox(e);
+	kreg_mailbox_detach_locked(e);
 detach_holder:
 	kreg_holder_detach_locked(e);
 	return err;
@@ -510,7 +397,7 @@ static bool kreg_reclaim(int err, kuid_t uid)
 	return false;
 }
 
-int kreg_table_register(const struct kreg_request *req, pid_t *holder)
+int kreg_table_register(const struct kreg_request *req, struct kreg_held *held)
 {
 	struct kreg_spares spares = {};
 	struct kreg_entry *e;
@@ -532,23 +419,23 @@ int kreg_table_register(const struct kreg_request *req, pid_t *holder)
 	spares.holder = kreg_holder_spare();
 	spares.uid = kzalloc(sizeof(*spares.uid), GFP_KERNEL);
 	if (req->mbox_sk)
-		spares.mbox = kzalloc(sizeof(*spares.mbox), GFP_KERNEL);
+		spares.mbox = kreg_mailbox_spare();
 	if (!spares.holder || !spares.uid || (req->mbox_sk && !spares.mbox))
 		goto free_spares;
 
 	kreg_lock_table();
-	err = kreg_insert_locked(e, req, &spares, holder);
+	err = kreg_insert_locked(e, req, &spares, held);
 	kreg_unlock_table();
 	/* A limit hit: first take back what dead processes still count for. */
 	if ((err == -ENOSPC || err == -EDQUOT) && kreg_reclaim(err, req->uid)) {
 		kreg_lock_table();
-		err = kreg_insert_locked(e, req, &spares, holder);
+		err = kreg_insert_locked(e, req, &spares, held);
 		kreg_unlock_table();
 	}
 
 free_spares:
 	kreg_holder_free_spare(spares.holder);
-	kfree(spares.mbox);
+	kreg_mailbox_free_spare(spares.mbox);
 	kfree(spares.uid);
 	if (!err)
 		return 0;
@@ -570,6 +457,21 @@ static void kreg_drop_if_dead(const struct kreg_name_key *key)
 	kreg_unlock_table();
 }
 
+bool kreg_table_owner(const char *name, size_t len, kuid_t *owner)
+{
+	struct kreg_name_key key = { .name = name, .len = len };
+	struct kreg_entry *e;
+	bool held;
+
+	rcu_read_lock();
+	e = kreg_lookup(&key);
+	held = e && kreg_entry_alive(e);
+	if (held)
+		*owner = e->uid;
+	rcu_read_unlock();
+	return held;
+}
+
 bool kreg_table_owned_by_caller(const char *name, size_t len)
 {
 	struct kreg_name_key key = { .name = name, .len = len };
@@ -583,7 +485,8 @@ bool kreg_table_owned_by_caller(const char *name, size_t len)
 	return owned;
 }
 
-int kreg_table_unregister(const char *name, size_t len, bool admin)
+int kreg_table_unregister(const char *name, size_t len, struct kreg_principal *p,
+			  bool admin)
 {
 	struct kreg_name_key key = { .name = name, .len = len };
 	struct kreg_entry *e;
@@ -596,7 +499,9 @@ int kreg_table_unregister(const char *name, size_t len, bool admin)
 	} else if (!kreg_entry_alive(e)) {
 		kreg_entry_unlink(e, KREG_REASON_EXITED);
 		err = -ENOENT;
-	} else if (!admin && !uid_eq(e->uid, current_euid())) {
+	} else if (!kreg_access(p, name, len, KREG_RIGHT_SEE, &e->uid)) {
+		err = -ENOENT;
+	} else if (!admin && !uid_eq(e->uid, p->uid)) {
 		err = -EPERM;
 	} else {
 		kreg_entry_unlink(e, KREG_REASON_EXPLICIT);
@@ -605,7 +510,8 @@ int kreg_table_unregister(const char *name, size_t len, bool admin)
 	return err;
 }
 
-int kreg_table_whereis(const char *name, size_t len, struct kreg_found *found)
+int kreg_table_whereis(const char *name, size_t len, struct kreg_principal *p,
+		       struct kreg_found *found)
 {
 	struct kreg_name_key key = { .name = name, .len = len };
 	struct kreg_entry *e;
@@ -616,7 +522,8 @@ int kreg_table_whereis(const char *name, size_t len, struct kreg_found *found)
 	e = kreg_lookup(&key);
 	if (e) {
 		dead = !kreg_entry_alive(e);
-		if (!dead) {
+		/* A name the caller may not see reads exactly as an absent one. */
+		if (!dead && kreg_access(p, name, len, KREG_RIGHT_SEE, &e->uid)) {
 			nr = pid_vnr(e->pid);
 			global = pid_nr(e->pid);
 			found->meta_len = e->meta_len;
@@ -636,13 +543,13 @@ int kreg_table_whereis(const char *name, size_t len, struct kreg_found *found)
 }
 
 /*
- * Under RCU only: SEND may sleep in delivery, which happens after this, on a
- * counted reference to the mailbox's net.
+ * Under RCU only: the delivery, which may sleep, happens after this, on a
+ * counted reference to the mailbox.
  */
-int kreg_table_route(const char *name, size_t len, struct kreg_route *route)
+int kreg_table_route(const char *name, size_t len, struct kreg_principal *p,
+		     struct kreg_route *route)
 {
 	struct kreg_name_key key = { .name = name, .len = len };
-	struct kreg_mailbox *mbox;
 	struct task_struct *task;
 	struct kreg_entry *e;
 	int err = 0;
@@ -659,47 +566,23 @@ int kreg_table_route(const char *name, size_t len, struct kreg_route *route)
 		kreg_drop_if_dead(&key);
 		return -ENOENT;
 	}
-	if (!pid_vnr(e->pid)) {
+	if (!pid_vnr(e->pid) || !kreg_access(p, name, len, KREG_RIGHT_SEE, &e->uid)) {
 		err = -ENOENT;
 		goto unlock;
 	}
-	mbox = rcu_dereference(e->mbox);
-	/* A socket closing now has no mailbox any more, whatever its port id does. */
-	if (!mbox || sock_flag(mbox->sk, SOCK_DEAD)) {
+	if (!kreg_access(p, name, len, KREG_RIGHT_SEND, &e->uid)) {
+		err = -EACCES;
+		goto unlock;
+	}
+	route->mbox = kreg_mailbox_get(e);
+	if (!route->mbox) {
 		err = -ECONNREFUSED;
 		goto unlock;
 	}
-	/* The mailbox holds a reference on its net until a grace period ends. */
-	route->net = get_net(mbox->key.net);
-	route->portid = mbox->key.portid;
 	route->sender = task_tgid_nr_ns(current, task_active_pid_ns(task));
 unlock:
 	rcu_read_unlock();
 	return err;
-}
-
-/*
- * The socket with @portid in @net has closed (called from the netlink
- * release notifier, which may sleep). Only a mailbox whose socket is dead is
- * closed: the port id may already belong to a new socket, whose mailbox
- * kreg_attach_mailbox() has put in place of this one's. Batched, so a
- * socket with many names never holds kreg_lock for long.
- */
-void kreg_table_mailbox_closed(struct net *net, u32 portid)
-{
-	struct kreg_mbox_key key = { .net = net, .portid = portid };
-	struct kreg_mailbox *mbox;
-	bool done;
-
-	do {
-		kreg_lock_table();
-		mbox = rhashtable_lookup_fast(&kreg_mailboxes, &key,
-					      kreg_mailboxes_params);
-		done = !mbox || !sock_flag(mbox->sk, SOCK_DEAD) ||
-		       kreg_mailbox_close_locked(mbox, KREG_LOCK_BATCH);
-		kreg_unlock_table();
-		cond_resched();
-	} while (!done);
 }
 
 void kreg_table_status(kuid_t uid, struct kreg_status *st)
@@ -713,6 +596,17 @@ void kreg_table_status(kuid_t uid, struct kreg_status *st)
 	uc = kreg_uid_find(uid);
 	st->uid_entries = uc ? READ_ONCE(uc->count) : 0;
 	rcu_read_unlock();
+}
+
+unsigned long kreg_table_generation(void)
+{
+	return READ_ONCE(kreg_generation);
+}
+
+bool kreg_table_lock_held(void)
+{
+	/* Only lockdep can tell; without it, trust the callers. */
+	return !IS_ENABLED(CONFIG_LOCKDEP) || lockdep_is_held(&kreg_lock);
 }
 
 struct kreg_entry *kreg_table_next(unsigned long *id)
@@ -769,7 +663,7 @@ int kreg_table_init(void)
 	err = rhashtable_init(&kreg_names, &kreg_names_params);
 	if (err)
 		goto destroy_caches;
-	err = rhashtable_init(&kreg_mailboxes, &kreg_mailboxes_params);
+	err = kreg_mailboxes_init();
 	if (err)
 		goto destroy_names;
 	err = kreg_holders_init();
@@ -778,7 +672,7 @@ int kreg_table_init(void)
 	return 0;
 
 destroy_mailboxes:
-	rhashtable_destroy(&kreg_mailboxes);
+	kreg_mailboxes_destroy();
 destroy_names:
 	rhashtable_destroy(&kreg_names);
 destroy_caches:
@@ -794,7 +688,7 @@ void kreg_table_destroy(void)
 
 	kreg_holders_destroy();
 	rcu_barrier();
-	rhashtable_destroy(&kreg_mailboxes);
+	kreg_mailboxes_destroy();
 	rhashtable_destroy(&kreg_names);
 	xa_destroy(&kreg_ids);
 	for (i = 0; i < ARRAY_SIZE(kreg_entry_sizes); i++)

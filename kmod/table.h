@@ -12,6 +12,7 @@
 
 struct net;
 struct sock;
+struct kreg_principal;
 struct kreg_holder;
 struct kreg_mailbox;
 
@@ -67,11 +68,16 @@ struct kreg_request {
 	u32		mbox_portid;
 };
 
-/* What SEND needs to reach a mailbox outside RCU: a counted net reference. */
+/* What SEND needs to reach a mailbox outside RCU: a counted reference. */
 struct kreg_route {
-	struct net	*net;
-	u32		portid;
-	pid_t		sender;		/* the sender, as the holder sees it */
+	struct kreg_mailbox	*mbox;
+	pid_t			sender;		/* the sender, as the holder sees it */
+};
+
+/* Who holds a name, as REGISTER tells it. */
+struct kreg_held {
+	pid_t	pid;	/* in the caller's pid namespace; 0 when it cannot see it */
+	kuid_t	uid;	/* who registered it */
 };
 
 /* What STATUS reports. */
@@ -89,9 +95,12 @@ int kreg_table_init(void);
 void kreg_table_close(void);
 void kreg_table_destroy(void);
 
-int kreg_table_register(const struct kreg_request *req, pid_t *holder);
-int kreg_table_unregister(const char *name, size_t len, bool admin);
+int kreg_table_register(const struct kreg_request *req, struct kreg_held *held);
+int kreg_table_unregister(const char *name, size_t len, struct kreg_principal *p,
+			  bool admin);
 bool kreg_table_owned_by_caller(const char *name, size_t len);
+/* Whether a live process holds @name, and which uid registered it. */
+bool kreg_table_owner(const char *name, size_t len, kuid_t *owner);
 /* What WHEREIS reports: the holder and its registration's value. */
 struct kreg_found {
 	pid_t	pid;
@@ -99,18 +108,26 @@ struct kreg_found {
 	u8	meta[KREG_META_MAX];
 };
 
-int kreg_table_whereis(const char *name, size_t len, struct kreg_found *found);
-int kreg_table_route(const char *name, size_t len, struct kreg_route *route);
-void kreg_table_mailbox_closed(struct net *net, u32 portid);
+/*
+ * WHEREIS and SEND's lookup, for @p: a name @p may not SEE reads as absent
+ * (-ENOENT); SEND also needs the SEND right (-EACCES).
+ */
+int kreg_table_whereis(const char *name, size_t len, struct kreg_principal *p,
+		       struct kreg_found *found);
+int kreg_table_route(const char *name, size_t len, struct kreg_principal *p,
+		     struct kreg_route *route);
 void kreg_table_status(kuid_t uid, struct kreg_status *st);
+/* Changes with every registration and removal. */
+unsigned long kreg_table_generation(void);
 
 /* The dump walks entries in id order and resumes from the next id. */
 struct kreg_entry *kreg_table_next(unsigned long *id);
 bool kreg_entry_alive(const struct kreg_entry *e);
 
-/* For holders.c, which releases dead holders' entries in batches. */
+/* For holders.c and mailbox.c, which change entries in batches. */
 void kreg_lock_table(void);
 void kreg_unlock_table(void);
+bool kreg_table_lock_held(void);
 void kreg_entry_unlink(struct kreg_entry *e, enum kreg_reason reason);
 
 #endif /* _KREG_TABLE_H */

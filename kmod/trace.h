@@ -91,6 +91,29 @@ TRACE_EVENT(kreg_send,
 		  __entry->sender, __entry->len, __entry->result)
 );
 
+TRACE_EVENT(kreg_denied,
+	TP_PROTO(const char *name, pid_t pid, uid_t uid, int right),
+	TP_ARGS(name, pid, uid, right),
+	TP_STRUCT__entry(
+		__string(name, name)
+		__field(pid_t, pid)
+		__field(uid_t, uid)
+		__field(int, right)
+	),
+	TP_fast_assign(
+		__assign_str(name, name);
+		__entry->pid = pid;
+		__entry->uid = uid;
+		__entry->right = right;
+	),
+	TP_printk("name=%s pid=%d uid=%u right=%s", __get_str(name),
+		  __entry->pid, __entry->uid,
+		  __print_symbolic(__entry->right,
+				   { KREG_RIGHT_OWN, "own" },
+				   { KREG_RIGHT_SEE, "see" },
+				   { KREG_RIGHT_SEND, "send" }))
+);
+
 TRACE_EVENT(kreg_exit_cleanup,
 	TP_PROTO(pid_t pid, int released),
 	TP_ARGS(pid, released),

@@ -1,8 +1,16 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * The connection to kreg.ko: one generic netlink socket, the request/ack
+ * The connection to kreg.ko: generic netlink sockets, the request/ack
  * exchange, and the messages that arrive between replies (mailbox
  * deliveries and events), kept in order until the caller reads them.
+ *
+ * A handle has up to two sockets, so that mail never shares a buffer with
+ * the replies to the handle's own requests:
+ *  - the request socket: every request but REGISTER, its reply, and the
+ *    events once subscribed (kreg.ko keeps room for replies among events);
+ *  - the mailbox socket, opened by the first REGISTER, which goes through
+ *    it, since the socket that registers a name is its mailbox.
+ * kreg_fd() is an epoll descriptor over both.
  *
  * libnl builds and parses messages; send and receive are plain syscalls, so
  * that every failure keeps its errno.
@@ -12,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,9 +35,9 @@
 /* Holds the largest delivery and any dump batch the kernel builds. */
 #define KREG_RECV_BUF (128 * 1024)
 /*
- * The socket's receive buffer: a mailbox's capacity before senders get
- * EAGAIN. libnl would shrink it to 32 KiB; the kernel caps what is asked at
- * net.core.rmem_max.
+ * A socket's receive buffer: for the mailbox, its capacity before senders
+ * get EAGAIN. libnl would shrink it to 32 KiB; the kernel caps what is
+ * asked at net.core.rmem_max.
  */
 #define KREG_SOCK_RCVBUF (256 * 1024)
 
@@ -47,6 +56,13 @@ static struct nla_policy kreg_nla_policy[KREG_A_MAX + 1] = {
 	[KREG_A_MAX_ENTRIES]	= { .type = NLA_U32 },
 	[KREG_A_MAX_PER_UID]	= { .type = NLA_U32 },
 	[KREG_A_UID_ENTRIES]	= { .type = NLA_U32 },
+	[KREG_A_SENDER_UID]	= { .type = NLA_U32 },
+	[KREG_A_SENDER_GID]	= { .type = NLA_U32 },
+	[KREG_A_SENDER_CGROUP]	= { .type = NLA_U64 },
+	[KREG_A_RULE]		= { .type = NLA_NESTED },
+	[KREG_A_POLICY_RULES]	= { .type = NLA_U32 },
+	[KREG_A_VERDICT]	= { .type = NLA_U32 },
+	[KREG_A_DECIDED_BY]	= { .type = NLA_U32 },
 };
 
 static void kreg_queue_init(struct kreg_queue *q)
@@ -84,12 +100,22 @@ static int kreg_nlerr_to_errno(int nlerr)
 
 static int kreg_kernel_fd(const struct kreg_conn *conn)
 {
+	return conn->epfd;
+}
+
+static int kreg_request_fd(const struct kreg_conn *conn)
+{
 	return nl_socket_get_fd(conn->sock);
+}
+
+static int kreg_mailbox_fd(const struct kreg_conn *conn)
+{
+	return conn->mbox ? nl_socket_get_fd(conn->mbox) : -1;
 }
 
 int kreg_set_rcvbuf(struct kreg_conn *conn, int bytes)
 {
-	int fd = kreg_kernel_fd(conn);
+	int fd = kreg_request_fd(conn);
 
 	/* Beyond rmem_max only with CAP_NET_ADMIN; otherwise up to the cap. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) &&
@@ -98,36 +124,113 @@ int kreg_set_rcvbuf(struct kreg_conn *conn, int bytes)
 	return 0;
 }
 
-static int kreg_kernel_open(struct kreg_conn *conn)
+/* A generic netlink socket that reports errors with their text. */
+static int kreg_socket_open(struct nl_sock **out)
 {
-	int one = 1;
+	struct nl_sock *sock = nl_socket_alloc();
+	int one = 1, bytes = KREG_SOCK_RCVBUF;
 	int err, fd;
 
-	kreg_queue_init(&conn->deliveries);
-	kreg_queue_init(&conn->events);
-	conn->bufsize = KREG_RECV_BUF;
-	conn->buf = malloc(conn->bufsize);
-	conn->sock = nl_socket_alloc();
-	if (!conn->buf || !conn->sock)
+	if (!sock)
 		return -ENOMEM;
-	err = genl_connect(conn->sock);
-	if (err < 0)
+	err = genl_connect(sock);
+	if (err < 0) {
+		nl_socket_free(sock);
 		return kreg_nlerr_to_errno(err);
-	fd = nl_socket_get_fd(conn->sock);
+	}
+	fd = nl_socket_get_fd(sock);
 	/* Error text from the kernel, and acks that do not echo a payload. */
 	if (setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one)) ||
 	    setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one)) ||
-	    kreg_set_rcvbuf(conn, KREG_SOCK_RCVBUF))
-		return -errno;
-	conn->family = genl_ctrl_resolve(conn->sock, KREG_GENL_NAME);
-	if (conn->family < 0)
-		return conn->family == -NLE_OBJ_NOTFOUND ?
-			-EPROTONOSUPPORT : kreg_nlerr_to_errno(conn->family);
-	conn->events_group = genl_ctrl_resolve_grp(conn->sock, KREG_GENL_NAME,
-						   KREG_MCGRP_EVENTS);
-	if (conn->events_group < 0)
-		return kreg_nlerr_to_errno(conn->events_group);
+	    (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) &&
+	     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes)))) {
+		err = -errno;
+		nl_socket_free(sock);
+		return err;
+	}
+	*out = sock;
 	return 0;
+}
+
+static int kreg_watch(struct kreg_conn *conn, struct nl_sock *sock)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	ev.data.fd = nl_socket_get_fd(sock);
+	return epoll_ctl(conn->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) ? -errno : 0;
+}
+
+/*
+ * The family's id and version, in one request: a module older than this
+ * library is refused, rather than misunderstood.
+ */
+static int kreg_resolve_family(struct kreg_conn *conn)
+{
+	static struct nla_policy ctrl_policy[CTRL_ATTR_MAX + 1] = {
+		[CTRL_ATTR_FAMILY_ID]	= { .type = NLA_U16 },
+		[CTRL_ATTR_VERSION]	= { .type = NLA_U32 },
+	};
+	struct nlattr *tb[CTRL_ATTR_MAX + 1];
+	struct nlmsghdr *nlh = (struct nlmsghdr *)conn->buf;
+	struct nl_msg *msg = nlmsg_alloc();
+	uint32_t version;
+	ssize_t n;
+
+	if (!msg)
+		return -ENOMEM;
+	if (!genlmsg_put(msg, NL_AUTO_PORT, 1, GENL_ID_CTRL, 0, NLM_F_REQUEST,
+			 CTRL_CMD_GETFAMILY, 1) ||
+	    nla_put_string(msg, CTRL_ATTR_FAMILY_NAME, KREG_GENL_NAME) < 0) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	nlmsg_hdr(msg)->nlmsg_pid = 0;
+	do {
+		n = send(kreg_request_fd(conn), nlmsg_hdr(msg), nlmsg_hdr(msg)->nlmsg_len, 0);
+	} while (n < 0 && errno == EINTR);
+	nlmsg_free(msg);
+	if (n < 0)
+		return -errno;
+	do {
+		n = recv(kreg_request_fd(conn), conn->buf, conn->bufsize, 0);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (!NLMSG_OK(nlh, (unsigned int)n))
+		return -EPROTO;
+	if (nlh->nlmsg_type == NLMSG_ERROR) {
+		const struct nlmsgerr *e = NLMSG_DATA(nlh);
+
+		/* No such family: the module is not loaded. */
+		return e->error == -ENOENT ? -EPROTONOSUPPORT : e->error ? e->error : -EPROTO;
+	}
+	if (genlmsg_parse(nlh, 0, tb, CTRL_ATTR_MAX, ctrl_policy) < 0 ||
+	    !tb[CTRL_ATTR_FAMILY_ID] || !tb[CTRL_ATTR_VERSION])
+		return -EPROTO;
+	conn->family = nla_get_u16(tb[CTRL_ATTR_FAMILY_ID]);
+	version = nla_get_u32(tb[CTRL_ATTR_VERSION]);
+	return version < KREG_GENL_VERSION ? -EPROTO : 0;
+}
+
+static int kreg_kernel_open(struct kreg_conn *conn)
+{
+	int err;
+
+	kreg_queue_init(&conn->deliveries);
+	kreg_queue_init(&conn->events);
+	conn->epfd = -1;
+	conn->bufsize = KREG_RECV_BUF;
+	conn->buf = malloc(conn->bufsize);
+	if (!conn->buf)
+		return -ENOMEM;
+	err = kreg_socket_open(&conn->sock);
+	if (err)
+		return err;
+	conn->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (conn->epfd < 0)
+		return -errno;
+	err = kreg_watch(conn, conn->sock);
+	return err ? err : kreg_resolve_family(conn);
 }
 
 /* Frees what kreg_kernel_open() made, also after it failed half-way. */
@@ -135,9 +238,30 @@ static void kreg_kernel_close(struct kreg_conn *conn)
 {
 	if (conn->sock)
 		nl_socket_free(conn->sock);
+	if (conn->mbox)
+		nl_socket_free(conn->mbox);
+	if (conn->epfd >= 0)
+		close(conn->epfd);
 	kreg_queue_free(&conn->deliveries);
 	kreg_queue_free(&conn->events);
 	free(conn->buf);
+}
+
+int kreg_open_mailbox(struct kreg_conn *conn)
+{
+	int err;
+
+	if (conn->mbox)
+		return 0;
+	err = kreg_socket_open(&conn->mbox);
+	if (err)
+		return err;
+	err = kreg_watch(conn, conn->mbox);
+	if (err) {
+		nl_socket_free(conn->mbox);
+		conn->mbox = NULL;
+	}
+	return err;
 }
 
 const struct kreg_provider_ops kreg_kernel_ops = {
@@ -216,20 +340,20 @@ static void kreg_stash(struct kreg_conn *conn, const struct nlmsghdr *nlh)
 	q->tail = &p->next;
 }
 
-/* One datagram into conn->buf; its length, or a negative errno. */
-static int kreg_recv_buf(struct kreg_conn *conn, int flags)
+/* One datagram from @fd into conn->buf; its length, or a negative errno. */
+static int kreg_recv_buf(struct kreg_conn *conn, int fd, int flags)
 {
 	ssize_t n;
 
 	for (;;) {
-		n = recv(kreg_kernel_fd(conn), conn->buf, conn->bufsize, flags | MSG_TRUNC);
+		n = recv(fd, conn->buf, conn->bufsize, flags | MSG_TRUNC);
 		if (n >= 0)
 			break;
 		if (errno == EINTR)
 			continue;
 		if (errno == ENOBUFS) {
-			/* The kernel dropped multicast for us (unicast is never
-			 * dropped: the sender got EAGAIN instead). */
+			/* Events were dropped for us (mail never is: its
+			 * sender got EAGAIN instead). */
 			conn->events_lost = true;
 			continue;
 		}
@@ -261,19 +385,24 @@ static void kreg_take_extack(struct kreg_conn *conn, const struct nlmsghdr *nlh)
 		snprintf(conn->error, sizeof(conn->error), "%.*s",
 			 (int)strnlen(nla_data(msg), (size_t)nla_len(msg)),
 			 (const char *)nla_data(msg));
+	if (tb[NLMSGERR_ATTR_OFFS])
+		conn->error_offset = (long)nla_get_u32(tb[NLMSGERR_ATTR_OFFS]);
 }
 
-int kreg_request(struct kreg_conn *conn, struct nl_msg *msg, enum kreg_req kind,
-		 kreg_reply_fn fn, void *arg)
+int kreg_request_on(struct kreg_conn *conn, bool via_mailbox, struct nl_msg *msg,
+		    enum kreg_req kind, kreg_reply_fn fn, void *arg)
 {
+	int fd = via_mailbox ? kreg_mailbox_fd(conn) : kreg_request_fd(conn);
 	struct nlmsghdr *req = nlmsg_hdr(msg);
 	struct nlattr *attrs[KREG_A_MAX + 1];
+	bool interrupted = false;
 	uint32_t seq;
 	int stop = 0;
 	ssize_t sent;
 	int n;
 
 	conn->error[0] = '\0';
+	conn->error_offset = -1;
 	if (++conn->seq == 0)
 		++conn->seq;	/* seq 0 marks the kernel's unsolicited messages */
 	seq = conn->seq;
@@ -282,7 +411,7 @@ int kreg_request(struct kreg_conn *conn, struct nl_msg *msg, enum kreg_req kind,
 	req->nlmsg_flags = NLM_F_REQUEST | (kind == KREG_REQ_DUMP ? NLM_F_DUMP :
 					    kind == KREG_REQ_ACK ? NLM_F_ACK : 0);
 	do {
-		sent = send(kreg_kernel_fd(conn), req, req->nlmsg_len, 0);
+		sent = send(fd, req, req->nlmsg_len, 0);
 	} while (sent < 0 && errno == EINTR);
 	nlmsg_free(msg);
 	if (sent < 0)
@@ -297,7 +426,7 @@ int kreg_request(struct kreg_conn *conn, struct nl_msg *msg, enum kreg_req kind,
 		 * say so rather than wait for ever. A dump goes on as it is
 		 * read, so it is read blocking.
 		 */
-		n = kreg_recv_buf(conn, kind == KREG_REQ_DUMP ? 0 : MSG_DONTWAIT);
+		n = kreg_recv_buf(conn, fd, kind == KREG_REQ_DUMP ? 0 : MSG_DONTWAIT);
 		if (n == -EAGAIN)
 			return -ENOBUFS;
 		if (n < 0)
@@ -307,6 +436,8 @@ int kreg_request(struct kreg_conn *conn, struct nl_msg *msg, enum kreg_req kind,
 				kreg_stash(conn, nlh);
 				continue;
 			}
+			/* The table changed while the dump went on. */
+			interrupted |= !!(nlh->nlmsg_flags & NLM_F_DUMP_INTR);
 			if (nlh->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr *e = NLMSG_DATA(nlh);
 
@@ -317,7 +448,9 @@ int kreg_request(struct kreg_conn *conn, struct nl_msg *msg, enum kreg_req kind,
 			if (nlh->nlmsg_type == NLMSG_DONE) {
 				const int *e = NLMSG_DATA(nlh);
 
-				return *e < 0 ? *e : stop;
+				if (*e < 0)
+					return *e;
+				return stop ? stop : interrupted ? -EINTR : 0;
 			}
 			if (nlh->nlmsg_type != conn->family)
 				continue;
@@ -327,6 +460,12 @@ int kreg_request(struct kreg_conn *conn, struct nl_msg *msg, enum kreg_req kind,
 				return stop;
 		}
 	}
+}
+
+int kreg_request(struct kreg_conn *conn, struct nl_msg *msg, enum kreg_req kind,
+		 kreg_reply_fn fn, void *arg)
+{
+	return kreg_request_on(conn, false, msg, kind, fn, arg);
 }
 
 uint64_t kreg_now_ms(void)
@@ -356,7 +495,9 @@ int kreg_wait_pending(struct kreg_conn *conn, struct kreg_queue *queue,
 		      int timeout_ms, struct kreg_pending **out)
 {
 	uint64_t deadline = kreg_deadline(timeout_ms);
-	struct pollfd pfd = { .fd = kreg_kernel_fd(conn), .events = POLLIN };
+	/* Mail comes on the mailbox socket (none yet: nothing can come). */
+	int fd = queue == &conn->deliveries ? kreg_mailbox_fd(conn) : kreg_request_fd(conn);
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 
 	for (;;) {
 		struct nlmsghdr *nlh = (struct nlmsghdr *)conn->buf;
@@ -378,14 +519,14 @@ int kreg_wait_pending(struct kreg_conn *conn, struct kreg_queue *queue,
 			conn->events_lost = false;
 			return -ENOBUFS;
 		}
-		ready = poll(&pfd, 1, kreg_ms_left(deadline, timeout_ms));
+		ready = poll(&pfd, fd >= 0, kreg_ms_left(deadline, timeout_ms));
 		if (ready < 0 && errno != EINTR)
 			return -errno;
 		if (ready == 0)
 			return -ETIMEDOUT;
 		if (ready < 0)
 			continue;
-		n = kreg_recv_buf(conn, MSG_DONTWAIT);
+		n = kreg_recv_buf(conn, fd, MSG_DONTWAIT);
 		if (n == -EAGAIN)
 			continue;
 		if (n < 0)

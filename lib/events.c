@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* The "events" multicast group: every registration and unregistration. */
+/*
+ * Events: every registration and unregistration of a name this handle may
+ * see, sent by kreg.ko to the handle's request socket once it subscribed.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,13 +15,19 @@
 
 int kreg_kernel_subscribe(struct kreg_conn *conn)
 {
+	struct nl_msg *msg;
+	int err;
+
 	if (conn->subscribed)
 		return 0;
 	kreg_set_rcvbuf(conn, KREG_EVENTS_RCVBUF);
-	if (nl_socket_add_membership(conn->sock, conn->events_group) < 0)
-		return -EIO;
-	conn->subscribed = true;
-	return 0;
+	msg = kreg_msg_new(conn, KREG_CMD_SUBSCRIBE, 0);
+	if (!msg)
+		return -ENOMEM;
+	err = kreg_request(conn, msg, KREG_REQ_ACK, NULL, NULL);
+	if (!err)
+		conn->subscribed = true;
+	return err;
 }
 
 int kreg_kernel_next_event(struct kreg_conn *conn, struct kreg_event *ev,

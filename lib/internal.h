@@ -78,10 +78,12 @@ struct kreg_conn {
 	pid_t reply_owner;		/* the process that registered reply_name */
 	/* The local provider: this handle's mailbox and event queue. */
 	struct kreg_local_port *port;
-	/* The kernel provider. */
-	struct nl_sock *sock;
+	/* The kernel provider (conn.c says what each socket carries). */
+	struct nl_sock *sock;		/* requests and replies; events */
+	struct nl_sock *mbox;		/* REGISTER and mail; NULL until needed */
+	int epfd;			/* kreg_fd(): both of them */
+	long error_offset;		/* of the attribute the error is about, or -1 */
 	int family;
-	int events_group;	/* resolved at open, before anything can arrive */
 	bool subscribed;
 	uint32_t seq;
 	bool events_lost;
@@ -106,6 +108,11 @@ KREG_HIDDEN struct nl_msg *kreg_msg_new(struct kreg_conn *conn, uint8_t cmd,
 					size_t payload);
 KREG_HIDDEN int kreg_request(struct kreg_conn *conn, struct nl_msg *msg,
 			     enum kreg_req kind, kreg_reply_fn fn, void *arg);
+/* kreg_request() through the mailbox socket (kreg_open_mailbox() first). */
+KREG_HIDDEN int kreg_request_on(struct kreg_conn *conn, bool via_mailbox,
+				struct nl_msg *msg, enum kreg_req kind,
+				kreg_reply_fn fn, void *arg);
+KREG_HIDDEN int kreg_open_mailbox(struct kreg_conn *conn);
 /* CLOCK_MONOTONIC in milliseconds: every timeout in the library uses it. */
 KREG_HIDDEN uint64_t kreg_now_ms(void);
 /* When a wait of @timeout_ms (-1: for ever) that starts now is over. */

@@ -716,6 +716,10 @@ static int kreg_local_recv(struct kreg_conn *conn, struct kreg_message *msg,
 		return err;
 	memcpy(msg->name, it->name, strlen(it->name) + 1);
 	msg->sender = it->sender;
+	/* One process: every sender is this one. */
+	msg->sender_uid = geteuid();
+	msg->sender_gid = getegid();
+	msg->sender_cgroup = 0;
 	msg->len = it->size;
 	memcpy(msg->data, it->data, it->size);
 	free(it);

@@ -45,6 +45,12 @@ int kreg_kernel_recv(struct kreg_conn *conn, struct kreg_message *m, int timeout
 			 nla_get_string(attrs[KREG_A_NAME]));
 		m->sender = attrs[KREG_A_SENDER_PID] ?
 			(pid_t)nla_get_u32(attrs[KREG_A_SENDER_PID]) : 0;
+		m->sender_uid = attrs[KREG_A_SENDER_UID] ?
+			nla_get_u32(attrs[KREG_A_SENDER_UID]) : (uid_t)-1;
+		m->sender_gid = attrs[KREG_A_SENDER_GID] ?
+			nla_get_u32(attrs[KREG_A_SENDER_GID]) : (gid_t)-1;
+		m->sender_cgroup = attrs[KREG_A_SENDER_CGROUP] ?
+			nla_get_u64(attrs[KREG_A_SENDER_CGROUP]) : 0;
 		m->len = (size_t)nla_len(attrs[KREG_A_PAYLOAD]);
 		memcpy(m->data, nla_data(attrs[KREG_A_PAYLOAD]), m->len);
 	}

@@ -249,7 +249,13 @@ const char *kreg_strerror(int err)
 	case ECONNREFUSED:
 		return "the name has no mailbox (the socket that registered it is closed)";
 	case EAGAIN:
-		return "the mailbox is full; nothing was delivered, try again later";
+		return "the mailbox has no room for this sender; nothing was delivered, try again later";
+	case EACCES:
+		return "not allowed by kreg's access rules (kregctl policy check tells which rule)";
+	case EPROTO:
+		return "kreg.ko speaks an older version of the family than libkreg (load the matching module)";
+	case EINTR:
+		return "the registry changed during the listing (list again for a consistent one)";
 	case EMSGSIZE:
 		return "the message is larger than KREG_PAYLOAD_MAX (61440 bytes)";
 	case ESRCH:

@@ -56,9 +56,22 @@ static int kreg_name_request(struct kreg_conn *conn, uint8_t cmd,
 		nlmsg_free(msg);
 		return err;
 	}
+	/*
+	 * The socket that registers a name is its mailbox: REGISTER goes
+	 * through the handle's mailbox socket, everything else through the
+	 * request socket, where mail never comes.
+	 */
+	if (cmd == KREG_CMD_REGISTER) {
+		err = kreg_open_mailbox(conn);
+		if (err) {
+			nlmsg_free(msg);
+			return err;
+		}
+	}
 	/* A lookup's reply is its answer: no ack to wait for. */
-	return kreg_request(conn, msg, cmd == KREG_CMD_WHEREIS ? KREG_REQ_REPLY : KREG_REQ_ACK,
-			    answer ? kreg_reply_pid : NULL, answer);
+	return kreg_request_on(conn, cmd == KREG_CMD_REGISTER, msg,
+			       cmd == KREG_CMD_WHEREIS ? KREG_REQ_REPLY : KREG_REQ_ACK,
+			       answer ? kreg_reply_pid : NULL, answer);
 }
 
 int kreg_kernel_register_meta(struct kreg_conn *conn, const char *name, pid_t pid,
@@ -149,6 +162,8 @@ static int kreg_status_reply(struct kreg_conn *conn, struct nlattr **attrs, void
 	st->max_per_uid = kreg_attr_u32(attrs, KREG_A_MAX_PER_UID);
 	st->uid = (uid_t)kreg_attr_u32(attrs, KREG_A_UID);
 	st->uid_entries = kreg_attr_u32(attrs, KREG_A_UID_ENTRIES);
+	st->policy_loaded = attrs[KREG_A_POLICY_RULES] != NULL;
+	st->policy_rules = kreg_attr_u32(attrs, KREG_A_POLICY_RULES);
 	return 0;
 }
 

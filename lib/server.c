@@ -66,6 +66,11 @@ static bool kreg_decode(const struct kreg_message *msg, struct kreg_decoded *d)
 	memcpy(d->from.reply_to, f->body, rlen);
 	d->from.reply_to[rlen] = '\0';
 	d->from.ref = f->ref;
+	/* The kernel's word on who sent it, never the frame's. */
+	d->from.pid = msg->sender;
+	d->from.uid = msg->sender_uid;
+	d->from.gid = msg->sender_gid;
+	d->from.cgroup = msg->sender_cgroup;
 	d->body = f->body + rlen;
 	d->len = msg->len - sizeof(*f) - rlen;
 	return true;

@@ -136,9 +136,12 @@ struct kreg_entry_info {
 };
 
 /*
- * Calls @fn once for every registered name. A non-zero return from @fn stops
- * the iteration and is returned. Entries that exist for the whole listing are
- * reported exactly once; the listing streams, whatever the table's size.
+ * Calls @fn once for every registered name the caller may see. A non-zero
+ * return from @fn stops the iteration and is returned. Entries that exist
+ * for the whole listing are reported exactly once; the listing streams,
+ * whatever the table's size. -EINTR, after every entry was reported: the
+ * table changed during the listing (netlink's NLM_F_DUMP_INTR), so it is
+ * not a snapshot; list again for one.
  */
 typedef int (*kreg_list_fn)(const struct kreg_entry_info *entry, void *arg);
 int kreg_list(struct kreg_conn *conn, kreg_list_fn fn, void *arg);
@@ -150,10 +153,70 @@ struct kreg_status {
 	size_t max_per_uid;	/* the most one uid may hold (0: no limit) */
 	uid_t uid;		/* the caller's effective uid */
 	size_t uid_entries;	/* names that count toward the caller's quota */
+	bool policy_loaded;	/* access control by a policy (kreg_policy_set()) */
+	size_t policy_rules;
 };
 
 /* Fills *@st. The local provider has no limits: both are 0. */
 int kreg_status(struct kreg_conn *conn, struct kreg_status *st);
+
+/*
+ * Access control (kernel provider only; the local one has none and answers
+ * -EOPNOTSUPP). A policy is an ordered list of rules; kreg(7) in README.md
+ * tells how they decide. Loading, listing and checking it need
+ * CAP_SYS_ADMIN (-EPERM).
+ */
+struct kreg_rule {
+	enum kreg_effect effect;
+	unsigned int rights;			/* KREG_RIGHT_* */
+	char pattern[KREG_NAME_MAX + 2];	/* NAME, PREFIX.* or * */
+	enum kreg_who who;
+	uint32_t id;				/* the uid or gid, for those */
+	char source[KREG_POLICY_SOURCE_MAX];	/* "FILE:LINE", or "" */
+};
+
+/*
+ * Replaces the loaded policy by @rules, atomically. On a bad rule nothing
+ * changes, and kreg_last_error() names the rule and its source.
+ */
+int kreg_policy_set(struct kreg_conn *conn, const struct kreg_rule *rules, size_t n);
+
+/* Unloads the policy: kreg goes back to its defaults. */
+int kreg_policy_unload(struct kreg_conn *conn);
+
+/* Calls @fn for each rule of the loaded policy, in order (none if none is). */
+typedef int (*kreg_rule_fn)(const struct kreg_rule *rule, void *arg);
+int kreg_policy_get(struct kreg_conn *conn, kreg_rule_fn fn, void *arg);
+
+struct kreg_verdict {
+	bool allowed;
+	enum kreg_decided_by by;
+	bool has_rule;			/* by == KREG_BY_RULE: which one */
+	struct kreg_rule rule;
+};
+
+/*
+ * What kreg decides for @uid (primary group @gid, supplementary @groups) in
+ * the initial user namespace, without capabilities, asking @right on @name.
+ */
+int kreg_policy_check(struct kreg_conn *conn, uid_t uid, gid_t gid,
+		      const gid_t *groups, size_t ngroups, const char *name,
+		      enum kreg_right right, struct kreg_verdict *verdict);
+
+/*
+ * Reads the rules of policy file @path, or of every "*.conf" file in
+ * directory @path in name order, into *@rules (free() it), *@n of them. On
+ * a bad line returns -EINVAL and @error says "FILE:LINE: what is wrong";
+ * other errors are the system's, with @error naming the file.
+ */
+int kreg_policy_read(const char *path, struct kreg_rule **rules, size_t *n,
+		     char *error, size_t size);
+
+/* "allow see,send orders.* gid 1002": a rule as a policy file would say it. */
+int kreg_rule_format(const struct kreg_rule *rule, char *buf, size_t size);
+
+/* "admin", "user namespace", "owner", "rule", "default". */
+const char *kreg_decided_by_name(enum kreg_decided_by by);
 
 /*
  * Delivers @len bytes to the mailbox of @name. Errors: -ENOENT (not
@@ -171,9 +234,17 @@ int kreg_send(struct kreg_conn *conn, const char *name, const void *data,
 int kreg_multi_send(struct kreg_conn *conn, const char *name, const void *data,
 		    size_t len);
 
+/*
+ * A message, with who sent it as the kernel saw it: enough for a service to
+ * decide whether to serve a request. Ids are those this process's
+ * namespaces see (an id they cannot map reads as the overflow id, 65534).
+ */
 struct kreg_message {
 	char name[KREG_NAME_MAX + 1];	/* the name it was sent to */
-	pid_t sender;			/* as this process's namespace sees it */
+	pid_t sender;			/* the sending process */
+	uid_t sender_uid;		/* its effective uid */
+	gid_t sender_gid;		/* its effective gid */
+	uint64_t sender_cgroup;		/* its cgroup v2 id (0: not known) */
 	size_t len;
 	unsigned char data[KREG_PAYLOAD_MAX];
 };
@@ -269,10 +340,18 @@ void kreg_set_logger(kreg_log_fn fn, void *arg);
  */
 struct kreg_server;
 
-/* Who made a call. Copy it to answer after handle_call returns. */
+/*
+ * Who made a call: where to answer (copy it to answer after handle_call
+ * returns), and the caller's credentials, as kreg_message gives them, to
+ * decide whether to serve it.
+ */
 struct kreg_from {
 	char reply_to[KREG_NAME_MAX + 1];	/* the caller's reply mailbox */
 	uint64_t ref;				/* this call, among the caller's */
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	uint64_t cgroup;
 };
 
 /* What a callback returns: go on, stop normally, or a negative errno to stop with. */

@@ -31,6 +31,8 @@ case "${1:-}" in
 esac
 
 if [ -f "$tree/.kreg-built" ]; then
+	# Out-of-tree modules resolve the kernel's exports from it.
+	[ -f "$tree/Module.symvers" ] || cp "$tree/vmlinux.symvers" "$tree/Module.symvers"
 	echo "$tree"
 	exit 0
 fi
@@ -56,6 +58,7 @@ done <"$here/debug.config"
 echo "debug-kernel: building with $(nproc) jobs (about 15 min on 2 cores)" >&2
 make -s -j"$(nproc)" LOCALVERSION=-kreg-debug bzImage modules_prepare >build.log 2>&1 ||
 	{ tail -n 40 build.log >&2; exit 1; }
+cp vmlinux.symvers Module.symvers
 touch .kreg-built
 cd /
 mv "$tree.tmp" "$tree"

@@ -62,12 +62,19 @@ static inline int count_one(const struct kreg_entry_info *e, void *arg)
 	return 0;
 }
 
-/* How many names are listed, or a negative errno. */
+/*
+ * How many names are listed, or a negative errno. Retried while the table
+ * changes under the listing (an exit released elsewhere, say).
+ */
 static inline long count_entries(struct kreg_conn *c)
 {
-	long n = 0;
-	int err = kreg_list(c, count_one, &n);
+	long n;
+	int err, tries = 0;
 
+	do {
+		n = 0;
+		err = kreg_list(c, count_one, &n);
+	} while (err == -EINTR && ++tries < 20);
 	return err ? err : n;
 }
 
@@ -109,16 +116,18 @@ static inline int write_param(const char *name, long value)
 }
 
 /*
- * Runs @fn in a child that has given up root for @uid (and with it every
- * capability). Returns the child's exit status: 0 when @fn succeeded.
+ * Runs @fn in a child that has given up root for @uid, primary group @uid
+ * and the @n supplementary @groups (and with root every capability).
+ * Returns the child's exit status: 0 when @fn succeeded.
  */
-static inline int run_as(uid_t uid, int (*fn)(void *), void *arg)
+static inline int run_as_in(uid_t uid, const gid_t *groups, size_t n,
+			    int (*fn)(void *), void *arg)
 {
 	int status;
 	pid_t pid = fork();
 
 	if (pid == 0) {
-		if (setgroups(0, NULL) || setresgid(uid, uid, uid) ||
+		if (setgroups(n, groups) || setresgid(uid, uid, uid) ||
 		    setresuid(uid, uid, uid))
 			_exit(100);
 		_exit(fn(arg));
@@ -126,6 +135,11 @@ static inline int run_as(uid_t uid, int (*fn)(void *), void *arg)
 	if (pid < 0 || waitpid(pid, &status, 0) != pid)
 		return 101;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static inline int run_as(uid_t uid, int (*fn)(void *), void *arg)
+{
+	return run_as_in(uid, NULL, 0, fn, arg);
 }
 
 /* A REGISTER with a hand-made name attribute and one more u32 attribute. */

@@ -9,7 +9,8 @@
 
 pid_t target;		/* set by the test: whose activity to count */
 pid_t exiting;		/* set by the test: whose exit cleanup to count */
-__u64 registers, unregisters, lookups, sends, cleanups;
+__u64 registers, unregisters, lookups, sends, cleanups, denials;
+int last_denied_right;
 int last_result, last_reason, released;
 char last_name[32];
 
@@ -47,6 +48,17 @@ int BPF_PROG(on_send, const char *name, pid_t sender, __u32 len, int result)
 {
 	if (sender == target)
 		__sync_fetch_and_add(&sends, 1);
+	return 0;
+}
+
+SEC("raw_tp/kreg_denied")
+int BPF_PROG(on_denied, const char *name, pid_t pid, uid_t uid, int right)
+{
+	if (pid != target)
+		return 0;
+	__sync_fetch_and_add(&denials, 1);
+	last_denied_right = right;
+	bpf_probe_read_kernel_str(last_name, sizeof(last_name), name);
 	return 0;
 }
 

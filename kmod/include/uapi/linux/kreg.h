@@ -3,15 +3,19 @@
  * kreg: a host-wide process registry kept by the kernel.
  *
  * This header is the one contract between kreg.ko and userspace: the generic
- * netlink family, its commands, attributes, multicast group and limits.
- * Bump KREG_GENL_VERSION whenever a change here is not backward compatible.
+ * netlink family, its commands, attributes and limits. Bump
+ * KREG_GENL_VERSION whenever a change here is not backward compatible;
+ * libkreg refuses a module whose version is older than its own.
+ *
+ * Version 2: access control (rights, policy, names hidden from who may not
+ * see them), events through KREG_CMD_SUBSCRIBE instead of a multicast group,
+ * the sender's credentials on deliveries, per-sender mailbox shares.
  */
 #ifndef _UAPI_LINUX_KREG_H
 #define _UAPI_LINUX_KREG_H
 
 #define KREG_GENL_NAME		"kreg"
-#define KREG_GENL_VERSION	1
-#define KREG_MCGRP_EVENTS	"events"
+#define KREG_GENL_VERSION	2
 
 /* A name is 1 to KREG_NAME_MAX printable ASCII bytes (0x20-0x7e), NUL-terminated. */
 #define KREG_NAME_MAX		255
@@ -19,28 +23,47 @@
 #define KREG_PAYLOAD_MAX	61440
 /* The largest value a registration may carry (KREG_A_META); EMSGSIZE beyond. */
 #define KREG_META_MAX		256
+/* The most rules a policy holds, and the longest source a rule may carry. */
+#define KREG_POLICY_RULES_MAX	65536
+#define KREG_POLICY_SOURCE_MAX	256
 
 /**
  * enum kreg_cmd - commands of the kreg family
  * @KREG_CMD_REGISTER: bind KREG_A_NAME to KREG_A_PID (default: the caller's
- *	process), with an optional value KREG_A_META and KREG_A_FLAGS. The
- *	requesting socket becomes the name's mailbox. Replies KREG_A_NAME and
- *	KREG_A_PID. If the name is held, a reply carrying the holder's
- *	KREG_A_PID is sent before the EEXIST error.
+ *	process), with an optional value KREG_A_META and KREG_A_FLAGS. Needs
+ *	the OWN right. The requesting socket becomes the name's mailbox.
+ *	Replies KREG_A_NAME and KREG_A_PID. If the name is held, a reply
+ *	carrying the holder's KREG_A_PID is sent before the EEXIST error,
+ *	unless the caller may not see the name.
  * @KREG_CMD_UNREGISTER: release KREG_A_NAME.
  * @KREG_CMD_WHEREIS: reply KREG_A_NAME, KREG_A_PID and any KREG_A_META, or
- *	fail with ENOENT.
- * @KREG_CMD_LIST: dump every entry (KREG_A_NAME, KREG_A_PID, KREG_A_UID,
- *	KREG_A_REGISTERED_NS, KREG_A_MAILBOX when it has one, any KREG_A_META).
- * @KREG_CMD_SEND: deliver KREG_A_PAYLOAD to KREG_A_NAME's mailbox.
- * @KREG_CMD_DELIVER: kernel to mailbox: KREG_A_NAME, KREG_A_SENDER_PID and
- *	KREG_A_PAYLOAD, as sent by KREG_CMD_SEND.
+ *	fail with ENOENT (also for a name the caller may not SEE).
+ * @KREG_CMD_LIST: dump every entry the caller may SEE (KREG_A_NAME,
+ *	KREG_A_PID, KREG_A_UID, KREG_A_REGISTERED_NS, KREG_A_MAILBOX when it
+ *	has one, any KREG_A_META). A dump during which the table changed is
+ *	flagged NLM_F_DUMP_INTR.
+ * @KREG_CMD_SEND: deliver KREG_A_PAYLOAD to KREG_A_NAME's mailbox. Needs the
+ *	SEND right; EAGAIN when the sender's share of the mailbox is full.
+ * @KREG_CMD_DELIVER: kernel to mailbox: KREG_A_NAME, KREG_A_PAYLOAD and the
+ *	sender's KREG_A_SENDER_PID, _UID, _GID (as the receiver's namespaces
+ *	see them) and _CGROUP.
  * @KREG_CMD_REGISTERED: event: KREG_A_NAME, KREG_A_PID, KREG_A_UID and any
  *	KREG_A_META.
  * @KREG_CMD_UNREGISTERED: event: the same plus KREG_A_REASON.
  * @KREG_CMD_STATUS: reply KREG_A_ENTRIES, KREG_A_MAX_ENTRIES,
- *	KREG_A_MAX_PER_UID, and the caller's KREG_A_UID with KREG_A_UID_ENTRIES,
- *	the names that count toward its quota.
+ *	KREG_A_MAX_PER_UID, the caller's KREG_A_UID with KREG_A_UID_ENTRIES,
+ *	the names that count toward its quota, and KREG_A_POLICY_RULES when a
+ *	policy is loaded.
+ * @KREG_CMD_SUBSCRIBE: the requesting socket receives an event for every
+ *	later change of a name it may SEE, until it closes.
+ * @KREG_CMD_POLICY_SET: (CAP_SYS_ADMIN) replace the policy, atomically, by
+ *	the KREG_A_RULE attributes nested in KREG_A_POLICY; without
+ *	KREG_A_POLICY, unload it.
+ * @KREG_CMD_POLICY_GET: (CAP_SYS_ADMIN) dump the rules, one KREG_A_RULE each.
+ * @KREG_CMD_POLICY_CHECK: (CAP_SYS_ADMIN) would KREG_A_UID (with KREG_A_GID
+ *	and the supplementary KREG_A_GROUPS) have KREG_A_RIGHT on KREG_A_NAME?
+ *	Replies KREG_A_VERDICT, KREG_A_DECIDED_BY and, when a rule decided,
+ *	that KREG_A_RULE.
  */
 enum kreg_cmd {
 	KREG_CMD_UNSPEC,
@@ -53,6 +76,10 @@ enum kreg_cmd {
 	KREG_CMD_REGISTERED,
 	KREG_CMD_UNREGISTERED,
 	KREG_CMD_STATUS,
+	KREG_CMD_SUBSCRIBE,
+	KREG_CMD_POLICY_SET,
+	KREG_CMD_POLICY_GET,
+	KREG_CMD_POLICY_CHECK,
 
 	__KREG_CMD_MAX,
 	KREG_CMD_MAX = __KREG_CMD_MAX - 1
@@ -63,7 +90,8 @@ enum kreg_cmd {
  * @KREG_A_NAME: NUL-terminated string, see KREG_NAME_MAX
  * @KREG_A_PID: u32; in requests and replies, a process id as seen in the
  *	caller's pid namespace; in events, as seen in the initial one
- * @KREG_A_UID: u32, the uid that registered the entry
+ * @KREG_A_UID: u32, the uid that registered the entry (STATUS: the caller's;
+ *	POLICY_CHECK: the uid asked about)
  * @KREG_A_REGISTERED_NS: u64, registration time, ns since the Unix epoch
  * @KREG_A_MAILBOX: flag, the entry has a mailbox socket
  * @KREG_A_PAYLOAD: binary, at most KREG_PAYLOAD_MAX bytes
@@ -76,6 +104,19 @@ enum kreg_cmd {
  * @KREG_A_MAX_ENTRIES: u32, the most names the registry holds
  * @KREG_A_MAX_PER_UID: u32, the most names one uid may hold
  * @KREG_A_UID_ENTRIES: u32, names that count toward KREG_A_UID's quota
+ * @KREG_A_SENDER_UID: u32, the sender's effective uid, as the receiver's
+ *	user namespace sees it (the overflow uid when it cannot)
+ * @KREG_A_SENDER_GID: u32, the sender's effective gid, likewise
+ * @KREG_A_SENDER_CGROUP: u64, the sender's cgroup v2 id (its inode number
+ *	under /sys/fs/cgroup)
+ * @KREG_A_POLICY: nested, the rules of a policy (KREG_A_RULE, repeated)
+ * @KREG_A_RULE: nested, one rule: KREG_RULE_A_*
+ * @KREG_A_POLICY_RULES: u32, the rules of the loaded policy
+ * @KREG_A_GID: u32, POLICY_CHECK: the primary gid asked about
+ * @KREG_A_GROUPS: binary, POLICY_CHECK: u32 supplementary gids
+ * @KREG_A_RIGHT: u32, POLICY_CHECK: one enum kreg_right
+ * @KREG_A_VERDICT: u32, POLICY_CHECK: 1 allowed, 0 denied
+ * @KREG_A_DECIDED_BY: u32, POLICY_CHECK: enum kreg_decided_by
  */
 enum kreg_attr {
 	KREG_A_UNSPEC,
@@ -94,9 +135,94 @@ enum kreg_attr {
 	KREG_A_MAX_ENTRIES,
 	KREG_A_MAX_PER_UID,
 	KREG_A_UID_ENTRIES,
+	KREG_A_SENDER_UID,
+	KREG_A_SENDER_GID,
+	KREG_A_SENDER_CGROUP,
+	KREG_A_POLICY,
+	KREG_A_RULE,
+	KREG_A_POLICY_RULES,
+	KREG_A_GID,
+	KREG_A_GROUPS,
+	KREG_A_RIGHT,
+	KREG_A_VERDICT,
+	KREG_A_DECIDED_BY,
 
 	__KREG_A_MAX,
 	KREG_A_MAX = __KREG_A_MAX - 1
+};
+
+/**
+ * enum kreg_rule_attr - the attributes nested in KREG_A_RULE
+ * @KREG_RULE_A_EFFECT: u32, enum kreg_effect
+ * @KREG_RULE_A_RIGHTS: u32, KREG_RIGHT_* bits
+ * @KREG_RULE_A_PATTERN: string: a name, "PREFIX.*" (names that start with
+ *	"PREFIX."), or "*" (every name)
+ * @KREG_RULE_A_WHO: u32, enum kreg_who
+ * @KREG_RULE_A_ID: u32, the uid or gid of KREG_WHO_UID or KREG_WHO_GID, as
+ *	the loader's user namespace sees it
+ * @KREG_RULE_A_SOURCE: string, where the rule came from ("FILE:LINE"), at
+ *	most KREG_POLICY_SOURCE_MAX bytes; kept and reported, never interpreted
+ */
+enum kreg_rule_attr {
+	KREG_RULE_A_UNSPEC,
+	KREG_RULE_A_EFFECT,
+	KREG_RULE_A_RIGHTS,
+	KREG_RULE_A_PATTERN,
+	KREG_RULE_A_WHO,
+	KREG_RULE_A_ID,
+	KREG_RULE_A_SOURCE,
+
+	__KREG_RULE_A_MAX,
+	KREG_RULE_A_MAX = __KREG_RULE_A_MAX - 1
+};
+
+/*
+ * Rights on a name. OWN: register it. SEE: learn that it exists and who
+ * holds it (whereis, list, events, the holder of a failed register). SEND:
+ * deliver to its mailbox (which also needs SEE).
+ */
+enum kreg_right {
+	KREG_RIGHT_OWN	= 1 << 0,
+	KREG_RIGHT_SEE	= 1 << 1,
+	KREG_RIGHT_SEND	= 1 << 2,
+};
+
+#define KREG_RIGHTS_ALL	(KREG_RIGHT_OWN | KREG_RIGHT_SEE | KREG_RIGHT_SEND)
+
+enum kreg_effect {
+	KREG_EFFECT_DENY,
+	KREG_EFFECT_ALLOW,
+};
+
+/**
+ * enum kreg_who - whom a rule is about
+ * @KREG_WHO_EVERYONE: every process of the initial user namespace
+ *	(containers are never "everyone": name their uid or gid)
+ * @KREG_WHO_UID: processes whose effective uid is KREG_RULE_A_ID
+ * @KREG_WHO_GID: processes whose effective or a supplementary gid is it
+ */
+enum kreg_who {
+	KREG_WHO_EVERYONE,
+	KREG_WHO_UID,
+	KREG_WHO_GID,
+};
+
+/**
+ * enum kreg_decided_by - what decided an access
+ * @KREG_BY_ADMIN: CAP_SYS_ADMIN in the initial user namespace bypasses all
+ * @KREG_BY_USER_NAMESPACE: names under "user.UID." are UID's alone to own
+ * @KREG_BY_OWNER: a uid may always see and send to the names it registered
+ * @KREG_BY_RULE: a rule of the loaded policy
+ * @KREG_BY_DEFAULT: no rule applied: without a policy, the initial user
+ *	namespace may do anything and a container only use its "user.UID."
+ *	names; with one, what no rule allows is denied
+ */
+enum kreg_decided_by {
+	KREG_BY_ADMIN,
+	KREG_BY_USER_NAMESPACE,
+	KREG_BY_OWNER,
+	KREG_BY_RULE,
+	KREG_BY_DEFAULT,
 };
 
 /*

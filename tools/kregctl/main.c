@@ -15,8 +15,7 @@
 
 #include "cleanup.h"
 #include "kreg.h"
-
-enum { EXIT_NOTFOUND = 1, EXIT_ERROR = 2 };
+#include "kregctl.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -26,7 +25,7 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
-static void usage(FILE *out)
+void ctl_usage(FILE *out)
 {
 	fputs("usage: kregctl COMMAND [ARGS]\n"
 	      "\n"
@@ -50,13 +49,21 @@ static void usage(FILE *out)
 	      "                           happen (-n N: stop after N events)\n"
 	      "  bpf attach|detach|status BPF exit cleanup: names vanish the instant their\n"
 	      "                           process dies (pinned under " KREG_BPF_PIN_DIR ")\n"
-	      "  status                   names held, limits, your uid's quota, exit cleanup\n"
+	      "  status                   names held, limits, your uid's quota, exit cleanup,\n"
+	      "                           policy\n"
+	      "  policy load FILE|DIR     replace the access policy by the rules of FILE, or\n"
+	      "                           of DIR/*.conf (e.g. /etc/kreg/policy.d)\n"
+	      "  policy unload            back to the defaults (no policy)\n"
+	      "  policy show              print the loaded rules, with where each came from\n"
+	      "  policy check UID NAME own|see|send\n"
+	      "                           say whether UID (a number or a user) may, and what\n"
+	      "                           decides it (exit status 1: it may not)"
 	      "\n"
 	      "Exit status: 0 success, 1 name not registered, 2 error.\n", out);
 }
 
 /* Reports @err for @what in the kernel's own words when it gave some. */
-static int fail(struct kreg_conn *conn, const char *what, int err)
+int ctl_fail(struct kreg_conn *conn, const char *what, int err)
 {
 	const char *detail = conn ? kreg_last_error(conn) : "";
 
@@ -109,15 +116,15 @@ static int serve(struct kreg_conn *conn, const char *name, long count)
 		if (err == -ETIMEDOUT)
 			continue;
 		if (err)
-			return fail(conn, "receive", err);
-		printf("%s from %d: %.*s\n", msg.name, (int)msg.sender,
-		       (int)msg.len, (const char *)msg.data);
+			return ctl_fail(conn, "receive", err);
+		printf("%s from %d (uid %u): %.*s\n", msg.name, (int)msg.sender,
+		       (unsigned int)msg.sender_uid, (int)msg.len, (const char *)msg.data);
 		fflush(stdout);
 		if (count > 0)
 			count--;
 	}
 	err = kreg_unregister(conn, name);
-	return err ? fail(conn, name, err) : 0;
+	return err ? ctl_fail(conn, name, err) : 0;
 }
 
 static int cmd_register(struct kreg_conn *conn, int argc, char **argv)
@@ -154,14 +161,14 @@ static int cmd_register(struct kreg_conn *conn, int argc, char **argv)
 		return EXIT_ERROR;
 	}
 	if (err)
-		return fail(conn, argv[1], err);
+		return ctl_fail(conn, argv[1], err);
 	if (pid) {
 		printf("%s %d\n", argv[1], (int)holder);
 		return 0;
 	}
 	return serve(conn, argv[1], count);
 usage:
-	usage(stderr);
+	ctl_usage(stderr);
 	return EXIT_ERROR;
 }
 
@@ -170,11 +177,11 @@ static int cmd_unregister(struct kreg_conn *conn, int argc, char **argv)
 	int err;
 
 	if (argc != 2) {
-		usage(stderr);
+		ctl_usage(stderr);
 		return EXIT_ERROR;
 	}
 	err = kreg_unregister(conn, argv[1]);
-	return err ? fail(conn, argv[1], err) : 0;
+	return err ? ctl_fail(conn, argv[1], err) : 0;
 }
 
 static int cmd_whereis(struct kreg_conn *conn, int argc, char **argv)
@@ -183,7 +190,7 @@ static int cmd_whereis(struct kreg_conn *conn, int argc, char **argv)
 	int ret;
 
 	if (argc != 2) {
-		usage(stderr);
+		ctl_usage(stderr);
 		return EXIT_ERROR;
 	}
 	ret = kreg_whereis_name(conn, argv[1], &pid);
@@ -192,23 +199,23 @@ static int cmd_whereis(struct kreg_conn *conn, int argc, char **argv)
 		return EXIT_NOTFOUND;
 	}
 	if (ret)
-		return fail(conn, argv[1], ret);
+		return ctl_fail(conn, argv[1], ret);
 	printf("%d\n", (int)pid);
 	return 0;
 }
 
 /* A registration's value: as text when it is printable, escaped where not. */
-static void print_value(const unsigned char *v, size_t len)
+static void print_value(FILE *out, const unsigned char *v, size_t len)
 {
 	size_t i;
 
 	if (!len)
-		fputs("-", stdout);
+		fputs("-", out);
 	for (i = 0; i < len; i++) {
 		if (v[i] >= 0x20 && v[i] < 0x7f && v[i] != '\\')
-			putchar(v[i]);
+			fputc(v[i], out);
 		else
-			printf("\\x%02x", v[i]);
+			fprintf(out, "\\x%02x", v[i]);
 	}
 }
 
@@ -220,7 +227,7 @@ static int cmd_await(struct kreg_conn *conn, int argc, char **argv)
 	int err;
 
 	if (argc < 2 || argc > 3) {
-		usage(stderr);
+		ctl_usage(stderr);
 		return EXIT_ERROR;
 	}
 	if (argc == 3) {
@@ -236,7 +243,7 @@ static int cmd_await(struct kreg_conn *conn, int argc, char **argv)
 		return EXIT_NOTFOUND;
 	}
 	if (err)
-		return fail(conn, argv[1], err);
+		return ctl_fail(conn, argv[1], err);
 	printf("%d\n", (int)pid);
 	return 0;
 }
@@ -303,7 +310,7 @@ static int cmd_run(struct kreg_conn *conn, int argc, char **argv)
 		err = kreg_start_child(sup, &spec, &pid, NULL);
 	/* Not a request on conn: its last error would be the lookup's above. */
 	if (err)
-		return fail(NULL, "run", err);
+		return ctl_fail(NULL, "run", err);
 	fprintf(stderr, "kregctl: supervising %s: %s (pid %d)\n", spec.name, argv[i + 1],
 		(int)pid);
 
@@ -318,42 +325,67 @@ static int cmd_run(struct kreg_conn *conn, int argc, char **argv)
 		return EXIT_ERROR;
 	}
 	if (err && err != -ETIMEDOUT)
-		return fail(NULL, "run", err);
+		return ctl_fail(NULL, "run", err);
 	return 0;
 usage:
-	usage(stderr);
+	ctl_usage(stderr);
 	return EXIT_ERROR;
 }
 
 static int print_entry(const struct kreg_entry_info *e, void *arg)
 {
 	time_t secs = (time_t)(e->registered_ns / 1000000000ULL);
+	FILE *out = arg;
 	char when[32];
 	struct tm tm;
 
-	(void)arg;
 	gmtime_r(&secs, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	printf("%-32s %8d %6u %s %-7s ", e->name, (int)e->pid, (unsigned int)e->uid,
-	       when, e->has_mailbox ? "yes" : "no");
-	print_value(e->meta, e->meta_len);
-	putchar('\n');
+	fprintf(out, "%-32s %8d %6u %s %-7s ", e->name, (int)e->pid, (unsigned int)e->uid,
+		when, e->has_mailbox ? "yes" : "no");
+	print_value(out, e->meta, e->meta_len);
+	fputc('\n', out);
 	return 0;
 }
 
+/* Tries this often for a listing during which the table did not change. */
+#define LIST_TRIES 5
+
 static int cmd_list(struct kreg_conn *conn, int argc, char **argv)
 {
-	int err;
+	char *text = NULL;
+	size_t size = 0;
+	int tries, err;
+	FILE *out;
 
 	(void)argv;
 	if (argc != 1) {
-		usage(stderr);
+		ctl_usage(stderr);
 		return EXIT_ERROR;
+	}
+	for (tries = 0; tries < LIST_TRIES; tries++) {
+		free(text);
+		text = NULL;
+		out = open_memstream(&text, &size);
+		if (!out)
+			return ctl_fail(NULL, "list", -errno);
+		err = kreg_list(conn, print_entry, out);
+		fclose(out);
+		if (err != -EINTR)
+			break;
+	}
+	if (err && err != -EINTR) {
+		free(text);
+		return ctl_fail(conn, "list", err);
 	}
 	printf("%-32s %8s %6s %-20s %-7s %s\n", "NAME", "PID", "UID", "REGISTERED", "MAILBOX",
 	       "META");
-	err = kreg_list(conn, print_entry, NULL);
-	return err ? fail(conn, "list", err) : 0;
+	fputs(text ? text : "", stdout);
+	free(text);
+	if (err == -EINTR)
+		fprintf(stderr, "kregctl: the registry kept changing; this listing is not a "
+			"snapshot (%d tries)\n", LIST_TRIES);
+	return 0;
 }
 
 static int cmd_send(struct kreg_conn *conn, int argc, char **argv)
@@ -364,7 +396,7 @@ static int cmd_send(struct kreg_conn *conn, int argc, char **argv)
 	int err;
 
 	if (argc != 3) {
-		usage(stderr);
+		ctl_usage(stderr);
 		return EXIT_ERROR;
 	}
 	if (strcmp(argv[2], "-") == 0) {
@@ -379,7 +411,7 @@ static int cmd_send(struct kreg_conn *conn, int argc, char **argv)
 		len = strlen(data);
 	}
 	err = kreg_send(conn, argv[1], data, len);
-	return err ? fail(conn, argv[1], err) : 0;
+	return err ? ctl_fail(conn, argv[1], err) : 0;
 }
 
 static int cmd_monitor(struct kreg_conn *conn, int argc, char **argv)
@@ -391,12 +423,12 @@ static int cmd_monitor(struct kreg_conn *conn, int argc, char **argv)
 	if (parse_count(argc, argv, &i, &count))
 		return EXIT_ERROR;
 	if (i != argc) {
-		usage(stderr);
+		ctl_usage(stderr);
 		return EXIT_ERROR;
 	}
 	err = kreg_subscribe(conn);
 	if (err)
-		return fail(conn, "monitor", err);
+		return ctl_fail(conn, "monitor", err);
 	catch_stop_signals();
 	while (!stop_requested && count != 0) {
 		err = kreg_next_event(conn, &ev, 250);
@@ -407,13 +439,13 @@ static int cmd_monitor(struct kreg_conn *conn, int argc, char **argv)
 			continue;
 		}
 		if (err)
-			return fail(conn, "monitor", err);
+			return ctl_fail(conn, "monitor", err);
 		if (ev.kind == KREG_EVENT_REGISTERED) {
 			printf("registered %s pid=%d uid=%u", ev.name, (int)ev.pid,
 			       (unsigned int)ev.uid);
 			if (ev.meta_len) {
 				fputs(" meta=", stdout);
-				print_value(ev.meta, ev.meta_len);
+				print_value(stdout, ev.meta, ev.meta_len);
 			}
 			putchar('\n');
 		} else
@@ -476,7 +508,7 @@ static int cmd_bpf(struct kreg_conn *conn, int argc, char **argv)
 		       "exit cleanup attached; rmmod kreg fails until `kregctl bpf detach`\n");
 		return 0;
 	}
-	usage(stderr);
+	ctl_usage(stderr);
 	return EXIT_ERROR;
 }
 
@@ -488,17 +520,22 @@ static int cmd_status(struct kreg_conn *conn, int argc, char **argv)
 
 	(void)argv;
 	if (argc != 1) {
-		usage(stderr);
+		ctl_usage(stderr);
 		return EXIT_ERROR;
 	}
 	err = kreg_status(conn, &st);
 	if (err)
-		return fail(conn, "status", err);
+		return ctl_fail(conn, "status", err);
 	printf("names: %zu of at most %zu (max_entries)\n", st.entries, st.max_entries);
 	printf("uid %u holds: %zu of at most %zu (max_per_uid)\n", (unsigned int)st.uid,
 	       st.uid_entries, st.max_per_uid);
 	if (cleanup_status(&cleanup) == 0)
 		printf("exit cleanup: %s\n", cleanup.attached ? "attached" : "detached");
+	if (st.policy_loaded)
+		printf("policy: %zu rule%s (kregctl policy show)\n", st.policy_rules,
+		       st.policy_rules == 1 ? "" : "s");
+	else
+		printf("policy: none (the defaults)\n");
 	return 0;
 }
 
@@ -516,6 +553,7 @@ static const struct {
 	{ "monitor", cmd_monitor, true },
 	{ "run", cmd_run, true },
 	{ "status", cmd_status, true },
+	{ "policy", cmd_policy, true },
 	{ "bpf", cmd_bpf, false },
 };
 
@@ -526,7 +564,7 @@ int main(int argc, char **argv)
 	int err, ret;
 
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		usage(argc < 2 ? stderr : stdout);
+		ctl_usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_ERROR : 0;
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
@@ -534,7 +572,7 @@ int main(int argc, char **argv)
 			break;
 	if (i == sizeof(commands) / sizeof(commands[0])) {
 		fprintf(stderr, "kregctl: unknown command '%s'\n", argv[1]);
-		usage(stderr);
+		ctl_usage(stderr);
 		return EXIT_ERROR;
 	}
 	if (!commands[i].needs_module)

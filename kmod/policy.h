@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The policy: rules that grant or deny rights on names to uids, gids and
+ * everyone, loaded whole by an administrator and replaced atomically.
+ */
+#ifndef _KREG_POLICY_H
+#define _KREG_POLICY_H
+
+#include <linux/types.h>
+#include <linux/uidgid.h>
+#include <uapi/linux/kreg.h>
+
+struct nlattr;
+struct netlink_ext_ack;
+struct kreg_principal;
+
+struct kreg_rule {
+	u8		effect;		/* enum kreg_effect */
+	u8		rights;		/* KREG_RIGHT_* */
+	u8		who;		/* enum kreg_who */
+	bool		prefix;		/* "key.*" (key ends in '.') or "*" (key "") */
+	kuid_t		uid;		/* KREG_WHO_UID */
+	kgid_t		gid;		/* KREG_WHO_GID */
+	u32		index;		/* its place in the loaded policy */
+	u16		key_len;
+	const char	*key;		/* the name, or the prefix with its '.' */
+	const char	*source;	/* "" if none was given */
+};
+
+struct kreg_policy;
+
+/*
+ * The loaded policy, or NULL: under rcu_read_lock(), and valid until
+ * rcu_read_unlock().
+ */
+const struct kreg_policy *kreg_policy_current(void);
+unsigned int kreg_policy_rules(const struct kreg_policy *policy);
+/* Tells one loaded policy from another (0: none), for consistent dumps. */
+unsigned long kreg_policy_generation(const struct kreg_policy *policy);
+const struct kreg_rule *kreg_policy_rule(const struct kreg_policy *policy,
+					 unsigned int index);
+
+/*
+ * The rule that decides @right on @name for @p: the one with the most
+ * specific pattern (the exact name, then the longest prefix, then "*")
+ * among those that apply to @p, and at that pattern the most specific
+ * principal (uid, then gid, then everyone), deny winning a tie. NULL when no
+ * rule applies.
+ */
+const struct kreg_rule *kreg_policy_decide(const struct kreg_policy *policy,
+					   const struct kreg_principal *p,
+					   const char *name, size_t len,
+					   enum kreg_right right);
+
+/*
+ * Replaces the loaded policy by the rules nested in @rules (NULL: unloads
+ * it). On any bad rule, fails with extack pointing at it and changes nothing.
+ */
+int kreg_policy_load(const struct nlattr *rules, struct netlink_ext_ack *extack);
+void kreg_policy_exit(void);
+
+#endif /* _KREG_POLICY_H */

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What kregctl's commands share. */
+#ifndef KREGCTL_H
+#define KREGCTL_H
+
+#include <stdio.h>
+
+#include "kreg.h"
+
+/* Exit status: 0 success, 1 the name is not registered, 2 any other error. */
+enum { EXIT_NOTFOUND = 1, EXIT_ERROR = 2 };
+
+void ctl_usage(FILE *out);
+/* Reports @err for @what in the kernel's own words when it gave some. */
+int ctl_fail(struct kreg_conn *conn, const char *what, int err);
+
+/* kregctl policy load|unload|show|check (policy.c). */
+int cmd_policy(struct kreg_conn *conn, int argc, char **argv);
+
+#endif /* KREGCTL_H */

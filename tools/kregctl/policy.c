@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kregctl policy: load, unload, show and check kreg's access policy. */
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kregctl.h"
+
+static int policy_load(struct kreg_conn *conn, const char *path)
+{
+	struct kreg_rule *rules = NULL;
+	char error[512];
+	size_t n = 0;
+	int err;
+
+	err = kreg_policy_read(path, &rules, &n, error, sizeof(error));
+	if (err) {
+		fprintf(stderr, "kregctl: %s; nothing was loaded\n", error);
+		return EXIT_ERROR;
+	}
+	if (!n) {
+		fprintf(stderr, "kregctl: %s holds no rule; nothing was loaded "
+			"(kregctl policy unload goes back to the defaults)\n", path);
+		free(rules);
+		return EXIT_ERROR;
+	}
+	err = kreg_policy_set(conn, rules, n);
+	free(rules);
+	if (err) {
+		ctl_fail(conn, "policy load", err);
+		fprintf(stderr, "kregctl: nothing was loaded\n");
+		return EXIT_ERROR;
+	}
+	printf("loaded %zu rule%s from %s\n", n, n == 1 ? "" : "s", path);
+	return 0;
+}
+
+static int print_rule(const struct kreg_rule *rule, void *arg)
+{
+	char text[KREG_NAME_MAX + 128];
+
+	(*(size_t *)arg)++;
+	kreg_rule_format(rule, text, sizeof(text));
+	printf("%-60s # %s\n", text, rule->source[0] ? rule->source : "(no source)");
+	return 0;
+}
+
+static int policy_show(struct kreg_conn *conn)
+{
+	struct kreg_status st;
+	size_t n = 0;
+	int err;
+
+	err = kreg_status(conn, &st);
+	if (err)
+		return ctl_fail(conn, "policy show", err);
+	if (!st.policy_loaded) {
+		printf("no policy is loaded: the initial user namespace may do anything, a\n"
+		       "container only use its user.UID. names; user.UID. names are UID's alone\n");
+		return 0;
+	}
+	err = kreg_policy_get(conn, print_rule, &n);
+	if (err == -EINTR)
+		fprintf(stderr, "kregctl: the policy was replaced while it was listed\n");
+	else if (err)
+		return ctl_fail(conn, "policy show", err);
+	return 0;
+}
+
+static int parse_right(const char *word, enum kreg_right *right)
+{
+	if (!strcmp(word, "own"))
+		*right = KREG_RIGHT_OWN;
+	else if (!strcmp(word, "see"))
+		*right = KREG_RIGHT_SEE;
+	else if (!strcmp(word, "send"))
+		*right = KREG_RIGHT_SEND;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* A uid, by number or by name, with its groups when the user exists. */
+static int parse_user(const char *word, uid_t *uid, gid_t *gid, gid_t *groups, int *ngroups)
+{
+	struct passwd *pw;
+	char *end;
+	long v;
+
+	v = strtol(word, &end, 10);
+	pw = *end ? getpwnam(word) : getpwuid((uid_t)v);
+	if (*end && !pw)
+		return -ENOENT;
+	if (!*end && (v < 0 || v >= (long)UINT32_MAX))
+		return -EINVAL;
+	*uid = pw ? pw->pw_uid : (uid_t)v;
+	*gid = pw ? pw->pw_gid : (gid_t)-1;
+	if (!pw) {
+		*ngroups = 0;
+		return 0;
+	}
+	if (getgrouplist(pw->pw_name, pw->pw_gid, groups, ngroups) < 0)
+		return -E2BIG;
+	return 0;
+}
+
+static int policy_check(struct kreg_conn *conn, char **argv)
+{
+	static gid_t groups[NGROUPS_MAX];
+	int ngroups = NGROUPS_MAX, err;
+	enum kreg_right right;
+	struct kreg_verdict v;
+	char text[KREG_NAME_MAX + 128];
+	uid_t uid;
+	gid_t gid;
+
+	if (parse_right(argv[3], &right)) {
+		fprintf(stderr, "kregctl: the right is own, see or send, not '%s'\n", argv[3]);
+		return EXIT_ERROR;
+	}
+	if (parse_user(argv[1], &uid, &gid, groups, &ngroups)) {
+		fprintf(stderr, "kregctl: no such user: %s\n", argv[1]);
+		return EXIT_ERROR;
+	}
+	err = kreg_policy_check(conn, uid, gid, groups, (size_t)ngroups, argv[2], right, &v);
+	if (err)
+		return ctl_fail(conn, "policy check", err);
+	printf("%s: uid %u may %s%s %s\n", v.allowed ? "allow" : "deny", (unsigned int)uid,
+	       v.allowed ? "" : "not ", argv[3], argv[2]);
+	switch (v.by) {
+	case KREG_BY_RULE:
+		kreg_rule_format(&v.rule, text, sizeof(text));
+		printf("decided by the rule \"%s\" (%s)\n", text,
+		       v.rule.source[0] ? v.rule.source : "no source");
+		break;
+	case KREG_BY_USER_NAMESPACE:
+		printf("decided by the user namespace: names under user.UID. are UID's alone to own\n");
+		break;
+	case KREG_BY_OWNER:
+		printf("decided by ownership: a uid may always see and send to its own names\n");
+		break;
+	case KREG_BY_ADMIN:
+		printf("decided by CAP_SYS_ADMIN, which bypasses the policy\n");
+		break;
+	case KREG_BY_DEFAULT:
+		printf("decided by the default: %s\n", v.allowed ?
+		       "no policy is loaded, and the initial user namespace may do anything" :
+		       "a loaded policy denies what no rule allows");
+		break;
+	}
+	if (uid == 0 && !v.allowed)
+		printf("(a root process with CAP_SYS_ADMIN would bypass this)\n");
+	return v.allowed ? 0 : EXIT_NOTFOUND;
+}
+
+int cmd_policy(struct kreg_conn *conn, int argc, char **argv)
+{
+	int err;
+
+	if (argc == 3 && !strcmp(argv[1], "load"))
+		return policy_load(conn, argv[2]);
+	if (argc == 2 && !strcmp(argv[1], "unload")) {
+		err = kreg_policy_unload(conn);
+		if (err)
+			return ctl_fail(conn, "policy unload", err);
+		printf("policy unloaded: kreg is back to its defaults\n");
+		return 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "show"))
+		return policy_show(conn);
+	if (argc == 5 && !strcmp(argv[1], "check"))
+		return policy_check(conn, argv + 1);
+	ctl_usage(stderr);
+	return EXIT_ERROR;
+}
