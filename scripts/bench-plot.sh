@@ -11,7 +11,7 @@ trap 'rm -rf "$dir"' EXIT
 # One row per operation, one column per peer ("-" where a peer has no such row).
 grep '^BENCH-DATA' "$raw" | awk -F'|' -v peers="kreg dbus pidfile unix-dgram" '
 BEGIN { n = split(peers, p, " ") }
-$2 !~ /names|exit/ { if (!($2 in seen)) { seen[$2] = 1; order[++rows] = $2 } t[$2, $3] = $6 }
+$2 !~ /names|exit|policy/ { if (!($2 in seen)) { seen[$2] = 1; order[++rows] = $2 } t[$2, $3] = $6 }
 END {
 	printf "op"; for (i = 1; i <= n; i++) printf "\t%s", p[i]; printf "\n"
 	for (r = 1; r <= rows; r++) {

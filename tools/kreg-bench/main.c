@@ -75,7 +75,7 @@ static struct result *record(const char *op, const char *peer, long ops, int rep
 	struct result *r = &results[nresults++];
 
 	/* Progress on stderr: the table comes at the end. */
-	fprintf(stderr, "kreg-bench: %-28s %-10s %10.2f us/op%s\n", op, peer, us,
+	fprintf(stderr, "kreg-bench: %-40s %-10s %10.2f us/op%s\n", op, peer, us,
 		err ? " (failed)" : "");
 	snprintf(r->op, sizeof(r->op), "%s", op);
 	r->peer = peer;
@@ -344,6 +344,105 @@ static void bench_peer(const struct peer *p)
 	p->close(ctx);
 }
 
+/* --- access control: what a loaded policy costs the requests it judges ------- */
+
+#define POLICY_RULES 1000
+
+/*
+ * A thousand rules, as a host with many services might load: most about
+ * other prefixes and groups, one that lets everyone use the benchmark's
+ * names, one denying a name nobody uses, one letting everyone see all.
+ */
+static struct kreg_rule *policy_rules(void)
+{
+	struct kreg_rule *rules = calloc(POLICY_RULES, sizeof(*rules));
+	int i;
+
+	if (!rules)
+		return NULL;
+	for (i = 0; i < POLICY_RULES - 3; i++) {
+		rules[i] = (struct kreg_rule){ .effect = KREG_EFFECT_ALLOW,
+			.rights = KREG_RIGHT_SEE | KREG_RIGHT_SEND, .who = KREG_WHO_GID,
+			.id = 2000 + i };
+		snprintf(rules[i].pattern, sizeof(rules[i].pattern), "svc%04d.*", i);
+	}
+	rules[i++] = (struct kreg_rule){ .effect = KREG_EFFECT_ALLOW, .rights = KREG_RIGHTS_ALL,
+					 .pattern = "bench.*", .who = KREG_WHO_EVERYONE };
+	rules[i++] = (struct kreg_rule){ .effect = KREG_EFFECT_DENY, .rights = KREG_RIGHT_SEND,
+					 .pattern = "bench.private", .who = KREG_WHO_EVERYONE };
+	rules[i] = (struct kreg_rule){ .effect = KREG_EFFECT_ALLOW, .rights = KREG_RIGHT_SEE,
+				       .pattern = "*", .who = KREG_WHO_EVERYONE };
+	return rules;
+}
+
+/*
+ * @op without a policy and with the thousand rules, alternating rep by rep,
+ * so that both see the same machine: two rows, and their ratio a target.
+ */
+static void measure_policy_pair(const char *op, const struct peer *p, void *ctx, bench_op fn,
+				struct op_args *a, struct kreg_conn *admin,
+				const struct kreg_rule *rules)
+{
+	double per_op[2][REPS];
+	long total[2] = { 0, 0 }, n;
+	uint64_t start, elapsed = 0;
+	int rep, with, err = 0;
+	char row[48];
+
+	for (rep = 0; rep < REPS && !err; rep++) {
+		for (with = 0; with < 2 && !err; with++) {
+			err = with ? kreg_policy_set(admin, rules, POLICY_RULES) :
+				     kreg_policy_unload(admin);
+			start = bench_now_ns();
+			for (n = 0; !err; n++) {
+				err = fn(p, ctx, total[with] + n, a);
+				elapsed = bench_now_ns() - start;
+				if (elapsed >= REP_NS)
+					break;
+			}
+			per_op[with][rep] = elapsed / 1000.0 / (double)(n + 1);
+			total[with] += n + 1;
+		}
+	}
+	kreg_policy_unload(admin);
+	for (with = 0; with < 2; with++) {
+		snprintf(row, sizeof(row), "%s, %s", op, with ? "1000-rule policy" : "no policy");
+		record(row, p->name, total[with] / REPS, REPS, err ? 0 : median(per_op[with], REPS),
+		       err);
+	}
+}
+
+static void bench_policy_cost(void)
+{
+	const struct peer *p = &peer_kreg;
+	struct kreg_rule *rules = policy_rules();
+	struct op_args a = { 0 };
+	struct kreg_conn *admin;
+	pid_t held, served;
+	void *ctx;
+
+	if (!rules || kreg_open(&admin) || p->open(&ctx)) {
+		fprintf(stderr, "kreg-bench: policy cost: cannot open; its rows are missing\n");
+		free(rules);
+		return;
+	}
+	held = spawn_ready(holder, p, "bench.target");
+	served = spawn_ready(server, p, "bench.echo");
+	a.name = "bench.target";
+	a.expect = held;
+	measure_policy_pair("whereis", p, ctx, op_whereis, &a, admin, rules);
+	a.name = "bench.reg";
+	measure_policy_pair("register + unregister", p, ctx, op_register, &a, admin, rules);
+	a.name = "bench.echo";
+	a.len = sizeof(struct bench_hdr) + 1;
+	measure_policy_pair("send round trip, 1 B", p, ctx, op_call, &a, admin, rules);
+	stop(served);
+	stop(held);
+	p->close(ctx);
+	kreg_close(admin);
+	free(rules);
+}
+
 /* --- exit to gone: how long a dead process's name stays visible --------------- */
 
 enum gone_mode { GONE_CLEANUP, GONE_LAZY, GONE_REAP };
@@ -564,7 +663,7 @@ static void print_table(void)
 	int i;
 
 	/* peer / kreg: how many times kreg's time the peer takes (below 1: faster). */
-	printf("\n%-28s %-10s %14s %12s %12s  peer / %s\n", "operation", "peer", "ops x reps",
+	printf("\n%-40s %-10s %14s %12s %12s  peer / %s\n", "operation", "peer", "ops x reps",
 	       "median/op", "ops/s", baseline);
 	for (i = 0; i < nresults; i++) {
 		const struct result *r = &results[i], *k = find(r->op, baseline);
@@ -574,13 +673,13 @@ static void print_table(void)
 			printf("\n");
 		last = r->op;
 		if (r->err) {
-			printf("%-28s %-10s failed: %s\n", r->op, r->peer, strerror(-r->err));
+			printf("%-40s %-10s failed: %s\n", r->op, r->peer, strerror(-r->err));
 			continue;
 		}
 		print_time(t, sizeof(t), r->us);
 		if (k && k != r)
 			snprintf(ratio, sizeof(ratio), "%.2fx", r->us / k->us);
-		printf("%-28s %-10s %8ld x %-3d %12s %12.0f  %s\n", r->op, r->peer, r->ops, r->reps,
+		printf("%-40s %-10s %8ld x %-3d %12s %12.0f  %s\n", r->op, r->peer, r->ops, r->reps,
 		       t, 1e6 / r->us, ratio);
 		printf("BENCH-DATA|%s|%s|%ld|%d|%.3f\n", r->op, r->peer, r->ops, r->reps, r->us);
 	}
@@ -604,6 +703,14 @@ static double ratio(const char *op, const char *slow, const char *fast)
 	return s && f ? s->us / f->us : -1;
 }
 
+/* One peer's @op against its @base_op: what a condition costs it. */
+static double op_ratio(const char *op, const char *base_op, const char *peer)
+{
+	const struct result *o = find(op, peer), *b = find(base_op, peer);
+
+	return o && b ? o->us / b->us : -1;
+}
+
 static void print_targets(double header)
 {
 	const struct result *reap = find("exit to reaped by parent", "(parent)");
@@ -623,6 +730,14 @@ static void print_targets(double header)
 	       w10 && w1m ? w1m->us / w10->us : -1, 1.5, 0, "x");
 	target("exit-to-gone with BPF / exit-to-reaped (< 1x)",
 	       reap && gone ? gone->us / reap->us : -1, 1.0, 0, "x");
+	target("whereis, 1000-rule policy / no policy (<= 1.05x)",
+	       op_ratio("whereis, 1000-rule policy", "whereis, no policy", "kreg"), 1.05, 0, "x");
+	target("register, 1000-rule policy / no policy (<= 1.05x)",
+	       op_ratio("register + unregister, 1000-rule policy",
+			"register + unregister, no policy", "kreg"), 1.05, 0, "x");
+	target("send, 1000-rule policy / no policy (<= 1.05x)",
+	       op_ratio("send round trip, 1 B, 1000-rule policy",
+			"send round trip, 1 B, no policy", "kreg"), 1.05, 0, "x");
 	if (header > 0 && entry_bytes > 0) {
 		printf("  memory per entry: %.0f B in kreg_entry slabs, %.0f B of all slab; "
 		       "struct + name = %.0f + %.0f B\n", entry_bytes, entry_slab_total, header,
@@ -694,6 +809,7 @@ int main(int argc, char **argv)
 		print_local_targets();
 		return 0;
 	}
+	bench_policy_cost();
 	bench_exit_to_gone();
 	bench_scale(&peer_kreg, max_names);
 	print_table();
