@@ -3,7 +3,11 @@
  * Who may do what to a name. In order:
  *  1. Names "user.UID.*" may be owned by UID alone: a namespace every user
  *     can rely on, whatever the policy says.
- *  2. A uid may always see, and send to, the names it registered.
+ *  2. A uid may always see, and send to, the names it registered; and anyone
+ *     may see and send to a reply address: a name bound to its mailbox
+ *     (KREG_F_MAILBOX_BOUND) under its owner's "user.UID.", which libkreg
+ *     registers for a call's answer. Answering a call needs no rule, as
+ *     D-Bus and kdbus always let a reply through.
  *  3. With a policy loaded, its most specific rule decides (policy.c), and
  *     what no rule allows is denied.
  *  4. Without one, a process of the initial user namespace may do anything,
@@ -96,8 +100,8 @@ static bool kreg_is_admin(struct kreg_principal *p)
 }
 
 static bool kreg_decide(const struct kreg_principal *p, const char *name,
-			size_t len, enum kreg_right right, const kuid_t *owner,
-			struct kreg_verdict *v)
+			size_t len, enum kreg_right right,
+			const struct kreg_owner *owner, struct kreg_verdict *v)
 {
 	const struct kreg_policy *policy;
 	const struct kreg_rule *rule;
@@ -110,8 +114,13 @@ static bool kreg_decide(const struct kreg_principal *p, const char *name,
 		v->by = KREG_BY_USER_NAMESPACE;
 		return users_own;
 	}
-	if (owner && uid_eq(*owner, p->uid)) {
+	if (owner && uid_eq(owner->uid, p->uid)) {
 		v->by = KREG_BY_OWNER;
+		return true;
+	}
+	if (owner && (owner->flags & KREG_F_MAILBOX_BOUND) && user_name &&
+	    uid_eq(reserved, owner->uid)) {
+		v->by = KREG_BY_REPLY_ADDRESS;
 		return true;
 	}
 	v->by = KREG_BY_DEFAULT;
@@ -127,7 +136,8 @@ static bool kreg_decide(const struct kreg_principal *p, const char *name,
 }
 
 bool kreg_may(struct kreg_principal *p, const char *name, size_t len,
-	      enum kreg_right right, const kuid_t *owner, struct kreg_verdict *v)
+	      enum kreg_right right, const struct kreg_owner *owner,
+	      struct kreg_verdict *v)
 {
 	struct kreg_verdict scratch;
 	bool allowed;
@@ -146,7 +156,7 @@ bool kreg_may(struct kreg_principal *p, const char *name, size_t len,
 }
 
 bool kreg_access(struct kreg_principal *p, const char *name, size_t len,
-		 enum kreg_right right, const kuid_t *owner)
+		 enum kreg_right right, const struct kreg_owner *owner)
 {
 	bool allowed = kreg_may(p, name, len, right, owner, NULL);
 

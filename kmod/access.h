@@ -29,6 +29,12 @@ struct kreg_principal {
 	enum kreg_admin		admin;		/* CAP_SYS_ADMIN there */
 };
 
+/* What a decision needs to know of a registered name. */
+struct kreg_owner {
+	kuid_t	uid;	/* who registered it */
+	u8	flags;	/* its KREG_F_* */
+};
+
 struct kreg_verdict {
 	enum kreg_decided_by	by;
 	/* When a rule decided: valid only under the caller's rcu_read_lock(). */
@@ -43,15 +49,16 @@ void kreg_principal_cred(struct kreg_principal *p, const struct cred *cred,
 bool kreg_principal_in_group(const struct kreg_principal *p, kgid_t gid);
 
 /*
- * Whether @p has @right on @name, whose holder was registered by @owner
- * (NULL: nobody holds it, or it does not matter), and why in @v if given.
+ * Whether @p has @right on @name, registered as @owner says (NULL: nobody
+ * holds it, or it does not matter), and why in @v if given.
  */
 bool kreg_may(struct kreg_principal *p, const char *name, size_t len,
-	      enum kreg_right right, const kuid_t *owner, struct kreg_verdict *v);
+	      enum kreg_right right, const struct kreg_owner *owner,
+	      struct kreg_verdict *v);
 
 /* kreg_may() for a request: a denial is traced (kreg:kreg_denied). */
 bool kreg_access(struct kreg_principal *p, const char *name, size_t len,
-		 enum kreg_right right, const kuid_t *owner);
+		 enum kreg_right right, const struct kreg_owner *owner);
 
 /* "own", "see", "send". */
 const char *kreg_right_name(enum kreg_right right);

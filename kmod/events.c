@@ -119,7 +119,8 @@ void kreg_events_send(struct sk_buff *msg, const struct kreg_entry *e)
 		if (sock_flag(s->sk, SOCK_DEAD))
 			continue;
 		kreg_principal_cred(&p, s->cred, s->admin);
-		if (!kreg_may(&p, e->name, e->name_len, KREG_RIGHT_SEE, &e->uid, NULL))
+		if (!kreg_may(&p, e->name, e->name_len, KREG_RIGHT_SEE,
+			      KREG_OWNER_OF(e), NULL))
 			continue;
 		copy = kreg_socket_has_room(s->sk, msg->truesize) ?
 		       skb_clone(msg, GFP_ATOMIC) : NULL;

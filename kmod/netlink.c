@@ -252,8 +252,8 @@ static int kreg_nl_register(struct sk_buff *skb, struct genl_info *info)
 		return 0;
 	case -EEXIST:
 		/* The holder, unless the caller's namespace or rights hide it. */
-		if (held.pid && kreg_access(&p, req.name, req.name_len,
-					    KREG_RIGHT_SEE, &held.uid))
+		if (held.pid && kreg_access(&p, req.name, req.name_len, KREG_RIGHT_SEE,
+					    KREG_OWNER_OF(&held)))
 			kreg_nl_reply_pid(info, KREG_CMD_REGISTER, req.name,
 					  held.pid, NULL, 0);
 		GENL_SET_ERR_MSG(info, "the name is already registered");
@@ -481,7 +481,7 @@ static int kreg_nl_list(struct sk_buff *skb, struct netlink_callback *cb)
 			continue;
 		pid = pid_vnr(e->pid);
 		if (!pid || !kreg_access(&p, e->name, e->name_len, KREG_RIGHT_SEE,
-					 &e->uid))
+					 KREG_OWNER_OF(e)))
 			continue;
 		if (kreg_nl_put_entry(skb, cb, e, pid))
 			break;

@@ -146,8 +146,8 @@ int kreg_nl_policy_check(struct sk_buff *skb, struct genl_info *info)
 	struct kreg_principal p;
 	struct kreg_verdict v;
 	struct sk_buff *msg;
+	struct kreg_owner owner;
 	kgid_t *gids = NULL;
-	kuid_t owner;
 	bool allowed, held;
 	u32 right;
 	void *hdr;
@@ -177,7 +177,8 @@ int kreg_nl_policy_check(struct sk_buff *skb, struct genl_info *info)
 	if (!hdr)
 		goto free_msg;
 	/* A registered name's owner may always see and send to it. */
-	held = kreg_table_owner(nla_data(name_attr), nla_len(name_attr) - 1, &owner);
+	held = kreg_table_owner(nla_data(name_attr), nla_len(name_attr) - 1, &owner.uid,
+				&owner.flags);
 	rcu_read_lock();
 	allowed = kreg_may(&p, nla_data(name_attr), nla_len(name_attr) - 1, right,
 			   held ? &owner : NULL, &v);

@@ -264,6 +264,7 @@ static int kreg_insert_locked(struct kreg_entry *e,
 		if (kreg_entry_alive(old)) {
 			held->pid = pid_vnr(old->pid);
 			held->uid = old->uid;
+			held->flags = old->flags;
 			return -EEXIST;
 		}
 		kreg_entry_unlink(old, KREG_REASON_EXITED);
@@ -317,6 +318,7 @@ static int kreg_insert_locked(struct kreg_entry *e,
 
 	held->pid = pid_vnr(e->pid);
 	held->uid = e->uid;
+	held->flags = e->flags;
 	kreg_nl_notify(KREG_CMD_REGISTERED, e, 0);
 	return 0;
 
@@ -457,7 +459,7 @@ static void kreg_drop_if_dead(const struct kreg_name_key *key)
 	kreg_unlock_table();
 }
 
-bool kreg_table_owner(const char *name, size_t len, kuid_t *owner)
+bool kreg_table_owner(const char *name, size_t len, kuid_t *uid, u8 *flags)
 {
 	struct kreg_name_key key = { .name = name, .len = len };
 	struct kreg_entry *e;
@@ -466,8 +468,10 @@ bool kreg_table_owner(const char *name, size_t len, kuid_t *owner)
 	rcu_read_lock();
 	e = kreg_lookup(&key);
 	held = e && kreg_entry_alive(e);
-	if (held)
-		*owner = e->uid;
+	if (held) {
+		*uid = e->uid;
+		*flags = e->flags;
+	}
 	rcu_read_unlock();
 	return held;
 }
@@ -499,7 +503,7 @@ int kreg_table_unregister(const char *name, size_t len, struct kreg_principal *p
 	} else if (!kreg_entry_alive(e)) {
 		kreg_entry_unlink(e, KREG_REASON_EXITED);
 		err = -ENOENT;
-	} else if (!kreg_access(p, name, len, KREG_RIGHT_SEE, &e->uid)) {
+	} else if (!kreg_access(p, name, len, KREG_RIGHT_SEE, KREG_OWNER_OF(e))) {
 		err = -ENOENT;
 	} else if (!admin && !uid_eq(e->uid, p->uid)) {
 		err = -EPERM;
@@ -523,7 +527,7 @@ int kreg_table_whereis(const char *name, size_t len, struct kreg_principal *p,
 	if (e) {
 		dead = !kreg_entry_alive(e);
 		/* A name the caller may not see reads exactly as an absent one. */
-		if (!dead && kreg_access(p, name, len, KREG_RIGHT_SEE, &e->uid)) {
+		if (!dead && kreg_access(p, name, len, KREG_RIGHT_SEE, KREG_OWNER_OF(e))) {
 			nr = pid_vnr(e->pid);
 			global = pid_nr(e->pid);
 			found->meta_len = e->meta_len;
@@ -566,11 +570,11 @@ int kreg_table_route(const char *name, size_t len, struct kreg_principal *p,
 		kreg_drop_if_dead(&key);
 		return -ENOENT;
 	}
-	if (!pid_vnr(e->pid) || !kreg_access(p, name, len, KREG_RIGHT_SEE, &e->uid)) {
+	if (!pid_vnr(e->pid) || !kreg_access(p, name, len, KREG_RIGHT_SEE, KREG_OWNER_OF(e))) {
 		err = -ENOENT;
 		goto unlock;
 	}
-	if (!kreg_access(p, name, len, KREG_RIGHT_SEND, &e->uid)) {
+	if (!kreg_access(p, name, len, KREG_RIGHT_SEND, KREG_OWNER_OF(e))) {
 		err = -EACCES;
 		goto unlock;
 	}

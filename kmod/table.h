@@ -10,6 +10,8 @@
 #include <linux/uidgid.h>
 #include <uapi/linux/kreg.h>
 
+#include "access.h"
+
 struct net;
 struct sock;
 struct kreg_principal;
@@ -54,6 +56,9 @@ static inline const void *kreg_entry_meta(const struct kreg_entry *e)
 	return e->name + e->name_len + 1;
 }
 
+/* What access control needs of @e (a compound literal: the caller's block). */
+#define KREG_OWNER_OF(e) (&(struct kreg_owner){ .uid = (e)->uid, .flags = (e)->flags })
+
 /* Where a registration came from, and where its mailbox is. */
 struct kreg_request {
 	const char	*name;
@@ -78,6 +83,7 @@ struct kreg_route {
 struct kreg_held {
 	pid_t	pid;	/* in the caller's pid namespace; 0 when it cannot see it */
 	kuid_t	uid;	/* who registered it */
+	u8	flags;	/* and how: KREG_F_* */
 };
 
 /* What STATUS reports. */
@@ -99,8 +105,8 @@ int kreg_table_register(const struct kreg_request *req, struct kreg_held *held);
 int kreg_table_unregister(const char *name, size_t len, struct kreg_principal *p,
 			  bool admin);
 bool kreg_table_owned_by_caller(const char *name, size_t len);
-/* Whether a live process holds @name, and which uid registered it. */
-bool kreg_table_owner(const char *name, size_t len, kuid_t *owner);
+/* Whether a live process holds @name, and who registered it, how. */
+bool kreg_table_owner(const char *name, size_t len, kuid_t *uid, u8 *flags);
 /* What WHEREIS reports: the holder and its registration's value. */
 struct kreg_found {
 	pid_t	pid;

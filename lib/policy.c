@@ -229,6 +229,8 @@ const char *kreg_decided_by_name(enum kreg_decided_by by)
 		return "rule";
 	case KREG_BY_DEFAULT:
 		return "default";
+	case KREG_BY_REPLY_ADDRESS:
+		return "reply address";
 	}
 	return "unknown";
 }

@@ -251,7 +251,9 @@ int kreg_via_tuple(struct kreg_conn *registry, const char *name,
 /*
  * The caller's reply mailbox: a name of its own, registered on first use and
  * bound to the mailbox, so that it goes when the handle's socket closes,
- * however the process ends: no reply name outlives its caller.
+ * however the process ends: no reply name outlives its caller. It lives
+ * under the caller's user.UID., which only its uid may own and which, bound
+ * to a mailbox, kreg.ko lets anyone answer, whatever the policy.
  */
 static int kreg_reply_mailbox(struct kreg_conn *conn)
 {
@@ -264,8 +266,9 @@ static int kreg_reply_mailbox(struct kreg_conn *conn)
 	err = kreg_open_provider(&rc, kreg_registry_provider(conn));
 	if (err)
 		return err;
-	snprintf(conn->reply_name, sizeof(conn->reply_name), "kreg.reply.%d.%lu",
-		 (int)getpid(), __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
+	snprintf(conn->reply_name, sizeof(conn->reply_name), "user.%u.reply.%d.%lu",
+		 (unsigned int)geteuid(), (int)getpid(),
+		 __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
 	err = rc->ops->register_meta(rc, conn->reply_name, 0, NULL, 0, KREG_F_MAILBOX_BOUND,
 				     NULL);
 	if (err) {

@@ -215,7 +215,7 @@ int kreg_policy_read(const char *path, struct kreg_rule **rules, size_t *n,
 /* "allow see,send orders.* gid 1002": a rule as a policy file would say it. */
 int kreg_rule_format(const struct kreg_rule *rule, char *buf, size_t size);
 
-/* "admin", "user namespace", "owner", "rule", "default". */
+/* "admin", "user namespace", "owner", "rule", "default", "reply address". */
 const char *kreg_decided_by_name(enum kreg_decided_by by);
 
 /*
@@ -412,7 +412,7 @@ int kreg_via_tuple(struct kreg_conn *registry, const char *name,
 /*
  * Calls the server at @dest and waits @timeout_ms (-1: for ever) for its
  * answer, which only this caller receives (a reply mailbox of the caller's
- * own, registered on first use under "kreg.reply.<pid>.<n>"). Copies at
+ * own, registered on first use under "user.<uid>.reply.<pid>.<n>"). Copies at
  * most @size bytes of it into @reply and sets *@reply_len to its length.
  * Errors: those of kreg_send(), -ETIMEDOUT, or the server's kreg_reply_error().
  */

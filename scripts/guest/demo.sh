@@ -33,6 +33,26 @@ run kregctl whereis cache
 run kregctl whereis nobody
 run kregctl register "bad name with a tab	here"
 
+say "# access control: a policy, loaded whole from a directory, and what it decides"
+mkdir -p /tmp/policy.d
+cat >/tmp/policy.d/10-orders.conf <<'POLICY'
+# Only uid 1000 may run the orders service; group 1002 (billing) may use it.
+allow own       orders-db  uid 1000
+allow see,send  orders-db  gid 1002
+# Everyone may see every name, and own names under app.
+allow see       *          everyone
+allow all       app.*      everyone
+POLICY
+say "cat /tmp/policy.d/10-orders.conf"
+cat /tmp/policy.d/10-orders.conf
+run kregctl policy load /tmp/policy.d
+run kregctl policy show
+run kregctl policy check 1000 orders-db own
+run kregctl policy check 1001 orders-db send
+run kregctl policy check 1001 user.1001.inbox own
+run kregctl status
+run kregctl policy unload
+
 say "# BPF exit cleanup: names vanish the instant their process dies"
 run kregctl bpf attach
 if command -v bpftrace >/dev/null; then

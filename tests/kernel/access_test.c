@@ -661,6 +661,67 @@ TEST_F(acc, sender_ids_are_told_as_the_receivers_namespace_sees_them)
 	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
+static int echo_call(struct kreg_server *srv, void *state, const void *req, size_t len,
+		     const struct kreg_from *from)
+{
+	(void)state;
+	/* The server may decide by who calls: the kernel says who. */
+	if (from->uid != BOB)
+		return kreg_reply_error(srv, from, -EACCES);
+	return kreg_reply(srv, from, req, len);
+}
+
+static const struct kreg_module echo = { .handle_call = echo_call };
+
+static int call_as_user(void *arg)
+{
+	struct kreg_conn *c;
+	struct kreg_via via;
+	char reply[8];
+	size_t len = 0;
+	int err;
+
+	if (kreg_open(&c) || kreg_via_tuple(c, arg, &via))
+		return 1;
+	err = kreg_call(&via, "ping", 4, reply, sizeof(reply), &len, 5000);
+	kreg_close(c);
+	return err == -EACCES ? 2 : err ? 3 : len == 4 ? 0 : 4;
+}
+
+/*
+ * A call's answer goes to the caller's reply address (user.UID.reply...,
+ * bound to its mailbox): no rule is needed for it, even under a policy that
+ * allows nothing else. The server runs as Alice, and decides by the caller.
+ */
+TEST_F(acc, a_call_is_answered_under_any_policy)
+{
+	enum kreg_started how;
+	pid_t server;
+	int status;
+
+	server = fork();
+	ASSERT_GE(server, 0);
+	if (server == 0) {
+		struct kreg_conn *c;
+		pid_t pid;
+
+		if (setgroups(0, NULL) || setresgid(ALICE, ALICE, ALICE) ||
+		    setresuid(ALICE, ALICE, ALICE) || kreg_open(&c))
+			_exit(1);
+		if (kreg_start_link(c, "svc.echo", &echo, NULL, &pid, &how))
+			_exit(2);
+		waitpid(pid, &status, 0);
+		_exit(0);
+	}
+	ASSERT_EQ(0, kreg_await_name(self->c, "svc.echo", 5000, &(pid_t){ 0 }));
+	ASSERT_EQ(0, load_policy(self->c, "allow see,send svc.* everyone\n"));
+	EXPECT_EQ(0, run_as(BOB, call_as_user, "svc.echo"));
+	/* Not Bob: the server refuses, by the credentials the kernel gave it. */
+	EXPECT_EQ(2, run_as(BOB + 1, call_as_user, "svc.echo"));
+	kill(server, SIGTERM);
+	kill_and_reap(server);
+}
+
 /* Runs kregctl with @args; its exit status, and what it printed in @out. */
 static int kregctl(const char *args, char *out, size_t size)
 {

@@ -440,7 +440,7 @@ static void *call_echo(void *arg)
 				   &len, 5000);
 	k->answer[len < sizeof(k->answer) ? len : 0] = '\0';
 	/* The server echoes the reply name: this caller's own, not another's. */
-	if (!k->err && !strstr(k->answer, "kreg.reply."))
+	if (!k->err && !strstr(k->answer, ".reply."))
 		k->err = -EBADMSG;
 	kreg_close(c);
 	return NULL;

@@ -145,6 +145,9 @@ static int policy_check(struct kreg_conn *conn, char **argv)
 	case KREG_BY_ADMIN:
 		printf("decided by CAP_SYS_ADMIN, which bypasses the policy\n");
 		break;
+	case KREG_BY_REPLY_ADDRESS:
+		printf("decided by the name being a reply address: anyone may answer a call\n");
+		break;
 	case KREG_BY_DEFAULT:
 		printf("decided by the default: %s\n", v.allowed ?
 		       "no policy is loaded, and the initial user namespace may do anything" :

@@ -216,6 +216,8 @@ enum kreg_who {
  * @KREG_BY_DEFAULT: no rule applied: without a policy, the initial user
  *	namespace may do anything and a container only use its "user.UID."
  *	names; with one, what no rule allows is denied
+ * @KREG_BY_REPLY_ADDRESS: a KREG_F_MAILBOX_BOUND name under its owner's
+ *	"user.UID." is a reply address: anyone may see it and send to it
  */
 enum kreg_decided_by {
 	KREG_BY_ADMIN,
@@ -223,6 +225,7 @@ enum kreg_decided_by {
 	KREG_BY_OWNER,
 	KREG_BY_RULE,
 	KREG_BY_DEFAULT,
+	KREG_BY_REPLY_ADDRESS,
 };
 
 /*
