@@ -176,6 +176,19 @@ TEST_F(pf, a_missing_path_is_the_systems_error)
 	EXPECT_NE(NULL, strstr(self->error, path));
 }
 
+/* The example shipped in docs/ is a policy kregctl loads as it is. */
+TEST(the_documented_example_reads)
+{
+	struct kreg_rule *rules = NULL;
+	char error[512];
+	size_t n = 0;
+
+	ASSERT_EQ(0, kreg_policy_read("docs/policy.d", &rules, &n, error, sizeof(error)))
+		TH_LOG("%s", error);
+	EXPECT_EQ(6, n);
+	free(rules);
+}
+
 TEST(the_local_provider_has_no_access_control)
 {
 	struct kreg_rule rule = { .effect = KREG_EFFECT_ALLOW, .rights = KREG_RIGHT_SEE,
