@@ -335,7 +335,7 @@ detach_holder:
  * cleanup attached, this is what keeps dead processes from holding quota
  * and table space for ever. No lock is held while scanning: the uid's list
  * is walked under RCU, and the table in RCU sections of KREG_LOCK_BATCH ids,
- * one table scan at a time. Returns how many dead entries it found.
+ * one table scan at a time.
  */
 static unsigned int kreg_reclaim_uid(kuid_t uid)
 {
@@ -357,7 +357,7 @@ static unsigned int kreg_reclaim_uid(kuid_t uid)
 	return dead;
 }
 
-static unsigned int kreg_reclaim_table(void)
+static void kreg_reclaim_table(void)
 {
 	unsigned long id = 0, gen = READ_ONCE(kreg_reclaim_gen);
 	unsigned int dead = 0, n;
@@ -367,7 +367,7 @@ static unsigned int kreg_reclaim_table(void)
 	/* A scan that ran while this one waited has done the work. */
 	if (gen != kreg_reclaim_gen) {
 		mutex_unlock(&kreg_reclaim_lock);
-		return 1;
+		return;
 	}
 	do {
 		rcu_read_lock();
@@ -385,18 +385,14 @@ static unsigned int kreg_reclaim_table(void)
 		kreg_holders_release_queued();
 	WRITE_ONCE(kreg_reclaim_gen, gen + 1);
 	mutex_unlock(&kreg_reclaim_lock);
-	return dead;
 }
 
-static bool kreg_reclaim(int err, kuid_t uid)
+static void kreg_reclaim(int err, kuid_t uid)
 {
 	if (err == -ENOSPC)
-		return kreg_reclaim_table() > 0;
-	if (err == -EDQUOT && kreg_reclaim_uid(uid)) {
+		kreg_reclaim_table();
+	else if (kreg_reclaim_uid(uid))
 		kreg_holders_release_queued();
-		return true;
-	}
-	return false;
 }
 
 int kreg_table_register(const struct kreg_request *req, struct kreg_held *held)
@@ -428,8 +424,13 @@ int kreg_table_register(const struct kreg_request *req, struct kreg_held *held)
 	kreg_lock_table();
 	err = kreg_insert_locked(e, req, &spares, held);
 	kreg_unlock_table();
-	/* A limit hit: first take back what dead processes still count for. */
-	if ((err == -ENOSPC || err == -EDQUOT) && kreg_reclaim(err, req->uid)) {
+	/*
+	 * A limit hit: take back what dead processes still count for, then try
+	 * once more, even if this reclaim found nothing: another request that
+	 * hit the limit with this one may have taken them back meanwhile.
+	 */
+	if (err == -ENOSPC || err == -EDQUOT) {
+		kreg_reclaim(err, req->uid);
 		kreg_lock_table();
 		err = kreg_insert_locked(e, req, &spares, held);
 		kreg_unlock_table();

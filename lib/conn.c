@@ -191,11 +191,12 @@ static int kreg_resolve_family(struct kreg_conn *conn)
 	nlmsg_free(msg);
 	if (n < 0)
 		return -errno;
+	/* Answered inside send(), as every request is: never wait for it. */
 	do {
-		n = recv(kreg_request_fd(conn), conn->buf, conn->bufsize, 0);
+		n = recv(kreg_request_fd(conn), conn->buf, conn->bufsize, MSG_DONTWAIT);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return -errno;
+		return errno == EAGAIN ? -ENOBUFS : -errno;
 	if (!NLMSG_OK(nlh, (unsigned int)n))
 		return -EPROTO;
 	if (nlh->nlmsg_type == NLMSG_ERROR) {

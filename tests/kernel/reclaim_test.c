@@ -36,6 +36,13 @@ FIXTURE_TEARDOWN(reclaim)
 	kreg_close(self->c);
 }
 
+static int register_and_die(const char *name);
+
+static int register_then_die(void *arg)
+{
+	return register_and_die(arg);
+}
+
 /* A process that registers @name and dies holding it: no unregister, no close. */
 static int register_and_die(const char *name)
 {
@@ -52,6 +59,12 @@ static int register_and_die(const char *name)
 	if (pid < 0 || waitpid(pid, &status, 0) != pid)
 		return -1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/* @name registered by a process of @uid that then dies: 0 when it did. */
+static int register_and_die_as(uid_t uid, const char *name)
+{
+	return run_as(uid, register_then_die, (void *)name);
 }
 
 struct churn {
@@ -115,6 +128,83 @@ TEST_F_TIMEOUT(reclaim, dead_holders_give_back_table_space_before_enospc, 300)
 	/* Root has no quota: here the table's limit is what is hit. */
 	EXPECT_EQ(0, churn_then_fill(&ch));
 	EXPECT_EQ(used, count_entries(self->c));
+}
+
+/* Registers @arg's name when the go pipe says, and holds it until killed. */
+struct racer {
+	char name[32];
+	int go, ready;
+};
+
+static int register_at_once(void *arg)
+{
+	struct racer *r = arg;
+	struct kreg_conn *c;
+	char byte;
+	int err;
+
+	if (kreg_open(&c) || read(r->go, &byte, 1) != 1)
+		return 10;
+	err = kreg_register(c, r->name, 0, NULL);
+	if (err) {
+		fprintf(stderr, "racer %s: %s\n", r->name, kreg_strerror(err));
+		return 11;
+	}
+	if (write(r->ready, "r", 1) != 1)
+		return 12;
+	for (;;)
+		pause();
+}
+
+/*
+ * Many registers of one uid hit its quota together, with dead entries of
+ * its own still counted: each reclaims, or finds another reclaimed already,
+ * and every one that fits the quota gets in.
+ */
+TEST_F_TIMEOUT(reclaim, registers_that_hit_the_quota_together_all_fit, 300)
+{
+	int racers = scaled(300, 60), dead = 20, go[2], ready[2], i, status;
+	pid_t *pids = calloc(racers, sizeof(*pids));
+	char name[32], byte;
+	struct racer r;
+
+	ASSERT_NE(NULL, pids);
+	ASSERT_EQ(0, write_param("max_per_uid", racers));
+	for (i = 0; i < dead; i++) {
+		snprintf(name, sizeof(name), "rr-dead-%d", i);
+		ASSERT_EQ(0, register_and_die_as(UNPRIVILEGED_UID, name));
+	}
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(ready));
+	r.go = go[0];
+	r.ready = ready[1];
+	for (i = 0; i < racers; i++) {
+		snprintf(r.name, sizeof(r.name), "rr-live-%d", i);
+		pids[i] = fork();
+		ASSERT_GE(pids[i], 0);
+		if (pids[i] == 0) {
+			/* This process itself: the test kills it at the end. */
+			if (setgroups(0, NULL) || setresgid(UNPRIVILEGED_UID, UNPRIVILEGED_UID,
+							    UNPRIVILEGED_UID) ||
+			    setresuid(UNPRIVILEGED_UID, UNPRIVILEGED_UID, UNPRIVILEGED_UID))
+				_exit(100);
+			_exit(register_at_once(&r));
+		}
+	}
+	close(ready[1]);
+	/* All at once: one byte each. */
+	for (i = 0; i < racers; i++)
+		ASSERT_EQ(1, write(go[1], "g", 1));
+	for (i = 0; i < racers; i++) {
+		if (read(ready[0], &byte, 1) != 1)
+			break;
+	}
+	EXPECT_EQ(racers, i);
+	for (i = 0; i < racers; i++) {
+		kill(pids[i], SIGKILL);
+		waitpid(pids[i], &status, 0);
+	}
+	free(pids);
 }
 
 static int echo_call(struct kreg_server *srv, void *state, const void *req, size_t len,
