@@ -138,17 +138,23 @@ static bool kreg_mailbox_close_locked(struct kreg_mailbox *mbox,
 {
 	struct kreg_entry *e;
 	unsigned int n = 0;
+	bool last;
 
-	while (!hlist_empty(&mbox->entries)) {
+	do {
 		if (limit && n++ == limit)
 			return false;
 		e = hlist_entry(mbox->entries.first, struct kreg_entry, mbox_link);
-		/* The last one takes the mailbox out of the index. */
+		/*
+		 * The last one takes the mailbox out of the index and drops
+		 * its reference: from then on @mbox may be freed (a grace
+		 * period can pass while an event sleeps), so it is not read.
+		 */
+		last = !e->mbox_link.next;
 		if (e->flags & KREG_F_MAILBOX_BOUND)
 			kreg_entry_unlink(e, KREG_REASON_CLOSED);
 		else
 			kreg_mailbox_detach_locked(e);
-	}
+	} while (!last);
 	return true;
 }
 

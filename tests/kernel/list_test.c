@@ -147,7 +147,7 @@ static int stop_after_ten(const struct kreg_entry_info *e, void *arg)
 	return ++*n == 10 ? 7 : 0;
 }
 
-TEST_F(list, a_callback_can_stop_the_listing)
+TEST_F_TIMEOUT(list, a_callback_can_stop_the_listing, 600)
 {
 	long n = 0;
 
