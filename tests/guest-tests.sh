@@ -26,7 +26,7 @@ fi
 # passed; so does any report of the debug kernel's checkers: KASAN, lockdep
 # (and its wait-context check, which is how PREEMPT_RT's sleeping locks show
 # on a non-RT kernel), RCU, sleeping in atomic context, debug objects, stalls.
-if dmesg | grep -E 'BUG:|WARNING:|Oops|general protection|Call Trace|still has objects|kreg.*leak|KASAN|UBSAN|ODEBUG|INFO: |suspicious RCU|sleeping function called|stall'; then
+if dmesg | grep -E 'BUG:|WARNING:|Oops|general protection|Call Trace|still has objects|kreg.*leak|KASAN|UBSAN|ODEBUG|INFO: |suspicious RCU|sleeping function called'; then
 	echo "KREG-CHECK-FAIL the kernel log has a BUG, WARNING, Oops or checker report (above)"
 else
 	echo "KREG-CHECK-PASS the kernel log is clean"
