@@ -23,6 +23,12 @@
  *
  * Quota reclaim (table.c) queues the holders it finds dead the same way, and
  * waits for their release.
+ *
+ * A holder also waits on its process's pidfd wait queue, which the kernel
+ * wakes when the whole process has died, before its parent can reap it,
+ * whether exit cleanup is attached or not. The wake-up only marks the
+ * holder's word in the view (view.c) dead: lock-free, as it runs under the
+ * wait queue's lock and, on the generic kernel, with interrupts off.
  */
 #include <linux/irq_work.h>
 #include <linux/llist.h>
@@ -30,11 +36,14 @@
 #include <linux/rhashtable.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/sched/signal.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include "holders.h"
 #include "table.h"
 #include "trace.h"
+#include "view.h"
 
 /* Names released per hold of kreg_lock, so the lock is never held for long. */
 #define KREG_RELEASE_BATCH	32
@@ -51,6 +60,9 @@ struct kreg_holder {
 	refcount_t		ref;
 	unsigned long		flags;
 	struct llist_node	release_node;
+	/* On the pid's wait_pidfd while in kreg_holders. */
+	struct wait_queue_entry	death;
+	struct kreg_view_holder	view;
 	struct rcu_head		rcu;
 };
 
@@ -102,6 +114,32 @@ void kreg_holder_free_spare(struct kreg_holder *spare)
 	kfree(spare);
 }
 
+struct kreg_view_holder *kreg_holder_view(struct kreg_holder *holder)
+{
+	return &holder->view;
+}
+
+/*
+ * The process behind the pid has died (the kernel wakes pidfd pollers then,
+ * and once more when a traced leader exits before its threads: hence the
+ * check). Runs under the wait queue's spinlock: it only marks the view.
+ */
+static int kreg_holder_died(struct wait_queue_entry *wait, unsigned int mode,
+			    int sync, void *key)
+{
+	struct kreg_holder *holder = container_of(wait, struct kreg_holder, death);
+	struct task_struct *task;
+	bool dead;
+
+	rcu_read_lock();
+	task = pid_task(holder->pid, PIDTYPE_TGID);
+	dead = !task || atomic_read(&task->signal->live) == 0;
+	rcu_read_unlock();
+	if (dead)
+		kreg_view_holder_dead(&holder->view);
+	return 0;
+}
+
 int kreg_holder_attach_locked(struct kreg_entry *e, struct kreg_holder **spare)
 {
 	struct kreg_holder *holder;
@@ -119,6 +157,14 @@ int kreg_holder_attach_locked(struct kreg_entry *e, struct kreg_holder **spare)
 			return err;
 		}
 		*spare = NULL;
+		/*
+		 * Its word before its wake-up: the caller checks the process
+		 * is alive after this, so a death either is seen there or
+		 * wakes this entry.
+		 */
+		kreg_view_holder_attach_locked(&holder->view);
+		init_waitqueue_func_entry(&holder->death, kreg_holder_died);
+		add_wait_queue(&holder->pid->wait_pidfd, &holder->death);
 	}
 	hlist_add_head(&e->holder_link, &holder->entries);
 	e->holder = holder;
@@ -134,6 +180,9 @@ void kreg_holder_detach_locked(struct kreg_entry *e)
 		return;
 	rhashtable_remove_fast(&kreg_holders, &holder->node,
 			       kreg_holders_params);
+	/* Once removed, the wake-up is not running and cannot start. */
+	remove_wait_queue(&holder->pid->wait_pidfd, &holder->death);
+	kreg_view_holder_detach_locked(&holder->view);
 	kreg_holder_put(holder);
 }
 
@@ -156,8 +205,11 @@ int kreg_holders_exiting(struct pid *pid)
 	/* Most exiting processes hold no name: one lookup answers them. */
 	rcu_read_lock();
 	holder = rhashtable_lookup(&kreg_holders, &pid, kreg_holders_params);
-	if (holder)
+	if (holder) {
+		/* The view first: lock-free, and earlier than the wake-up. */
+		kreg_view_holder_dead(&holder->view);
 		queued = kreg_holder_queue_release(holder);
+	}
 	rcu_read_unlock();
 	if (!queued)
 		return 0;

@@ -11,6 +11,7 @@
 struct pid;
 struct kreg_entry;
 struct kreg_holder;
+struct kreg_view_holder;
 
 int kreg_holders_init(void);
 /* Waits until nothing is queued or being released (rmmod, after close). */
@@ -27,6 +28,9 @@ void kreg_holder_free_spare(struct kreg_holder *spare);
  */
 int kreg_holder_attach_locked(struct kreg_entry *e, struct kreg_holder **spare);
 void kreg_holder_detach_locked(struct kreg_entry *e);
+
+/* The holder's word in the view (view.c). */
+struct kreg_view_holder *kreg_holder_view(struct kreg_holder *holder);
 
 /*
  * The exit path: hands the names of @pid, a process that has no live thread

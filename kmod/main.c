@@ -15,6 +15,7 @@
 #include "netlink.h"
 #include "policy.h"
 #include "table.h"
+#include "view.h"
 
 #define CREATE_TRACE_POINTS
 #include "trace.h"
@@ -29,9 +30,12 @@ static int __init kreg_init(void)
 {
 	int err;
 
-	err = kreg_table_init();
+	err = kreg_view_init();
 	if (err)
 		return err;
+	err = kreg_table_init();
+	if (err)
+		goto exit_view;
 	err = kreg_exit_init();
 	if (err)
 		goto destroy_table;
@@ -44,6 +48,8 @@ static int __init kreg_init(void)
 
 destroy_table:
 	kreg_table_destroy();
+exit_view:
+	kreg_view_exit();
 	return err;
 }
 
@@ -53,6 +59,7 @@ static void __exit kreg_exit(void)
 	kreg_table_close();
 	kreg_netlink_exit();
 	kreg_table_destroy();
+	kreg_view_exit();
 	kreg_policy_exit();
 	pr_info("registry unloaded\n");
 }

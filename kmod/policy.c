@@ -19,6 +19,7 @@
 
 #include "access.h"
 #include "policy.h"
+#include "view.h"
 
 struct kreg_bucket {
 	const char	*key;
@@ -405,10 +406,15 @@ int kreg_policy_load(const struct nlattr *rules, struct netlink_ext_ack *extack)
 			return PTR_ERR(policy);
 	}
 	mutex_lock(&kreg_policy_lock);
-	if (policy)
+	/* The view cannot hide names: withdrawn before any policy applies. */
+	if (policy) {
+		kreg_view_withdraw(true);
 		policy->generation = ++kreg_policy_loads;
+	}
 	old = rcu_replace_pointer(kreg_policy, policy,
 				  lockdep_is_held(&kreg_policy_lock));
+	if (!policy)
+		kreg_view_withdraw(false);
 	mutex_unlock(&kreg_policy_lock);
 	/* Loads are rare and an administrator's: waiting here is fine. */
 	synchronize_rcu();

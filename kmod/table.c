@@ -40,6 +40,7 @@
 #include "netlink.h"
 #include "table.h"
 #include "trace.h"
+#include "view.h"
 
 unsigned int kreg_max_entries = 1U << 20;
 unsigned int kreg_max_per_uid = 4096;
@@ -213,6 +214,7 @@ void kreg_entry_unlink(struct kreg_entry *e, enum kreg_reason reason)
 
 	lockdep_assert_held(&kreg_lock);
 
+	kreg_view_remove_locked(e);
 	rhashtable_remove_fast(&kreg_names, &e->node, kreg_names_params);
 	xa_erase(&kreg_ids, e->id);
 	kreg_holder_detach_locked(e);
@@ -231,6 +233,7 @@ void kreg_entry_unlink(struct kreg_entry *e, enum kreg_reason reason)
 			      from_kuid(&init_user_ns, e->uid), reason);
 	kreg_nl_notify(KREG_CMD_UNREGISTERED, e, reason);
 	call_rcu(&e->rcu, kreg_entry_free_rcu);
+	kreg_view_shrink_locked();
 }
 
 /* Whether @req may add a name now: the limits, and the caller's quota. */
@@ -275,6 +278,7 @@ static int kreg_insert_locked(struct kreg_entry *e,
 	if (err)
 		return err;
 
+	kreg_view_reserve_locked();
 	err = kreg_holder_attach_locked(e, &spares->holder);
 	if (err)
 		return err;
@@ -315,6 +319,7 @@ static int kreg_insert_locked(struct kreg_entry *e,
 	kreg_generation++;
 	/* The id was reserved outside the lock: this store allocates nothing. */
 	xa_store(&kreg_ids, e->id, e, GFP_KERNEL);
+	kreg_view_add_locked(e);
 
 	held->pid = pid_vnr(e->pid);
 	held->uid = e->uid;

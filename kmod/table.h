@@ -42,6 +42,7 @@ struct kreg_entry {
 	struct hlist_node		uid_link;
 	kuid_t				uid;
 	u32				id;
+	u32				view_rec;	/* its record in the view */
 	u64				registered_ns;
 	u8				size_class;
 	u8				flags;		/* KREG_F_* */

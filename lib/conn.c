@@ -219,6 +219,7 @@ static int kreg_kernel_open(struct kreg_conn *conn)
 
 	kreg_queue_init(&conn->deliveries);
 	kreg_queue_init(&conn->events);
+	kreg_view_open(conn);
 	conn->epfd = -1;
 	conn->bufsize = KREG_RECV_BUF;
 	conn->buf = malloc(conn->bufsize);
@@ -245,6 +246,7 @@ static void kreg_kernel_close(struct kreg_conn *conn)
 		close(conn->epfd);
 	kreg_queue_free(&conn->deliveries);
 	kreg_queue_free(&conn->events);
+	kreg_view_close(conn);
 	free(conn->buf);
 }
 

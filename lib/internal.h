@@ -66,7 +66,34 @@ KREG_HIDDEN int kreg_kernel_next_event(struct kreg_conn *conn, struct kreg_event
 				       int timeout_ms);
 KREG_HIDDEN extern const struct kreg_provider_ops kreg_local_ops;
 
+/*
+ * A lookup in the kernel's view, with no system call: 0 (*@pid set, and
+ * the value when asked for), KREG_UNDEFINED, -ESRCH when the name's holder
+ * has died (not held, but still in the table), or -EAGAIN when the view
+ * cannot answer and the kernel must be asked.
+ */
+KREG_HIDDEN int kreg_view_whereis(struct kreg_conn *conn, const char *name,
+				  pid_t *pid, void *meta, size_t size,
+				  size_t *meta_len);
+KREG_HIDDEN void kreg_view_open(struct kreg_conn *conn);
+KREG_HIDDEN void kreg_view_close(struct kreg_conn *conn);
+
 struct kreg_local_port;
+
+/* The kernel's read-only view of the table, as this handle maps it (view.c). */
+struct kreg_view_map {
+	const struct kreg_view_header *hdr;	/* NULL: not mapped */
+	size_t size;
+	const uint32_t *index;
+	const struct kreg_view_record *records;
+	const uint32_t *holders;
+	uint32_t mask;
+	uint32_t capacity;
+	uint32_t seed;
+	bool off;			/* KREG_VIEW=off */
+	unsigned int lookups;		/* before the view was mapped */
+	uint64_t retry_at_ms;		/* no view to be had before then */
+};
 
 struct kreg_conn {
 	const struct kreg_provider_ops *ops;
@@ -91,6 +118,7 @@ struct kreg_conn {
 	struct kreg_queue events;
 	size_t bufsize;
 	unsigned char *buf;
+	struct kreg_view_map view;
 };
 
 /* How a request ends. */

@@ -100,6 +100,13 @@ int kreg_kernel_whereis_meta(struct kreg_conn *conn, const char *name, pid_t *pi
 	struct kreg_answer a = { .meta = meta, .size = size };
 	int err;
 
+	/*
+	 * A holder found dead is not reported; asking the kernel then takes
+	 * its name back and announces it, as a netlink lookup always did.
+	 */
+	err = kreg_view_whereis(conn, name, pid, meta, size, meta_len);
+	if (err != -EAGAIN && err != -ESRCH)
+		return err;
 	err = kreg_name_request(conn, KREG_CMD_WHEREIS, name, 0, NULL, 0, 0, &a);
 	if (err == -ENOENT)
 		return KREG_UNDEFINED;

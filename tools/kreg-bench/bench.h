@@ -35,9 +35,17 @@ struct peer {
 	int (*call)(void *ctx, const char *name, const void *buf, size_t len);
 	/* One way: @len bytes to @name (waits, never drops, when the receiver is full). */
 	int (*cast)(void *ctx, const char *name, const void *buf, size_t len);
+	/* The floor: the cheapest round trip the transport has. */
+	int (*round_trip)(void *ctx);
 };
 
-extern const struct peer peer_kreg, peer_local, peer_dbus, peer_pidfile, peer_uds;
+/*
+ * kreg: libkreg as a service uses it (lookups from the view); kreg-nl: every
+ * lookup through netlink (KREG_VIEW=off); local: the local provider's
+ * lookups; genetlink: a bare round trip to the family.
+ */
+extern const struct peer peer_kreg, peer_kreg_netlink, peer_local, peer_local_lookup,
+	peer_genl, peer_dbus, peer_pidfile, peer_uds;
 
 uint64_t bench_now_ns(void);
 

@@ -44,6 +44,17 @@ static int k_open_kernel(void **ctx)
 	return k_open(KREG_PROVIDER_KERNEL, ctx);
 }
 
+/* Every lookup through netlink: the view is off for this handle. */
+static int k_open_netlink(void **ctx)
+{
+	int err;
+
+	setenv("KREG_VIEW", "off", 1);
+	err = k_open(KREG_PROVIDER_KERNEL, ctx);
+	unsetenv("KREG_VIEW");
+	return err;
+}
+
 static int k_open_local(void **ctx)
 {
 	return k_open(KREG_PROVIDER_LOCAL, ctx);
@@ -161,4 +172,18 @@ const struct peer peer_local = {
 	.open = k_open_local, .close = k_close, .hold = k_hold,
 	.whereis = k_whereis, .reg = k_reg, .unreg = k_unreg,
 	.serve = k_serve_local, .call = k_call, .cast = k_cast,
+};
+
+const struct peer peer_kreg_netlink = {
+	.name = "kreg-nl",
+	.open = k_open_netlink, .close = k_close, .hold = k_hold,
+	.whereis = k_whereis,
+};
+
+/* The local provider's lookups only: the in-process figure, in the same run. */
+const struct peer peer_local_lookup = {
+	.name = "local",
+	.threads = true,
+	.open = k_open_local, .close = k_close, .hold = k_hold,
+	.whereis = k_whereis,
 };

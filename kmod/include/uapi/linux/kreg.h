@@ -10,9 +10,15 @@
  * Version 2: access control (rights, policy, names hidden from who may not
  * see them), events through KREG_CMD_SUBSCRIBE instead of a multicast group,
  * the sender's credentials on deliveries, per-sender mailbox shares.
+ *
+ * The read-only view of the table (the end of this file) has its own
+ * version, KREG_VIEW_VERSION; the family does not depend on it.
  */
 #ifndef _UAPI_LINUX_KREG_H
 #define _UAPI_LINUX_KREG_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
 
 #define KREG_GENL_NAME		"kreg"
 #define KREG_GENL_VERSION	2
@@ -250,6 +256,83 @@ enum kreg_reason {
 	KREG_REASON_EXITED,
 	KREG_REASON_UNLOADING,
 	KREG_REASON_CLOSED,
+};
+
+/*
+ * The view: a read-only copy of the table in shared memory, which processes
+ * map and search with no system call (see docs/view.md for the protocol).
+ *
+ * ioctl(open(KREG_VIEW_DEVICE, O_RDONLY), KREG_IOC_VIEW) returns a new
+ * read-only file descriptor (close-on-exec) of the current view; mmap() its
+ * whole size (fstat) with PROT_READ and MAP_SHARED. Only a process of the
+ * initial user and pid namespaces may have it (EPERM): its pids are the
+ * initial namespace's, and containers may not read the host's names.
+ *
+ * Layout: struct kreg_view_header at offset 0; index_slots __u32 at
+ * index_offset (0: empty, KREG_VIEW_TOMBSTONE: deleted, else record number
+ * + 1), probed linearly from hash & (index_slots - 1); capacity records at
+ * records_offset; capacity __u32 holder words at holders_offset.
+ *
+ * A reader reads seq (odd: being changed, try again), then state, searches,
+ * and reads seq again: unchanged, what it read is consistent. A found
+ * record's holder is alive while holders[holder] == holder_word; the word
+ * changes the instant the holder's last thread exits, before its parent can
+ * reap it, so a dead or recycled pid is never reported. A view that grows is
+ * replaced: the old one says KREG_VIEW_RETIRED, and a new KREG_IOC_VIEW
+ * returns the new one.
+ */
+#define KREG_VIEW_DEVICE	"/dev/kreg"
+#define KREG_IOC_VIEW		_IO(0xB8, 1)
+#define KREG_VIEW_MAGIC		0x6b726567	/* "kreg" */
+#define KREG_VIEW_VERSION	1
+#define KREG_VIEW_TOMBSTONE	0xffffffffU
+#define KREG_VIEW_DATA_MAX	104
+/* The hash of a name: 32-bit FNV-1a over its bytes, started from hash_seed. */
+#define KREG_VIEW_FNV_PRIME	16777619U
+
+/**
+ * enum kreg_view_state - what a reader may do with the view
+ * @KREG_VIEW_LIVE: it holds every name: a name not found is not registered
+ * @KREG_VIEW_WITHDRAWN: a policy is loaded, and the view cannot tell who may
+ *	see what: ask the kernel (KREG_CMD_WHEREIS)
+ * @KREG_VIEW_RETIRED: replaced by a larger view: get it with KREG_IOC_VIEW
+ * @KREG_VIEW_CLOSED: kreg.ko is gone, or could not keep the view up to date
+ */
+enum kreg_view_state {
+	KREG_VIEW_LIVE = 1,
+	KREG_VIEW_WITHDRAWN,
+	KREG_VIEW_RETIRED,
+	KREG_VIEW_CLOSED,
+};
+
+struct kreg_view_header {
+	__u32	magic;
+	__u32	version;
+	__u32	seq;
+	__u32	state;		/* enum kreg_view_state */
+	__u32	hash_seed;
+	__u32	index_slots;	/* a power of two */
+	__u32	capacity;	/* records, and holder words */
+	__u32	entries;
+	__u64	index_offset;
+	__u64	records_offset;
+	__u64	holders_offset;
+	__u64	size;		/* of the whole view, in bytes */
+};
+
+/* The record holds the name (KREG_VIEW_R_NAME), then the value (_META). */
+#define KREG_VIEW_R_NAME	(1U << 0)
+#define KREG_VIEW_R_META	(1U << 1)
+
+struct kreg_view_record {
+	__u32	hash;
+	__u32	pid;		/* in the initial pid namespace */
+	__u32	holder;		/* index of the holder's word */
+	__u32	holder_word;	/* its value while the holder lives */
+	__u16	name_len;
+	__u16	meta_len;
+	__u32	flags;		/* KREG_VIEW_R_* */
+	__u8	data[KREG_VIEW_DATA_MAX];
 };
 
 #endif /* _UAPI_LINUX_KREG_H */

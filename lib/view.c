@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Lookups without a system call: kreg.ko's read-only view of the table
+ * (the layout in linux/kreg.h, the protocol in docs/view.md), mapped once
+ * per handle and searched under its sequence counter.
+ *
+ * The view answers only what it knows for certain; for anything else
+ * (a policy loaded, a name or value too long for a record, a writer in the
+ * middle of a change for too long, no view at all) it says "ask the
+ * kernel", and the caller takes the netlink path.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* Searches of a view in the middle of a change before asking the kernel. */
+#define KREG_VIEW_TRIES		64
+/* How long a handle whose view could not be had waits before trying again. */
+#define KREG_VIEW_RETRY_MS	1000
+
+static uint32_t kreg_load(const uint32_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static uint32_t kreg_load_acquire(const uint32_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static void kreg_view_unmap(struct kreg_view_map *v)
+{
+	if (v->hdr)
+		munmap((void *)v->hdr, v->size);
+	v->hdr = NULL;
+}
+
+/* Whether the header describes a view that fits in @size bytes. */
+static bool kreg_view_sane(const struct kreg_view_header *h, size_t size)
+{
+	uint64_t index_end = h->index_offset + (uint64_t)h->index_slots * 4;
+	uint64_t records_end = h->records_offset +
+			       (uint64_t)h->capacity * sizeof(struct kreg_view_record);
+	uint64_t holders_end = h->holders_offset + (uint64_t)h->capacity * 4;
+
+	return h->magic == KREG_VIEW_MAGIC && h->version == KREG_VIEW_VERSION &&
+	       h->size == size && h->index_slots &&
+	       !(h->index_slots & (h->index_slots - 1)) &&
+	       index_end <= size && records_end <= size && holders_end <= size &&
+	       h->index_offset % 4 == 0 && h->records_offset % 8 == 0 &&
+	       h->holders_offset % 4 == 0;
+}
+
+static int kreg_view_map(struct kreg_view_map *v)
+{
+	struct stat st;
+	void *base;
+	int dev, fd;
+
+	dev = open(KREG_VIEW_DEVICE, O_RDONLY | O_CLOEXEC);
+	if (dev < 0)
+		return -errno;
+	fd = ioctl(dev, KREG_IOC_VIEW);
+	close(dev);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || st.st_size < (off_t)sizeof(struct kreg_view_header)) {
+		close(fd);
+		return -EPROTO;
+	}
+	base = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (base == MAP_FAILED)
+		return -errno;
+	v->hdr = base;
+	v->size = (size_t)st.st_size;
+	/* The layout of a view never changes once it is published. */
+	if (!kreg_view_sane(v->hdr, v->size)) {
+		kreg_view_unmap(v);
+		return -EPROTO;
+	}
+	v->index = (const uint32_t *)((const char *)base + v->hdr->index_offset);
+	v->records = (const struct kreg_view_record *)((const char *)base +
+							 v->hdr->records_offset);
+	v->holders = (const uint32_t *)((const char *)base + v->hdr->holders_offset);
+	v->mask = v->hdr->index_slots - 1;
+	v->capacity = v->hdr->capacity;
+	v->seed = v->hdr->hash_seed;
+	return 0;
+}
+
+/* The view to search, mapped anew when it was replaced; NULL: ask the kernel. */
+static const struct kreg_view_header *kreg_view_get(struct kreg_view_map *v)
+{
+	uint64_t now;
+
+	if (v->off)
+		return NULL;
+	/*
+	 * Mapping costs four system calls and a netlink lookup two: a handle
+	 * maps the view at its second lookup, so a one-shot tool never does.
+	 */
+	if (!v->hdr && !v->lookups++)
+		return NULL;
+	if (v->hdr) {
+		uint32_t state = kreg_load_acquire(&v->hdr->state);
+
+		if (state != KREG_VIEW_RETIRED && state != KREG_VIEW_CLOSED)
+			return v->hdr;
+		kreg_view_unmap(v);
+	}
+	now = kreg_now_ms();
+	if (now < v->retry_at_ms)
+		return NULL;
+	if (kreg_view_map(v)) {
+		v->retry_at_ms = now + KREG_VIEW_RETRY_MS;
+		return NULL;
+	}
+	return v->hdr;
+}
+
+static uint32_t kreg_view_hash(uint32_t seed, const char *name, size_t len)
+{
+	uint32_t h = seed;
+
+	while (len--) {
+		h ^= (unsigned char)*name++;
+		h *= KREG_VIEW_FNV_PRIME;
+	}
+	return h;
+}
+
+/* What one search of a view found. */
+struct kreg_view_hit {
+	int result;		/* as kreg_view_whereis() returns */
+	uint32_t pid;
+	size_t meta_len;
+};
+
+/*
+ * One search, which the caller validates with seq: every value read may be
+ * torn by a writer, so each is checked before it is used as an offset.
+ */
+static void kreg_view_search(const struct kreg_view_map *v, const char *name,
+			     size_t len, uint32_t hash, void *meta, size_t size,
+			     bool want_meta, struct kreg_view_hit *hit)
+{
+	uint32_t i, n;
+
+	hit->result = -EAGAIN;
+	for (i = hash & v->mask, n = 0; n <= v->mask; i = (i + 1) & v->mask, n++) {
+		uint32_t slot = kreg_load(&v->index[i]);
+		const struct kreg_view_record *r;
+		uint32_t flags, holder;
+
+		if (slot == 0) {
+			hit->result = KREG_UNDEFINED;
+			return;
+		}
+		if (slot == KREG_VIEW_TOMBSTONE || slot > v->capacity)
+			continue;
+		r = &v->records[slot - 1];
+		if (kreg_load(&r->hash) != hash ||
+		    __atomic_load_n(&r->name_len, __ATOMIC_RELAXED) != len)
+			continue;
+		flags = kreg_load(&r->flags);
+		if (!(flags & KREG_VIEW_R_NAME))
+			return;		/* too long for a record */
+		if (memcmp(r->data, name, len))
+			continue;
+		if (want_meta) {
+			size_t meta_len = __atomic_load_n(&r->meta_len, __ATOMIC_RELAXED);
+
+			if (!(flags & KREG_VIEW_R_META) || meta_len > KREG_VIEW_DATA_MAX - len)
+				return;
+			if (meta)
+				memcpy(meta, r->data + len, meta_len < size ? meta_len : size);
+			hit->meta_len = meta_len;
+		}
+		holder = kreg_load(&r->holder);
+		/* A holder whose word changed has died: the name is not held. */
+		if (holder >= v->capacity ||
+		    kreg_load(&v->holders[holder]) != kreg_load(&r->holder_word)) {
+			hit->result = -ESRCH;
+			return;
+		}
+		hit->pid = kreg_load(&r->pid);
+		hit->result = 0;
+		return;
+	}
+}
+
+int kreg_view_whereis(struct kreg_conn *conn, const char *name, pid_t *pid,
+		      void *meta, size_t size, size_t *meta_len)
+{
+	struct kreg_view_map *v = &conn->view;
+	const struct kreg_view_header *h;
+	struct kreg_view_hit hit;
+	uint32_t hash;
+	size_t len;
+	int tries;
+
+	if (kreg_name_problem(name)[0])
+		return -EAGAIN;		/* the kernel says what is wrong with it */
+	h = kreg_view_get(v);
+	if (!h)
+		return -EAGAIN;
+	len = strlen(name);
+	hash = kreg_view_hash(v->seed, name, len);
+	for (tries = 0; tries < KREG_VIEW_TRIES; tries++) {
+		uint32_t seq = kreg_load_acquire(&h->seq);
+
+		if (seq & 1)
+			continue;
+		if (kreg_load(&h->state) != KREG_VIEW_LIVE)
+			return -EAGAIN;	/* withdrawn, or replaced: next time */
+		kreg_view_search(v, name, len, hash, meta, size,
+				 meta != NULL || meta_len != NULL, &hit);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (kreg_load(&h->seq) != seq)
+			continue;
+		if (hit.result == 0) {
+			*pid = (pid_t)hit.pid;
+			if (meta_len)
+				*meta_len = hit.meta_len;
+		} else if (hit.result == KREG_UNDEFINED) {
+			kreg_set_error(conn, "the name is not registered");
+		}
+		return hit.result;
+	}
+	return -EAGAIN;
+}
+
+void kreg_view_open(struct kreg_conn *conn)
+{
+	const char *env = getenv("KREG_VIEW");
+
+	memset(&conn->view, 0, sizeof(conn->view));
+	/* KREG_VIEW=off: every lookup asks the kernel (for comparison). */
+	conn->view.off = env && !strcmp(env, "off");
+}
+
+void kreg_view_close(struct kreg_conn *conn)
+{
+	kreg_view_unmap(&conn->view);
+}
