@@ -219,8 +219,9 @@ static void measure_parallel_whereis(const struct peer *p, struct op_args *a)
 
 				close(start[1]);
 				c = 0;
+				/* The clock every 64 lookups: it may cost more than one. */
 				if (p->open(&ctx) == 0 && read(start[0], &byte, 1) >= 0) {
-					for (t0 = bench_now_ns(); bench_now_ns() - t0 < REP_NS; c++)
+					for (t0 = bench_now_ns(); (c & 63) || bench_now_ns() - t0 < REP_NS; c++)
 						if (op_whereis(p, ctx, c, a))
 							break;
 				}
@@ -452,17 +453,20 @@ static void measure_policy_pair(const char *op, const struct peer *p, void *ctx,
 	}
 }
 
-/* Lookups through netlink: a policy withdraws the view, and the kernel checks. */
+/*
+ * Whereis through netlink (kreg-nl): a policy withdraws the view, so the
+ * kernel's check is what a lookup then costs. Register and send as usual.
+ */
 static void bench_policy_cost(void)
 {
-	const struct peer *p = &peer_kreg_netlink;
+	const struct peer *p = &peer_kreg, *nl = &peer_kreg_netlink;
 	struct kreg_rule *rules = policy_rules();
 	struct op_args a = { 0 };
 	struct kreg_conn *admin;
 	pid_t held, served;
-	void *ctx;
+	void *ctx, *nl_ctx;
 
-	if (!rules || kreg_open(&admin) || p->open(&ctx)) {
+	if (!rules || kreg_open(&admin) || p->open(&ctx) || nl->open(&nl_ctx)) {
 		fprintf(stderr, "kreg-bench: policy cost: cannot open; its rows are missing\n");
 		free(rules);
 		return;
@@ -471,7 +475,7 @@ static void bench_policy_cost(void)
 	served = spawn_ready(server, p, "bench.echo");
 	a.name = "bench.target";
 	a.expect = held;
-	measure_policy_pair("whereis", p, ctx, op_whereis, &a, admin, rules);
+	measure_policy_pair("whereis", nl, nl_ctx, op_whereis, &a, admin, rules);
 	a.name = "bench.reg";
 	measure_policy_pair("register + unregister", p, ctx, op_register, &a, admin, rules);
 	a.name = "bench.echo";
@@ -479,6 +483,7 @@ static void bench_policy_cost(void)
 	measure_policy_pair("send round trip, 1 B", p, ctx, op_call, &a, admin, rules);
 	stop(served);
 	stop(held);
+	nl->close(nl_ctx);
 	p->close(ctx);
 	kreg_close(admin);
 	free(rules);
@@ -796,8 +801,9 @@ static void print_targets(double header)
 	       w10 && w1m ? w1m->us / w10->us : -1, 2, 0, "x");
 	target("netlink whereis / genetlink round trip (<= 1.3x)",
 	       nl && floor ? nl->us / floor->us : -1, 1.3, 0, "x");
-	target("netlink whereis vs pidfile (no target)",
-	       ratio("whereis, 1 process", "pidfile", "kreg-nl"), 0, 1, "x");
+	if (ratio("whereis, 1 process", "pidfile", "kreg-nl") > 0)
+		printf("  %-58s %8.2fx  (no target)\n", "netlink whereis vs pidfile",
+		       ratio("whereis, 1 process", "pidfile", "kreg-nl"));
 	for (i = 0; i < nview_size; i++)
 		printf("  view at %ld names: %.1f KiB, %.0f B per name\n", view_size[i].names,
 		       view_size[i].bytes / 1024.0,
