@@ -52,6 +52,8 @@
 #include "view.h"
 
 #define KREG_VIEW_MIN		64U
+/* 2^26 records: a 9 GiB view. Beyond, lookups go through netlink. */
+#define KREG_VIEW_MAX		(1U << 26)
 /* Records plus tombstones may fill this share of the index, in quarters. */
 #define KREG_VIEW_FILL_QUARTERS	3
 
@@ -360,7 +362,7 @@ static int kreg_view_rebuild(u32 capacity)
 /* The view cannot say what the table holds: readers must ask the kernel. */
 static void kreg_view_break(struct kreg_view *v)
 {
-	pr_warn_ratelimited("view: out of memory; lookups go through netlink until it can grow\n");
+	pr_warn_ratelimited("view: cannot grow; lookups go through netlink until it can\n");
 	kreg_view_broken = true;
 	kreg_view_set_state(v, KREG_VIEW_CLOSED);
 }
@@ -375,9 +377,9 @@ void kreg_view_reserve_locked(void)
 	    (v->used_slots + 1) * 4 <= v->index_slots * KREG_VIEW_FILL_QUARTERS)
 		return;
 	/* Full: double. Tombstones only: the same size, without them. */
-	while (capacity <= v->entries)
+	while (capacity <= v->entries && capacity < KREG_VIEW_MAX)
 		capacity *= 2;
-	if (kreg_view_rebuild(capacity) && !kreg_view_broken)
+	if ((capacity <= v->entries || kreg_view_rebuild(capacity)) && !kreg_view_broken)
 		kreg_view_break(v);
 }
 

@@ -227,6 +227,7 @@ int kreg_view_whereis(struct kreg_conn *conn, const char *name, pid_t *pid,
 		if (kreg_load(&h->seq) != seq)
 			continue;
 		if (hit.result == 0) {
+			conn->error[0] = '\0';
 			*pid = (pid_t)hit.pid;
 			if (meta_len)
 				*meta_len = hit.meta_len;

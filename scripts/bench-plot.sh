@@ -9,7 +9,7 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 
 # One row per operation, one column per peer ("-" where a peer has no such row).
-grep '^BENCH-DATA' "$raw" | awk -F'|' -v peers="kreg dbus pidfile unix-dgram" '
+grep '^BENCH-DATA' "$raw" | awk -F'|' -v peers="kreg kreg-nl genetlink local dbus pidfile unix-dgram" '
 BEGIN { n = split(peers, p, " ") }
 $2 !~ /names|exit|policy/ { if (!($2 in seen)) { seen[$2] = 1; order[++rows] = $2 } t[$2, $3] = $6 }
 END {
@@ -40,9 +40,9 @@ set ylabel "microseconds per operation"
 set grid ytics
 set key top left
 set xtics rotate by -15
-plot for [i=2:5] "$dir/peers.dat" using i:xtic(1) title columnheader(i)
+plot for [i=2:8] "$dir/peers.dat" using i:xtic(1) title columnheader(i)
 unset key
-set yrange [1:*]
+set yrange [0.1:*]
 set offsets 0, 0, graph 0.15, 0
 set title "kreg at scale, and how long a dead process's name stays visible"
 plot "$dir/kreg.dat" using 2:xtic(1) lc rgb "#1f77b4"
