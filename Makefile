@@ -70,13 +70,26 @@ PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 
 .SECONDARY:
 
 .PHONY: all module lib kregctl guest-bins host-tests check check-host check-guest \
-	check-debug check-all demo bench bench-local checkpatch setup install clean
+	check-debug check-all demo bench bench-local checkpatch setup install clean man
 
-all: module lib kregctl
+all: module lib kregctl man
+
+# --- man pages -----------------------------------------------------------------
+
+# libkreg(3) is written from kreg.h, and fails if a public function is missing.
+man: $(BUILD)/man/libkreg.3
+
+$(BUILD)/man/libkreg.3: scripts/man-libkreg.py lib/include/kreg.h docs/man/libkreg.3.in \
+		lib/libkreg.map
+	@mkdir -p $(dir $@)
+	python3 scripts/man-libkreg.py lib/include/kreg.h docs/man/libkreg.3.in \
+		lib/libkreg.map >$@.tmp && mv $@.tmp $@
 
 setup:
 	bash scripts/setup-debian.sh
@@ -255,7 +268,7 @@ checkpatch: $(KTOOLS)
 
 # --- install -----------------------------------------------------------------
 
-install: lib kregctl
+install: lib kregctl man
 	install -D -m 0644 lib/include/kreg.h $(DESTDIR)$(INCLUDEDIR)/kreg.h
 	install -D -m 0644 kmod/include/uapi/linux/kreg.h $(DESTDIR)$(INCLUDEDIR)/linux/kreg.h
 	install -D -m 0755 $(BUILD)/libkreg.so.$(LIB_SO_VERSION) \
@@ -267,6 +280,11 @@ install: lib kregctl
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|' \
 		lib/kreg.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/kreg.pc
 	install -D -m 0755 $(BUILD)/kregctl $(DESTDIR)$(BINDIR)/kregctl
+	install -D -m 0644 docs/man/kregctl.8 $(DESTDIR)$(MANDIR)/man8/kregctl.8
+	install -D -m 0644 docs/man/kreg.7 $(DESTDIR)$(MANDIR)/man7/kreg.7
+	install -D -m 0644 $(BUILD)/man/libkreg.3 $(DESTDIR)$(MANDIR)/man3/libkreg.3
+	install -D -m 0644 tools/kregctl/kregctl.bash-completion \
+		$(DESTDIR)$(BASHCOMPDIR)/kregctl
 
 clean:
 	rm -rf $(BUILD)

@@ -15,6 +15,7 @@
 #include "netlink.h"
 #include "policy.h"
 #include "table.h"
+#include "version.h"
 #include "view.h"
 
 #define CREATE_TRACE_POINTS
@@ -42,8 +43,8 @@ static int __init kreg_init(void)
 	err = kreg_netlink_init();
 	if (err)
 		goto destroy_table;
-	pr_info("registry ready: genetlink family \"%s\" version %d\n",
-		KREG_GENL_NAME, KREG_GENL_VERSION);
+	pr_info("kreg %s ready: genetlink family \"%s\" version %d\n",
+		KREG_VERSION, KREG_GENL_NAME, KREG_GENL_VERSION);
 	return 0;
 
 destroy_table:
@@ -70,4 +71,5 @@ module_exit(kreg_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("kreg: host-wide process registry over generic netlink");
 MODULE_AUTHOR("kreg developers");
+MODULE_VERSION(KREG_VERSION);
 MODULE_ALIAS_GENL_FAMILY(KREG_GENL_NAME);

@@ -8,7 +8,7 @@ packages=(
 	libnl-3-dev libnl-genl-3-dev
 	dwarves libelf-dev zlib1g-dev libbpf-dev bpftool clang llvm
 	qemu-system-x86 busybox-static cpio
-	libdbus-1-dev dbus-daemon gnuplot-nox
+	libdbus-1-dev dbus-daemon gnuplot-nox jq
 	# the debug kernel (scripts/debug-kernel/build.sh)
 	flex bison bc libssl-dev
 )

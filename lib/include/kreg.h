@@ -58,6 +58,11 @@ int kreg_open(struct kreg_conn **connp);
 
 /* kreg_open() with the provider chosen by the caller, whatever the environment. */
 int kreg_open_provider(struct kreg_conn **connp, enum kreg_provider provider);
+
+/*
+ * Frees @conn and closes its sockets. Names it registered stay registered,
+ * without a mailbox; those bound to it (a call's reply name) go.
+ */
 void kreg_close(struct kreg_conn *conn);
 
 /* The provider @conn uses. */
@@ -270,7 +275,10 @@ struct kreg_event {
 	unsigned char meta[KREG_META_MAX];
 };
 
-/* Joins the "events" group: every later change is reported on @conn. */
+/*
+ * Subscribes @conn to events: every later change of a name the caller may
+ * see is reported on it, until it closes.
+ */
 int kreg_subscribe(struct kreg_conn *conn);
 
 /*
@@ -281,8 +289,8 @@ int kreg_next_event(struct kreg_conn *conn, struct kreg_event *ev,
 		    int timeout_ms);
 
 /*
- * Waits until a live process holds @name and sets *@pid, woken by the events
- * group (no polling). Returns 0, -ETIMEDOUT after @timeout_ms (-1: for ever),
+ * Waits until a live process holds @name and sets *@pid, woken by events
+ * (no polling). Returns 0, -ETIMEDOUT after @timeout_ms (-1: for ever),
  * or another negative errno. Uses a connection of its own, so it takes no
  * events or messages from @conn's caller; @conn only proves the module is
  * there and is otherwise untouched.
@@ -290,7 +298,7 @@ int kreg_next_event(struct kreg_conn *conn, struct kreg_event *ev,
 int kreg_await_name(struct kreg_conn *conn, const char *name, int timeout_ms,
 		    pid_t *pid);
 
-/* "explicit", "exited", "unloading". */
+/* "explicit", "exited", "unloading", "closed". */
 const char *kreg_reason_name(enum kreg_reason reason);
 
 /*

@@ -55,6 +55,10 @@ copy_program() {
 		[ -e "$root$lib" ] || cp -L "$lib" "$root$lib"
 	done
 }
+if [ "$job" = test ]; then
+	# The tests of kregctl -j read its output as scripts do.
+	copy_program jq
+fi
 if [ "$job" = demo ]; then
 	# What an operator uses to look at kreg: bpftool always, bpftrace if installed.
 	PATH=$PATH:/usr/sbin copy_program bpftool

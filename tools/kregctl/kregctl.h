@@ -3,12 +3,18 @@
 #ifndef KREGCTL_H
 #define KREGCTL_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
+#include "json.h"
 #include "kreg.h"
 
 /* Exit status: 0 success, 1 the name is not registered, 2 any other error. */
 enum { EXIT_NOTFOUND = 1, EXIT_ERROR = 2 };
+
+/* -j: print JSON (json.h) to standard output instead of text. */
+extern bool ctl_json;
+extern struct json ctl_out;
 
 void ctl_usage(FILE *out);
 /* Reports @err for @what in the kernel's own words when it gave some. */

@@ -19,47 +19,78 @@
 
 static volatile sig_atomic_t stop_requested;
 
+bool ctl_json;
+struct json ctl_out;
+
 static void on_signal(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
 }
 
+/* What each command takes and does, for the usage and for COMMAND --help. */
+static const struct {
+	const char *name;
+	const char *help;
+} usages[] = {
+	{ "register", "  register NAME [PID] [--meta VALUE] [-n N]\n"
+	  "                           bind NAME to PID (your own child, or any process\n"
+	  "                           with CAP_SYS_ADMIN), with an optional VALUE;\n"
+	  "                           without PID, hold NAME as kregctl itself and\n"
+	  "                           print what is sent to it until interrupted\n"
+	  "                           (-n N: stop after N messages)\n" },
+	{ "unregister", "  unregister NAME          release NAME\n" },
+	{ "whereis", "  whereis NAME             print the pid that holds NAME\n" },
+	{ "await", "  await NAME [TIMEOUT_MS]  wait until NAME is registered, print its pid\n" },
+	{ "list", "  list                     print every name: NAME PID UID REGISTERED MAILBOX META\n" },
+	{ "send", "  send NAME MESSAGE        deliver MESSAGE to NAME's mailbox (- reads stdin)\n" },
+	{ "run", "  run NAME [--restart permanent|transient|temporary] [--max-restarts N]\n"
+	  "      [--max-seconds S] [--shutdown MS] -- CMD [ARGS]\n"
+	  "                           run CMD under NAME, restarted as asked (default:\n"
+	  "                           permanent, at most 3 restarts in 5 s, SIGKILL 5 s\n"
+	  "                           after SIGTERM); SIGINT or SIGTERM stops it\n" },
+	{ "monitor", "  monitor [-n N]           print registrations and unregistrations as they\n"
+	  "                           happen (-n N: stop after N events)\n" },
+	{ "bpf", "  bpf attach|detach|status BPF exit cleanup: names vanish the instant their\n"
+	  "                           process dies (pinned under " KREG_BPF_PIN_DIR ")\n" },
+	{ "status", "  status                   the module's version, names held, limits, your\n"
+	  "                           uid's quota, exit cleanup, policy\n" },
+	{ "policy", "  policy load FILE|DIR     replace the access policy by the rules of FILE, or\n"
+	  "                           of DIR/*.conf (e.g. /etc/kreg/policy.d)\n"
+	  "  policy unload            back to the defaults (no policy)\n"
+	  "  policy show              print the loaded rules, with where each came from\n"
+	  "  policy check UID NAME own|see|send\n"
+	  "                           say whether UID (a number or a user) may, and what\n"
+	  "                           decides it (exit status 1: it may not)\n" },
+};
+
+static const char usage_tail[] =
+	"\n"
+	"Options (before COMMAND):\n"
+	"  -j, --json               print JSON: one document, or one line per event or\n"
+	"                           message for monitor and register\n"
+	"  -h, --help               this text; COMMAND --help: that command's\n"
+	"\n"
+	"Exit status: 0 success, 1 name not registered, 2 error.\n";
+
 void ctl_usage(FILE *out)
 {
-	fputs("usage: kregctl COMMAND [ARGS]\n"
-	      "\n"
-	      "  register NAME [PID] [--meta VALUE] [-n N]\n"
-	      "                           bind NAME to PID (your own child, or any process\n"
-	      "                           with CAP_SYS_ADMIN), with an optional VALUE;\n"
-	      "                           without PID, hold NAME as kregctl itself and\n"
-	      "                           print what is sent to it until interrupted\n"
-	      "                           (-n N: stop after N messages)\n"
-	      "  unregister NAME          release NAME\n"
-	      "  whereis NAME             print the pid that holds NAME\n"
-	      "  await NAME [TIMEOUT_MS]  wait until NAME is registered, print its pid\n"
-	      "  list                     print every name: NAME PID UID REGISTERED MAILBOX META\n"
-	      "  send NAME MESSAGE        deliver MESSAGE to NAME's mailbox (- reads stdin)\n"
-	      "  run NAME [--restart permanent|transient|temporary] [--max-restarts N]\n"
-	      "      [--max-seconds S] [--shutdown MS] -- CMD [ARGS]\n"
-	      "                           run CMD under NAME, restarted as asked (default:\n"
-	      "                           permanent, at most 3 restarts in 5 s, SIGKILL 5 s\n"
-	      "                           after SIGTERM); SIGINT or SIGTERM stops it\n"
-	      "  monitor [-n N]           print registrations and unregistrations as they\n"
-	      "                           happen (-n N: stop after N events)\n"
-	      "  bpf attach|detach|status BPF exit cleanup: names vanish the instant their\n"
-	      "                           process dies (pinned under " KREG_BPF_PIN_DIR ")\n"
-	      "  status                   names held, limits, your uid's quota, exit cleanup,\n"
-	      "                           policy\n"
-	      "  policy load FILE|DIR     replace the access policy by the rules of FILE, or\n"
-	      "                           of DIR/*.conf (e.g. /etc/kreg/policy.d)\n"
-	      "  policy unload            back to the defaults (no policy)\n"
-	      "  policy show              print the loaded rules, with where each came from\n"
-	      "  policy check UID NAME own|see|send\n"
-	      "                           say whether UID (a number or a user) may, and what\n"
-	      "                           decides it (exit status 1: it may not)"
-	      "\n"
-	      "Exit status: 0 success, 1 name not registered, 2 error.\n", out);
+	size_t i;
+
+	fputs("usage: kregctl [-j] COMMAND [ARGS]\n\n", out);
+	for (i = 0; i < sizeof(usages) / sizeof(usages[0]); i++)
+		fputs(usages[i].help, out);
+	fputs(usage_tail, out);
+}
+
+/* COMMAND --help: that command alone. */
+static void command_usage(const char *name, FILE *out)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(usages) / sizeof(usages[0]); i++)
+		if (!strcmp(usages[i].name, name))
+			fprintf(out, "usage: kregctl [-j] %s\n\n%s%s", name, usages[i].help, usage_tail);
 }
 
 /* Reports @err for @what in the kernel's own words when it gave some. */
@@ -117,14 +148,42 @@ static int serve(struct kreg_conn *conn, const char *name, long count)
 			continue;
 		if (err)
 			return ctl_fail(conn, "receive", err);
-		printf("%s from %d (uid %u): %.*s\n", msg.name, (int)msg.sender,
-		       (unsigned int)msg.sender_uid, (int)msg.len, (const char *)msg.data);
+		if (ctl_json) {
+			json_object(&ctl_out, NULL);
+			json_string(&ctl_out, "name", msg.name);
+			json_int(&ctl_out, "sender_pid", msg.sender);
+			json_uint(&ctl_out, "sender_uid", msg.sender_uid);
+			json_uint(&ctl_out, "sender_gid", msg.sender_gid);
+			json_uint(&ctl_out, "sender_cgroup", msg.sender_cgroup);
+			json_bytes(&ctl_out, "data", msg.data, msg.len);
+			json_end(&ctl_out, '}');
+		} else {
+			printf("%s from %d (uid %u): %.*s\n", msg.name, (int)msg.sender,
+			       (unsigned int)msg.sender_uid, (int)msg.len, (const char *)msg.data);
+		}
 		fflush(stdout);
 		if (count > 0)
 			count--;
 	}
 	err = kreg_unregister(conn, name);
 	return err ? ctl_fail(conn, name, err) : 0;
+}
+
+/* NAME and its PID (0: undefined), the answer of register, whereis and await. */
+static void print_name_pid(const char *name, pid_t pid)
+{
+	if (!ctl_json) {
+		if (pid)
+			printf("%s %d\n", name, (int)pid);
+		return;
+	}
+	json_object(&ctl_out, NULL);
+	json_string(&ctl_out, "name", name);
+	if (pid)
+		json_int(&ctl_out, "pid", pid);
+	else
+		json_null(&ctl_out, "pid");
+	json_end(&ctl_out, '}');
 }
 
 static int cmd_register(struct kreg_conn *conn, int argc, char **argv)
@@ -163,7 +222,7 @@ static int cmd_register(struct kreg_conn *conn, int argc, char **argv)
 	if (err)
 		return ctl_fail(conn, argv[1], err);
 	if (pid) {
-		printf("%s %d\n", argv[1], (int)holder);
+		print_name_pid(argv[1], holder);
 		return 0;
 	}
 	return serve(conn, argv[1], count);
@@ -195,12 +254,16 @@ static int cmd_whereis(struct kreg_conn *conn, int argc, char **argv)
 	}
 	ret = kreg_whereis_name(conn, argv[1], &pid);
 	if (ret == KREG_UNDEFINED) {
+		print_name_pid(argv[1], 0);
 		fprintf(stderr, "kregctl: %s: undefined (no live process holds it)\n", argv[1]);
 		return EXIT_NOTFOUND;
 	}
 	if (ret)
 		return ctl_fail(conn, argv[1], ret);
-	printf("%d\n", (int)pid);
+	if (ctl_json)
+		print_name_pid(argv[1], pid);
+	else
+		printf("%d\n", (int)pid);
 	return 0;
 }
 
@@ -239,12 +302,16 @@ static int cmd_await(struct kreg_conn *conn, int argc, char **argv)
 	}
 	err = kreg_await_name(conn, argv[1], (int)timeout, &pid);
 	if (err == -ETIMEDOUT) {
+		print_name_pid(argv[1], 0);
 		fprintf(stderr, "kregctl: %s: still undefined after %ld ms\n", argv[1], timeout);
 		return EXIT_NOTFOUND;
 	}
 	if (err)
 		return ctl_fail(conn, argv[1], err);
-	printf("%d\n", (int)pid);
+	if (ctl_json)
+		print_name_pid(argv[1], pid);
+	else
+		printf("%d\n", (int)pid);
 	return 0;
 }
 
@@ -341,6 +408,26 @@ static int print_entry(const struct kreg_entry_info *e, void *arg)
 
 	gmtime_r(&secs, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (ctl_json) {
+		struct json j = ctl_out;
+
+		/* Members of the "names" array, written to the listing's buffer. */
+		j.out = out;
+		json_object(&j, NULL);
+		json_string(&j, "name", e->name);
+		json_int(&j, "pid", e->pid);
+		json_uint(&j, "uid", e->uid);
+		json_string(&j, "registered", when);
+		json_uint(&j, "registered_ns", e->registered_ns);
+		json_bool(&j, "mailbox", e->has_mailbox);
+		if (e->meta_len)
+			json_bytes(&j, "meta", e->meta, e->meta_len);
+		else
+			json_null(&j, "meta");
+		json_end(&j, '}');
+		ctl_out.first[ctl_out.depth] = false;
+		return 0;
+	}
 	fprintf(out, "%-32s %8d %6u %s %-7s ", e->name, (int)e->pid, (unsigned int)e->uid,
 		when, e->has_mailbox ? "yes" : "no");
 	print_value(out, e->meta, e->meta_len);
@@ -363,12 +450,18 @@ static int cmd_list(struct kreg_conn *conn, int argc, char **argv)
 		ctl_usage(stderr);
 		return EXIT_ERROR;
 	}
+	if (ctl_json) {
+		json_object(&ctl_out, NULL);
+		json_array(&ctl_out, "names");
+	}
 	for (tries = 0; tries < LIST_TRIES; tries++) {
 		free(text);
 		text = NULL;
 		out = open_memstream(&text, &size);
 		if (!out)
 			return ctl_fail(NULL, "list", -errno);
+		if (ctl_json)
+			ctl_out.first[ctl_out.depth] = true;
 		err = kreg_list(conn, print_entry, out);
 		fclose(out);
 		if (err != -EINTR)
@@ -378,9 +471,17 @@ static int cmd_list(struct kreg_conn *conn, int argc, char **argv)
 		free(text);
 		return ctl_fail(conn, "list", err);
 	}
-	printf("%-32s %8s %6s %-20s %-7s %s\n", "NAME", "PID", "UID", "REGISTERED", "MAILBOX",
-	       "META");
-	fputs(text ? text : "", stdout);
+	if (ctl_json) {
+		fputs(text ? text : "", stdout);
+		json_end(&ctl_out, ']');
+		/* false: the table kept changing, and this is not a snapshot. */
+		json_bool(&ctl_out, "snapshot", err != -EINTR);
+		json_end(&ctl_out, '}');
+	} else {
+		printf("%-32s %8s %6s %-20s %-7s %s\n", "NAME", "PID", "UID", "REGISTERED",
+		       "MAILBOX", "META");
+		fputs(text ? text : "", stdout);
+	}
 	free(text);
 	if (err == -EINTR)
 		fprintf(stderr, "kregctl: the registry kept changing; this listing is not a "
@@ -440,7 +541,19 @@ static int cmd_monitor(struct kreg_conn *conn, int argc, char **argv)
 		}
 		if (err)
 			return ctl_fail(conn, "monitor", err);
-		if (ev.kind == KREG_EVENT_REGISTERED) {
+		if (ctl_json) {
+			json_object(&ctl_out, NULL);
+			json_string(&ctl_out, "event", ev.kind == KREG_EVENT_REGISTERED ?
+				    "registered" : "unregistered");
+			json_string(&ctl_out, "name", ev.name);
+			json_int(&ctl_out, "pid", ev.pid);
+			json_uint(&ctl_out, "uid", ev.uid);
+			if (ev.kind == KREG_EVENT_REGISTERED)
+				json_bytes(&ctl_out, "meta", ev.meta, ev.meta_len);
+			else
+				json_string(&ctl_out, "reason", kreg_reason_name(ev.reason));
+			json_end(&ctl_out, '}');
+		} else if (ev.kind == KREG_EVENT_REGISTERED) {
 			printf("registered %s pid=%d uid=%u", ev.name, (int)ev.pid,
 			       (unsigned int)ev.uid);
 			if (ev.meta_len) {
@@ -468,6 +581,19 @@ static int bpf_status(void)
 		fprintf(stderr, "kregctl: bpf status: %s\n", strerror(-err));
 		return EXIT_ERROR;
 	}
+	if (ctl_json) {
+		json_object(&ctl_out, NULL);
+		json_bool(&ctl_out, "attached", st.attached);
+		if (st.attached) {
+			json_uint(&ctl_out, "link_id", st.link_id);
+			json_uint(&ctl_out, "prog_id", st.prog_id);
+			json_string(&ctl_out, "pin_dir", KREG_BPF_PIN_DIR);
+			json_uint(&ctl_out, "exits", st.totals.exits);
+			json_uint(&ctl_out, "holders_released", st.totals.holders);
+		}
+		json_end(&ctl_out, '}');
+		return 0;
+	}
 	if (!st.attached) {
 		printf("exit cleanup: detached (names of dead processes go at their next lookup)\n");
 		return 0;
@@ -477,6 +603,19 @@ static int bpf_status(void)
 	printf("task exits seen: %llu\nprocesses whose names it released: %llu\n",
 	       (unsigned long long)st.totals.exits, (unsigned long long)st.totals.holders);
 	return 0;
+}
+
+/* What attach or detach did: @attached now, and whether it already was so. */
+static void print_attach(bool attached, bool already, const char *text)
+{
+	if (!ctl_json) {
+		puts(text);
+		return;
+	}
+	json_object(&ctl_out, NULL);
+	json_bool(&ctl_out, "attached", attached);
+	json_bool(&ctl_out, "changed", !already);
+	json_end(&ctl_out, '}');
 }
 
 static int cmd_bpf(struct kreg_conn *conn, int argc, char **argv)
@@ -493,7 +632,8 @@ static int cmd_bpf(struct kreg_conn *conn, int argc, char **argv)
 			fprintf(stderr, "kregctl: bpf detach: %s\n", strerror(-err));
 			return EXIT_ERROR;
 		}
-		printf(err ? "exit cleanup was not attached\n" : "exit cleanup detached\n");
+		print_attach(false, err, err ? "exit cleanup was not attached" :
+			     "exit cleanup detached");
 		return 0;
 	}
 	if (argc == 2 && !strcmp(argv[1], "attach")) {
@@ -504,18 +644,33 @@ static int cmd_bpf(struct kreg_conn *conn, int argc, char **argv)
 				*why ? why : strerror(-err));
 			return EXIT_ERROR;
 		}
-		printf(err ? "exit cleanup was already attached\n" :
-		       "exit cleanup attached; rmmod kreg fails until `kregctl bpf detach`\n");
+		print_attach(true, err, err ? "exit cleanup was already attached" :
+			     "exit cleanup attached; rmmod kreg fails until `kregctl bpf detach`");
 		return 0;
 	}
 	ctl_usage(stderr);
 	return EXIT_ERROR;
 }
 
+/* What modinfo calls the loaded module's version ("" if unknown). */
+static void module_version(char *buf, size_t size)
+{
+	FILE *f = fopen("/sys/module/kreg/version", "r");
+
+	buf[0] = '\0';
+	if (!f)
+		return;
+	if (fgets(buf, (int)size, f))
+		buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
 static int cmd_status(struct kreg_conn *conn, int argc, char **argv)
 {
 	struct cleanup_status cleanup;
 	struct kreg_status st;
+	char version[64];
+	bool known;
 	int err;
 
 	(void)argv;
@@ -526,10 +681,30 @@ static int cmd_status(struct kreg_conn *conn, int argc, char **argv)
 	err = kreg_status(conn, &st);
 	if (err)
 		return ctl_fail(conn, "status", err);
+	module_version(version, sizeof(version));
+	known = cleanup_status(&cleanup) == 0;
+	if (ctl_json) {
+		json_object(&ctl_out, NULL);
+		json_string(&ctl_out, "version", version);
+		json_uint(&ctl_out, "entries", st.entries);
+		json_uint(&ctl_out, "max_entries", st.max_entries);
+		json_uint(&ctl_out, "uid", st.uid);
+		json_uint(&ctl_out, "uid_entries", st.uid_entries);
+		json_uint(&ctl_out, "max_per_uid", st.max_per_uid);
+		if (known)
+			json_bool(&ctl_out, "exit_cleanup", cleanup.attached);
+		else
+			json_null(&ctl_out, "exit_cleanup");
+		json_bool(&ctl_out, "policy_loaded", st.policy_loaded);
+		json_uint(&ctl_out, "policy_rules", st.policy_rules);
+		json_end(&ctl_out, '}');
+		return 0;
+	}
+	printf("module: kreg %s\n", *version ? version : "(version unknown)");
 	printf("names: %zu of at most %zu (max_entries)\n", st.entries, st.max_entries);
 	printf("uid %u holds: %zu of at most %zu (max_per_uid)\n", (unsigned int)st.uid,
 	       st.uid_entries, st.max_per_uid);
-	if (cleanup_status(&cleanup) == 0)
+	if (known)
 		printf("exit cleanup: %s\n", cleanup.attached ? "attached" : "detached");
 	if (st.policy_loaded)
 		printf("policy: %zu rule%s (kregctl policy show)\n", st.policy_rules,
@@ -563,6 +738,12 @@ int main(int argc, char **argv)
 	size_t i;
 	int err, ret;
 
+	json_start(&ctl_out, stdout);
+	while (argc > 1 && (!strcmp(argv[1], "-j") || !strcmp(argv[1], "--json"))) {
+		ctl_json = true;
+		argc--;
+		argv++;
+	}
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		ctl_usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_ERROR : 0;
@@ -574,6 +755,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kregctl: unknown command '%s'\n", argv[1]);
 		ctl_usage(stderr);
 		return EXIT_ERROR;
+	}
+	if (argc == 3 && (!strcmp(argv[2], "-h") || !strcmp(argv[2], "--help"))) {
+		command_usage(argv[1], stdout);
+		return 0;
 	}
 	if (!commands[i].needs_module)
 		return commands[i].run(NULL, argc - 1, argv + 1);

@@ -34,8 +34,41 @@ static int policy_load(struct kreg_conn *conn, const char *path)
 		fprintf(stderr, "kregctl: nothing was loaded\n");
 		return EXIT_ERROR;
 	}
-	printf("loaded %zu rule%s from %s\n", n, n == 1 ? "" : "s", path);
+	if (ctl_json) {
+		json_object(&ctl_out, NULL);
+		json_uint(&ctl_out, "loaded", n);
+		json_string(&ctl_out, "from", path);
+		json_end(&ctl_out, '}');
+	} else {
+		printf("loaded %zu rule%s from %s\n", n, n == 1 ? "" : "s", path);
+	}
 	return 0;
+}
+
+static const char *const right_names[] = { "own", "see", "send" };
+
+/* One rule as JSON: what kreg_rule_format() says in words, in members. */
+static void json_rule(const char *key, const struct kreg_rule *rule)
+{
+	static const char *const who[] = { "everyone", "uid", "gid" };
+	unsigned int i;
+
+	json_object(&ctl_out, key);
+	json_string(&ctl_out, "effect", rule->effect == KREG_EFFECT_ALLOW ? "allow" : "deny");
+	json_array(&ctl_out, "rights");
+	for (i = 0; i < 3; i++)
+		if (rule->rights & (1U << i))
+			json_string(&ctl_out, NULL, right_names[i]);
+	json_end(&ctl_out, ']');
+	json_string(&ctl_out, "pattern", rule->pattern);
+	json_string(&ctl_out, "who", rule->who <= KREG_WHO_GID ? who[rule->who] : "?");
+	if (rule->who != KREG_WHO_EVERYONE)
+		json_uint(&ctl_out, "id", rule->id);
+	if (rule->source[0])
+		json_string(&ctl_out, "source", rule->source);
+	else
+		json_null(&ctl_out, "source");
+	json_end(&ctl_out, '}');
 }
 
 static int print_rule(const struct kreg_rule *rule, void *arg)
@@ -43,6 +76,10 @@ static int print_rule(const struct kreg_rule *rule, void *arg)
 	char text[KREG_NAME_MAX + 128];
 
 	(*(size_t *)arg)++;
+	if (ctl_json) {
+		json_rule(NULL, rule);
+		return 0;
+	}
 	kreg_rule_format(rule, text, sizeof(text));
 	printf("%-60s # %s\n", text, rule->source[0] ? rule->source : "(no source)");
 	return 0;
@@ -57,6 +94,19 @@ static int policy_show(struct kreg_conn *conn)
 	err = kreg_status(conn, &st);
 	if (err)
 		return ctl_fail(conn, "policy show", err);
+	if (ctl_json) {
+		json_object(&ctl_out, NULL);
+		json_bool(&ctl_out, "loaded", st.policy_loaded);
+		json_array(&ctl_out, "rules");
+		err = st.policy_loaded ? kreg_policy_get(conn, print_rule, &n) : 0;
+		json_end(&ctl_out, ']');
+		json_end(&ctl_out, '}');
+		if (err == -EINTR)
+			fprintf(stderr, "kregctl: the policy was replaced while it was listed\n");
+		else if (err)
+			return ctl_fail(conn, "policy show", err);
+		return 0;
+	}
 	if (!st.policy_loaded) {
 		printf("no policy is loaded: the initial user namespace may do anything, a\n"
 		       "container only use its user.UID. names; user.UID. names are UID's alone\n");
@@ -128,6 +178,20 @@ static int policy_check(struct kreg_conn *conn, char **argv)
 	err = kreg_policy_check(conn, uid, gid, groups, (size_t)ngroups, argv[2], right, &v);
 	if (err)
 		return ctl_fail(conn, "policy check", err);
+	if (ctl_json) {
+		json_object(&ctl_out, NULL);
+		json_uint(&ctl_out, "uid", uid);
+		json_string(&ctl_out, "name", argv[2]);
+		json_string(&ctl_out, "right", argv[3]);
+		json_bool(&ctl_out, "allowed", v.allowed);
+		json_string(&ctl_out, "decided_by", kreg_decided_by_name(v.by));
+		if (v.by == KREG_BY_RULE)
+			json_rule("rule", &v.rule);
+		else
+			json_null(&ctl_out, "rule");
+		json_end(&ctl_out, '}');
+		return v.allowed ? 0 : EXIT_NOTFOUND;
+	}
 	printf("%s: uid %u may %s%s %s\n", v.allowed ? "allow" : "deny", (unsigned int)uid,
 	       v.allowed ? "" : "not ", argv[3], argv[2]);
 	switch (v.by) {
@@ -169,7 +233,13 @@ int cmd_policy(struct kreg_conn *conn, int argc, char **argv)
 		err = kreg_policy_unload(conn);
 		if (err)
 			return ctl_fail(conn, "policy unload", err);
-		printf("policy unloaded: kreg is back to its defaults\n");
+		if (ctl_json) {
+			json_object(&ctl_out, NULL);
+			json_bool(&ctl_out, "loaded", false);
+			json_end(&ctl_out, '}');
+		} else {
+			printf("policy unloaded: kreg is back to its defaults\n");
+		}
 		return 0;
 	}
 	if (argc == 2 && !strcmp(argv[1], "show"))

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kregctl as scripts use it: -j prints JSON that jq parses, with the
+ * figures the text shows; monitor prints one JSON object per line; every
+ * command answers --help.
+ */
+#include <stdarg.h>
+
+#include "helpers.h"
+#include "kselftest_harness.h"
+
+/* Runs a shell command line; its exit status, or 128 + the killing signal. */
+static int sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	int status;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	status = system(cmd);
+	if (status < 0)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+FIXTURE(ctl) {
+	pid_t a;
+};
+
+FIXTURE_SETUP(ctl)
+{
+	self->a = spawn_sleeper();
+	ASSERT_LT(0, self->a);
+	ASSERT_EQ(0, sh("kregctl register ctl.json %d --meta 'role=db' >/dev/null", self->a));
+}
+
+FIXTURE_TEARDOWN(ctl)
+{
+	kill_and_reap(self->a);
+	sh("kregctl unregister ctl.json 2>/dev/null");
+}
+
+TEST_F(ctl, every_printing_command_speaks_json)
+{
+	int a = self->a;
+
+	EXPECT_EQ(0, sh("kregctl -j whereis ctl.json | jq -e '.name == \"ctl.json\" and .pid == %d'", a));
+	EXPECT_EQ(0, sh("kregctl -j await ctl.json 100 | jq -e '.pid == %d'", a));
+	/* Undefined: a document still, and exit status 1. */
+	EXPECT_EQ(0, sh("kregctl -j whereis ctl.nobody | jq -e '.pid == null'"));
+	EXPECT_EQ(1, sh("kregctl -j whereis ctl.nobody >/dev/null 2>&1"));
+	EXPECT_EQ(0, sh("kregctl -j list | jq -e '.snapshot and (.names | map(select(.name == "
+			"\"ctl.json\")) | .[0] | .pid == %d and .uid == 0 and .meta == \"role=db\" "
+			"and (.mailbox | not) and (.registered | test(\"Z$\")))'", a));
+	EXPECT_EQ(0, sh("kregctl -j status | jq -e '(.version | length > 0) and .entries >= 1 "
+			"and .max_entries > 0 and .uid == 0 and (.exit_cleanup | type == \"boolean\") "
+			"and .policy_loaded == false'"));
+	EXPECT_EQ(0, sh("kregctl -j bpf status | jq -e '.attached == false'"));
+	EXPECT_EQ(0, sh("kregctl -j policy show | jq -e '.loaded == false and .rules == []'"));
+	EXPECT_EQ(0, sh("kregctl -j policy check 1000 user.1000.x own | jq -e '.allowed and "
+			".decided_by == \"user namespace\" and .rule == null'"));
+	EXPECT_EQ(0, sh("printf 'allow see,send ctl.* gid 7\\n' >/tmp/ctl.conf && "
+			"kregctl -j policy load /tmp/ctl.conf | jq -e '.loaded == 1'"));
+	EXPECT_EQ(0, sh("kregctl -j policy show | jq -e '.loaded and .rules[0].effect == \"allow\" "
+			"and .rules[0].rights == [\"see\", \"send\"] and .rules[0].who == \"gid\" "
+			"and .rules[0].id == 7 and .rules[0].source == \"/tmp/ctl.conf:1\"'"));
+	EXPECT_EQ(0, sh("kregctl -j policy check 1000 ctl.json send | jq -e '.allowed == false "
+			"and .decided_by == \"default\"'"));
+	EXPECT_EQ(0, sh("kregctl -j policy unload | jq -e '.loaded == false'"));
+}
+
+/* Names may hold quotes and backslashes; values any byte. */
+TEST_F(ctl, strings_are_escaped)
+{
+	EXPECT_EQ(0, sh("kregctl register 'ctl.we\"ird\\name' %d --meta \"$(printf 'a\\tb')\" "
+			">/dev/null", self->a));
+	EXPECT_EQ(0, sh("kregctl -j list | jq -e '.names | map(select(.name == "
+			"\"ctl.we\\\"ird\\\\name\")) | .[0].meta == \"a\\tb\"'"));
+	EXPECT_EQ(0, sh("kregctl unregister 'ctl.we\"ird\\name'"));
+}
+
+TEST_F(ctl, monitor_prints_a_json_line_per_event)
+{
+	EXPECT_EQ(0, sh("(kregctl -j monitor -n 2 >/tmp/ctl.events &) ; sleep 1; "
+			"kregctl register ctl.ev %d >/dev/null && kregctl unregister ctl.ev && "
+			"for i in 1 2 3 4 5 6 7 8 9 10; do "
+			"[ $(wc -l </tmp/ctl.events) -ge 2 ] && break; sleep 0.5; done", self->a));
+	EXPECT_EQ(0, sh("jq -e -s 'length == 2 and .[0].event == \"registered\" and "
+			".[0].name == \"ctl.ev\" and .[0].pid == %d and .[1].event == \"unregistered\" "
+			"and .[1].reason == \"explicit\"' /tmp/ctl.events", self->a));
+}
+
+TEST(every_command_answers_help)
+{
+	static const char *const commands[] = {
+		"register", "unregister", "whereis", "await", "list", "send", "run",
+		"monitor", "bpf", "status", "policy",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		EXPECT_EQ(0, sh("kregctl %s --help | grep -q '^usage: kregctl \\[-j\\] %s$'",
+				commands[i], commands[i]));
+	EXPECT_EQ(0, sh("kregctl --help | grep -q -- '--json'"));
+}
+
+TEST_HARNESS_MAIN

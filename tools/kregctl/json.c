@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kregctl -j: a small JSON writer (json.h). */
+#include <inttypes.h>
+#include <string.h>
+
+#include "json.h"
+
+void json_start(struct json *j, FILE *out)
+{
+	j->out = out;
+	j->depth = 0;
+	j->first[0] = true;
+}
+
+static void json_escaped(FILE *out, const unsigned char *s, size_t len)
+{
+	size_t i;
+
+	fputc('"', out);
+	for (i = 0; i < len; i++) {
+		unsigned char c = s[i];
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", out);
+		else if (c == '\t')
+			fputs("\\t", out);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+/* The separator and the member's name, before any value. */
+static void json_member(struct json *j, const char *key)
+{
+	if (!j->first[j->depth])
+		fputc(',', j->out);
+	j->first[j->depth] = false;
+	if (key) {
+		json_escaped(j->out, (const unsigned char *)key, strlen(key));
+		fputc(':', j->out);
+	}
+}
+
+static void json_open(struct json *j, const char *key, char opener)
+{
+	json_member(j, key);
+	fputc(opener, j->out);
+	if (j->depth + 1 < (int)(sizeof(j->first) / sizeof(j->first[0])))
+		j->depth++;
+	j->first[j->depth] = true;
+}
+
+void json_object(struct json *j, const char *key)
+{
+	json_open(j, key, '{');
+}
+
+void json_array(struct json *j, const char *key)
+{
+	json_open(j, key, '[');
+}
+
+void json_end(struct json *j, char closer)
+{
+	fputc(closer, j->out);
+	if (j->depth > 0)
+		j->depth--;
+	if (j->depth == 0) {
+		fputc('\n', j->out);
+		fflush(j->out);
+		j->first[0] = true;
+	}
+}
+
+void json_string(struct json *j, const char *key, const char *s)
+{
+	json_member(j, key);
+	json_escaped(j->out, (const unsigned char *)s, strlen(s));
+}
+
+void json_bytes(struct json *j, const char *key, const void *data, size_t len)
+{
+	json_member(j, key);
+	json_escaped(j->out, data, len);
+}
+
+void json_int(struct json *j, const char *key, int64_t v)
+{
+	json_member(j, key);
+	fprintf(j->out, "%" PRId64, v);
+}
+
+void json_uint(struct json *j, const char *key, uint64_t v)
+{
+	json_member(j, key);
+	fprintf(j->out, "%" PRIu64, v);
+}
+
+void json_bool(struct json *j, const char *key, bool v)
+{
+	json_member(j, key);
+	fputs(v ? "true" : "false", j->out);
+}
+
+void json_null(struct json *j, const char *key)
+{
+	json_member(j, key);
+	fputs("null", j->out);
+}
