@@ -49,7 +49,8 @@ VMLINUX := $(or $(TREE_VMLINUX),$(BUILD)/$(KVER)/vmlinux)
 # BPF programs are CO-RE: one build, typed from the default kernel, runs on all.
 BPF_KVER := $(shell scripts/kernels.sh default)
 BPF_VMLINUX := $(BUILD)/$(BPF_KVER)/vmlinux
-RESOLVE_BTFIDS := $(KSRC)/out/resolve_btfids
+# Fills in the module's BTF ids (what the kernel's resolve_btfids does); DKMS uses it too.
+BTF_IDS := $(BUILD)/kreg-btf-ids
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -I$(BUILD)/bpf -Ibpf
 BPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null)
 BPF_STATIC_LIBS := $(shell pkg-config --libs --static libbpf 2>/dev/null)
@@ -100,7 +101,7 @@ module: $(KO)
 
 # Kbuild skips BTF for out-of-tree modules when the headers have no vmlinux;
 # the kfunc set needs it, so it is made here against the kernel's vmlinux.
-$(KO): $(KMOD_FILES) kmod/include/uapi/linux/kreg.h $(VMLINUX) $(KTOOLS)
+$(KO): $(KMOD_FILES) kmod/include/uapi/linux/kreg.h $(VMLINUX) $(KTOOLS) $(BTF_IDS)
 	@mkdir -p $(MODDIR)
 	@find $(MODDIR) -maxdepth 1 -xtype l -delete
 	@ln -sfn $(CURDIR)/kmod/include $(MODDIR)/include
@@ -110,8 +111,12 @@ $(KO): $(KMOD_FILES) kmod/include/uapi/linux/kreg.h $(VMLINUX) $(KTOOLS)
 	@test -f $@
 	@if ! readelf -S $@ | grep -qE '[[:space:]]\.BTF[[:space:]]'; then \
 		echo "  BTF     $@"; \
-		pahole -J --btf_base $(VMLINUX) $@ && $(RESOLVE_BTFIDS) -b $(VMLINUX) $@; \
+		pahole -J --btf_base $(VMLINUX) $@ && $(BTF_IDS) $(VMLINUX) $@; \
 	fi
+
+$(BTF_IDS): scripts/btf-ids/kreg-btf-ids.c
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -o $@ $< -lbpf
 
 # module-KVER: the module for another kernel than KVER.
 module-%:

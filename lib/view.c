@@ -202,7 +202,7 @@ int kreg_view_whereis(struct kreg_conn *conn, const char *name, pid_t *pid,
 {
 	struct kreg_view_map *v = &conn->view;
 	const struct kreg_view_header *h;
-	struct kreg_view_hit hit;
+	struct kreg_view_hit hit = { 0 };
 	uint32_t hash;
 	size_t len;
 	int tries;

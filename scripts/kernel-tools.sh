@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Extracts, at build time, the few files kreg takes from Debian's linux-source-6.1:
-# the kselftest harness headers, checkpatch.pl and its data, extract-vmlinux, and
-# the sources of resolve_btfids, which it then builds (build/ksrc/out/resolve_btfids;
-# it gives kreg.ko the BTF ids its kfunc set needs).
+# the kselftest harness headers, checkpatch.pl and its data, and extract-vmlinux.
+# (kreg.ko's BTF ids are filled in by kreg's own scripts/btf-ids, which a DKMS
+# build on a host without the kernel's sources can use too.)
 # Nothing extracted here is ever committed: it lands in $1 (default build/ksrc).
 set -euo pipefail
 out=${1:-build/ksrc}
@@ -18,16 +18,7 @@ members=(
 	scripts/spelling.txt
 	scripts/const_structs.checkpatch
 	scripts/extract-vmlinux
-	scripts/bpf_doc.py
-	tools/bpf/resolve_btfids
-	tools/lib
-	tools/include
-	tools/build
-	tools/scripts
-	tools/arch/x86/include
 )
 rm -rf "$out" && mkdir -p "$out"
 tar -xJf "$tarball" -C "$out" --strip-components=1 "${members[@]/#/$top/}"
-mkdir -p "$out/out"
-make -s -C "$out/tools/bpf/resolve_btfids" O="$(cd "$out/out" && pwd)" -j"$(nproc)" >/dev/null
 touch "$stamp"

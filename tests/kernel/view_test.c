@@ -425,24 +425,69 @@ TEST_F(view, grows_and_readers_follow)
 #define CHURN_NAMES 8
 
 /*
+ * A reader of the churned names: looks them up, round robin, until it has
+ * made @rounds lookups and seen @hits of them held (or 60 s went by).
+ * Exit status: 0, 2 the view was never used, 3 a wrong answer, 4 too few hits.
+ */
+static int churn_reader(pid_t a, pid_t b, int rounds, int hits)
+{
+	uint64_t deadline = now_ns() + 60ULL * 1000000000;
+	int r, bad = 0, seen = 0;
+	struct kreg_conn *c;
+	char name[32], meta[4];
+	size_t len;
+	pid_t pid;
+
+	if (kreg_open(&c))
+		return 1;
+	for (r = 0; (r < rounds || seen < hits) && ((r & 1023) || now_ns() < deadline); r++) {
+		int err;
+
+		snprintf(name, sizeof(name), "view.churn-%d", r % CHURN_NAMES);
+		err = kreg_whereis_meta(c, name, &pid, meta, sizeof(meta), &len);
+		if (err == KREG_UNDEFINED)
+			continue;
+		seen++;
+		if (err || len != 1 || !((pid == a && meta[0] == 'A') ||
+					 (pid == b && meta[0] == 'B'))) {
+			fprintf(stderr, "reader: %s: %d, pid %d, value %.*s\n", name, err,
+				(int)pid, (int)(len < 4 ? len : 4), meta);
+			bad++;
+		}
+	}
+	if (bad)
+		return 3;
+	if (!c->view.hdr)
+		return 2;
+	fprintf(stderr, "reader: %d lookups, %d found held\n", r, seen);
+	return seen >= hits ? 0 : 4;
+}
+
+/*
  * Readers never see a torn entry: while a writer moves names between two
  * holders, each with a value that says which, every answer is absent, or
  * one holder's pid with that holder's value.
  */
 TEST_F(view, consistent_under_concurrent_change)
 {
-	int i, status, readers = 2, rounds = scaled(4000, 400);
+	int i, status, readers = 2, rounds = scaled(20000, 2000);
 	pid_t writer, reader[2];
+	int started[2];
+	char byte;
 
+	ASSERT_EQ(0, pipe(started));
 	writer = fork();
 	if (writer == 0) {
 		struct kreg_conn *w;
 		char name[32];
 		int r;
 
+		close(started[0]);
 		if (kreg_open(&w))
 			_exit(1);
 		for (r = 0; ; r++) {
+			if (r == CHURN_NAMES && write(started[1], "s", 1) != 1)
+				_exit(1);
 			i = r % CHURN_NAMES;
 			snprintf(name, sizeof(name), "view.churn-%d", i);
 			kreg_unregister(w, name);
@@ -452,33 +497,14 @@ TEST_F(view, consistent_under_concurrent_change)
 					   r % 2 ? "A" : "B", 1, NULL);
 		}
 	}
+	/* The readers start once the churn has. */
+	close(started[1]);
+	ASSERT_EQ(1, read(started[0], &byte, 1));
+	close(started[0]);
 	for (i = 0; i < readers; i++) {
 		reader[i] = fork();
-		if (reader[i] == 0) {
-			int r, bad = 0, hits = 0;
-			struct kreg_conn *c;
-			char name[32], meta[4];
-			size_t len;
-			pid_t pid;
-
-			if (kreg_open(&c))
-				_exit(1);
-			for (r = 0; r < rounds; r++) {
-				snprintf(name, sizeof(name), "view.churn-%d", r % CHURN_NAMES);
-				int err = kreg_whereis_meta(c, name, &pid, meta, sizeof(meta), &len);
-
-				if (err == KREG_UNDEFINED)
-					continue;
-				hits++;
-				if (err || len != 1 ||
-				    !((pid == self->a && meta[0] == 'A') ||
-				      (pid == self->b && meta[0] == 'B')))
-					bad++;
-			}
-			if (!c->view.hdr)
-				_exit(2);
-			_exit(bad ? 3 : hits ? 0 : 4);
-		}
+		if (reader[i] == 0)
+			_exit(churn_reader(self->a, self->b, rounds, rounds / 10));
 	}
 	for (i = 0; i < readers; i++) {
 		ASSERT_EQ(reader[i], waitpid(reader[i], &status, 0));
