@@ -77,7 +77,8 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 .SECONDARY:
 
 .PHONY: all module lib kregctl guest-bins host-tests check check-host check-guest \
-	check-debug check-all demo bench bench-local checkpatch setup install clean man
+	check-debug check-all demo bench bench-local checkpatch setup install clean man \
+	dkms-source dkms-build check-dkms
 
 all: module lib kregctl man
 
@@ -235,11 +236,11 @@ check-debug: guest-bins
 	KVERS="$$(bash $(DEBUG_KERNEL) --release)" KREG_HOST_TESTS=0 BUILD=$(BUILD) \
 		bash tests/run-all.sh
 
-check-all: lib kregctl host-tests guest-bins $(CHECK_KVERS:%=module-%)
+check-all: lib kregctl host-tests guest-bins $(CHECK_KVERS:%=module-%) dkms-build
 	bash $(DEBUG_KERNEL) >/dev/null
 	$(MAKE) --no-print-directory module KVER=$$(bash $(DEBUG_KERNEL) --release)
-	KVERS="$(CHECK_KVERS) $$(bash $(DEBUG_KERNEL) --release)" BUILD=$(BUILD) \
-		bash tests/run-all.sh
+	KVERS="$(CHECK_KVERS) $$(bash $(DEBUG_KERNEL) --release)" DKMS_KVERS="$(CHECK_KVERS)" \
+		KREG_KO_DIR=$(DKMS_TREE) BUILD=$(BUILD) bash tests/run-all.sh
 
 demo: module guest-bins
 	KVER=$(KVER) BUILD=$(BUILD) bash scripts/guest/boot.sh demo
@@ -270,6 +271,43 @@ checkpatch: $(KTOOLS)
 	perl $(KSRC)/scripts/checkpatch.pl --no-tree -f --terse \
 		$(filter-out %.mod.c,$(wildcard kmod/*.c)) $(wildcard kmod/*.h) \
 		kmod/include/uapi/linux/kreg.h
+
+# --- DKMS --------------------------------------------------------------------
+
+KREG_VERSION := $(shell sed -n 's/.*KREG_VERSION\t*"\(.*\)"/\1/p' kmod/version.h)
+DKMS_SRC = $(DESTDIR)/usr/src/kreg-$(KREG_VERSION)
+
+# The source tree DKMS builds from: the module, its BTF tools, dkms.conf.
+dkms-source:
+	rm -rf $(DKMS_SRC)
+	mkdir -p $(DKMS_SRC)/kmod/include/uapi/linux $(DKMS_SRC)/btf-ids
+	install -m 0644 $(filter-out kmod/Kbuild,$(KMOD_FILES)) kmod/Kbuild $(DKMS_SRC)/kmod/
+	install -m 0644 kmod/include/uapi/linux/kreg.h $(DKMS_SRC)/kmod/include/uapi/linux/
+	install -m 0644 scripts/btf-ids/kreg-btf-ids.c $(DKMS_SRC)/btf-ids/
+	install -m 0755 dkms/dkms-build.sh $(DKMS_SRC)/
+	sed 's/@VERSION@/$(KREG_VERSION)/' dkms/dkms.conf >$(DKMS_SRC)/dkms.conf
+
+# dkms add and build, in a tree of the build's own, for each Debian kernel.
+DKMS_DIR := $(BUILD)/dkms
+DKMS_TREE = $(abspath $(DKMS_DIR))/tree/kreg/$(KREG_VERSION)
+dkms-build:
+	rm -rf $(DKMS_DIR)
+	$(MAKE) --no-print-directory dkms-source DESTDIR=$(abspath $(DKMS_DIR))/root
+	mkdir -p $(DKMS_DIR)/tree
+	dkms add -m kreg -v $(KREG_VERSION) --sourcetree $(abspath $(DKMS_DIR))/root/usr/src \
+		--dkmstree $(abspath $(DKMS_DIR))/tree >/dev/null
+	set -e; for k in $(CHECK_KVERS); do \
+		dkms build -m kreg -v $(KREG_VERSION) -k $$k --sourcetree $(abspath $(DKMS_DIR))/root/usr/src \
+			--dkmstree $(abspath $(DKMS_DIR))/tree >$(DKMS_DIR)/build-$$k.log 2>&1 \
+			|| { cat $(DKMS_DIR)/build-$$k.log; exit 1; }; \
+		readelf -S $(DKMS_TREE)/$$k/*/module/kreg.ko | grep -q ' \.BTF ' \
+			|| { echo "dkms-build: $$k: kreg.ko has no BTF"; exit 1; }; \
+	done
+
+# The guest's exit cleanup and view tests on the modules DKMS built.
+check-dkms: guest-bins dkms-build
+	DKMS_KVERS="$(CHECK_KVERS)" KREG_KO_DIR=$(DKMS_TREE) KVERS= KREG_HOST_TESTS=0 \
+		BUILD=$(BUILD) bash tests/run-all.sh
 
 # --- install -----------------------------------------------------------------
 

@@ -9,6 +9,8 @@ packages=(
 	dwarves libelf-dev zlib1g-dev libbpf-dev bpftool clang llvm
 	qemu-system-x86 busybox-static cpio
 	libdbus-1-dev dbus-daemon gnuplot-nox jq
+	# DKMS builds of kreg.ko (make dkms-build, check-dkms; dkms signs with openssl)
+	dkms openssl
 	# the debug kernel (scripts/debug-kernel/build.sh)
 	flex bison bc libssl-dev
 )

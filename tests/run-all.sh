@@ -4,11 +4,12 @@
 # built in $BUILD/KVER/kmod. Gives each part's counts, then ends with one line
 # "N passed, N failed, N skipped" and exits non-zero on any failure, including
 # a guest that crashed, hung or never reported. KREG_HOST_TESTS=0 skips the
-# host tests.
+# host tests. DKMS_KVERS: kernels on which the exit cleanup and view tests run
+# once more, on the module DKMS built (in KREG_KO_DIR, see boot.sh).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 BUILD=${BUILD:-build}
-KVERS=${KVERS:-$("$here/../scripts/kernels.sh" all)}
+KVERS=${KVERS-$("$here/../scripts/kernels.sh" all)}
 export BUILD
 
 # Output streams as it comes and is kept in files: the counts are read back
@@ -20,11 +21,20 @@ if [ "${KREG_HOST_TESTS:-1}" != 0 ]; then
 	bash "$here/run-host.sh" | tee "$BUILD/host-run.out"
 	parts+=("host:$BUILD/host-run.out")
 fi
+ko_dir=${KREG_KO_DIR:-}
+unset KREG_KO_DIR
 for kver in $KVERS; do
 	echo "=== kernel tests in the QEMU guest: $kver ==="
 	mkdir -p "$BUILD/$kver"
 	KVER=$kver bash "$here/../scripts/guest/boot.sh" test | tee "$BUILD/$kver/guest-run.out"
 	parts+=("$kver:$BUILD/$kver/guest-run.out")
+done
+for kver in ${DKMS_KVERS:-}; do
+	echo "=== exit cleanup and view tests on the module DKMS built: $kver ==="
+	mkdir -p "$BUILD/$kver"
+	KVER=$kver KREG_KO_DIR=$ko_dir KREG_TESTS="exit_test view_test" \
+		bash "$here/../scripts/guest/boot.sh" test | tee "$BUILD/$kver/guest-dkms-run.out"
+	parts+=("dkms $kver:$BUILD/$kver/guest-dkms-run.out")
 done
 
 tp=0 tf=0 ts=0

@@ -30,7 +30,10 @@ cp /bin/busybox "$root/bin/busybox"
 for app in $("$root/bin/busybox" --list); do
 	[ -e "$root/bin/$app" ] || ln -s busybox "$root/bin/$app"
 done
-cp "$BUILD/$KVER/kmod/kreg.ko" "$root/kreg.ko"
+# KREG_KO_DIR: a DKMS tree's kreg/VERSION, whose KVER/ARCH/module/kreg.ko is used instead.
+ko=$BUILD/$KVER/kmod/kreg.ko
+[ -z "${KREG_KO_DIR:-}" ] || ko=$KREG_KO_DIR/$KVER/$(uname -m)/module/kreg.ko
+cp "$ko" "$root/kreg.ko"
 cp "$BUILD/guest/kregctl" "$root/bin/kregctl"
 cp "$here/init" "$root/init"
 cp "$here/demo.sh" "$root/demo.sh"
