@@ -30,7 +30,7 @@ WARN := -Wall -Wextra -Werror
 NL_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
 NL_LIBS := $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
 INCLUDES := -Ilib/include -Ikmod/include/uapi $(NL_CFLAGS)
-USER_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(INCLUDES)
+USER_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) $(CFLAGS) $(INCLUDES)
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 # The harness uses GNU C; the tests keep every other warning.
 TEST_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Werror $(CFLAGS) \
@@ -73,12 +73,14 @@ INCLUDEDIR ?= $(PREFIX)/include
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+PKGLIBDIR ?= $(PREFIX)/lib/kreg
 
 .SECONDARY:
 
 .PHONY: all module lib kregctl guest-bins host-tests check check-host check-guest \
 	check-debug check-all demo bench bench-local checkpatch setup install clean man \
-	dkms-source dkms-build check-dkms
+	dkms-source dkms-build check-dkms deb check-debian
 
 all: module lib kregctl man
 
@@ -163,7 +165,7 @@ $(BUILD)/lib/asan/%.o: lib/%.c $(LIB_HDRS)
 	$(CC) $(USER_CFLAGS) $(SANITIZE) -c $< -o $@
 
 $(BUILD)/libkreg.so: $(LIB_SRCS:lib/%.c=$(BUILD)/lib/pic/%.o) lib/libkreg.map
-	$(CC) -shared -Wl,-soname,libkreg.so.$(LIB_SO_VERSION) \
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,libkreg.so.$(LIB_SO_VERSION) \
 		-Wl,--version-script=lib/libkreg.map -o $@.$(LIB_SO_VERSION) \
 		$(filter %.o,$^) $(NL_LIBS)
 	ln -sf libkreg.so.$(LIB_SO_VERSION) $@
@@ -182,7 +184,7 @@ $(BUILD)/kreg.pc: lib/kreg.pc.in
 kregctl: $(BUILD)/kregctl
 
 $(BUILD)/kregctl: $(KREGCTL_DEPS)
-	$(CC) $(USER_CFLAGS) -I$(BUILD)/bpf -Ibpf -o $@ $(KREGCTL_SRCS) $(BUILD)/libkreg.a \
+	$(CC) $(USER_CFLAGS) $(LDFLAGS) -I$(BUILD)/bpf -Ibpf -o $@ $(KREGCTL_SRCS) $(BUILD)/libkreg.a \
 		$(NL_LIBS) $(BPF_LIBS)
 
 # --- what the guest runs: static, so the initramfs needs no libraries ---------
@@ -236,11 +238,14 @@ check-debug: guest-bins
 	KVERS="$$(bash $(DEBUG_KERNEL) --release)" KREG_HOST_TESTS=0 BUILD=$(BUILD) \
 		bash tests/run-all.sh
 
-check-all: lib kregctl host-tests guest-bins $(CHECK_KVERS:%=module-%) dkms-build
+# The packages are built first: their build must not race the others.
+check-all: deb
+	$(MAKE) --no-print-directory lib kregctl host-tests guest-bins $(CHECK_KVERS:%=module-%) \
+		dkms-build
 	bash $(DEBUG_KERNEL) >/dev/null
 	$(MAKE) --no-print-directory module KVER=$$(bash $(DEBUG_KERNEL) --release)
 	KVERS="$(CHECK_KVERS) $$(bash $(DEBUG_KERNEL) --release)" DKMS_KVERS="$(CHECK_KVERS)" \
-		KREG_KO_DIR=$(DKMS_TREE) BUILD=$(BUILD) bash tests/run-all.sh
+		KREG_KO_DIR=$(DKMS_TREE) DEBIAN_DEBS=$(BUILD)/deb BUILD=$(BUILD) bash tests/run-all.sh
 
 demo: module guest-bins
 	KVER=$(KVER) BUILD=$(BUILD) bash scripts/guest/boot.sh demo
@@ -277,7 +282,9 @@ checkpatch: $(KTOOLS)
 KREG_VERSION := $(shell sed -n 's/.*KREG_VERSION\t*"\(.*\)"/\1/p' kmod/version.h)
 DKMS_SRC = $(DESTDIR)/usr/src/kreg-$(KREG_VERSION)
 
-# The source tree DKMS builds from: the module, its BTF tools, dkms.conf.
+# The source tree DKMS builds from: the module, its BTF tools, dkms.conf
+# (DKMS_CONF= leaves dkms.conf out: Debian's dh_dkms installs it).
+DKMS_CONF ?= 1
 dkms-source:
 	rm -rf $(DKMS_SRC)
 	mkdir -p $(DKMS_SRC)/kmod/include/uapi/linux $(DKMS_SRC)/btf-ids
@@ -285,7 +292,7 @@ dkms-source:
 	install -m 0644 kmod/include/uapi/linux/kreg.h $(DKMS_SRC)/kmod/include/uapi/linux/
 	install -m 0644 scripts/btf-ids/kreg-btf-ids.c $(DKMS_SRC)/btf-ids/
 	install -m 0755 dkms/dkms-build.sh $(DKMS_SRC)/
-	sed 's/@VERSION@/$(KREG_VERSION)/' dkms/dkms.conf >$(DKMS_SRC)/dkms.conf
+	$(if $(DKMS_CONF),sed 's/@VERSION@/$(KREG_VERSION)/' dkms/dkms.conf >$(DKMS_SRC)/dkms.conf)
 
 # dkms add and build, in a tree of the build's own, for each Debian kernel.
 DKMS_DIR := $(BUILD)/dkms
@@ -309,6 +316,23 @@ check-dkms: guest-bins dkms-build
 	DKMS_KVERS="$(CHECK_KVERS)" KREG_KO_DIR=$(DKMS_TREE) KVERS= KREG_HOST_TESTS=0 \
 		BUILD=$(BUILD) bash tests/run-all.sh
 
+# --- Debian packages -----------------------------------------------------------
+
+# kreg-dkms, libkreg1, libkreg-dev and kregctl (debian/), built by
+# dpkg-buildpackage in ../ and moved to build/deb; then lintian on them.
+DEB_FILES = kreg_$(KREG_VERSION)_* kreg-dkms_$(KREG_VERSION)_* libkreg1_$(KREG_VERSION)_* \
+	libkreg1-dbgsym_$(KREG_VERSION)_* libkreg-dev_$(KREG_VERSION)_* kregctl_$(KREG_VERSION)_* \
+	kregctl-dbgsym_$(KREG_VERSION)_*
+deb:
+	dpkg-buildpackage -b -us -uc
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb
+	cd .. && mv $(DEB_FILES) $(abspath $(BUILD))/deb/
+	lintian --fail-on error $(BUILD)/deb/kreg_$(KREG_VERSION)_*.changes
+
+# The packages on a real Debian 12 system under QEMU (scripts/debian-guest).
+check-debian: deb
+	KVERS= KREG_HOST_TESTS=0 DEBIAN_DEBS=$(BUILD)/deb BUILD=$(BUILD) bash tests/run-all.sh
+
 # --- install -----------------------------------------------------------------
 
 install: lib kregctl man
@@ -328,6 +352,11 @@ install: lib kregctl man
 	install -D -m 0644 $(BUILD)/man/libkreg.3 $(DESTDIR)$(MANDIR)/man3/libkreg.3
 	install -D -m 0644 tools/kregctl/kregctl.bash-completion \
 		$(DESTDIR)$(BASHCOMPDIR)/kregctl
+	@# The unit names kregctl where it is installed.
+	mkdir -p $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|@BINDIR@|$(BINDIR)|g' systemd/kreg.service.in >$(DESTDIR)$(SYSTEMDUNITDIR)/kreg.service
+	@# For bpftool users; kregctl carries its own copy (a libbpf skeleton).
+	install -D -m 0644 $(BUILD)/bpf/kreg_exit.bpf.o $(DESTDIR)$(PKGLIBDIR)/kreg_exit.bpf.o
 
 clean:
 	rm -rf $(BUILD)

@@ -45,7 +45,9 @@ if [ -z "$base" ] || ! command -v pahole >/dev/null; then
 		"kreg.ko works, but BPF exit cleanup will not attach" >&2
 	exit 0
 fi
-pahole -J --btf_base "$base" kmod/kreg.ko
+# pahole adds the section with $LLVM_OBJCOPY, llvm-objcopy by default; the
+# kernel's own build gives it binutils' objcopy, as here (no LLVM needed).
+LLVM_OBJCOPY=objcopy pahole -J --btf_base "$base" kmod/kreg.ko
 # Not $CC: DKMS may set it to what it read of the kernel build.
 gcc -O2 -o kreg-btf-ids btf-ids/kreg-btf-ids.c -lbpf
 ./kreg-btf-ids "$base" kmod/kreg.ko

@@ -105,6 +105,7 @@ struct kreg_holder *kreg_holder_spare(void)
 	if (holder) {
 		refcount_set(&holder->ref, 1);
 		INIT_HLIST_HEAD(&holder->entries);
+		holder->view.slot = KREG_VIEW_NO_SLOT;
 	}
 	return holder;
 }

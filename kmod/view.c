@@ -442,8 +442,6 @@ void kreg_view_holder_attach_locked(struct kreg_view_holder *vh)
 	struct kreg_view *v = kreg_view_locked();
 	int slot;
 
-	vh->dead = 0;
-	vh->slot = KREG_VIEW_NO_SLOT;
 	list_add(&vh->link, &kreg_view_holders);
 	if (kreg_view_broken)
 		return;	/* the rebuild that mends the view gives it one */
@@ -451,8 +449,9 @@ void kreg_view_holder_attach_locked(struct kreg_view_holder *vh)
 	if (slot < 0)
 		return;
 	vh->word = (++kreg_view_gen << 1) | 1;
-	vh->slot = slot;
 	WRITE_ONCE(v->holders[slot], vh->word);
+	/* The word is in place before a marker can find the slot. */
+	smp_store_release(&vh->slot, slot);
 }
 
 void kreg_view_holder_detach_locked(struct kreg_view_holder *vh)

@@ -11,6 +11,8 @@ packages=(
 	libdbus-1-dev dbus-daemon gnuplot-nox jq
 	# DKMS builds of kreg.ko (make dkms-build, check-dkms; dkms signs with openssl)
 	dkms openssl
+	# the Debian packages (make deb) and the Debian 12 guest that installs them
+	debhelper dh-dkms lintian fakeroot debootstrap e2fsprogs
 	# the debug kernel (scripts/debug-kernel/build.sh)
 	flex bison bc libssl-dev
 )

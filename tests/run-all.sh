@@ -6,6 +6,8 @@
 # a guest that crashed, hung or never reported. KREG_HOST_TESTS=0 skips the
 # host tests. DKMS_KVERS: kernels on which the exit cleanup and view tests run
 # once more, on the module DKMS built (in KREG_KO_DIR, see boot.sh).
+# DEBIAN_DEBS: a directory of kreg's .deb files, installed and checked on a
+# real Debian 12 system (scripts/debian-guest/run.sh).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 BUILD=${BUILD:-build}
@@ -36,6 +38,13 @@ for kver in ${DKMS_KVERS:-}; do
 		bash "$here/../scripts/guest/boot.sh" test | tee "$BUILD/$kver/guest-dkms-run.out"
 	parts+=("dkms $kver:$BUILD/$kver/guest-dkms-run.out")
 done
+
+if [ -n "${DEBIAN_DEBS:-}" ]; then
+	echo "=== the Debian packages on a Debian 12 guest (systemd, DKMS) ==="
+	mkdir -p "$BUILD/debian-guest"
+	bash "$here/../scripts/debian-guest/run.sh" "$DEBIAN_DEBS" | tee "$BUILD/debian-guest/run.out"
+	parts+=("debian 12:$BUILD/debian-guest/run.out")
+fi
 
 tp=0 tf=0 ts=0
 echo "=== summary ==="

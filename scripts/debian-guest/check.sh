@@ -1,0 +1,105 @@
+#!/bin/sh
+# kreg's packages on a real Debian 12 system, at each boot of the guest
+# (kreg-check.service, from the payload disk that run.sh made):
+#   boot 1: install the packages (DKMS builds kreg.ko against the installed
+#           headers), then reboot;
+#   boot 2: what systemd did at boot, a service built against the installed
+#           libkreg, stopping things, purging.
+# Each check prints KREG-CHECK-PASS or KREG-CHECK-FAIL; run.sh counts them.
+export P=/mnt/payload
+state=/var/lib/kreg-check
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+check() {
+	what=$1
+	shift
+	if "$@" >/tmp/kreg-check.out 2>&1; then
+		echo "KREG-CHECK-PASS $what"
+	else
+		echo "KREG-CHECK-FAIL $what"
+		sed 's/^/    /' /tmp/kreg-check.out | tail -n 30
+	fi
+}
+
+# Waits up to 20 s for a command to succeed.
+eventually() {
+	i=0
+	while ! "$@"; do
+		i=$((i + 1))
+		[ $i -lt 40 ] || return 1
+		sleep 0.5
+	done
+}
+
+name_held_by_demo() {
+	pid=$(systemctl show -p MainPID --value kreg-demo)
+	[ "$pid" -gt 0 ] && [ "$(kregctl whereis demo.svc)" = "$pid" ]
+}
+
+name_gone() {
+	kregctl -j list | jq -e '[.names[] | select(.name == "demo.svc")] | length == 0'
+}
+
+if [ ! -f "$state/installed" ]; then
+	echo "KREG-DEBIAN-BOOT 1: $(uname -r), systemd $(systemctl --version | head -n 1)"
+	check "dpkg installs kreg-dkms; DKMS builds kreg.ko against the installed headers" \
+		dpkg -i $P/kreg-dkms_*.deb
+	# A failed build: what DKMS logged of it.
+	if ! modinfo -n kreg >/dev/null 2>&1; then
+		for f in /var/lib/dkms/kreg/*/build/make.log; do
+			[ -f "$f" ] && tail -n 40 "$f" | sed 's/^/    make.log: /'
+		done
+	fi
+	check "the module DKMS installed has BTF (for exit cleanup)" \
+		sh -c 'readelf -S "$(modinfo -n kreg)" | grep -q " \.BTF "'
+	check "dpkg installs libkreg1, libkreg-dev and kregctl" \
+		dpkg -i $P/libkreg1_*.deb $P/libkreg-dev_*.deb $P/kregctl_*.deb
+	check "kreg.service is enabled" systemctl is-enabled kreg.service
+	touch "$state/installed"
+	sync
+	systemctl reboot
+	exit 0
+fi
+
+echo "KREG-DEBIAN-BOOT 2"
+check "systemd loaded kreg.ko at boot" test -d /sys/module/kreg
+check "kreg.service is active" systemctl is-active kreg.service
+check "exit cleanup is attached and pinned" \
+	sh -c 'kregctl -j bpf status | jq -e .attached && test -e /sys/fs/bpf/kreg'
+check "systemctl status kreg shows kregctl status" \
+	sh -c 'systemctl status kreg | grep -q "exit cleanup: attached"'
+check "kregctl -j status says the module's version and the cleanup" \
+	sh -c 'kregctl -j status | jq -e "(.version | length > 0) and .exit_cleanup"'
+check "kregctl -j list output parses" sh -c 'kregctl -j list | jq -e ".names | type == \"array\""'
+check "a service builds against the installed libkreg through pkg-config" \
+	sh -c 'cc -o /usr/local/bin/kreg-demo $P/kreg-demo.c $(pkg-config --cflags --libs kreg)'
+cat >/etc/systemd/system/kreg-demo.service <<'UNIT'
+[Unit]
+Description=kreg demo service
+[Service]
+Type=exec
+ExecStart=/usr/local/bin/kreg-demo demo.svc
+UNIT
+systemctl daemon-reload
+check "the service starts under systemd" systemctl start kreg-demo
+check "the service holds its name" eventually name_held_by_demo
+check "the service answers a message" sh -c 'kregctl send demo.svc hello &&
+	sleep 1 && journalctl -u kreg-demo | grep -q "kreg-demo: hello"'
+check "systemctl stop of the service removes the name" \
+	sh -c 'systemctl stop kreg-demo && ! kregctl whereis demo.svc'
+check "the name leaves the table as the service stops" eventually name_gone
+check "systemctl stop kreg detaches exit cleanup" \
+	sh -c 'systemctl stop kreg && kregctl -j bpf status | jq -e ".attached == false" &&
+	! test -e /sys/fs/bpf/kreg'
+
+dpkg -L kreg-dkms kregctl libkreg1 libkreg-dev 2>/dev/null | sort -u >/tmp/kreg-files
+check "dpkg purges the packages" dpkg --purge kregctl libkreg-dev libkreg1 kreg-dkms
+check "no module left in the kernel" sh -c '! test -d /sys/module/kreg'
+check "no module file left" sh -c '! find /lib/modules -name "kreg.ko*" | grep .'
+check "no DKMS state left" sh -c '! test -e /var/lib/dkms/kreg && ! ls -d /usr/src/kreg-* 2>/dev/null'
+check "no BPF pin left" sh -c '! test -e /sys/fs/bpf/kreg'
+check "no unit left" sh -c '! systemctl cat kreg.service'
+check "no file of the packages left" \
+	sh -c 'while read -r f; do [ -d "$f" ] || ! [ -e "$f" ] || { echo "$f"; exit 1; }; done </tmp/kreg-files'
+echo "KREG-DEBIAN-DONE"
+systemctl poweroff
