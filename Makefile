@@ -177,7 +177,7 @@ $(BUILD)/libkreg-asan.a: $(LIB_SRCS:lib/%.c=$(BUILD)/lib/asan/%.o)
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/kreg.pc: lib/kreg.pc.in
-	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|' $< > $@
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(KREG_VERSION)|' $< > $@
 
 # --- kregctl -----------------------------------------------------------------
 
@@ -344,7 +344,7 @@ install: lib kregctl man
 	install -D -m 0644 $(BUILD)/libkreg.a $(DESTDIR)$(LIBDIR)/libkreg.a
 	@# Written here, not copied: the prefix is the one given to install.
 	mkdir -p $(DESTDIR)$(LIBDIR)/pkgconfig
-	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(KREG_VERSION)|' \
 		lib/kreg.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/kreg.pc
 	install -D -m 0755 $(BUILD)/kregctl $(DESTDIR)$(BINDIR)/kregctl
 	install -D -m 0644 docs/man/kregctl.8 $(DESTDIR)$(MANDIR)/man8/kregctl.8

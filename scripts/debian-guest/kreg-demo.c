@@ -12,6 +12,8 @@ int main(int argc, char **argv)
 	struct kreg_conn *c;
 	int err;
 
+	/* Its output goes to the journal through a pipe: a line at a time. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc != 2) {
 		fprintf(stderr, "usage: kreg-demo NAME\n");
 		return 2;
@@ -24,7 +26,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	printf("kreg-demo: holding %s\n", argv[1]);
-	fflush(stdout);
 	while (kreg_recv(c, &msg, -1) == 0)
 		printf("kreg-demo: %.*s\n", (int)msg.len, (const char *)msg.data);
 	return 0;
