@@ -218,7 +218,7 @@ $(BUILD)/host-tests/%: tests/host/%.c $(BUILD)/libkreg-asan.a $(KTOOLS)
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) $(SANITIZE) -o $@ $< $(BUILD)/libkreg-asan.a $(NL_LIBS) -lpthread
 
-check-host: host-tests $(BUILD)/libkreg.so
+check-host: host-tests kregctl $(BUILD)/libkreg.so
 	BUILD=$(BUILD) bash tests/run-host.sh
 
 check-guest: module guest-bins

@@ -12,7 +12,7 @@ packages=(
 	# DKMS builds of kreg.ko (make dkms-build, check-dkms; dkms signs with openssl)
 	dkms openssl
 	# the Debian packages (make deb) and the Debian 12 guest that installs them
-	debhelper dh-dkms lintian fakeroot debootstrap e2fsprogs
+	build-essential debhelper dh-dkms lintian fakeroot debootstrap e2fsprogs
 	# the debug kernel (scripts/debug-kernel/build.sh)
 	flex bison bc libssl-dev
 )
