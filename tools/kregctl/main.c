@@ -186,6 +186,15 @@ static void print_name_pid(const char *name, pid_t pid)
 	json_end(&ctl_out, '}');
 }
 
+/* The answer of whereis and await: the pid alone as text. */
+static void print_pid(const char *name, pid_t pid)
+{
+	if (ctl_json)
+		print_name_pid(name, pid);
+	else
+		printf("%d\n", (int)pid);
+}
+
 static int cmd_register(struct kreg_conn *conn, int argc, char **argv)
 {
 	const char *meta = NULL;
@@ -260,10 +269,7 @@ static int cmd_whereis(struct kreg_conn *conn, int argc, char **argv)
 	}
 	if (ret)
 		return ctl_fail(conn, argv[1], ret);
-	if (ctl_json)
-		print_name_pid(argv[1], pid);
-	else
-		printf("%d\n", (int)pid);
+	print_pid(argv[1], pid);
 	return 0;
 }
 
@@ -308,10 +314,7 @@ static int cmd_await(struct kreg_conn *conn, int argc, char **argv)
 	}
 	if (err)
 		return ctl_fail(conn, argv[1], err);
-	if (ctl_json)
-		print_name_pid(argv[1], pid);
-	else
-		printf("%d\n", (int)pid);
+	print_pid(argv[1], pid);
 	return 0;
 }
 
@@ -399,39 +402,40 @@ usage:
 	return EXIT_ERROR;
 }
 
+/* One try at a listing: text lines, or a whole JSON document, in a buffer. */
+struct listing {
+	FILE *out;
+	struct json json;
+};
+
 static int print_entry(const struct kreg_entry_info *e, void *arg)
 {
 	time_t secs = (time_t)(e->registered_ns / 1000000000ULL);
-	FILE *out = arg;
+	struct listing *l = arg;
 	char when[32];
 	struct tm tm;
 
 	gmtime_r(&secs, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	if (ctl_json) {
-		struct json j = ctl_out;
-
-		/* Members of the "names" array, written to the listing's buffer. */
-		j.out = out;
-		json_object(&j, NULL);
-		json_string(&j, "name", e->name);
-		json_int(&j, "pid", e->pid);
-		json_uint(&j, "uid", e->uid);
-		json_string(&j, "registered", when);
-		json_uint(&j, "registered_ns", e->registered_ns);
-		json_bool(&j, "mailbox", e->has_mailbox);
+		json_object(&l->json, NULL);
+		json_string(&l->json, "name", e->name);
+		json_int(&l->json, "pid", e->pid);
+		json_uint(&l->json, "uid", e->uid);
+		json_string(&l->json, "registered", when);
+		json_uint(&l->json, "registered_ns", e->registered_ns);
+		json_bool(&l->json, "mailbox", e->has_mailbox);
 		if (e->meta_len)
-			json_bytes(&j, "meta", e->meta, e->meta_len);
+			json_bytes(&l->json, "meta", e->meta, e->meta_len);
 		else
-			json_null(&j, "meta");
-		json_end(&j, '}');
-		ctl_out.first[ctl_out.depth] = false;
+			json_null(&l->json, "meta");
+		json_end(&l->json, '}');
 		return 0;
 	}
-	fprintf(out, "%-32s %8d %6u %s %-7s ", e->name, (int)e->pid, (unsigned int)e->uid,
+	fprintf(l->out, "%-32s %8d %6u %s %-7s ", e->name, (int)e->pid, (unsigned int)e->uid,
 		when, e->has_mailbox ? "yes" : "no");
-	print_value(out, e->meta, e->meta_len);
-	fputc('\n', out);
+	print_value(l->out, e->meta, e->meta_len);
+	fputc('\n', l->out);
 	return 0;
 }
 
@@ -440,30 +444,35 @@ static int print_entry(const struct kreg_entry_info *e, void *arg)
 
 static int cmd_list(struct kreg_conn *conn, int argc, char **argv)
 {
+	struct listing l;
 	char *text = NULL;
 	size_t size = 0;
 	int tries, err;
-	FILE *out;
 
 	(void)argv;
 	if (argc != 1) {
 		ctl_usage(stderr);
 		return EXIT_ERROR;
 	}
-	if (ctl_json) {
-		json_object(&ctl_out, NULL);
-		json_array(&ctl_out, "names");
-	}
 	for (tries = 0; tries < LIST_TRIES; tries++) {
 		free(text);
 		text = NULL;
-		out = open_memstream(&text, &size);
-		if (!out)
+		l.out = open_memstream(&text, &size);
+		if (!l.out)
 			return ctl_fail(NULL, "list", -errno);
-		if (ctl_json)
-			ctl_out.first[ctl_out.depth] = true;
-		err = kreg_list(conn, print_entry, out);
-		fclose(out);
+		json_start(&l.json, l.out);
+		if (ctl_json) {
+			json_object(&l.json, NULL);
+			json_array(&l.json, "names");
+		}
+		err = kreg_list(conn, print_entry, &l);
+		if (ctl_json) {
+			json_end(&l.json, ']');
+			/* false: the table kept changing, and this is not a snapshot. */
+			json_bool(&l.json, "snapshot", err != -EINTR);
+			json_end(&l.json, '}');
+		}
+		fclose(l.out);
 		if (err != -EINTR)
 			break;
 	}
@@ -471,17 +480,10 @@ static int cmd_list(struct kreg_conn *conn, int argc, char **argv)
 		free(text);
 		return ctl_fail(conn, "list", err);
 	}
-	if (ctl_json) {
-		fputs(text ? text : "", stdout);
-		json_end(&ctl_out, ']');
-		/* false: the table kept changing, and this is not a snapshot. */
-		json_bool(&ctl_out, "snapshot", err != -EINTR);
-		json_end(&ctl_out, '}');
-	} else {
+	if (!ctl_json)
 		printf("%-32s %8s %6s %-20s %-7s %s\n", "NAME", "PID", "UID", "REGISTERED",
 		       "MAILBOX", "META");
-		fputs(text ? text : "", stdout);
-	}
+	fputs(text ? text : "", stdout);
 	free(text);
 	if (err == -EINTR)
 		fprintf(stderr, "kregctl: the registry kept changing; this listing is not a "
