@@ -60,8 +60,8 @@ KREGCTL_DEPS := $(KREGCTL_SRCS) tools/kregctl/kregctl.h bpf/cleanup.h bpf/kreg_e
 	$(BUILD)/bpf/kreg_exit.skel.h
 
 LIB_SRCS := $(wildcard lib/*.c)
-LIB_HDRS := lib/include/kreg.h lib/internal.h kmod/include/uapi/linux/kreg.h
-LIB_SO_VERSION := 1
+LIB_HDRS := lib/include/kreg.h lib/internal.h lib/frame.h kmod/include/uapi/linux/kreg.h
+LIB_SO_VERSION := 2
 KERNEL_TESTS := $(patsubst tests/kernel/%.c,%,$(wildcard tests/kernel/*_test.c))
 HOST_TESTS := $(patsubst tests/host/%.c,%,$(wildcard tests/host/*_test.c))
 # Tests of the behaviour on both providers: on the host, the local one only.
@@ -198,7 +198,7 @@ $(BUILD)/guest/kregctl: $(KREGCTL_DEPS)
 
 TEST_SKELS := $(patsubst tests/kernel/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(wildcard tests/kernel/*.bpf.c))
 
-$(BUILD)/guest/tests/%: tests/kernel/%.c tests/kernel/helpers.h $(BUILD)/libkreg.a $(KTOOLS) \
+$(BUILD)/guest/tests/%: tests/kernel/%.c $(wildcard tests/kernel/*.h) $(BUILD)/libkreg.a $(KTOOLS) \
 		$(BUILD)/bpf/kreg_exit.skel.h $(TEST_SKELS)
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -I$(BUILD)/bpf -Ibpf -static -o $@ $< bpf/cleanup.c $(BUILD)/libkreg.a \
@@ -318,10 +318,10 @@ check-dkms: guest-bins dkms-build
 
 # --- Debian packages -----------------------------------------------------------
 
-# kreg-dkms, libkreg1, libkreg-dev and kregctl (debian/), built by
+# kreg-dkms, libkreg2, libkreg-dev and kregctl (debian/), built by
 # dpkg-buildpackage in ../ and moved to build/deb; then lintian on them.
-DEB_FILES = kreg_$(KREG_VERSION)_* kreg-dkms_$(KREG_VERSION)_* libkreg1_$(KREG_VERSION)_* \
-	libkreg1-dbgsym_$(KREG_VERSION)_* libkreg-dev_$(KREG_VERSION)_* kregctl_$(KREG_VERSION)_* \
+DEB_FILES = kreg_$(KREG_VERSION)_* kreg-dkms_$(KREG_VERSION)_* libkreg2_$(KREG_VERSION)_* \
+	libkreg2-dbgsym_$(KREG_VERSION)_* libkreg-dev_$(KREG_VERSION)_* kregctl_$(KREG_VERSION)_* \
 	kregctl-dbgsym_$(KREG_VERSION)_*
 deb:
 	dpkg-buildpackage -b -us -uc

@@ -3,77 +3,115 @@
  * Who may do what to a name. In order:
  *  1. Names "user.UID.*" may be owned by UID alone: a namespace every user
  *     can rely on, whatever the policy says.
- *  2. A uid may always see, and send to, the names it registered; and anyone
- *     may see and send to a reply address: a name bound to its mailbox
- *     (KREG_F_MAILBOX_BOUND) under its owner's "user.UID.", which libkreg
- *     registers for a call's answer. Answering a call needs no rule, as
- *     D-Bus and kdbus always let a reply through.
- *  3. With a policy loaded, its most specific rule decides (policy.c), and
- *     what no rule allows is denied.
- *  4. Without one, a process of the initial user namespace may do anything,
- *     as before access control existed; a process in any other user
- *     namespace (a container) may use only its own "user.UID." names, so it
+ *  2. Who registered a name may always see, and send to, it. Who registered
+ *     it is a uid and where it ran, the host or one container: a container's
+ *     uid 0 is not the host's root, even in the initial user namespace.
+ *  3. A reply address, a name bound to its mailbox (KREG_F_MAILBOX_BOUND)
+ *     under its owner's "user.UID.", which libkreg registers for a call's
+ *     answer, may be sent to by anyone who knows it, and seen by nobody but
+ *     its owner: answering a call needs no rule, as D-Bus and kdbus always
+ *     let a reply through, and calls are nobody else's business.
+ *  4. With a policy in force, its most specific rule decides (policy.c),
+ *     and what no rule allows is denied.
+ *  5. Without one, the host may do anything, as before access control
+ *     existed; a container may use only its own "user.UID." names, so it
  *     can neither squat nor probe the host's.
- *  5. Whatever the above denied, CAP_SYS_ADMIN in the initial user
+ *  6. Whatever the above denied, CAP_SYS_ADMIN in the initial user
  *     namespace allows. It is asked for only then, so audit logs stay quiet.
+ * A container is any process outside the initial user namespace or the
+ * initial pid namespace: Docker, containerd and Kubernetes run containers
+ * as uid 0 of the initial user namespace, in a pid namespace of their own.
+ * A mount namespace alone does not make one: systemd gives one to every
+ * service with PrivateTmp= or ProtectSystem=, and those are the host's.
  * Ids are kernel ids: a container's uid is the one the host sees.
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/ctype.h>
+#include <linux/file.h>
+#include <linux/net.h>
+#include <linux/pid_namespace.h>
 #include <linux/sched.h>
 #include <linux/user_namespace.h>
+#include <net/sock.h>
 
 #include "access.h"
 #include "policy.h"
 #include "trace.h"
 
-void kreg_principal_current(struct kreg_principal *p)
+bool kreg_on_host(const struct user_namespace *user_ns,
+		  const struct pid_namespace *pid_ns)
 {
-	const struct cred *cred = current_cred();
-
-	kreg_principal_cred(p, cred, false);
-	p->admin = KREG_ADMIN_UNKNOWN;
+	return user_ns == &init_user_ns && pid_ns == &init_pid_ns;
 }
 
 void kreg_principal_cred(struct kreg_principal *p, const struct cred *cred,
-			 bool admin)
+			 struct pid_namespace *pid_ns, bool admin)
 {
+	p->cred = cred;
 	p->uid = cred->euid;
 	p->gid = cred->egid;
 	p->groups = cred->group_info;
 	p->more_gids = NULL;
 	p->n_more_gids = 0;
-	p->initial_ns = cred->user_ns == &init_user_ns;
+	p->user_ns = cred->user_ns;
+	p->pid_ns = pid_ns;
+	p->host = kreg_on_host(cred->user_ns, pid_ns);
 	p->admin = admin ? KREG_ADMIN_YES : KREG_ADMIN_NO;
 }
 
-bool kreg_principal_in_group(const struct kreg_principal *p, kgid_t gid)
+void kreg_principal_socket(struct kreg_principal *p, const struct sock *sk)
 {
-	unsigned int lo = 0, hi, mid, i;
+	const struct socket *sock = sk->sk_socket;
+	/* A kernel socket has no file: it speaks for the task using it. */
+	const struct cred *cred = sock && sock->file ? sock->file->f_cred :
+				  current_cred();
 
-	if (gid_eq(p->gid, gid))
-		return true;
-	for (i = 0; i < p->n_more_gids; i++)
-		if (gid_eq(p->more_gids[i], gid))
-			return true;
-	if (!p->groups)
-		return false;
-	/* A group_info is kept sorted (groups_sort()): search it. */
-	hi = p->groups->ngroups;
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (gid_gt(gid, p->groups->gid[mid]))
-			lo = mid + 1;
-		else if (gid_lt(gid, p->groups->gid[mid]))
-			hi = mid;
-		else
-			return true;
-	}
-	return false;
+	kreg_principal_cred(p, cred, task_active_pid_ns(current), false);
+	p->admin = KREG_ADMIN_UNKNOWN;
 }
 
-/* The uid N of a name "user.N.REST"; false for any other name. */
+bool kreg_cred_admin(const struct cred *cred)
+{
+	return cred->user_ns == &init_user_ns &&
+	       cap_raised(cred->cap_effective, CAP_SYS_ADMIN);
+}
+
+bool kreg_principal_admin(struct kreg_principal *p)
+{
+	/*
+	 * netlink_capable()'s rule, without its audit: the opener had the
+	 * capability and the sender has it now.
+	 */
+	if (p->admin == KREG_ADMIN_UNKNOWN)
+		p->admin = p->cred && kreg_cred_admin(p->cred) &&
+			   ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN) ?
+			   KREG_ADMIN_YES : KREG_ADMIN_NO;
+	return p->admin == KREG_ADMIN_YES;
+}
+
+bool kreg_principal_owns(const struct kreg_principal *p,
+			 const struct kreg_owner *owner)
+{
+	return uid_eq(owner->uid, p->uid) && owner->user_ns == p->user_ns &&
+	       owner->pid_ns == p->pid_ns;
+}
+
+kuid_t kreg_account_uid(const struct cred *cred)
+{
+	const struct user_namespace *ns = cred->user_ns;
+
+	if (ns == &init_user_ns)
+		return cred->euid;
+	while (ns->parent != &init_user_ns)
+		ns = ns->parent;
+	return ns->owner;
+}
+
+/*
+ * The uid N of a name "user.N.REST"; false for any other name. N is written
+ * canonically (names with leading zeros never get this far: netlink.c).
+ */
 static bool kreg_user_name(const char *name, size_t len, kuid_t *uid)
 {
 	static const char prefix[] = "user.";
@@ -91,12 +129,13 @@ static bool kreg_user_name(const char *name, size_t len, kuid_t *uid)
 	return true;
 }
 
-static bool kreg_is_admin(struct kreg_principal *p)
+static bool kreg_reply_address(const char *name, size_t len,
+			       const struct kreg_owner *owner)
 {
-	if (p->admin == KREG_ADMIN_UNKNOWN)
-		p->admin = ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN) ?
-			   KREG_ADMIN_YES : KREG_ADMIN_NO;
-	return p->admin == KREG_ADMIN_YES;
+	kuid_t reserved;
+
+	return owner && (owner->flags & KREG_F_MAILBOX_BOUND) &&
+	       kreg_user_name(name, len, &reserved) && uid_eq(reserved, owner->uid);
 }
 
 static bool kreg_decide(const struct kreg_principal *p, const char *name,
@@ -114,19 +153,18 @@ static bool kreg_decide(const struct kreg_principal *p, const char *name,
 		v->by = KREG_BY_USER_NAMESPACE;
 		return users_own;
 	}
-	if (owner && uid_eq(owner->uid, p->uid)) {
+	if (owner && kreg_principal_owns(p, owner)) {
 		v->by = KREG_BY_OWNER;
 		return true;
 	}
-	if (owner && (owner->flags & KREG_F_MAILBOX_BOUND) && user_name &&
-	    uid_eq(reserved, owner->uid)) {
+	if (kreg_reply_address(name, len, owner)) {
 		v->by = KREG_BY_REPLY_ADDRESS;
-		return true;
+		return right == KREG_RIGHT_SEND;
 	}
 	v->by = KREG_BY_DEFAULT;
 	policy = kreg_policy_current();
 	if (!policy)
-		return p->initial_ns || users_own;
+		return p->host || users_own;
 	rule = kreg_policy_decide(policy, p, name, len, right);
 	if (!rule)
 		return false;
@@ -147,7 +185,7 @@ bool kreg_may(struct kreg_principal *p, const char *name, size_t len,
 	rcu_read_lock();
 	allowed = kreg_decide(p, name, len, right, owner, v);
 	rcu_read_unlock();
-	if (!allowed && kreg_is_admin(p)) {
+	if (!allowed && kreg_principal_admin(p)) {
 		v->by = KREG_BY_ADMIN;
 		v->rule = NULL;
 		allowed = true;
@@ -164,6 +202,14 @@ bool kreg_access(struct kreg_principal *p, const char *name, size_t len,
 		trace_kreg_denied(name, task_tgid_nr(current),
 				  from_kuid(&init_user_ns, p->uid), right);
 	return allowed;
+}
+
+bool kreg_public(const struct kreg_policy *policy, const char *name, size_t len,
+		 const struct kreg_owner *owner)
+{
+	if (kreg_reply_address(name, len, owner))
+		return false;
+	return !policy || kreg_policy_public(policy, name, len, KREG_RIGHT_SEE);
 }
 
 const char *kreg_right_name(enum kreg_right right)

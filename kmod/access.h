@@ -8,32 +8,12 @@
 #include <linux/uidgid.h>
 #include <uapi/linux/kreg.h>
 
+#include "principal.h"
+
 struct cred;
-struct group_info;
+struct sock;
+struct kreg_policy;
 struct kreg_rule;
-
-enum kreg_admin {
-	KREG_ADMIN_UNKNOWN,	/* the current task's: asked for on a denial only */
-	KREG_ADMIN_NO,
-	KREG_ADMIN_YES,
-};
-
-/* Whom a decision is about: a caller, a subscriber, or a POLICY_CHECK. */
-struct kreg_principal {
-	kuid_t			uid;		/* effective */
-	kgid_t			gid;		/* effective */
-	const struct group_info	*groups;	/* supplementary, sorted; or NULL */
-	const kgid_t		*more_gids;	/* POLICY_CHECK's, unsorted */
-	unsigned int		n_more_gids;
-	bool			initial_ns;	/* in the initial user namespace */
-	enum kreg_admin		admin;		/* CAP_SYS_ADMIN there */
-};
-
-/* What a decision needs to know of a registered name. */
-struct kreg_owner {
-	kuid_t	uid;	/* who registered it */
-	u8	flags;	/* its KREG_F_* */
-};
 
 struct kreg_verdict {
 	enum kreg_decided_by	by;
@@ -41,12 +21,34 @@ struct kreg_verdict {
 	const struct kreg_rule	*rule;
 };
 
-/* The calling task; its credentials must outlive @p's use. */
-void kreg_principal_current(struct kreg_principal *p);
-/* A subscriber's credentials, taken when it subscribed. */
+/*
+ * The principal of a request that came through socket @sk: its opener's
+ * credentials (as a file is judged by those it was opened with, so that a
+ * privileged process writing into someone's socket lends it nothing), in
+ * the sending process's pid namespace.
+ */
+void kreg_principal_socket(struct kreg_principal *p, const struct sock *sk);
+/* A subscriber's: credentials, pid namespace and capability kept from then. */
 void kreg_principal_cred(struct kreg_principal *p, const struct cred *cred,
-			 bool admin);
-bool kreg_principal_in_group(const struct kreg_principal *p, kgid_t gid);
+			 struct pid_namespace *pid_ns, bool admin);
+/* Whether @p is who registered a name held as @owner says. */
+bool kreg_principal_owns(const struct kreg_principal *p,
+			 const struct kreg_owner *owner);
+/* CAP_SYS_ADMIN in the initial user namespace, for the opener and the sender. */
+bool kreg_principal_admin(struct kreg_principal *p);
+/* Whether @cred has CAP_SYS_ADMIN in the initial user namespace (commoncap's rule). */
+bool kreg_cred_admin(const struct cred *cred);
+
+/* The host's own processes: the initial user and pid namespaces. */
+bool kreg_on_host(const struct user_namespace *user_ns,
+		  const struct pid_namespace *pid_ns);
+
+/*
+ * The uid that @cred's names and subscriptions count toward: its own in the
+ * initial user namespace; in any other, the owner of the outermost one, so
+ * that the 65536 uids a user may map share that user's quota.
+ */
+kuid_t kreg_account_uid(const struct cred *cred);
 
 /*
  * Whether @p has @right on @name, registered as @owner says (NULL: nobody
@@ -59,6 +61,14 @@ bool kreg_may(struct kreg_principal *p, const char *name, size_t len,
 /* kreg_may() for a request: a denial is traced (kreg:kreg_denied). */
 bool kreg_access(struct kreg_principal *p, const char *name, size_t len,
 		 enum kreg_right right, const struct kreg_owner *owner);
+
+/*
+ * Whether every host process, whoever it is, may see @name registered as
+ * @owner says, under @policy (NULL: none; the table lock held): what the
+ * view may hold. Never a reply address.
+ */
+bool kreg_public(const struct kreg_policy *policy, const char *name, size_t len,
+		 const struct kreg_owner *owner);
 
 /* "own", "see", "send". */
 const char *kreg_right_name(enum kreg_right right);

@@ -1,24 +1,36 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Events: who subscribed, and the fan-out of each change to those who may
- * see its name.
+ * Events: who subscribed, and the fan-out of each change of the table to
+ * those who may see it.
  */
 #ifndef _KREG_EVENTS_H
 #define _KREG_EVENTS_H
 
 #include <linux/types.h>
+#include <linux/uidgid.h>
 
+struct genl_family;
 struct net;
 struct sock;
-struct sk_buff;
-struct kreg_entry;
+struct kreg_principal;
 
-/* Socket @sk (port @portid) receives every later event it may see. */
-int kreg_events_subscribe(struct sock *sk, u32 portid);
-/* The socket with @portid in @net has closed. */
-void kreg_events_socket_closed(struct net *net, u32 portid);
-/* Sends @msg, about @e, to each subscriber that may see @e; consumes @msg. */
-void kreg_events_send(struct sk_buff *msg, const struct kreg_entry *e);
+/* The most subscriptions the sockets of one uid may have (a module parameter). */
+extern unsigned int kreg_max_subscriptions;
+
+/* Listens to the table; events go out as messages of @family. */
+int kreg_events_init(const struct genl_family *family);
 void kreg_events_exit(void);
+
+/*
+ * Socket @sk (port @portid) receives every later event @p may see, judged
+ * as @p is now (its credentials and pid namespace are kept). -EDQUOT past
+ * the limit, unless @exempt.
+ */
+int kreg_events_subscribe(struct sock *sk, u32 portid, struct kreg_principal *p,
+			  bool exempt);
+/* The socket with @portid in @net has closed: one lookup if it never subscribed. */
+void kreg_events_socket_closed(struct net *net, u32 portid);
+/* The subscriptions counted toward @uid. */
+unsigned int kreg_events_count(kuid_t uid);
 
 #endif /* _KREG_EVENTS_H */

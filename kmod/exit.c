@@ -32,11 +32,18 @@ __diag_ignore_all("-Wmissing-prototypes",
  * Does nothing until the last thread of @task's process exits. Safe in any
  * context: it never sleeps, allocates or takes a lock.
  *
+ * @task must be the calling thread, as it is in sched_process_exit: any
+ * other pointer is only compared, never followed. On 6.1 the verifier's
+ * KF_TRUSTED_ARGS would demand a referenced (acquired) pointer, which the
+ * tracepoint's argument is not, and so refuse kreg's own program: this
+ * check is what keeps a tracing program from handing the kfunc a stale or
+ * foreign task instead.
+ *
  * Return: 1 when the process held names, now on their way out; else 0.
  */
 noinline int kreg_release_task(struct task_struct *task)
 {
-	if (!task || atomic_read(&task->signal->live) > 0)
+	if (task != current || atomic_read(&task->signal->live) > 0)
 		return 0;
 	return kreg_holders_exiting(task_tgid(task));
 }

@@ -24,11 +24,9 @@
 #include <net/genetlink.h>
 #include <net/net_namespace.h>
 
+#include "lock.h"
 #include "mailbox.h"
-#include "table.h"
 
-/* Entries handled per hold of kreg_lock when a socket closes. */
-#define KREG_CLOSE_BATCH	64
 /* The most deliveries one mailbox holds unread; EAGAIN beyond. */
 #define KREG_MAIL_LOG_MAX	4096
 
@@ -57,7 +55,7 @@ struct kreg_mailbox {
 	/* Counted: tells this socket from a later one that reuses its port id. */
 	struct sock		*sk;
 	struct user_namespace	*user_ns;	/* the receiver's, counted */
-	struct hlist_head	entries;	/* under kreg_lock */
+	struct hlist_head	links;		/* its names, under the table lock */
 	refcount_t		ref;		/* the index's, plus deliveries' */
 	struct mutex		send_lock;
 	struct kreg_mail_log	log;		/* under send_lock */
@@ -92,12 +90,13 @@ void kreg_mailbox_put(struct kreg_mailbox *mbox)
 
 struct kreg_mailbox *kreg_mailbox_spare(void)
 {
-	struct kreg_mailbox *mbox = kzalloc(sizeof(*mbox), GFP_KERNEL);
+	/* Charged to whoever registers, like the entry itself. */
+	struct kreg_mailbox *mbox = kzalloc(sizeof(*mbox), GFP_KERNEL_ACCOUNT);
 
 	if (mbox) {
 		refcount_set(&mbox->ref, 1);
 		mutex_init(&mbox->send_lock);
-		INIT_HLIST_HEAD(&mbox->entries);
+		INIT_HLIST_HEAD(&mbox->links);
 	}
 	return mbox;
 }
@@ -112,118 +111,89 @@ struct user_namespace *kreg_mailbox_user_ns(const struct kreg_mailbox *mbox)
 	return mbox->user_ns;
 }
 
-void kreg_mailbox_detach_locked(struct kreg_entry *e)
+struct kreg_mailbox *kreg_mailbox_lookup_locked(struct net *net, u32 portid)
 {
-	struct kreg_mailbox *mbox;
+	struct kreg_mbox_key key = { .net = net, .portid = portid };
 
-	mbox = rcu_dereference_protected(e->mbox, kreg_table_lock_held());
-	if (!mbox)
-		return;
-	hlist_del_init(&e->mbox_link);
-	RCU_INIT_POINTER(e->mbox, NULL);
-	if (!hlist_empty(&mbox->entries))
-		return;
+	lockdep_assert_held(&kreg_table_mutex);
+	return rhashtable_lookup_fast(&kreg_mailboxes, &key, kreg_mailboxes_params);
+}
+
+bool kreg_mailbox_of_socket(const struct kreg_mailbox *mbox, const struct sock *sk)
+{
+	return mbox->sk == sk;
+}
+
+bool kreg_mailbox_socket_dead(const struct kreg_mailbox *mbox)
+{
+	return sock_flag(mbox->sk, SOCK_DEAD);
+}
+
+struct hlist_node *kreg_mailbox_first_locked(struct kreg_mailbox *mbox)
+{
+	lockdep_assert_held(&kreg_table_mutex);
+	return mbox->links.first;
+}
+
+bool kreg_mailbox_detach_locked(struct kreg_mailbox *mbox, struct hlist_node *link)
+{
+	lockdep_assert_held(&kreg_table_mutex);
+	hlist_del_init(link);
+	if (!hlist_empty(&mbox->links))
+		return false;
 	rhashtable_remove_fast(&kreg_mailboxes, &mbox->node,
 			       kreg_mailboxes_params);
 	kreg_mailbox_put(mbox);
-}
-
-/*
- * Stops @mbox being a mailbox: names bound to it go (reason "closed"), the
- * others stay registered without one. At most @limit entries (0: all);
- * true once the mailbox is gone.
- */
-static bool kreg_mailbox_close_locked(struct kreg_mailbox *mbox,
-				      unsigned int limit)
-{
-	struct kreg_entry *e;
-	unsigned int n = 0;
-	bool last;
-
-	do {
-		if (limit && n++ == limit)
-			return false;
-		e = hlist_entry(mbox->entries.first, struct kreg_entry, mbox_link);
-		/*
-		 * The last one takes the mailbox out of the index and drops
-		 * its reference: from then on @mbox may be freed (a grace
-		 * period can pass while an event sleeps), so it is not read.
-		 */
-		last = !e->mbox_link.next;
-		if (e->flags & KREG_F_MAILBOX_BOUND)
-			kreg_entry_unlink(e, KREG_REASON_CLOSED);
-		else
-			kreg_mailbox_detach_locked(e);
-	} while (!last);
 	return true;
 }
 
-int kreg_mailbox_attach_locked(struct kreg_entry *e, struct sock *sk, u32 portid,
-			       struct kreg_mailbox **spare)
+struct kreg_mailbox *kreg_mailbox_attach_locked(struct hlist_node *link,
+						struct sock *sk, u32 portid,
+						struct user_namespace *user_ns,
+						struct kreg_mailbox **spare)
 {
 	struct kreg_mbox_key key = { .net = sock_net(sk), .portid = portid };
 	struct kreg_mailbox *mbox;
-	int err;
 
-	mbox = rhashtable_lookup_fast(&kreg_mailboxes, &key,
-				      kreg_mailboxes_params);
-	/*
-	 * A port id belongs to one bound socket at a time: a mailbox of
-	 * another socket under this one's port id is left from a socket that
-	 * has closed, whose release notifier has not run yet. Close it now,
-	 * or that notifier would find this socket's mailbox in its place.
-	 */
-	if (mbox && mbox->sk != sk) {
-		kreg_mailbox_close_locked(mbox, 0);
-		mbox = NULL;
-	}
+	mbox = kreg_mailbox_lookup_locked(key.net, portid);
+	if (WARN_ON_ONCE(mbox && mbox->sk != sk))
+		return NULL;
 	if (!mbox) {
 		mbox = *spare;
+		/*
+		 * Whole before it is published: the release notifier reads it
+		 * under RCU alone, for every socket that closes.
+		 */
 		mbox->key = key;
-		err = rhashtable_insert_fast(&kreg_mailboxes, &mbox->node,
-					     kreg_mailboxes_params);
-		if (err)
-			return err;
+		mbox->sk = sk;
+		mbox->user_ns = user_ns;
+		if (rhashtable_insert_fast(&kreg_mailboxes, &mbox->node,
+					   kreg_mailboxes_params))
+			return NULL;
 		get_net(key.net);
 		sock_hold(sk);
-		mbox->sk = sk;
-		/* The request came through this socket: its file is there. */
-		mbox->user_ns = get_user_ns(sk_user_ns(sk));
+		get_user_ns(user_ns);
 		*spare = NULL;
 	}
-	hlist_add_head(&e->mbox_link, &mbox->entries);
-	rcu_assign_pointer(e->mbox, mbox);
-	return 0;
+	hlist_add_head(link, &mbox->links);
+	return mbox;
 }
 
 /*
- * Only a mailbox whose socket is dead is closed: the port id may already
- * belong to a new socket, whose mailbox kreg_mailbox_attach_locked() has
- * put in place of this one's. Batched, so a socket with many names never
- * holds kreg_lock for long. Netlink's release notifier chain is a blocking
- * one: this may sleep on every kernel.
+ * Only a mailbox whose socket is dead has closed: the port id may already
+ * belong to a new socket, whose mailbox has replaced this one's.
  */
-void kreg_mailbox_closed(struct net *net, u32 portid)
+bool kreg_mailbox_closed_rcu(struct net *net, u32 portid)
 {
 	struct kreg_mbox_key key = { .net = net, .portid = portid };
 	struct kreg_mailbox *mbox;
-	bool done;
 
-	do {
-		kreg_lock_table();
-		mbox = rhashtable_lookup_fast(&kreg_mailboxes, &key,
-					      kreg_mailboxes_params);
-		done = !mbox || !sock_flag(mbox->sk, SOCK_DEAD) ||
-		       kreg_mailbox_close_locked(mbox, KREG_CLOSE_BATCH);
-		kreg_unlock_table();
-		cond_resched();
-	} while (!done);
+	mbox = rhashtable_lookup(&kreg_mailboxes, &key, kreg_mailboxes_params);
+	return mbox && kreg_mailbox_socket_dead(mbox);
 }
 
-struct kreg_mailbox *kreg_mailbox_get(const struct kreg_entry *e)
+struct kreg_mailbox *kreg_mailbox_get(struct kreg_mailbox *mbox)
 {
-	struct kreg_mailbox *mbox = rcu_dereference(e->mbox);
-
 	/* A socket closing now is no mailbox, whatever its port id does next. */
 	if (!mbox || sock_flag(mbox->sk, SOCK_DEAD) ||
 	    !refcount_inc_not_zero(&mbox->ref))
@@ -256,7 +226,8 @@ static int kreg_mail_log_make_room(struct kreg_mail_log *log)
 	if (log->cap == KREG_MAIL_LOG_MAX)
 		return -EAGAIN;
 	cap = log->cap ? 2 * log->cap : 16;
-	ring = kmalloc_array(cap, sizeof(*ring), GFP_KERNEL);
+	/* Charged to the sender whose mail needs the room. */
+	ring = kmalloc_array(cap, sizeof(*ring), GFP_KERNEL_ACCOUNT);
 	if (!ring)
 		return -ENOMEM;
 	for (i = 0; i < log->count; i++)
@@ -288,16 +259,32 @@ static int kreg_mail_admit(struct kreg_mailbox *mbox, kuid_t from, u32 truesize)
 	return kreg_mail_log_make_room(log);
 }
 
-int kreg_mailbox_deliver(struct kreg_mailbox *mbox, struct sk_buff *msg, kuid_t from)
+int kreg_mailbox_admit(struct kreg_mailbox *mbox, struct sk_buff *msg, kuid_t from)
+{
+	int err;
+
+	mutex_lock(&mbox->send_lock);
+	err = kreg_mail_admit(mbox, from, msg->truesize);
+	if (err) {
+		mutex_unlock(&mbox->send_lock);
+		nlmsg_free(msg);
+	}
+	return err;
+}
+
+int kreg_mailbox_commit(struct kreg_mailbox *mbox, struct sk_buff *msg, kuid_t from)
 {
 	u32 truesize = msg->truesize;
 	struct kreg_mail *m;
 	int err;
 
-	mutex_lock(&mbox->send_lock);
-	err = kreg_mail_admit(mbox, from, truesize);
-	if (err) {
+	/*
+	 * Closed since it was looked up: its port id may be a new socket's,
+	 * which must not get this socket's mail.
+	 */
+	if (kreg_mailbox_socket_dead(mbox)) {
 		nlmsg_free(msg);
+		err = -ECONNREFUSED;
 		goto unlock;
 	}
 	/* Never blocks: a full receiver is the sender's error, not a drop. */
@@ -311,6 +298,13 @@ int kreg_mailbox_deliver(struct kreg_mailbox *mbox, struct sk_buff *msg, kuid_t 
 unlock:
 	mutex_unlock(&mbox->send_lock);
 	return err;
+}
+
+int kreg_mailbox_deliver(struct kreg_mailbox *mbox, struct sk_buff *msg, kuid_t from)
+{
+	int err = kreg_mailbox_admit(mbox, msg, from);
+
+	return err ? err : kreg_mailbox_commit(mbox, msg, from);
 }
 
 int kreg_mailboxes_init(void)

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Mailboxes: the sockets that registered names, and delivery to them.
+ * Mailboxes: the sockets that registered names, each with its names' links
+ * (the table's entries, which this file never looks into), and delivery to
+ * them.
  */
 #ifndef _KREG_MAILBOX_H
 #define _KREG_MAILBOX_H
@@ -12,7 +14,6 @@
 struct net;
 struct sk_buff;
 struct user_namespace;
-struct kreg_entry;
 struct kreg_mailbox;
 
 /*
@@ -31,26 +32,46 @@ static inline bool kreg_socket_has_room(const struct sock *sk, unsigned int true
 int kreg_mailboxes_init(void);
 void kreg_mailboxes_destroy(void);
 
-/* For a registration, before kreg_lock is taken; kreg_mailbox_free_spare() after. */
+/* For a registration, before the table lock is taken; freed after. */
 struct kreg_mailbox *kreg_mailbox_spare(void);
 void kreg_mailbox_free_spare(struct kreg_mailbox *spare);
 
+/* Under the table lock: the mailbox of port @portid in @net, or NULL. */
+struct kreg_mailbox *kreg_mailbox_lookup_locked(struct net *net, u32 portid);
+/* Whether @mbox is socket @sk's (not a closed socket's that had its port id). */
+bool kreg_mailbox_of_socket(const struct kreg_mailbox *mbox, const struct sock *sk);
+/* Whether @mbox's socket has closed. */
+bool kreg_mailbox_socket_dead(const struct kreg_mailbox *mbox);
 /*
- * Under kreg_lock: makes socket @sk (port @portid) @e's mailbox, from
- * *@spare if it is not one yet; or takes @e out of its mailbox.
+ * Under the table lock: makes socket @sk (port @portid) the mailbox of the
+ * name whose link is @link, from *@spare (then NULL) if it is not one yet;
+ * the ids of senders are told it in @user_ns, its registrant's.
+ * The caller has closed any mailbox of another socket under that port id.
  */
-int kreg_mailbox_attach_locked(struct kreg_entry *e, struct sock *sk, u32 portid,
-			       struct kreg_mailbox **spare);
-void kreg_mailbox_detach_locked(struct kreg_entry *e);
-
-/* The socket with @portid in @net has closed (may sleep; takes kreg_lock). */
-void kreg_mailbox_closed(struct net *net, u32 portid);
+struct kreg_mailbox *kreg_mailbox_attach_locked(struct hlist_node *link,
+						struct sock *sk, u32 portid,
+						struct user_namespace *user_ns,
+						struct kreg_mailbox **spare);
+/*
+ * Under the table lock: takes @link out of @mbox. True when that was the
+ * last: the mailbox is gone, and may be freed once the caller lets go of
+ * the table lock or an RCU read section.
+ */
+bool kreg_mailbox_detach_locked(struct kreg_mailbox *mbox, struct hlist_node *link);
+/* The first link of @mbox's names (under the table lock); never NULL. */
+struct hlist_node *kreg_mailbox_first_locked(struct kreg_mailbox *mbox);
 
 /*
- * Under RCU: a counted reference on @e's mailbox for a delivery, or NULL
- * when it has none or its socket is closing.
+ * Under RCU, no lock: whether port @portid in @net is a mailbox whose socket
+ * has closed, so that closing any other socket costs one lookup.
  */
-struct kreg_mailbox *kreg_mailbox_get(const struct kreg_entry *e);
+bool kreg_mailbox_closed_rcu(struct net *net, u32 portid);
+
+/*
+ * Under RCU: a counted reference on @mbox for a delivery, or NULL when its
+ * socket is closing.
+ */
+struct kreg_mailbox *kreg_mailbox_get(struct kreg_mailbox *mbox);
 void kreg_mailbox_put(struct kreg_mailbox *mbox);
 
 /* The receiver's user namespace: the one the sender's ids are told in. */
@@ -61,5 +82,12 @@ struct user_namespace *kreg_mailbox_user_ns(const struct kreg_mailbox *mbox);
  * uid's share: -EAGAIN when it does not fit, and nothing queued is lost.
  */
 int kreg_mailbox_deliver(struct kreg_mailbox *mbox, struct sk_buff *msg, kuid_t from);
+/*
+ * kreg_mailbox_deliver() in two steps, for a sender that must act between
+ * knowing the message fits and sending it: admit (0, the mailbox then held
+ * for it; or an error, @msg consumed), then commit, which sends and lets go.
+ */
+int kreg_mailbox_admit(struct kreg_mailbox *mbox, struct sk_buff *msg, kuid_t from);
+int kreg_mailbox_commit(struct kreg_mailbox *mbox, struct sk_buff *msg, kuid_t from);
 
 #endif /* _KREG_MAILBOX_H */

@@ -1,17 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The kreg generic netlink family: requests, the LIST dump, events to
- * subscribers and delivery to mailbox sockets. The policy's own commands
- * are in policy_netlink.c.
+ * The kreg generic netlink family: requests, the LIST dump, and delivery to
+ * mailbox sockets. The policy's own commands are in policy_netlink.c; the
+ * events subscribers receive are built by events.c. This file only speaks
+ * the protocol: it calls down into the table, the events and access
+ * control, and nothing calls up into it.
  *
  * Every failure a caller can cause returns a precise errno with an extack
- * message, and leaves the table as it was. Every request is judged for the
- * calling task (access.c): a name it may not SEE reads as absent, a right it
- * lacks is EACCES naming that right.
+ * message, and leaves the table as it was. Every request is judged by the
+ * credentials of the socket it came through, as its opener had them, and
+ * capabilities by netlink_capable() (the opener's and the sender's): a
+ * privileged process that writes into someone else's socket lends it
+ * nothing. A name the caller may not SEE reads as absent, a right it lacks
+ * is EACCES naming that right.
  */
 #include <linux/capability.h>
 #include <linux/cgroup.h>
 #include <linux/cred.h>
+#include <linux/ctype.h>
 #include <linux/netlink.h>
 #include <linux/notifier.h>
 #include <linux/pid_namespace.h>
@@ -27,6 +33,22 @@
 #include "policy.h"
 #include "table.h"
 #include "trace.h"
+
+/* Entries a LIST dump walks per RCU section, whatever it reports. */
+#define KREG_LIST_BATCH		256
+
+/* A "user.UID." name whose UID has a leading zero: another spelling of UID. */
+static bool kreg_user_uid_padded(const char *name, int len)
+{
+	static const char prefix[] = "user.0";
+	int i = sizeof(prefix) - 1;
+
+	if (len <= i || memcmp(name, prefix, i) || !isdigit(name[i]))
+		return false;
+	while (i < len && isdigit(name[i]))
+		i++;
+	return i < len && name[i] == '.';
+}
 
 static int kreg_validate_name(const struct nlattr *attr,
 			      struct netlink_ext_ack *extack)
@@ -55,6 +77,11 @@ static int kreg_validate_name(const struct nlattr *attr,
 					    "name has a byte that is not printable ASCII");
 			return -EINVAL;
 		}
+	}
+	if (kreg_user_uid_padded(name, len - 1)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "the uid of a user.UID. name has a leading zero");
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -95,9 +122,22 @@ static const struct nla_policy kreg_policy[KREG_A_MAX + 1] = {
 	[KREG_A_RIGHT]		= NLA_POLICY_MASK(NLA_U32, KREG_RIGHTS_ALL),
 	[KREG_A_VERDICT]	= KREG_SET_BY_KERNEL("a verdict"),
 	[KREG_A_DECIDED_BY]	= KREG_SET_BY_KERNEL("a verdict"),
+	[KREG_A_FROM_NAME]	= NLA_POLICY_VALIDATE_FN(NLA_BINARY,
+							 kreg_validate_name),
+	[KREG_A_SEND_FLAGS]	= NLA_POLICY_MASK(NLA_U32, KREG_SEND_F_ALL),
+	[KREG_A_SENDER_FLAGS]	= KREG_SET_BY_KERNEL("the sender"),
+	[KREG_A_MAX_SUBSCRIPTIONS] = { .type = NLA_REJECT,
+				       .reject_message = "limits are module parameters" },
+	[KREG_A_UID_SUBSCRIPTIONS] = KREG_SET_BY_KERNEL("a count"),
 };
 
 static struct genl_family kreg_family;
+
+/* The principal of a request: its socket's opener, in the sender's pid namespace. */
+static void kreg_nl_principal(struct sk_buff *skb, struct kreg_principal *p)
+{
+	kreg_principal_socket(p, NETLINK_CB(skb).sk);
+}
 
 /* The name attribute was validated by the policy; the length excludes NUL. */
 static int kreg_nl_name(struct genl_info *info, const char **name, size_t *len)
@@ -146,7 +186,8 @@ nospace:
  * The process a REGISTER binds: the caller's own by default. Another process
  * must be a child of the caller, unless the caller has CAP_SYS_ADMIN.
  */
-static int kreg_nl_holder(struct genl_info *info, struct pid **out)
+static int kreg_nl_holder(struct sk_buff *skb, struct genl_info *info,
+			  struct pid **out)
 {
 	struct nlattr *attr = info->attrs[KREG_A_PID];
 	struct task_struct *task = NULL;
@@ -185,7 +226,7 @@ static int kreg_nl_holder(struct genl_info *info, struct pid **out)
 		NL_SET_ERR_MSG_ATTR(info->extack, attr, "the process is exiting");
 		return -ESRCH;
 	}
-	if (!mine && !capable(CAP_SYS_ADMIN)) {
+	if (!mine && !netlink_capable(skb, CAP_SYS_ADMIN)) {
 		put_pid(pid);
 		NL_SET_ERR_MSG_ATTR(info->extack, attr,
 				    "registering a process other than yourself or your child needs CAP_SYS_ADMIN");
@@ -197,19 +238,18 @@ static int kreg_nl_holder(struct genl_info *info, struct pid **out)
 
 static int kreg_nl_register(struct sk_buff *skb, struct genl_info *info)
 {
+	struct kreg_principal p;
 	struct kreg_request req = {
-		.uid		= current_euid(),
+		.who		= &p,
 		/* Like disk quotas, the per-uid quota yields to CAP_SYS_RESOURCE. */
-		.quota_exempt	= ns_capable_noaudit(&init_user_ns,
-						     CAP_SYS_RESOURCE),
+		.quota_exempt	= netlink_capable(skb, CAP_SYS_RESOURCE),
 		/* The sending socket: its identity outlives its port id. */
 		.mbox_sk	= NETLINK_CB(skb).sk,
 		.mbox_portid	= info->snd_portid,
 	};
 	struct nlattr *flags = info->attrs[KREG_A_FLAGS];
 	struct nlattr *meta = info->attrs[KREG_A_META];
-	struct kreg_principal p;
-	struct kreg_held held = {};
+	pid_t holder = 0;
 	int err;
 
 	err = kreg_nl_name(info, &req.name, &req.name_len);
@@ -228,17 +268,17 @@ static int kreg_nl_register(struct sk_buff *skb, struct genl_info *info)
 	if (flags)
 		req.flags = nla_get_u32(flags);
 	/* Before the table is asked: whether the name is held is not told here. */
-	kreg_principal_current(&p);
+	kreg_nl_principal(skb, &p);
 	if (!kreg_access(&p, req.name, req.name_len, KREG_RIGHT_OWN, NULL)) {
 		GENL_SET_ERR_MSG(info, "no right to own this name (OWN)");
 		return -EACCES;
 	}
-	err = kreg_nl_holder(info, &req.pid);
+	err = kreg_nl_holder(skb, info, &req.pid);
 	if (err)
 		return err;
-	err = kreg_table_register(&req, &held);
+	err = kreg_table_register(&req, &holder);
 	trace_kreg_register(req.name, pid_nr(req.pid),
-			    from_kuid(&init_user_ns, req.uid), err);
+			    from_kuid(&init_user_ns, p.uid), err);
 	put_pid(req.pid);
 
 	switch (err) {
@@ -247,22 +287,21 @@ static int kreg_nl_register(struct sk_buff *skb, struct genl_info *info)
 		 * The name is registered whatever happens to the reply: report
 		 * success rather than a failure that did not happen.
 		 */
-		kreg_nl_reply_pid(info, KREG_CMD_REGISTER, req.name, held.pid,
-				  NULL, 0);
+		kreg_nl_reply_pid(info, KREG_CMD_REGISTER, req.name, holder, NULL, 0);
 		return 0;
 	case -EEXIST:
 		/* The holder, unless the caller's namespace or rights hide it. */
-		if (held.pid && kreg_access(&p, req.name, req.name_len, KREG_RIGHT_SEE,
-					    KREG_OWNER_OF(&held)))
-			kreg_nl_reply_pid(info, KREG_CMD_REGISTER, req.name,
-					  held.pid, NULL, 0);
+		if (holder)
+			kreg_nl_reply_pid(info, KREG_CMD_REGISTER, req.name, holder,
+					  NULL, 0);
 		GENL_SET_ERR_MSG(info, "the name is already registered");
 		break;
 	case -ENOSPC:
 		GENL_SET_ERR_MSG(info, "the registry is full (max_entries)");
 		break;
 	case -EDQUOT:
-		GENL_SET_ERR_MSG(info, "this uid holds its quota of names (max_per_uid)");
+		GENL_SET_ERR_MSG(info,
+				 "this uid holds its quota of names (max_per_uid; a user namespace's uids share its owner's)");
 		break;
 	case -ESHUTDOWN:
 		GENL_SET_ERR_MSG(info, "kreg is being unloaded");
@@ -285,16 +324,16 @@ static int kreg_nl_unregister(struct sk_buff *skb, struct genl_info *info)
 	err = kreg_nl_name(info, &name, &len);
 	if (err)
 		return err;
-	kreg_principal_current(&p);
+	kreg_nl_principal(skb, &p);
 	/* Ask for the capability only when it matters, so audit logs stay quiet. */
-	admin = !kreg_table_owned_by_caller(name, len) &&
-		capable(CAP_SYS_ADMIN);
+	admin = !kreg_table_owned_by(name, len, &p) &&
+		netlink_capable(skb, CAP_SYS_ADMIN);
 	err = kreg_table_unregister(name, len, &p, admin);
 	if (err == -ENOENT)
 		GENL_SET_ERR_MSG(info, "the name is not registered");
 	else if (err == -EPERM)
 		GENL_SET_ERR_MSG(info,
-				 "another uid registered this name; releasing it needs CAP_SYS_ADMIN");
+				 "another uid, or a container, registered this name; releasing it needs CAP_SYS_ADMIN");
 	return err;
 }
 
@@ -309,7 +348,7 @@ static int kreg_nl_whereis(struct sk_buff *skb, struct genl_info *info)
 	err = kreg_nl_name(info, &name, &len);
 	if (err)
 		return err;
-	kreg_principal_current(&p);
+	kreg_nl_principal(skb, &p);
 	err = kreg_table_whereis(name, len, &p, &found);
 	if (err) {
 		GENL_SET_ERR_MSG(info, "the name is not registered");
@@ -329,6 +368,10 @@ static int kreg_nl_send_error(struct genl_info *info, int err)
 	case -EACCES:
 		GENL_SET_ERR_MSG(info, "no right to send to this name (SEND)");
 		break;
+	case -EPERM:
+		GENL_SET_ERR_MSG(info,
+				 "the sending process does not hold KREG_A_FROM_NAME");
+		break;
 	case -ECONNREFUSED:
 		GENL_SET_ERR_MSG(info,
 				 "the name has no mailbox: the socket that registered it is closed");
@@ -342,7 +385,8 @@ static int kreg_nl_send_error(struct genl_info *info, int err)
 }
 
 /* What a delivery says of its sender, in the receiver's namespaces. */
-static int kreg_nl_put_sender(struct sk_buff *msg, const struct kreg_route *route)
+static int kreg_nl_put_sender(struct sk_buff *msg, const struct kreg_route *route,
+			      const struct kreg_principal *p, const char *from)
 {
 	struct user_namespace *ns = kreg_mailbox_user_ns(route->mbox);
 	u64 cgroup;
@@ -351,9 +395,11 @@ static int kreg_nl_put_sender(struct sk_buff *msg, const struct kreg_route *rout
 	cgroup = cgroup_id(task_dfl_cgroup(current));
 	rcu_read_unlock();
 	if (nla_put_u32(msg, KREG_A_SENDER_PID, route->sender) ||
-	    nla_put_u32(msg, KREG_A_SENDER_UID, from_kuid_munged(ns, current_euid())) ||
-	    nla_put_u32(msg, KREG_A_SENDER_GID, from_kgid_munged(ns, current_egid())) ||
-	    nla_put_u64_64bit(msg, KREG_A_SENDER_CGROUP, cgroup, KREG_A_PAD))
+	    nla_put_u32(msg, KREG_A_SENDER_UID, from_kuid_munged(ns, p->uid)) ||
+	    nla_put_u32(msg, KREG_A_SENDER_GID, from_kgid_munged(ns, p->gid)) ||
+	    nla_put_u64_64bit(msg, KREG_A_SENDER_CGROUP, cgroup, KREG_A_PAD) ||
+	    nla_put_u32(msg, KREG_A_SENDER_FLAGS, route->sender_flags) ||
+	    (from && nla_put_string(msg, KREG_A_FROM_NAME, from)))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -381,11 +427,14 @@ static int kreg_nl_send(struct sk_buff *skb, struct genl_info *info)
 static int kreg_nl_send_traced(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *payload = info->attrs[KREG_A_PAYLOAD];
+	struct nlattr *from_attr = info->attrs[KREG_A_FROM_NAME];
+	struct nlattr *flags_attr = info->attrs[KREG_A_SEND_FLAGS];
+	u32 flags = flags_attr ? nla_get_u32(flags_attr) : 0;
+	const char *name, *from = NULL;
+	size_t len, from_len = 0;
 	struct kreg_principal p;
 	struct kreg_route route;
 	struct sk_buff *msg;
-	const char *name;
-	size_t len;
 	void *hdr;
 	int err;
 
@@ -403,37 +452,56 @@ static int kreg_nl_send_traced(struct sk_buff *skb, struct genl_info *info)
 				    __stringify(KREG_PAYLOAD_MAX) " bytes)");
 		return -EMSGSIZE;
 	}
+	if (from_attr) {
+		from = nla_data(from_attr);
+		from_len = nla_len(from_attr) - 1;
+	} else if (flags & KREG_SEND_F_RELEASE_FROM) {
+		NL_SET_ERR_MSG_ATTR(info->extack, flags_attr,
+				    "KREG_SEND_F_RELEASE_FROM needs KREG_A_FROM_NAME");
+		return -EINVAL;
+	}
 
-	kreg_principal_current(&p);
-	err = kreg_table_route(name, len, &p, &route);
+	kreg_nl_principal(skb, &p);
+	err = kreg_table_route(name, len, from, from_len, &p, &route);
 	if (err)
 		return kreg_nl_send_error(info, err);
 
 	err = -ENOMEM;
-	msg = genlmsg_new(nla_total_size(len + 1) +
-			  3 * nla_total_size(sizeof(u32)) +
+	msg = genlmsg_new(nla_total_size(len + 1) + nla_total_size(from_len + 1) +
+			  4 * nla_total_size(sizeof(u32)) +
 			  nla_total_size_64bit(sizeof(u64)) +
 			  nla_total_size(nla_len(payload)), GFP_KERNEL);
 	if (!msg)
 		goto put_mailbox;
 	hdr = genlmsg_put(msg, 0, 0, &kreg_family, 0, KREG_CMD_DELIVER);
 	if (!hdr || nla_put_string(msg, KREG_A_NAME, name) ||
-	    kreg_nl_put_sender(msg, &route) ||
+	    kreg_nl_put_sender(msg, &route, &p, from) ||
 	    nla_put(msg, KREG_A_PAYLOAD, nla_len(payload), nla_data(payload))) {
 		nlmsg_free(msg);
 		err = -EMSGSIZE;
 		goto put_mailbox;
 	}
 	genlmsg_end(msg, hdr);
-	err = kreg_nl_send_error(info, kreg_mailbox_deliver(route.mbox, msg,
-							    current_euid()));
+	err = kreg_mailbox_admit(route.mbox, msg, p.uid);
+	if (!err) {
+		/*
+		 * The message fits: the name goes now, so that the receiver,
+		 * once it has the message, finds it gone. (Only a socket that
+		 * closes in between can still refuse it.)
+		 */
+		if (flags & KREG_SEND_F_RELEASE_FROM)
+			kreg_table_release_own(from, from_len);
+		err = kreg_mailbox_commit(route.mbox, msg, p.uid);
+	}
+	err = kreg_nl_send_error(info, err);
 put_mailbox:
 	kreg_mailbox_put(route.mbox);
 	return err;
 }
 
 static int kreg_nl_put_entry(struct sk_buff *skb, struct netlink_callback *cb,
-			     const struct kreg_entry *e, pid_t pid)
+			     const struct kreg_entry *e, pid_t pid,
+			     const struct kreg_principal *p)
 {
 	void *hdr;
 
@@ -444,8 +512,7 @@ static int kreg_nl_put_entry(struct sk_buff *skb, struct netlink_callback *cb,
 	genl_dump_check_consistent(cb, hdr);
 	if (nla_put_string(skb, KREG_A_NAME, e->name) ||
 	    nla_put_u32(skb, KREG_A_PID, pid) ||
-	    nla_put_u32(skb, KREG_A_UID,
-			from_kuid_munged(current_user_ns(), e->uid)) ||
+	    nla_put_u32(skb, KREG_A_UID, from_kuid_munged(p->user_ns, e->uid)) ||
 	    nla_put_u64_64bit(skb, KREG_A_REGISTERED_NS, e->registered_ns,
 			      KREG_A_PAD) ||
 	    (rcu_access_pointer(e->mbox) && nla_put_flag(skb, KREG_A_MAILBOX)) ||
@@ -462,29 +529,38 @@ static int kreg_nl_put_entry(struct sk_buff *skb, struct netlink_callback *cb,
  * cb->args[0] is the id to resume at: an entry that lives through the dump
  * is listed once. cb->seq is the table's generation: netlink flags the dump
  * NLM_F_DUMP_INTR when it changed between two parts. The dump reads under
- * RCU only (preemptible on PREEMPT_RT) and takes no kreg lock, so a dump of
- * any size never delays a change, nor an exit. Names the caller may not SEE
- * are left out, as if absent.
+ * RCU, KREG_LIST_BATCH entries at a time whatever it reports, and takes no
+ * kreg lock, so a dump of any size never delays a change, nor an exit, nor
+ * another task on its CPU. Names the caller may not SEE, and holders its
+ * pid namespace cannot see, are left out, as if absent.
  */
 static int kreg_nl_list(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	unsigned long id = cb->args[0];
 	struct kreg_principal p;
 	struct kreg_entry *e;
+	unsigned int n = 0;
+	bool full = false;
 	pid_t pid;
 
-	kreg_principal_current(&p);
+	kreg_nl_principal(cb->skb, &p);
 	cb->seq = kreg_table_generation();
 	rcu_read_lock();
-	for (; (e = kreg_table_next(&id)); id++) {
-		if (!kreg_entry_alive(e))
-			continue;
-		pid = pid_vnr(e->pid);
-		if (!pid || !kreg_access(&p, e->name, e->name_len, KREG_RIGHT_SEE,
-					 KREG_OWNER_OF(e)))
-			continue;
-		if (kreg_nl_put_entry(skb, cb, e, pid))
+	while (!full && (e = kreg_table_next(&id))) {
+		pid = kreg_entry_alive(e) ? kreg_entry_pid_in(e, p.pid_ns) : 0;
+		if (pid && kreg_access(&p, e->name, e->name_len, KREG_RIGHT_SEE,
+				       KREG_OWNER_OF(e)))
+			/* The entry that does not fit is the next part's first. */
+			full = kreg_nl_put_entry(skb, cb, e, pid, &p);
+		if (full)
 			break;
+		id++;
+		/* Between entries, never holding one: @e is not used again. */
+		if (++n % KREG_LIST_BATCH == 0) {
+			rcu_read_unlock();
+			cond_resched();
+			rcu_read_lock();
+		}
 	}
 	rcu_read_unlock();
 	cb->args[0] = id;
@@ -494,27 +570,33 @@ static int kreg_nl_list(struct sk_buff *skb, struct netlink_callback *cb)
 static int kreg_nl_status(struct sk_buff *skb, struct genl_info *info)
 {
 	const struct kreg_policy *policy;
-	kuid_t uid = current_euid();
+	struct kreg_principal p;
 	struct kreg_status st;
 	struct sk_buff *msg;
+	kuid_t account;
 	int rules = -1;
 	void *hdr;
 
-	kreg_table_status(uid, &st);
+	kreg_nl_principal(skb, &p);
+	account = kreg_account_uid(p.cred);
+	kreg_table_status(account, &st);
 	rcu_read_lock();
 	policy = kreg_policy_current();
 	if (policy)
 		rules = kreg_policy_rules(policy);
 	rcu_read_unlock();
-	msg = genlmsg_new(6 * nla_total_size(sizeof(u32)), GFP_KERNEL);
+	msg = genlmsg_new(8 * nla_total_size(sizeof(u32)), GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 	hdr = genlmsg_put_reply(msg, info, &kreg_family, 0, KREG_CMD_STATUS);
 	if (!hdr || nla_put_u32(msg, KREG_A_ENTRIES, st.entries) ||
 	    nla_put_u32(msg, KREG_A_MAX_ENTRIES, st.max_entries) ||
 	    nla_put_u32(msg, KREG_A_MAX_PER_UID, st.max_per_uid) ||
-	    nla_put_u32(msg, KREG_A_UID, from_kuid_munged(current_user_ns(), uid)) ||
+	    nla_put_u32(msg, KREG_A_UID, from_kuid_munged(p.user_ns, p.uid)) ||
 	    nla_put_u32(msg, KREG_A_UID_ENTRIES, st.uid_entries) ||
+	    nla_put_u32(msg, KREG_A_MAX_SUBSCRIPTIONS,
+			READ_ONCE(kreg_max_subscriptions)) ||
+	    nla_put_u32(msg, KREG_A_UID_SUBSCRIPTIONS, kreg_events_count(account)) ||
 	    (rules >= 0 && nla_put_u32(msg, KREG_A_POLICY_RULES, rules))) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
@@ -525,17 +607,36 @@ static int kreg_nl_status(struct sk_buff *skb, struct genl_info *info)
 
 static int kreg_nl_subscribe(struct sk_buff *skb, struct genl_info *info)
 {
-	return kreg_events_subscribe(NETLINK_CB(skb).sk, info->snd_portid);
+	struct kreg_principal p;
+	int err;
+
+	kreg_nl_principal(skb, &p);
+	err = kreg_events_subscribe(NETLINK_CB(skb).sk, info->snd_portid, &p,
+				    netlink_capable(skb, CAP_SYS_RESOURCE));
+	if (err == -EDQUOT)
+		GENL_SET_ERR_MSG(info,
+				 "this uid has its max_subscriptions (a user namespace's uids share its owner's)");
+	return err;
 }
 
-/* Requests judged by name must not carry a policy's or a check's attributes. */
+/* Requests judged by name must not carry a policy's, a check's or a send's attributes. */
 static int kreg_nl_pre_doit(const struct genl_ops *ops, struct sk_buff *skb,
 			    struct genl_info *info)
 {
 	static const int check_only[] = { KREG_A_GID, KREG_A_GROUPS, KREG_A_RIGHT };
+	static const int send_only[] = { KREG_A_FROM_NAME, KREG_A_SEND_FLAGS };
 	struct nlattr **attrs = info->attrs;
 	unsigned int i;
 
+	if (ops->cmd != KREG_CMD_SEND) {
+		for (i = 0; i < ARRAY_SIZE(send_only); i++) {
+			if (attrs[send_only[i]]) {
+				NL_SET_ERR_MSG_ATTR(info->extack, attrs[send_only[i]],
+						    "only KREG_CMD_SEND takes this attribute");
+				return -EINVAL;
+			}
+		}
+	}
 	if (ops->cmd == KREG_CMD_POLICY_CHECK)
 		return 0;
 	if (ops->cmd != KREG_CMD_POLICY_SET && attrs[KREG_A_POLICY]) {
@@ -590,42 +691,10 @@ struct genl_family *kreg_nl_family(void)
 }
 
 /*
- * Announces a change to every subscriber that may see the name, in every
- * network namespace: the registry is host-wide. Pids and uids are those of
- * the initial namespaces. Called under the table mutex, so events leave in
- * the order changes happen; that is a context that may sleep on every
- * kernel, so the message is allocated with GFP_KERNEL.
- */
-void kreg_nl_notify(enum kreg_cmd cmd, const struct kreg_entry *e,
-		    enum kreg_reason reason)
-{
-	struct sk_buff *msg;
-	void *hdr;
-
-	msg = genlmsg_new(nla_total_size(e->name_len + 1) +
-			  3 * nla_total_size(sizeof(u32)) +
-			  nla_total_size(e->meta_len), GFP_KERNEL);
-	if (!msg)
-		return;
-	hdr = genlmsg_put(msg, 0, 0, &kreg_family, 0, cmd);
-	if (!hdr || nla_put_string(msg, KREG_A_NAME, e->name) ||
-	    nla_put_u32(msg, KREG_A_PID, pid_nr(e->pid)) ||
-	    nla_put_u32(msg, KREG_A_UID, from_kuid(&init_user_ns, e->uid)) ||
-	    (cmd == KREG_CMD_UNREGISTERED &&
-	     nla_put_u32(msg, KREG_A_REASON, reason)) ||
-	    (cmd == KREG_CMD_REGISTERED && e->meta_len &&
-	     nla_put(msg, KREG_A_META, e->meta_len, kreg_entry_meta(e)))) {
-		nlmsg_free(msg);
-		return;
-	}
-	genlmsg_end(msg, hdr);
-	kreg_events_send(msg, e);
-}
-
-/*
  * A closing socket stops being a mailbox, its names bound to it go, and it
  * stops receiving events. Netlink's release notifier chain is a blocking
- * one, so this may sleep on any kernel.
+ * one, so this may sleep on any kernel; it runs for every generic netlink
+ * socket of the host, and costs the others two lookups under RCU.
  */
 static int kreg_nl_release(struct notifier_block *nb, unsigned long state,
 			   void *data)
@@ -634,7 +703,7 @@ static int kreg_nl_release(struct notifier_block *nb, unsigned long state,
 
 	if (state == NETLINK_URELEASE && n->protocol == NETLINK_GENERIC &&
 	    n->portid) {
-		kreg_mailbox_closed(n->net, n->portid);
+		kreg_table_socket_closed(n->net, n->portid);
 		kreg_events_socket_closed(n->net, n->portid);
 	}
 	return NOTIFY_DONE;
@@ -648,12 +717,21 @@ int kreg_netlink_init(void)
 {
 	int err;
 
-	err = netlink_register_notifier(&kreg_nl_notifier);
+	err = kreg_events_init(&kreg_family);
 	if (err)
 		return err;
+	err = netlink_register_notifier(&kreg_nl_notifier);
+	if (err)
+		goto exit_events;
 	err = genl_register_family(&kreg_family);
 	if (err)
-		netlink_unregister_notifier(&kreg_nl_notifier);
+		goto unregister_notifier;
+	return 0;
+
+unregister_notifier:
+	netlink_unregister_notifier(&kreg_nl_notifier);
+exit_events:
+	kreg_events_exit();
 	return err;
 }
 

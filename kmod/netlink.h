@@ -8,13 +8,11 @@ struct genl_family;
 struct genl_info;
 struct netlink_callback;
 struct sk_buff;
-struct kreg_entry;
 
+/* The top of the module: the family, which calls down and is called by nothing. */
 int kreg_netlink_init(void);
 void kreg_netlink_exit(void);
 struct genl_family *kreg_nl_family(void);
-void kreg_nl_notify(enum kreg_cmd cmd, const struct kreg_entry *e,
-		    enum kreg_reason reason);
 
 /* The policy's commands (policy_netlink.c). */
 int kreg_nl_policy_set(struct sk_buff *skb, struct genl_info *info);

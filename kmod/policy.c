@@ -10,16 +10,16 @@
  * lookup no more than ten do.
  */
 #include <linux/bitmap.h>
+#include <linux/cred.h>
 #include <linux/jhash.h>
 #include <linux/mm.h>
-#include <linux/mutex.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <net/netlink.h>
 
-#include "access.h"
+#include "lock.h"
 #include "policy.h"
-#include "view.h"
+#include "principal.h"
 
 struct kreg_bucket {
 	const char	*key;
@@ -42,9 +42,17 @@ struct kreg_policy {
 	DECLARE_BITMAP(prefix_lens, KREG_NAME_MAX + 2);
 };
 
+bool kreg_policy_required;
+
 static struct kreg_policy __rcu *kreg_policy;
-static DEFINE_MUTEX(kreg_policy_lock);
 static unsigned long kreg_policy_loads;
+
+/* What applies under policy_required while no policy is loaded. */
+static u32 kreg_empty_slots[1];
+static struct kreg_policy kreg_empty_policy = {
+	.slots	= kreg_empty_slots,
+	.mask	= 0,
+};
 
 static const struct nla_policy kreg_rule_policy[KREG_RULE_A_MAX + 1] = {
 	[KREG_RULE_A_EFFECT]	= NLA_POLICY_MAX(NLA_U32, KREG_EFFECT_ALLOW),
@@ -56,9 +64,15 @@ static const struct nla_policy kreg_rule_policy[KREG_RULE_A_MAX + 1] = {
 				    .len = KREG_POLICY_SOURCE_MAX - 1 },
 };
 
+const struct kreg_policy *kreg_policy_effective(const struct kreg_policy *policy)
+{
+	return policy || !kreg_policy_required ? policy : &kreg_empty_policy;
+}
+
 const struct kreg_policy *kreg_policy_current(void)
 {
-	return rcu_dereference(kreg_policy);
+	return kreg_policy_effective(rcu_dereference_check(kreg_policy,
+							   kreg_table_lock_held()));
 }
 
 unsigned int kreg_policy_rules(const struct kreg_policy *policy)
@@ -98,6 +112,32 @@ static const struct kreg_bucket *kreg_bucket_find(const struct kreg_policy *poli
 	return NULL;
 }
 
+/* Whether @p is in group @gid: effective, supplementary, or POLICY_CHECK's. */
+static bool kreg_in_group(const struct kreg_principal *p, kgid_t gid)
+{
+	unsigned int lo = 0, hi, mid, i;
+
+	if (gid_eq(p->gid, gid))
+		return true;
+	for (i = 0; i < p->n_more_gids; i++)
+		if (gid_eq(p->more_gids[i], gid))
+			return true;
+	if (!p->groups)
+		return false;
+	/* A group_info is kept sorted (groups_sort()): search it. */
+	hi = p->groups->ngroups;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (gid_gt(gid, p->groups->gid[mid]))
+			lo = mid + 1;
+		else if (gid_lt(gid, p->groups->gid[mid]))
+			hi = mid;
+		else
+			return true;
+	}
+	return false;
+}
+
 static bool kreg_rule_applies(const struct kreg_rule *r,
 			      const struct kreg_principal *p)
 {
@@ -105,10 +145,10 @@ static bool kreg_rule_applies(const struct kreg_rule *r,
 	case KREG_WHO_UID:
 		return uid_eq(r->uid, p->uid);
 	case KREG_WHO_GID:
-		return kreg_principal_in_group(p, r->gid);
+		return kreg_in_group(p, r->gid);
 	default:
 		/* Containers are named by their ids, never by "everyone". */
-		return p->initial_ns;
+		return p->host;
 	}
 }
 
@@ -162,9 +202,60 @@ const struct kreg_rule *kreg_policy_decide(const struct kreg_policy *policy,
 	return r;
 }
 
-static void kreg_policy_free(struct kreg_policy *policy)
+/*
+ * For kreg_policy_public(): 1 when the bucket allows @right to whoever it
+ * is about and to everyone; 0 when it denies it to somebody; -1 when it
+ * allows it to some only, or says nothing: the others go on to the next.
+ */
+static int kreg_bucket_public(const struct kreg_policy *policy,
+			      const struct kreg_bucket *b, enum kreg_right right)
 {
-	if (!policy)
+	const struct kreg_rule *r;
+	bool everyone = false;
+	u32 i;
+
+	if (!b)
+		return -1;
+	for (i = 0; i < b->count; i++) {
+		r = &policy->rules[policy->by_bucket[b->first + i]];
+		if (!(r->rights & right))
+			continue;
+		if (r->effect == KREG_EFFECT_DENY)
+			return 0;
+		everyone |= r->who == KREG_WHO_EVERYONE;
+	}
+	return everyone ? 1 : -1;
+}
+
+/*
+ * The walk of kreg_policy_decide(), for every principal at once: the first
+ * pattern with a rule for @right decides for those its rules apply to, and
+ * what no rule decides is denied.
+ */
+bool kreg_policy_public(const struct kreg_policy *policy, const char *name,
+			size_t len, enum kreg_right right)
+{
+	int verdict;
+	size_t i;
+
+	verdict = kreg_bucket_public(policy, kreg_bucket_find(policy, name, len, false),
+				     right);
+	for (i = len; verdict < 0 && i-- > 0;) {
+		if (name[i] != '.' || !test_bit(i + 1, policy->prefix_lens))
+			continue;
+		verdict = kreg_bucket_public(policy,
+					     kreg_bucket_find(policy, name, i + 1, true),
+					     right);
+	}
+	if (verdict < 0 && test_bit(0, policy->prefix_lens))
+		verdict = kreg_bucket_public(policy, kreg_bucket_find(policy, "", 0, true),
+					     right);
+	return verdict > 0;
+}
+
+void kreg_policy_free(struct kreg_policy *policy)
+{
+	if (!policy || policy == &kreg_empty_policy)
 		return;
 	kvfree(policy->rules);
 	kvfree(policy->buckets);
@@ -326,8 +417,8 @@ out:
 	return err;
 }
 
-static struct kreg_policy *kreg_policy_build(const struct nlattr *rules,
-					     struct netlink_ext_ack *extack)
+struct kreg_policy *kreg_policy_build(const struct nlattr *rules,
+				      struct netlink_ext_ack *extack)
 {
 	const char *pattern, *source;
 	struct kreg_policy *policy;
@@ -396,30 +487,12 @@ free:
 	return ERR_PTR(err);
 }
 
-int kreg_policy_load(const struct nlattr *rules, struct netlink_ext_ack *extack)
+struct kreg_policy *kreg_policy_publish(struct kreg_policy *policy)
 {
-	struct kreg_policy *policy = NULL, *old;
-
-	if (rules) {
-		policy = kreg_policy_build(rules, extack);
-		if (IS_ERR(policy))
-			return PTR_ERR(policy);
-	}
-	mutex_lock(&kreg_policy_lock);
-	/* The view cannot hide names: withdrawn before any policy applies. */
-	if (policy) {
-		kreg_view_withdraw(true);
+	lockdep_assert_held(&kreg_table_mutex);
+	if (policy)
 		policy->generation = ++kreg_policy_loads;
-	}
-	old = rcu_replace_pointer(kreg_policy, policy,
-				  lockdep_is_held(&kreg_policy_lock));
-	if (!policy)
-		kreg_view_withdraw(false);
-	mutex_unlock(&kreg_policy_lock);
-	/* Loads are rare and an administrator's: waiting here is fine. */
-	synchronize_rcu();
-	kreg_policy_free(old);
-	return 0;
+	return rcu_replace_pointer(kreg_policy, policy, kreg_table_lock_held());
 }
 
 void kreg_policy_exit(void)

@@ -30,8 +30,15 @@ struct kreg_rule {
 struct kreg_policy;
 
 /*
- * The loaded policy, or NULL: under rcu_read_lock(), and valid until
- * rcu_read_unlock().
+ * policy_required (a module parameter): until a policy is loaded, and after
+ * one is unloaded, an empty one applies: what no built-in rule allows is
+ * denied, from the first request on.
+ */
+extern bool kreg_policy_required;
+
+/*
+ * The policy in force, or NULL: under rcu_read_lock() (or the table lock,
+ * which every change of it holds), and valid until it is dropped.
  */
 const struct kreg_policy *kreg_policy_current(void);
 unsigned int kreg_policy_rules(const struct kreg_policy *policy);
@@ -53,10 +60,27 @@ const struct kreg_rule *kreg_policy_decide(const struct kreg_policy *policy,
 					   enum kreg_right right);
 
 /*
- * Replaces the loaded policy by the rules nested in @rules (NULL: unloads
- * it). On any bad rule, fails with extack pointing at it and changes nothing.
+ * Whether the rules alone give @right on @name to every host process,
+ * whatever its uid and groups: what the view may show to all of them.
  */
-int kreg_policy_load(const struct nlattr *rules, struct netlink_ext_ack *extack);
+bool kreg_policy_public(const struct kreg_policy *policy, const char *name,
+			size_t len, enum kreg_right right);
+
+/*
+ * A policy of the rules nested in @rules, not yet in force; on any bad rule,
+ * an ERR_PTR with extack pointing at it.
+ */
+struct kreg_policy *kreg_policy_build(const struct nlattr *rules,
+				      struct netlink_ext_ack *extack);
+/*
+ * Puts @policy (NULL: none) in force, under the table lock, and returns the
+ * one it replaces, to be freed with kreg_policy_free() after a grace period.
+ * What is in force is never NULL under policy_required: then the empty one.
+ */
+struct kreg_policy *kreg_policy_publish(struct kreg_policy *policy);
+/* What kreg_policy_publish() would put in force for @policy. */
+const struct kreg_policy *kreg_policy_effective(const struct kreg_policy *policy);
+void kreg_policy_free(struct kreg_policy *policy);
 void kreg_policy_exit(void);
 
 #endif /* _KREG_POLICY_H */

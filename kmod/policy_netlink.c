@@ -8,6 +8,7 @@
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/netlink.h>
+#include <linux/pid_namespace.h>
 #include <linux/slab.h>
 #include <linux/user_namespace.h>
 #include <net/genetlink.h>
@@ -61,11 +62,25 @@ static int kreg_nl_put_rule(struct sk_buff *msg, const struct kreg_rule *r)
 			 nla_total_size(KREG_NAME_MAX + 2) + \
 			 nla_total_size(KREG_POLICY_SOURCE_MAX))
 
+/*
+ * Replaces the policy by the rules nested in KREG_A_POLICY (none: unloads
+ * it). A bad rule changes nothing. The names the new policy denies their
+ * registrant go (KREG_REASON_REVOKED) before this returns.
+ */
 int kreg_nl_policy_set(struct sk_buff *skb, struct genl_info *info)
 {
+	struct nlattr *rules = info->attrs[KREG_A_POLICY];
+	struct kreg_policy *policy = NULL;
+
 	if (!kreg_nl_admin(skb, info->extack))
 		return -EPERM;
-	return kreg_policy_load(info->attrs[KREG_A_POLICY], info->extack);
+	if (rules) {
+		policy = kreg_policy_build(rules, info->extack);
+		if (IS_ERR(policy))
+			return PTR_ERR(policy);
+	}
+	kreg_table_set_policy(policy);
+	return 0;
 }
 
 /* cb->args[0]: the next rule; cb->seq: which load is being listed. */
@@ -99,7 +114,7 @@ int kreg_nl_policy_get(struct sk_buff *skb, struct netlink_callback *cb)
 	return skb->len;
 }
 
-/* POLICY_CHECK's principal: a uid of the initial namespace, no capability. */
+/* POLICY_CHECK's principal: a uid of the host, no capability. */
 static int kreg_nl_check_principal(struct genl_info *info,
 				   struct kreg_principal *p, kgid_t **gids)
 {
@@ -112,7 +127,9 @@ static int kreg_nl_check_principal(struct genl_info *info,
 	p->gid = info->attrs[KREG_A_GID] ?
 		 make_kgid(current_user_ns(), nla_get_u32(info->attrs[KREG_A_GID])) :
 		 INVALID_GID;
-	p->initial_ns = true;
+	p->user_ns = &init_user_ns;
+	p->pid_ns = &init_pid_ns;
+	p->host = true;
 	p->admin = KREG_ADMIN_NO;
 	if (!uid_valid(p->uid)) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KREG_A_UID],
@@ -177,8 +194,7 @@ int kreg_nl_policy_check(struct sk_buff *skb, struct genl_info *info)
 	if (!hdr)
 		goto free_msg;
 	/* A registered name's owner may always see and send to it. */
-	held = kreg_table_owner(nla_data(name_attr), nla_len(name_attr) - 1, &owner.uid,
-				&owner.flags);
+	held = kreg_table_owner(nla_data(name_attr), nla_len(name_attr) - 1, &owner);
 	rcu_read_lock();
 	allowed = kreg_may(&p, nla_data(name_attr), nla_len(name_attr) - 1, right,
 			   held ? &owner : NULL, &v);

@@ -2,34 +2,32 @@
 /*
  * The kreg name table.
  *
- * Five indices over one set of entries, all changed under kreg_lock:
+ * Five indices over one set of entries, all changed under the table lock:
  *  - names (rhashtable, name -> entry): lock-free lookups under RCU;
  *  - ids (xarray, id -> entry): a stable order for dumps, which resume at the
  *    next id, so a dump of any size neither repeats nor skips an entry that
  *    lives through it, whatever the names table does meanwhile;
- *  - holders (holders.c, struct pid -> entries): everything one process
+ *  - holders (holders.c, struct pid -> its names): everything one process
  *    holds, released without a scan when it dies;
- *  - mailboxes (mailbox.c, (net, portid) -> entries): everything one socket
- *    receives for, so a closing socket costs one lookup;
- *  - uids (hash, uid -> count and entries): quotas, and the entries quota
- *    reclaim walks under RCU.
+ *  - mailboxes (mailbox.c, (net, portid) -> its names): everything one
+ *    socket receives for, so a closing socket costs one lookup;
+ *  - quotas (hash, uid -> count and entries): the quota each uid's names
+ *    count toward, and the entries quota reclaim walks under RCU.
  *
- * Every path that takes kreg_lock may sleep: requests, the socket-release
- * notifier, the release worker and rmmod. The exit kfunc never takes it (see
- * holders.c). So kreg_lock is a mutex, correct alike on PREEMPT_RT, where a
- * spinlock_t would sleep anyway, and on the generic kernel; events are built
- * under it with GFP_KERNEL, in the order of the changes. Entries are freed
- * after an RCU grace period.
+ * What changes is told to the table's listeners (the view, the events)
+ * through one hook, under the lock, in order: this file calls nothing
+ * above it. Entries are freed after an RCU grace period.
  */
+#include <linux/cred.h>
 #include <linux/hashtable.h>
 #include <linux/jhash.h>
-#include <linux/mutex.h>
 #include <linux/overflow.h>
 #include <linux/pid_namespace.h>
 #include <linux/rhashtable.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
@@ -37,18 +35,17 @@
 #include "access.h"
 #include "holders.h"
 #include "mailbox.h"
-#include "netlink.h"
+#include "policy.h"
 #include "table.h"
 #include "trace.h"
-#include "view.h"
 
 unsigned int kreg_max_entries = 1U << 20;
 unsigned int kreg_max_per_uid = 4096;
 
-/* Entries handled per hold of kreg_lock in the batched paths. */
+/* Entries handled per hold of the table lock in the batched paths. */
 #define KREG_LOCK_BATCH		64
 
-struct kreg_uid_count {
+struct kreg_quota {
 	struct hlist_node	node;
 	kuid_t			uid;
 	unsigned int		count;
@@ -56,11 +53,11 @@ struct kreg_uid_count {
 	struct rcu_head		rcu;
 };
 
-/* Allocated before kreg_lock is taken; whatever is not used is freed after. */
+/* Allocated before the table lock is taken; whatever is not used is freed after. */
 struct kreg_spares {
 	struct kreg_holder	*holder;
 	struct kreg_mailbox	*mbox;
-	struct kreg_uid_count	*uid;
+	struct kreg_quota	*quota;
 };
 
 struct kreg_name_key {
@@ -70,7 +67,8 @@ struct kreg_name_key {
 
 /*
  * Entries come from size classes so that a short name does not pay for the
- * longest one. Each class is a slab cache of the module's own.
+ * longest one. Each class is a slab cache of the module's own, charged to
+ * the memory cgroup of whoever registers (SLAB_ACCOUNT).
  */
 static const unsigned int kreg_entry_sizes[] = { 128, 256, 512, 1024 };
 static const char *const kreg_entry_cache_names[] = {
@@ -79,29 +77,22 @@ static const char *const kreg_entry_cache_names[] = {
 
 static struct kmem_cache *kreg_entry_caches[ARRAY_SIZE(kreg_entry_sizes)];
 
-static DEFINE_MUTEX(kreg_lock);
 static struct rhashtable kreg_names;
 static DEFINE_XARRAY_ALLOC1(kreg_ids);
 static u32 kreg_next_id;
-static DEFINE_HASHTABLE(kreg_uids, 6);
+static DEFINE_HASHTABLE(kreg_quotas, 6);
 static unsigned int kreg_nr_entries;
 static bool kreg_closing;
 /* Changes with every registration and removal: dumps tell when they raced one. */
 static unsigned long kreg_generation;
+static LIST_HEAD(kreg_listeners);
 
 /* One table-wide reclaim at a time; a generation lets waiters reuse its result. */
 static DEFINE_MUTEX(kreg_reclaim_lock);
 static unsigned long kreg_reclaim_gen;
 
-void kreg_lock_table(void)
-{
-	mutex_lock(&kreg_lock);
-}
-
-void kreg_unlock_table(void)
-{
-	mutex_unlock(&kreg_lock);
-}
+static void kreg_release_work_fn(struct work_struct *work);
+static DECLARE_WORK(kreg_release_work, kreg_release_work_fn);
 
 static u32 kreg_name_hash(const void *data, u32 len, u32 seed)
 {
@@ -133,6 +124,20 @@ static const struct rhashtable_params kreg_names_params = {
 	.automatic_shrinking	= true,
 };
 
+void kreg_table_listen(struct kreg_table_listener *listener)
+{
+	list_add_tail(&listener->node, &kreg_listeners);
+}
+
+static void kreg_notify(const struct kreg_change *change)
+{
+	struct kreg_table_listener *l;
+
+	lockdep_assert_held(&kreg_table_mutex);
+	list_for_each_entry(l, &kreg_listeners, node)
+		l->changed(change);
+}
+
 /*
  * A holder is alive until the last thread of its process has begun to exit.
  * A zombie, or a process between exit and reaping, is not alive: its name
@@ -148,6 +153,11 @@ bool kreg_entry_alive(const struct kreg_entry *e)
 	alive = task && atomic_read(&task->signal->live) > 0;
 	rcu_read_unlock();
 	return alive;
+}
+
+pid_t kreg_entry_pid_in(const struct kreg_entry *e, struct pid_namespace *ns)
+{
+	return pid_nr_ns(e->pid, ns);
 }
 
 static struct kreg_entry *kreg_entry_alloc(const struct kreg_request *req)
@@ -174,15 +184,24 @@ static struct kreg_entry *kreg_entry_alloc(const struct kreg_request *req)
 	e->meta_len = req->meta_len;
 	if (req->meta_len)
 		memcpy(e->name + len + 1, req->meta, req->meta_len);
+	e->view_rec = U32_MAX;
+	e->pid = get_pid(req->pid);
+	e->cred = get_cred(req->who->cred);
+	e->pid_ns = get_pid_ns(req->who->pid_ns);
+	e->uid = req->who->uid;
+	e->quota_uid = kreg_account_uid(req->who->cred);
+	e->registered_ns = ktime_get_real_ns();
 	INIT_HLIST_NODE(&e->holder_link);
 	INIT_HLIST_NODE(&e->mbox_link);
-	INIT_HLIST_NODE(&e->uid_link);
+	INIT_HLIST_NODE(&e->quota_link);
 	return e;
 }
 
 static void kreg_entry_free(struct kreg_entry *e)
 {
 	put_pid(e->pid);
+	put_pid_ns(e->pid_ns);
+	put_cred(e->cred);
 	kmem_cache_free(kreg_entry_caches[e->size_class], e);
 }
 
@@ -191,14 +210,14 @@ static void kreg_entry_free_rcu(struct rcu_head *head)
 	kreg_entry_free(container_of(head, struct kreg_entry, rcu));
 }
 
-static struct kreg_uid_count *kreg_uid_find(kuid_t uid)
+static struct kreg_quota *kreg_quota_find(kuid_t uid)
 {
-	struct kreg_uid_count *uc;
+	struct kreg_quota *q;
 
-	hash_for_each_possible_rcu(kreg_uids, uc, node, __kuid_val(uid),
+	hash_for_each_possible_rcu(kreg_quotas, q, node, __kuid_val(uid),
 				   kreg_table_lock_held())
-		if (uid_eq(uc->uid, uid))
-			return uc;
+		if (uid_eq(q->uid, uid))
+			return q;
 	return NULL;
 }
 
@@ -207,84 +226,200 @@ static struct kreg_entry *kreg_lookup(const struct kreg_name_key *key)
 	return rhashtable_lookup(&kreg_names, key, kreg_names_params);
 }
 
-/* Takes @e out of every index, announces it and frees it after a grace period. */
-void kreg_entry_unlink(struct kreg_entry *e, enum kreg_reason reason)
+static struct kreg_entry *kreg_lookup_locked(const struct kreg_name_key *key)
 {
-	struct kreg_uid_count *uc;
+	lockdep_assert_held(&kreg_table_mutex);
+	return rhashtable_lookup_fast(&kreg_names, key, kreg_names_params);
+}
 
-	lockdep_assert_held(&kreg_lock);
+static void kreg_entry_detach_holder(struct kreg_entry *e)
+{
+	struct kreg_holder *holder = e->holder;
 
-	kreg_view_remove_locked(e);
+	if (!kreg_holder_detach_locked(holder, &e->holder_link))
+		return;
+	kreg_notify(&(struct kreg_change){ .kind = KREG_CHANGE_HOLDER_GONE,
+					   .holder = holder });
+	kreg_holder_drop(holder);
+}
+
+static void kreg_entry_detach_mailbox(struct kreg_entry *e)
+{
+	struct kreg_mailbox *mbox;
+
+	mbox = rcu_dereference_protected(e->mbox, kreg_table_lock_held());
+	if (!mbox)
+		return;
+	RCU_INIT_POINTER(e->mbox, NULL);
+	kreg_mailbox_detach_locked(mbox, &e->mbox_link);
+}
+
+/* Takes @e out of every index, announces it and frees it after a grace period. */
+static void kreg_entry_unlink(struct kreg_entry *e, enum kreg_reason reason)
+{
+	struct kreg_quota *q;
+
+	lockdep_assert_held(&kreg_table_mutex);
+
 	rhashtable_remove_fast(&kreg_names, &e->node, kreg_names_params);
 	xa_erase(&kreg_ids, e->id);
-	kreg_holder_detach_locked(e);
-	kreg_mailbox_detach_locked(e);
-
-	hlist_del_rcu(&e->uid_link);
-	uc = kreg_uid_find(e->uid);
-	if (!WARN_ON_ONCE(!uc) && --uc->count == 0) {
-		hash_del_rcu(&uc->node);
-		kfree_rcu(uc, rcu);
+	hlist_del_rcu(&e->quota_link);
+	q = kreg_quota_find(e->quota_uid);
+	if (!WARN_ON_ONCE(!q) && --q->count == 0) {
+		hash_del_rcu(&q->node);
+		kfree_rcu(q, rcu);
 	}
 	kreg_nr_entries--;
 	kreg_generation++;
 
 	trace_kreg_unregister(e->name, pid_nr(e->pid),
 			      from_kuid(&init_user_ns, e->uid), reason);
-	kreg_nl_notify(KREG_CMD_UNREGISTERED, e, reason);
+	kreg_notify(&(struct kreg_change){ .kind = KREG_CHANGE_UNREGISTERED,
+					   .entry = e, .reason = reason });
+	kreg_entry_detach_mailbox(e);
+	kreg_entry_detach_holder(e);
 	call_rcu(&e->rcu, kreg_entry_free_rcu);
-	kreg_view_shrink_locked();
 }
 
-/* Whether @req may add a name now: the limits, and the caller's quota. */
+/*
+ * Stops @mbox being a mailbox: names bound to it go (reason "closed"), the
+ * others stay registered without one. At most @limit entries (0: all);
+ * true once the mailbox is gone.
+ */
+static bool kreg_close_mailbox_locked(struct kreg_mailbox *mbox, unsigned int limit)
+{
+	struct hlist_node *link;
+	struct kreg_entry *e;
+	unsigned int n = 0;
+	bool last;
+
+	do {
+		if (limit && n++ == limit)
+			return false;
+		link = kreg_mailbox_first_locked(mbox);
+		e = hlist_entry(link, struct kreg_entry, mbox_link);
+		/*
+		 * The last one takes the mailbox out of the index and drops
+		 * its reference: from then on @mbox may be freed (a grace
+		 * period can pass while an event sleeps), so it is not read.
+		 */
+		last = !link->next;
+		if (e->flags & KREG_F_MAILBOX_BOUND)
+			kreg_entry_unlink(e, KREG_REASON_CLOSED);
+		else
+			kreg_entry_detach_mailbox(e);
+	} while (!last);
+	return true;
+}
+
+/* Whether @req may add a name now: the limits, and the registrant's quota. */
 static int kreg_check_limits(const struct kreg_request *req,
-			     const struct kreg_uid_count *uc)
+			     const struct kreg_quota *q)
 {
 	if (kreg_nr_entries >= READ_ONCE(kreg_max_entries))
 		return -ENOSPC;
 	if (!req->quota_exempt &&
-	    (uc ? uc->count : 0) >= READ_ONCE(kreg_max_per_uid))
+	    (q ? q->count : 0) >= READ_ONCE(kreg_max_per_uid))
 		return -EDQUOT;
+	return 0;
+}
+
+static int kreg_attach_holder(struct kreg_entry *e, struct kreg_spares *spares)
+{
+	bool created;
+
+	e->holder = kreg_holder_attach_locked(e->pid, &e->holder_link,
+					      &spares->holder, &created);
+	if (!e->holder)
+		return -ENOMEM;
+	/*
+	 * Its word before its wake-up can matter: the caller checks the
+	 * process is alive after this, so a death is either seen there or
+	 * marks the word the view was just given.
+	 */
+	if (created)
+		kreg_notify(&(struct kreg_change){ .kind = KREG_CHANGE_HOLDER_NEW,
+						   .holder = e->holder });
+	return 0;
+}
+
+/*
+ * A port id belongs to one bound socket at a time: a mailbox of another
+ * socket under this one's port id is left from a socket that has closed,
+ * whose release notifier has not run yet. Close it first, before anything
+ * of the table is looked up for this registration (its names may be the
+ * last of a quota, or the name asked for), or that notifier would find
+ * this socket's mailbox in its place.
+ */
+static void kreg_close_stale_mailbox(const struct kreg_request *req)
+{
+	struct kreg_mailbox *mbox;
+
+	if (!req->mbox_sk)
+		return;
+	mbox = kreg_mailbox_lookup_locked(sock_net(req->mbox_sk), req->mbox_portid);
+	if (mbox && !kreg_mailbox_of_socket(mbox, req->mbox_sk))
+		kreg_close_mailbox_locked(mbox, 0);
+}
+
+static int kreg_attach_mailbox(struct kreg_entry *e, const struct kreg_request *req,
+			       struct kreg_spares *spares)
+{
+	struct kreg_mailbox *mbox;
+
+	mbox = kreg_mailbox_attach_locked(&e->mbox_link, req->mbox_sk,
+					  req->mbox_portid, req->who->user_ns,
+					  &spares->mbox);
+	if (!mbox)
+		return -ENOMEM;
+	rcu_assign_pointer(e->mbox, mbox);
 	return 0;
 }
 
 static int kreg_insert_locked(struct kreg_entry *e,
 			      const struct kreg_request *req,
-			      struct kreg_spares *spares, struct kreg_held *held)
+			      struct kreg_spares *spares, pid_t *holder)
 {
 	struct kreg_name_key key = { .name = e->name, .len = e->name_len };
-	struct kreg_uid_count *uc;
+	struct kreg_quota *q;
 	struct kreg_entry *old;
 	int err;
 
-	lockdep_assert_held(&kreg_lock);
+	lockdep_assert_held(&kreg_table_mutex);
 
 	if (kreg_closing)
 		return -ESHUTDOWN;
+	/*
+	 * Judged again under the lock, against the policy in force now: a
+	 * policy published (and its revocations done) since the request was
+	 * first judged must not be slipped past.
+	 */
+	if (!kreg_access(req->who, e->name, e->name_len, KREG_RIGHT_OWN, NULL))
+		return -EACCES;
+	kreg_close_stale_mailbox(req);
 
-	old = rhashtable_lookup_fast(&kreg_names, &key, kreg_names_params);
+	old = kreg_lookup_locked(&key);
 	if (old) {
 		if (kreg_entry_alive(old)) {
-			held->pid = pid_vnr(old->pid);
-			held->uid = old->uid;
-			held->flags = old->flags;
+			/* The holder, unless the registrant may not see it. */
+			*holder = kreg_access(req->who, old->name, old->name_len,
+					      KREG_RIGHT_SEE, KREG_OWNER_OF(old)) ?
+				  kreg_entry_pid_in(old, req->who->pid_ns) : 0;
 			return -EEXIST;
 		}
 		kreg_entry_unlink(old, KREG_REASON_EXITED);
 	}
 
-	uc = kreg_uid_find(req->uid);
-	err = kreg_check_limits(req, uc);
+	q = kreg_quota_find(e->quota_uid);
+	err = kreg_check_limits(req, q);
 	if (err)
 		return err;
 
-	kreg_view_reserve_locked();
-	err = kreg_holder_attach_locked(e, &spares->holder);
+	err = kreg_attach_holder(e, spares);
 	if (err)
 		return err;
 	if (req->mbox_sk) {
-		err = kreg_mailbox_attach_locked(e, req->mbox_sk, req->mbox_portid,
-						 &spares->mbox);
+		err = kreg_attach_mailbox(e, req, spares);
 		if (err)
 			goto detach_holder;
 	}
@@ -306,52 +441,48 @@ static int kreg_insert_locked(struct kreg_entry *e,
 	if (err)
 		goto detach_mailbox;
 
-	if (!uc) {
-		uc = spares->uid;
-		spares->uid = NULL;
-		uc->uid = req->uid;
-		INIT_HLIST_HEAD(&uc->entries);
-		hash_add_rcu(kreg_uids, &uc->node, __kuid_val(uc->uid));
+	if (!q) {
+		q = spares->quota;
+		spares->quota = NULL;
+		q->uid = e->quota_uid;
+		INIT_HLIST_HEAD(&q->entries);
+		hash_add_rcu(kreg_quotas, &q->node, __kuid_val(q->uid));
 	}
-	uc->count++;
-	hlist_add_head_rcu(&e->uid_link, &uc->entries);
+	q->count++;
+	hlist_add_head_rcu(&e->quota_link, &q->entries);
 	kreg_nr_entries++;
 	kreg_generation++;
 	/* The id was reserved outside the lock: this store allocates nothing. */
 	xa_store(&kreg_ids, e->id, e, GFP_KERNEL);
-	kreg_view_add_locked(e);
-
-	held->pid = pid_vnr(e->pid);
-	held->uid = e->uid;
-	held->flags = e->flags;
-	kreg_nl_notify(KREG_CMD_REGISTERED, e, 0);
+	*holder = kreg_entry_pid_in(e, req->who->pid_ns);
+	kreg_notify(&(struct kreg_change){ .kind = KREG_CHANGE_REGISTERED, .entry = e });
 	return 0;
 
 detach_mailbox:
-	kreg_mailbox_detach_locked(e);
+	kreg_entry_detach_mailbox(e);
 detach_holder:
-	kreg_holder_detach_locked(e);
+	kreg_entry_detach_holder(e);
 	return err;
 }
 
 /*
- * Queues for release the dead holders of @uid's entries (quota) or of every
+ * Queues for release the dead holders of a quota's entries, or of every
  * entry (table full), and waits until they are released. Without exit
  * cleanup attached, this is what keeps dead processes from holding quota
- * and table space for ever. No lock is held while scanning: the uid's list
- * is walked under RCU, and the table in RCU sections of KREG_LOCK_BATCH ids,
- * one table scan at a time.
+ * and table space for ever. No lock is held while scanning: the quota's
+ * list is walked under RCU, and the table in RCU sections of KREG_LOCK_BATCH
+ * ids, one table scan at a time.
  */
-static unsigned int kreg_reclaim_uid(kuid_t uid)
+static unsigned int kreg_reclaim_quota(kuid_t uid)
 {
-	struct kreg_uid_count *uc;
+	struct kreg_quota *q;
 	unsigned int dead = 0;
 	struct kreg_entry *e;
 
 	rcu_read_lock();
-	uc = kreg_uid_find(uid);
-	if (uc) {
-		hlist_for_each_entry_rcu(e, &uc->entries, uid_link) {
+	q = kreg_quota_find(uid);
+	if (q) {
+		hlist_for_each_entry_rcu(e, &q->entries, quota_link) {
 			if (kreg_entry_alive(e))
 				continue;
 			kreg_holder_queue_release(e->holder);
@@ -387,7 +518,7 @@ static void kreg_reclaim_table(void)
 		cond_resched();
 	} while (n == KREG_LOCK_BATCH);
 	if (dead)
-		kreg_holders_release_queued();
+		kreg_holders_kick(true);
 	WRITE_ONCE(kreg_reclaim_gen, gen + 1);
 	mutex_unlock(&kreg_reclaim_lock);
 }
@@ -396,11 +527,11 @@ static void kreg_reclaim(int err, kuid_t uid)
 {
 	if (err == -ENOSPC)
 		kreg_reclaim_table();
-	else if (kreg_reclaim_uid(uid))
-		kreg_holders_release_queued();
+	else if (kreg_reclaim_quota(uid))
+		kreg_holders_kick(true);
 }
 
-int kreg_table_register(const struct kreg_request *req, struct kreg_held *held)
+int kreg_table_register(const struct kreg_request *req, pid_t *holder)
 {
 	struct kreg_spares spares = {};
 	struct kreg_entry *e;
@@ -409,9 +540,6 @@ int kreg_table_register(const struct kreg_request *req, struct kreg_held *held)
 	e = kreg_entry_alloc(req);
 	if (!e)
 		return -ENOMEM;
-	e->pid = get_pid(req->pid);
-	e->uid = req->uid;
-	e->registered_ns = ktime_get_real_ns();
 
 	err = xa_alloc_cyclic(&kreg_ids, &e->id, NULL, xa_limit_32b,
 			      &kreg_next_id, GFP_KERNEL);
@@ -420,14 +548,14 @@ int kreg_table_register(const struct kreg_request *req, struct kreg_held *held)
 
 	err = -ENOMEM;
 	spares.holder = kreg_holder_spare();
-	spares.uid = kzalloc(sizeof(*spares.uid), GFP_KERNEL);
+	spares.quota = kzalloc(sizeof(*spares.quota), GFP_KERNEL_ACCOUNT);
 	if (req->mbox_sk)
 		spares.mbox = kreg_mailbox_spare();
-	if (!spares.holder || !spares.uid || (req->mbox_sk && !spares.mbox))
+	if (!spares.holder || !spares.quota || (req->mbox_sk && !spares.mbox))
 		goto free_spares;
 
 	kreg_lock_table();
-	err = kreg_insert_locked(e, req, &spares, held);
+	err = kreg_insert_locked(e, req, &spares, holder);
 	kreg_unlock_table();
 	/*
 	 * A limit hit: take back what dead processes still count for, then try
@@ -435,16 +563,16 @@ int kreg_table_register(const struct kreg_request *req, struct kreg_held *held)
 	 * hit the limit with this one may have taken them back meanwhile.
 	 */
 	if (err == -ENOSPC || err == -EDQUOT) {
-		kreg_reclaim(err, req->uid);
+		kreg_reclaim(err, e->quota_uid);
 		kreg_lock_table();
-		err = kreg_insert_locked(e, req, &spares, held);
+		err = kreg_insert_locked(e, req, &spares, holder);
 		kreg_unlock_table();
 	}
 
 free_spares:
 	kreg_holder_free_spare(spares.holder);
 	kreg_mailbox_free_spare(spares.mbox);
-	kfree(spares.uid);
+	kfree(spares.quota);
 	if (!err)
 		return 0;
 	xa_erase(&kreg_ids, e->id);
@@ -459,13 +587,13 @@ static void kreg_drop_if_dead(const struct kreg_name_key *key)
 	struct kreg_entry *e;
 
 	kreg_lock_table();
-	e = rhashtable_lookup_fast(&kreg_names, key, kreg_names_params);
+	e = kreg_lookup_locked(key);
 	if (e && !kreg_entry_alive(e))
 		kreg_entry_unlink(e, KREG_REASON_EXITED);
 	kreg_unlock_table();
 }
 
-bool kreg_table_owner(const char *name, size_t len, kuid_t *uid, u8 *flags)
+bool kreg_table_owner(const char *name, size_t len, struct kreg_owner *owner)
 {
 	struct kreg_name_key key = { .name = name, .len = len };
 	struct kreg_entry *e;
@@ -474,15 +602,14 @@ bool kreg_table_owner(const char *name, size_t len, kuid_t *uid, u8 *flags)
 	rcu_read_lock();
 	e = kreg_lookup(&key);
 	held = e && kreg_entry_alive(e);
-	if (held) {
-		*uid = e->uid;
-		*flags = e->flags;
-	}
+	if (held)
+		*owner = *KREG_OWNER_OF(e);
 	rcu_read_unlock();
 	return held;
 }
 
-bool kreg_table_owned_by_caller(const char *name, size_t len)
+bool kreg_table_owned_by(const char *name, size_t len,
+			 const struct kreg_principal *p)
 {
 	struct kreg_name_key key = { .name = name, .len = len };
 	struct kreg_entry *e;
@@ -490,9 +617,16 @@ bool kreg_table_owned_by_caller(const char *name, size_t len)
 
 	rcu_read_lock();
 	e = kreg_lookup(&key);
-	owned = !e || uid_eq(e->uid, current_euid());
+	owned = !e || kreg_principal_owns(p, KREG_OWNER_OF(e));
 	rcu_read_unlock();
 	return owned;
+}
+
+/* Whether @p may know of @e: the name's SEE right, and its holder in @p's pid namespace. */
+static bool kreg_visible(struct kreg_principal *p, const struct kreg_entry *e)
+{
+	return kreg_entry_pid_in(e, p->pid_ns) &&
+	       kreg_access(p, e->name, e->name_len, KREG_RIGHT_SEE, KREG_OWNER_OF(e));
 }
 
 int kreg_table_unregister(const char *name, size_t len, struct kreg_principal *p,
@@ -503,21 +637,33 @@ int kreg_table_unregister(const char *name, size_t len, struct kreg_principal *p
 	int err = 0;
 
 	kreg_lock_table();
-	e = rhashtable_lookup_fast(&kreg_names, &key, kreg_names_params);
+	e = kreg_lookup_locked(&key);
 	if (!e) {
 		err = -ENOENT;
 	} else if (!kreg_entry_alive(e)) {
 		kreg_entry_unlink(e, KREG_REASON_EXITED);
 		err = -ENOENT;
-	} else if (!kreg_access(p, name, len, KREG_RIGHT_SEE, KREG_OWNER_OF(e))) {
+	} else if (!kreg_visible(p, e)) {
 		err = -ENOENT;
-	} else if (!admin && !uid_eq(e->uid, p->uid)) {
+	} else if (!admin && !kreg_principal_owns(p, KREG_OWNER_OF(e))) {
 		err = -EPERM;
 	} else {
 		kreg_entry_unlink(e, KREG_REASON_EXPLICIT);
 	}
 	kreg_unlock_table();
 	return err;
+}
+
+void kreg_table_release_own(const char *name, size_t len)
+{
+	struct kreg_name_key key = { .name = name, .len = len };
+	struct kreg_entry *e;
+
+	kreg_lock_table();
+	e = kreg_lookup_locked(&key);
+	if (e && e->pid == task_tgid(current))
+		kreg_entry_unlink(e, KREG_REASON_EXPLICIT);
+	kreg_unlock_table();
 }
 
 int kreg_table_whereis(const char *name, size_t len, struct kreg_principal *p,
@@ -533,8 +679,8 @@ int kreg_table_whereis(const char *name, size_t len, struct kreg_principal *p,
 	if (e) {
 		dead = !kreg_entry_alive(e);
 		/* A name the caller may not see reads exactly as an absent one. */
-		if (!dead && kreg_access(p, name, len, KREG_RIGHT_SEE, KREG_OWNER_OF(e))) {
-			nr = pid_vnr(e->pid);
+		if (!dead && kreg_visible(p, e)) {
+			nr = kreg_entry_pid_in(e, p->pid_ns);
 			global = pid_nr(e->pid);
 			found->meta_len = e->meta_len;
 			memcpy(found->meta, kreg_entry_meta(e), e->meta_len);
@@ -544,7 +690,6 @@ int kreg_table_whereis(const char *name, size_t len, struct kreg_principal *p,
 
 	if (dead)
 		kreg_drop_if_dead(&key);
-	/* A holder the caller's pid namespace cannot see reads as absent. */
 	trace_kreg_lookup(name, global, nr ? 0 : -ENOENT);
 	if (!nr)
 		return -ENOENT;
@@ -552,16 +697,37 @@ int kreg_table_whereis(const char *name, size_t len, struct kreg_principal *p,
 	return 0;
 }
 
+/* What the sender @p may do to @e, for the receiver to decide whom to obey. */
+static u32 kreg_sender_flags(struct kreg_principal *p, const struct kreg_entry *e)
+{
+	struct kreg_verdict v;
+	u32 flags = 0;
+
+	if (p->host)
+		flags |= KREG_SENDER_F_HOST;
+	if (kreg_principal_owns(p, KREG_OWNER_OF(e)))
+		flags |= KREG_SENDER_F_OWNER;
+	/* The default of a host without a policy lets anyone own: not that. */
+	if ((kreg_may(p, e->name, e->name_len, KREG_RIGHT_OWN, NULL, &v) &&
+	     v.by != KREG_BY_DEFAULT) || kreg_principal_admin(p))
+		flags |= KREG_SENDER_F_MAY_OWN;
+	return flags;
+}
+
 /*
  * Under RCU only: the delivery, which may sleep, happens after this, on a
  * counted reference to the mailbox.
  */
-int kreg_table_route(const char *name, size_t len, struct kreg_principal *p,
+int kreg_table_route(const char *name, size_t len, const char *from,
+		     size_t from_len, struct kreg_principal *p,
 		     struct kreg_route *route)
 {
 	struct kreg_name_key key = { .name = name, .len = len };
+	struct kreg_name_key from_key = { .name = from, .len = from_len };
 	struct task_struct *task;
-	struct kreg_entry *e;
+	struct kreg_verdict v;
+	struct kreg_entry *e, *sender;
+	bool may_send;
 	int err = 0;
 
 	rcu_read_lock();
@@ -576,36 +742,59 @@ int kreg_table_route(const char *name, size_t len, struct kreg_principal *p,
 		kreg_drop_if_dead(&key);
 		return -ENOENT;
 	}
-	if (!pid_vnr(e->pid) || !kreg_access(p, name, len, KREG_RIGHT_SEE, KREG_OWNER_OF(e))) {
-		err = -ENOENT;
-		goto unlock;
+	may_send = kreg_may(p, name, len, KREG_RIGHT_SEND, KREG_OWNER_OF(e), &v);
+	/*
+	 * A reply address is a capability: whoever knows it may send to it,
+	 * without seeing it, from wherever it runs.
+	 */
+	if (v.by != KREG_BY_REPLY_ADDRESS) {
+		if (!kreg_visible(p, e)) {
+			err = -ENOENT;
+			goto unlock;
+		}
+		if (!may_send) {
+			kreg_access(p, name, len, KREG_RIGHT_SEND, KREG_OWNER_OF(e));
+			err = -EACCES;
+			goto unlock;
+		}
 	}
-	if (!kreg_access(p, name, len, KREG_RIGHT_SEND, KREG_OWNER_OF(e))) {
-		err = -EACCES;
-		goto unlock;
+	if (from) {
+		sender = kreg_lookup(&from_key);
+		if (!sender || sender->pid != task_tgid(current) ||
+		    !kreg_entry_alive(sender)) {
+			err = -EPERM;
+			goto unlock;
+		}
 	}
-	route->mbox = kreg_mailbox_get(e);
+	route->mbox = kreg_mailbox_get(rcu_dereference(e->mbox));
 	if (!route->mbox) {
 		err = -ECONNREFUSED;
 		goto unlock;
 	}
-	route->sender = task_tgid_nr_ns(current, task_active_pid_ns(task));
+	/* As the receiver, who registered the name from its mailbox, sees it. */
+	route->sender = task_tgid_nr_ns(current, e->pid_ns);
+	route->sender_flags = kreg_sender_flags(p, e);
 unlock:
 	rcu_read_unlock();
 	return err;
 }
 
-void kreg_table_status(kuid_t uid, struct kreg_status *st)
+void kreg_table_status(kuid_t quota_uid, struct kreg_status *st)
 {
-	struct kreg_uid_count *uc;
+	struct kreg_quota *q;
 
 	st->entries = READ_ONCE(kreg_nr_entries);
 	st->max_entries = READ_ONCE(kreg_max_entries);
 	st->max_per_uid = READ_ONCE(kreg_max_per_uid);
 	rcu_read_lock();
-	uc = kreg_uid_find(uid);
-	st->uid_entries = uc ? READ_ONCE(uc->count) : 0;
+	q = kreg_quota_find(quota_uid);
+	st->uid_entries = q ? READ_ONCE(q->count) : 0;
 	rcu_read_unlock();
+}
+
+unsigned int kreg_table_count(void)
+{
+	return READ_ONCE(kreg_nr_entries);
 }
 
 unsigned long kreg_table_generation(void)
@@ -613,15 +802,116 @@ unsigned long kreg_table_generation(void)
 	return READ_ONCE(kreg_generation);
 }
 
-bool kreg_table_lock_held(void)
-{
-	/* Only lockdep can tell; without it, trust the callers. */
-	return !IS_ENABLED(CONFIG_LOCKDEP) || lockdep_is_held(&kreg_lock);
-}
-
 struct kreg_entry *kreg_table_next(unsigned long *id)
 {
 	return xa_find(&kreg_ids, id, ULONG_MAX, XA_PRESENT);
+}
+
+/*
+ * Unlinks a dead holder's names KREG_LOCK_BATCH at a time, so that how
+ * many names one process held never lengthens a hold of the table lock.
+ */
+static void kreg_release_holder(struct kreg_holder *holder)
+{
+	pid_t pid = pid_nr(kreg_holder_pid(holder));
+	unsigned int released = 0, n;
+	struct hlist_node *link;
+
+	do {
+		kreg_lock_table();
+		for (n = 0; n < KREG_LOCK_BATCH &&
+		     (link = kreg_holder_first_locked(holder)); n++)
+			kreg_entry_unlink(hlist_entry(link, struct kreg_entry, holder_link),
+					  KREG_REASON_EXITED);
+		kreg_unlock_table();
+		released += n;
+		cond_resched();
+	} while (n == KREG_LOCK_BATCH);
+	trace_kreg_exit_cleanup(pid, released);
+	kreg_holder_released(holder);
+}
+
+static void kreg_release_work_fn(struct work_struct *work)
+{
+	struct kreg_holder *holder;
+
+	while ((holder = kreg_holders_next_queued()))
+		kreg_release_holder(holder);
+}
+
+/*
+ * Netlink's release notifier calls this for every generic netlink socket
+ * of the host that closes: one RCU lookup, and no lock, for all but the
+ * mailboxes. Batched, so a socket with many names never holds the lock for
+ * long.
+ */
+void kreg_table_socket_closed(struct net *net, u32 portid)
+{
+	struct kreg_mailbox *mbox;
+	bool done;
+
+	rcu_read_lock();
+	done = !kreg_mailbox_closed_rcu(net, portid);
+	rcu_read_unlock();
+	while (!done) {
+		kreg_lock_table();
+		mbox = kreg_mailbox_lookup_locked(net, portid);
+		done = !mbox || !kreg_mailbox_socket_dead(mbox) ||
+		       kreg_close_mailbox_locked(mbox, KREG_LOCK_BATCH);
+		kreg_unlock_table();
+		cond_resched();
+	}
+}
+
+/*
+ * The names whose registrant the policy in force denies OWN, judged by the
+ * credentials they were registered with, go: a policy holds from the first
+ * name on, not only for names registered after it.
+ */
+static void kreg_revoke(void)
+{
+	struct kreg_principal p;
+	struct kreg_entry *e;
+	unsigned long id = 0;
+	unsigned int n;
+
+	do {
+		kreg_lock_table();
+		for (n = 0; n < KREG_LOCK_BATCH &&
+		     (e = xa_find(&kreg_ids, &id, ULONG_MAX, XA_PRESENT)); n++, id++) {
+			kreg_principal_cred(&p, e->cred, e->pid_ns,
+					    kreg_cred_admin(e->cred));
+			if (!kreg_may(&p, e->name, e->name_len, KREG_RIGHT_OWN, NULL, NULL))
+				kreg_entry_unlink(e, KREG_REASON_REVOKED);
+		}
+		kreg_unlock_table();
+		cond_resched();
+	} while (n == KREG_LOCK_BATCH);
+}
+
+void kreg_table_set_policy(struct kreg_policy *policy)
+{
+	static DEFINE_MUTEX(kreg_policy_loads);
+	const struct kreg_policy *effective = kreg_policy_effective(policy);
+	struct kreg_policy *old;
+
+	/* One load at a time: the next waits until this one's revocations are done. */
+	mutex_lock(&kreg_policy_loads);
+	kreg_lock_table();
+	/* The view hides what the policy hides before lookups follow it. */
+	kreg_notify(&(struct kreg_change){ .kind = KREG_CHANGE_POLICY,
+					   .policy = effective });
+	old = kreg_policy_publish(policy);
+	kreg_unlock_table();
+	kreg_revoke();
+	kreg_lock_table();
+	kreg_notify(&(struct kreg_change){ .kind = KREG_CHANGE_POLICY_DONE,
+					   .policy = effective });
+	kreg_unlock_table();
+	/* Loads are rare and an administrator's: waiting here is fine. */
+	synchronize_rcu();
+	kreg_policy_free(old);
+	mutex_unlock(&kreg_policy_loads);
 }
 
 /*
@@ -664,7 +954,7 @@ int kreg_table_init(void)
 	for (i = 0; i < ARRAY_SIZE(kreg_entry_sizes); i++) {
 		kreg_entry_caches[i] =
 			kmem_cache_create(kreg_entry_cache_names[i],
-					  kreg_entry_sizes[i], 0, 0, NULL);
+					  kreg_entry_sizes[i], 0, SLAB_ACCOUNT, NULL);
 		if (!kreg_entry_caches[i]) {
 			err = -ENOMEM;
 			goto destroy_caches;
@@ -676,7 +966,7 @@ int kreg_table_init(void)
 	err = kreg_mailboxes_init();
 	if (err)
 		goto destroy_names;
-	err = kreg_holders_init();
+	err = kreg_holders_init(&kreg_release_work);
 	if (err)
 		goto destroy_mailboxes;
 	return 0;

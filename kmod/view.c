@@ -1,33 +1,51 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The view: a read-only copy of the name table in shared memory, so that a
- * process looks a name up with no system call, as it reads the time from
- * the vDSO. The layout is in uapi/linux/kreg.h, the protocol in
- * docs/view.md.
+ * The view: a read-only copy of the names every host process may see, in
+ * shared memory, so that a process looks a name up with no system call, as
+ * it reads the time from the vDSO. The layout is in uapi/linux/kreg.h, the
+ * protocol in docs/view.md.
  *
- * Records and index change only under kreg_lock, between two increments of
- * the header's seq (odd in between). A reader that sees seq odd, or changed
- * by the end of its search, searches again. kreg_lock is a mutex, so a
- * writer may be preempted with seq odd: libkreg then asks the kernel rather
- * than spin.
+ * What it shows. A name goes into the view only if every host process may
+ * see it (access.c's kreg_public()): never a reply address, and under a
+ * policy only what its rules show to everyone. So the view can be handed
+ * to any host process. A policy's arrival removes, before the policy is in
+ * force, every record it hides; a view mapped before it keeps nothing the
+ * policy hides. Under a policy, and whenever the view lacks room, it says
+ * KREG_VIEW_PARTIAL: what it holds is right, and a reader that does not
+ * find a name asks the kernel.
  *
- * A holder's word changes, with cmpxchg, in whatever context learns first
- * that its process died: the wake-up of pidfd pollers (holders.c), or the
- * exit kfunc with preemption off. Neither may sleep or lock, on PREEMPT_RT
- * either, and marking a word does neither. Every word marked dead is marked
- * before the dead process can be reaped, so a view never reports a dead
- * process, nor a pid number reused since.
+ * Writing. Records and index change only under the table lock, as the
+ * table's listener, between two increments of the header's seq (odd in
+ * between). A reader that sees seq odd, or changed by the end of its
+ * search, searches again. The table lock is a mutex, so a writer may be
+ * preempted with seq odd: libkreg then asks the kernel rather than spin.
+ * Every count (records, free records, used index slots) is the view's own
+ * and changes only with the record it counts, so no failure can skew one.
  *
- * The memory is a tmpfs (shmem) file of the kernel's own, mapped here with
- * vmap() and handed to readers as a read-only file: its pages belong to that
- * file, not to this module, so a process may keep its mapping across rmmod
- * (the view then says KREG_VIEW_CLOSED) and no reader can write to it.
+ * Liveness. A holder's word changes, with cmpxchg, in whatever context
+ * learns first that its process died: the wake-up of pidfd pollers, or the
+ * exit kfunc with preemption off (holders.c's death hook). Neither may
+ * sleep or lock, on PREEMPT_RT either, and marking a word does neither.
+ * Every word marked dead is marked before the dead process can be reaped,
+ * so a view never reports a dead process, nor a pid number reused since.
  *
- * A view never changes size. When it must grow (or be rid of its
- * tombstones), a new one is built from the table under kreg_lock, published,
- * and the old one says KREG_VIEW_RETIRED: readers map the new one. It starts
- * at KREG_VIEW_MIN records, doubles when full, and goes back to the minimum
- * when the table empties.
+ * Memory. A view is a tmpfs (shmem) file of the kernel's own, mapped here
+ * with vmap() and handed to readers as a read-only file: a process may keep
+ * its mapping across rmmod (the view then says KREG_VIEW_CLOSED) and no
+ * reader can write to it. A view never changes size: when it must grow,
+ * shrink or shed its tombstones, a worker builds a new one from the table
+ * and publishes it, and the old one says KREG_VIEW_RETIRED and is emptied
+ * (all but its header page punched out), so a descriptor kept open pins
+ * one page, not a view. The worker allocates outside the table lock and,
+ * being a kernel thread, charges no task's memory cgroup: the view is
+ * kreg's own, bounded by max_entries (at most 280 bytes a name). A view
+ * that cannot grow, for want of memory, stays PARTIAL, never wrong.
+ *
+ * Hash flooding. Each view has a random seed, which readers need and so
+ * may know; a name is never stored further than KREG_VIEW_PROBE_MAX slots
+ * from its first, so chosen collisions cost a lookup at most that many
+ * probes, and a name that finds no slot there is left out (readers, who
+ * find no empty slot in its window either, ask the kernel).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -47,15 +65,16 @@
 #include <linux/vmalloc.h>
 #include <linux/workqueue.h>
 
+#include "access.h"
+#include "fault.h"
 #include "holders.h"
+#include "policy.h"
 #include "table.h"
 #include "view.h"
 
 #define KREG_VIEW_MIN		64U
 /* 2^26 records: a 9 GiB view. Beyond, lookups go through netlink. */
 #define KREG_VIEW_MAX		(1U << 26)
-/* Records plus tombstones may fill this share of the index, in quarters. */
-#define KREG_VIEW_FILL_QUARTERS	3
 
 struct kreg_view {
 	struct file			*file;
@@ -68,33 +87,40 @@ struct kreg_view {
 	u32				*holders;
 	u32				capacity;
 	u32				index_slots;
+	u32				seed;
+	/* The kernel's own copies: nothing is read back from the pages. */
+	u32				seq;
+	u32				state;
 	u32				used_slots;	/* records and tombstones */
-	u32				entries;
+	u32				entries;	/* records */
 	u32				*free_recs;	/* a stack of free records */
 	u32				nr_free;
-	/* Retired, and still marked by dying holders until readers leave it. */
-	struct kreg_view __rcu		*older;
+	/* Every name it should show is in it (or left out of a full window). */
+	bool				complete;
 	struct rcu_work			free_work;
 };
 
-/* Changed under kreg_lock; read under RCU by kreg_view_holder_dead(). */
+/* Changed under the table lock; read under RCU by the death hook. */
 static struct kreg_view __rcu *kreg_view;
-static bool kreg_view_withdrawn;
-static bool kreg_view_broken;	/* could not grow: closed until it can */
-static u32 kreg_view_seed;
+/* A policy is in force, or about to be: the view is PARTIAL. */
+static bool kreg_view_policy;
 static u32 kreg_view_gen;
 static DEFINE_IDA(kreg_view_slots);
+/* Every holder's word, whether it has a slot or not (under the table lock). */
 static LIST_HEAD(kreg_view_holders);
 static struct workqueue_struct *kreg_view_wq;
+
+static void kreg_view_resize_fn(struct work_struct *work);
+static DECLARE_WORK(kreg_view_resize_work, kreg_view_resize_fn);
 
 static struct kreg_view *kreg_view_locked(void)
 {
 	return rcu_dereference_protected(kreg_view, kreg_table_lock_held());
 }
 
-static u32 kreg_view_hash(const char *name, size_t len)
+static u32 kreg_view_hash(u32 seed, const char *name, size_t len)
 {
-	u32 h = kreg_view_seed;
+	u32 h = seed;
 
 	while (len--) {
 		h ^= (u8)*name++;
@@ -106,7 +132,7 @@ static u32 kreg_view_hash(const char *name, size_t len)
 /* seq is odd from begin to end: readers that overlap it search again. */
 static void kreg_view_write_begin(struct kreg_view *v)
 {
-	WRITE_ONCE(v->hdr->seq, v->hdr->seq + 1);
+	WRITE_ONCE(v->hdr->seq, ++v->seq);
 	/* seq odd before any change: pairs with the reader's acquire of seq. */
 	smp_wmb();
 }
@@ -115,21 +141,22 @@ static void kreg_view_write_end(struct kreg_view *v)
 {
 	/* Every change before seq even again: pairs with the reader's fence. */
 	smp_wmb();
-	WRITE_ONCE(v->hdr->seq, v->hdr->seq + 1);
+	WRITE_ONCE(v->hdr->seq, ++v->seq);
+}
+
+static u32 kreg_view_state(const struct kreg_view *v)
+{
+	return v->complete && !kreg_view_policy ? KREG_VIEW_LIVE : KREG_VIEW_PARTIAL;
 }
 
 static void kreg_view_set_state(struct kreg_view *v, u32 state)
 {
+	if (v->state == state)
+		return;
+	v->state = state;
 	kreg_view_write_begin(v);
 	WRITE_ONCE(v->hdr->state, state);
 	kreg_view_write_end(v);
-}
-
-static u32 kreg_view_state(void)
-{
-	if (kreg_view_broken)
-		return KREG_VIEW_CLOSED;
-	return kreg_view_withdrawn ? KREG_VIEW_WITHDRAWN : KREG_VIEW_LIVE;
 }
 
 static void kreg_view_free(struct kreg_view *v)
@@ -142,7 +169,15 @@ static void kreg_view_free(struct kreg_view *v)
 		put_page(v->pages[i]);
 	kvfree(v->pages);
 	kvfree(v->free_recs);
-	fput(v->file);
+	if (v->file) {
+		/*
+		 * Readers may keep it open: leave them the header page (which
+		 * says RETIRED or CLOSED) and give the rest back. A reader that
+		 * touches it anyway gets fresh zeroed pages of its own.
+		 */
+		shmem_truncate_range(file_inode(v->file), PAGE_SIZE, -1);
+		fput(v->file);
+	}
 	kfree(v);
 }
 
@@ -152,12 +187,17 @@ static void kreg_view_free_work(struct work_struct *work)
 				    free_work));
 }
 
-/* The shmem file, read-only to everyone and owned by root, whoever grew it. */
+/*
+ * The shmem file, read-only to everyone and owned by root, whoever grew it;
+ * immutable, so that not even root can reopen it for writing.
+ */
 static struct file *kreg_view_file(size_t size)
 {
 	struct inode *inode;
 	struct file *file;
 
+	if (kreg_fail_view(size))
+		return ERR_PTR(-ENOMEM);
 	file = shmem_file_setup("kreg-view", size, VM_NORESERVE);
 	if (IS_ERR(file))
 		return file;
@@ -165,56 +205,73 @@ static struct file *kreg_view_file(size_t size)
 	inode->i_mode = S_IFREG | 0444;
 	inode->i_uid = GLOBAL_ROOT_UID;
 	inode->i_gid = GLOBAL_ROOT_GID;
+	inode->i_flags |= S_IMMUTABLE;
 	mapping_set_unevictable(file->f_mapping);
 	return file;
+}
+
+/* @nr pages of the file, held and mapped; v->nr_pages counts those held, for freeing. */
+static int kreg_view_map_pages(struct kreg_view *v, unsigned int nr)
+{
+	unsigned int i;
+
+	v->pages = kreg_fail_view(nr * sizeof(*v->pages)) ? NULL :
+		   kvcalloc(nr, sizeof(*v->pages), GFP_KERNEL);
+	if (!v->pages)
+		return -ENOMEM;
+	for (i = 0; i < nr; i++) {
+		/* A new shmem page comes zeroed. */
+		struct page *page = kreg_fail_view(PAGE_SIZE) ? ERR_PTR(-ENOMEM) :
+				    shmem_read_mapping_page_gfp(v->file->f_mapping,
+								i, GFP_KERNEL);
+
+		if (IS_ERR(page))
+			return PTR_ERR(page);
+		v->pages[i] = page;
+		v->nr_pages = i + 1;
+	}
+	v->base = kreg_fail_view(v->nr_pages * PAGE_SIZE) ? NULL :
+		  vmap(v->pages, v->nr_pages, VM_MAP, PAGE_KERNEL);
+	return v->base ? 0 : -ENOMEM;
 }
 
 static struct kreg_view *kreg_view_alloc(u32 capacity)
 {
 	u32 slots = capacity * 2;
 	size_t index_off = PAGE_SIZE;
-	size_t records_off = ALIGN(index_off + (size_t)slots * sizeof(u32), 64);
-	size_t holders_off = records_off +
-			     (size_t)capacity * sizeof(struct kreg_view_record);
-	size_t size = PAGE_ALIGN(holders_off + (size_t)capacity * sizeof(u32));
+	size_t records_off = ALIGN(size_add(index_off, size_mul(slots, sizeof(u32))), 64);
+	size_t holders_off = size_add(records_off,
+				      size_mul(capacity, sizeof(struct kreg_view_record)));
+	size_t size = size_add(holders_off, size_mul(capacity, sizeof(u32)));
 	struct kreg_view *v;
-	unsigned int i;
 	u32 r;
+
+	/* Only a 32-bit kernel could overflow: then there is no such view. */
+	if (size == SIZE_MAX)
+		return NULL;
+	size = PAGE_ALIGN(size);
 
 	BUILD_BUG_ON(sizeof(struct kreg_view_header) > PAGE_SIZE);
 	BUILD_BUG_ON(sizeof(struct kreg_view_record) != 128);
+	BUILD_BUG_ON(KREG_VIEW_PROBE_MAX > 2 * KREG_VIEW_MIN);
 
-	v = kzalloc(sizeof(*v), GFP_KERNEL);
+	v = kreg_fail_view(sizeof(*v)) ? NULL : kzalloc(sizeof(*v), GFP_KERNEL);
 	if (!v)
 		return NULL;
 	INIT_RCU_WORK(&v->free_work, kreg_view_free_work);
 	v->file = kreg_view_file(size);
 	if (IS_ERR(v->file)) {
-		kfree(v);
-		return NULL;
-	}
-	v->nr_pages = size >> PAGE_SHIFT;
-	v->pages = kvcalloc(v->nr_pages, sizeof(*v->pages), GFP_KERNEL);
-	v->free_recs = kvmalloc_array(capacity, sizeof(u32), GFP_KERNEL);
-	if (!v->pages || !v->free_recs)
+		v->file = NULL;
 		goto fail;
-	for (i = 0; i < v->nr_pages; i++) {
-		/* A new shmem page comes zeroed. */
-		struct page *page = shmem_read_mapping_page_gfp(v->file->f_mapping,
-								i, GFP_KERNEL);
-
-		if (IS_ERR(page)) {
-			v->nr_pages = i;
-			goto fail;
-		}
-		v->pages[i] = page;
 	}
-	v->base = vmap(v->pages, v->nr_pages, VM_MAP, PAGE_KERNEL);
-	if (!v->base)
+	v->free_recs = kreg_fail_view(capacity * sizeof(u32)) ? NULL :
+		       kvmalloc_array(capacity, sizeof(u32), GFP_KERNEL);
+	if (!v->free_recs || kreg_view_map_pages(v, size >> PAGE_SHIFT))
 		goto fail;
 
 	v->capacity = capacity;
 	v->index_slots = slots;
+	v->seed = get_random_u32();
 	v->hdr = v->base;
 	v->index = v->base + index_off;
 	v->records = v->base + records_off;
@@ -223,10 +280,12 @@ static struct kreg_view *kreg_view_alloc(u32 capacity)
 	for (r = 0; r < capacity; r++)
 		v->free_recs[r] = capacity - 1 - r;
 	v->nr_free = capacity;
+	v->complete = true;
+	v->state = KREG_VIEW_LIVE;
 
 	v->hdr->magic = KREG_VIEW_MAGIC;
 	v->hdr->version = KREG_VIEW_VERSION;
-	v->hdr->hash_seed = kreg_view_seed;
+	v->hdr->hash_seed = v->seed;
 	v->hdr->index_slots = slots;
 	v->hdr->capacity = capacity;
 	v->hdr->index_offset = index_off;
@@ -240,26 +299,74 @@ fail:
 	return NULL;
 }
 
-static void kreg_view_mark_dead(struct kreg_view *v, u32 slot, u32 word)
+static void kreg_view_mark_dead(struct kreg_view *v, const struct kreg_holder_word *w)
 {
+	/* Pairs with the release that gave the slot: its word is in place. */
+	u32 slot = smp_load_acquire(&w->slot);
+
 	if (slot < v->capacity)
-		cmpxchg(&v->holders[slot], word, word & ~1U);
+		cmpxchg(&v->holders[slot], w->word, w->word & ~1U);
 }
 
+/* The holders.c death hook: any context; no sleep, allocation or lock. */
+static void kreg_view_holder_died(struct kreg_holder_word *w)
+{
+	struct kreg_view *v;
+
+	/* The bit (set by holders.c) before the pointer: pairs with kreg_view_publish(). */
+	smp_mb__after_atomic();
+	rcu_read_lock();
+	v = rcu_dereference(kreg_view);
+	if (v)
+		kreg_view_mark_dead(v, w);
+	rcu_read_unlock();
+}
+
+static void kreg_view_resize(void)
+{
+	queue_work(kreg_view_wq, &kreg_view_resize_work);
+}
+
+/* Something it should show is not in it: readers must ask the kernel. */
+static void kreg_view_incomplete(struct kreg_view *v)
+{
+	v->complete = false;
+	kreg_view_set_state(v, KREG_VIEW_PARTIAL);
+	kreg_view_resize();
+}
+
+/* The first free index slot in @hash's window, or U32_MAX. */
+static u32 kreg_view_free_slot(const struct kreg_view *v, u32 hash)
+{
+	u32 mask = v->index_slots - 1, i, n;
+
+	for (i = hash & mask, n = 0; n < KREG_VIEW_PROBE_MAX; i = (i + 1) & mask, n++)
+		if (v->index[i] == 0 || v->index[i] == KREG_VIEW_TOMBSTONE)
+			return i;
+	return U32_MAX;
+}
+
+/*
+ * Writes @e into @v, which has a free record and @e's holder a word. A name
+ * whose window is full is left out: the view stays complete, as readers
+ * who search that window find no empty slot and ask the kernel.
+ */
 static void kreg_view_insert(struct kreg_view *v, struct kreg_entry *e)
 {
-	struct kreg_view_holder *vh = kreg_holder_view(e->holder);
-	u32 hash = kreg_view_hash(e->name, e->name_len);
-	u32 mask = v->index_slots - 1;
+	const struct kreg_holder_word *w = kreg_holder_word(e->holder);
+	u32 hash = kreg_view_hash(v->seed, e->name, e->name_len);
+	u32 slot = kreg_view_free_slot(v, hash);
 	struct kreg_view_record *r;
-	u32 i, rec;
+	u32 rec;
 
+	if (slot == U32_MAX)
+		return;
 	rec = v->free_recs[--v->nr_free];
 	r = &v->records[rec];
 	r->hash = hash;
 	r->pid = pid_nr(e->pid);
-	r->holder = vh->slot;
-	r->holder_word = vh->word;
+	r->holder = w->slot;
+	r->holder_word = w->word;
 	r->name_len = e->name_len;
 	r->meta_len = e->meta_len;
 	r->flags = 0;
@@ -272,240 +379,295 @@ static void kreg_view_insert(struct kreg_view *v, struct kreg_entry *e)
 			r->flags |= KREG_VIEW_R_META;
 		}
 	}
-	/* The table keeps names unique: the first free or deleted slot is it. */
-	for (i = hash & mask; ; i = (i + 1) & mask) {
-		u32 cur = v->index[i];
-
-		if (cur == 0 || cur == KREG_VIEW_TOMBSTONE) {
-			if (cur == 0)
-				v->used_slots++;
-			WRITE_ONCE(v->index[i], rec + 1);
-			break;
-		}
-	}
+	if (v->index[slot] == 0)
+		v->used_slots++;
+	WRITE_ONCE(v->index[slot], rec + 1);
 	e->view_rec = rec;
 	v->entries++;
 	WRITE_ONCE(v->hdr->entries, v->entries);
 }
 
-/* Builds a view of @capacity records from the table; NULL if out of memory. */
-static struct kreg_view *kreg_view_build(u32 capacity)
-{
-	struct kreg_view_holder *vh;
-	struct kreg_view *v;
-	struct kreg_entry *e;
-	unsigned long id = 0;
-
-	v = kreg_view_alloc(capacity);
-	if (!v)
-		return NULL;
-	list_for_each_entry(vh, &kreg_view_holders, link) {
-		if (vh->slot != KREG_VIEW_NO_SLOT && vh->slot >= capacity)
-			goto fail;	/* never: views only shrink when no holder is left */
-		if (vh->slot == KREG_VIEW_NO_SLOT) {
-			int slot = ida_alloc_max(&kreg_view_slots, capacity - 1,
-						 GFP_KERNEL);
-
-			if (slot < 0)
-				goto fail;
-			vh->word = (++kreg_view_gen << 1) | 1;
-			/* Before the wake-up that marks it may read it. */
-			smp_store_release(&vh->slot, slot);
-		}
-		v->holders[vh->slot] = test_bit(0, &vh->dead) ?
-				       vh->word & ~1U : vh->word;
-	}
-	for (; (e = kreg_table_next(&id)); id++)
-		kreg_view_insert(v, e);
-	v->hdr->state = kreg_view_state();
-	return v;
-
-fail:
-	kreg_view_free(v);
-	return NULL;
-}
-
 /*
- * Replaces the view by one of @capacity records. Holders that die meanwhile
- * are marked in both, as kreg_view_holder_dead() reads the pointer after
- * setting their bit, and this reads the bits after publishing the pointer.
+ * Gives @w a word in @v, unless it has one: a holder gets one with its
+ * first name the view shows, so that holders of hidden names leave no
+ * trace in it. False when there is no slot to be had in @v.
  */
-static int kreg_view_rebuild(u32 capacity)
+static bool kreg_view_give_word(struct kreg_view *v, struct kreg_holder_word *w)
 {
-	struct kreg_view *old = kreg_view_locked(), *new, *gone;
-	struct kreg_view_holder *vh;
+	int slot;
 
-	new = kreg_view_build(capacity);
-	if (!new)
-		return -ENOMEM;
-	if (kreg_view_broken) {
-		kreg_view_broken = false;
-		new->hdr->state = kreg_view_state();
-	}
-	rcu_assign_pointer(new->older, old);
-	rcu_assign_pointer(kreg_view, new);
-	/* The pointer before the bits: pairs with kreg_view_holder_dead(). */
+	if (w->slot != KREG_HOLDER_NO_SLOT)
+		return w->slot < v->capacity;
+	slot = ida_alloc_max(&kreg_view_slots, v->capacity - 1, GFP_KERNEL);
+	if (slot < 0)
+		return false;
+	w->word = (++kreg_view_gen << 1) | 1;
+	WRITE_ONCE(v->holders[slot], w->word);
+	/* The word is in place before a marker can find the slot. */
+	smp_store_release(&w->slot, slot);
+	/* The slot before the bit: a death that missed the slot is marked here. */
 	smp_mb();
-	list_for_each_entry(vh, &kreg_view_holders, link)
-		if (test_bit(0, &vh->dead))
-			kreg_view_mark_dead(new, vh->slot, vh->word);
-	if (!old)
-		return 0;
-	kreg_view_set_state(old, KREG_VIEW_RETIRED);
-	/* Two views back is out of every marker's reach after a grace period. */
-	gone = rcu_replace_pointer(old->older, NULL, kreg_table_lock_held());
-	if (gone)
-		queue_rcu_work(kreg_view_wq, &gone->free_work);
-	return 0;
+	if (test_bit(0, &w->dead))
+		kreg_view_mark_dead(v, w);
+	return true;
 }
 
-/* The view cannot say what the table holds: readers must ask the kernel. */
-static void kreg_view_break(struct kreg_view *v)
+/* Whether @v has room for one more record, and @e's holder a word in it. */
+static bool kreg_view_has_room(struct kreg_view *v, struct kreg_entry *e)
 {
-	pr_warn_ratelimited("view: cannot grow; lookups go through netlink until it can\n");
-	kreg_view_broken = true;
-	kreg_view_set_state(v, KREG_VIEW_CLOSED);
+	return v->nr_free && (v->used_slots + 1) * 4 <= v->index_slots * 3 &&
+	       kreg_view_give_word(v, kreg_holder_word(e->holder));
 }
 
-void kreg_view_reserve_locked(void)
-{
-	struct kreg_view *v = kreg_view_locked();
-	u32 capacity = v->capacity;
-
-	if (!kreg_view_broken &&
-	    v->entries < v->capacity &&
-	    (v->used_slots + 1) * 4 <= v->index_slots * KREG_VIEW_FILL_QUARTERS)
-		return;
-	/* Full: double. Tombstones only: the same size, without them. */
-	while (capacity <= v->entries && capacity < KREG_VIEW_MAX)
-		capacity *= 2;
-	if ((capacity <= v->entries || kreg_view_rebuild(capacity)) && !kreg_view_broken)
-		kreg_view_break(v);
-}
-
-void kreg_view_add_locked(struct kreg_entry *e)
+static void kreg_view_add(struct kreg_entry *e)
 {
 	struct kreg_view *v = kreg_view_locked();
 
-	e->view_rec = U32_MAX;
-	if (kreg_view_broken)
+	if (!kreg_public(kreg_policy_current(), e->name, e->name_len, KREG_OWNER_OF(e)))
 		return;
-	/* No room, or no word for its holder: both only for want of memory. */
-	if (v->entries >= v->capacity ||
-	    kreg_holder_view(e->holder)->slot >= v->capacity) {
-		kreg_view_break(v);
+	if (!kreg_view_has_room(v, e)) {
+		kreg_view_incomplete(v);
 		return;
 	}
 	kreg_view_write_begin(v);
 	kreg_view_insert(v, e);
 	kreg_view_write_end(v);
+	/* Three quarters full: grow before it is. */
+	if (v->entries * 4 >= v->capacity * 3 || v->used_slots * 2 >= v->index_slots)
+		kreg_view_resize();
 }
 
-void kreg_view_remove_locked(struct kreg_entry *e)
+static void kreg_view_remove(struct kreg_view *v, struct kreg_entry *e)
 {
-	struct kreg_view *v = kreg_view_locked();
-	u32 mask = v->index_slots - 1;
+	u32 mask = v->index_slots - 1, rec = e->view_rec, i, n;
+	u32 hash = kreg_view_hash(v->seed, e->name, e->name_len);
 	struct kreg_view_record *r;
-	u32 i, n, rec = e->view_rec;
 
 	if (rec >= v->capacity)
 		return;
 	r = &v->records[rec];
 	kreg_view_write_begin(v);
-	for (i = r->hash & mask, n = 0; n < v->index_slots; i = (i + 1) & mask, n++) {
+	for (i = hash & mask, n = 0; n < KREG_VIEW_PROBE_MAX; i = (i + 1) & mask, n++) {
 		if (v->index[i] == rec + 1) {
 			WRITE_ONCE(v->index[i], KREG_VIEW_TOMBSTONE);
 			break;
 		}
 	}
-	WARN_ON_ONCE(n == v->index_slots);
+	WARN_ON_ONCE(n == KREG_VIEW_PROBE_MAX);
 	memset(r, 0, sizeof(*r));
 	v->free_recs[v->nr_free++] = rec;
 	v->entries--;
 	WRITE_ONCE(v->hdr->entries, v->entries);
 	kreg_view_write_end(v);
 	e->view_rec = U32_MAX;
+	/* An eighth full: give memory back (it grows again at three quarters). */
+	if (v->capacity > KREG_VIEW_MIN && v->entries * 8 < v->capacity)
+		kreg_view_resize();
 }
 
-void kreg_view_shrink_locked(void)
+/* Its word comes with its first name the view shows (kreg_view_give_word()). */
+static void kreg_view_holder_new(struct kreg_holder_word *w)
+{
+	list_add(&w->link, &kreg_view_holders);
+}
+
+static void kreg_view_holder_gone(struct kreg_holder_word *w)
 {
 	struct kreg_view *v = kreg_view_locked();
 
-	/* With no entry and no holder, no record or word has to stay put. */
-	if (!v->entries && v->capacity > KREG_VIEW_MIN &&
-	    list_empty(&kreg_view_holders))
-		kreg_view_rebuild(KREG_VIEW_MIN);
-}
-
-void kreg_view_holder_attach_locked(struct kreg_view_holder *vh)
-{
-	struct kreg_view *v = kreg_view_locked();
-	int slot;
-
-	list_add(&vh->link, &kreg_view_holders);
-	if (kreg_view_broken)
-		return;	/* the rebuild that mends the view gives it one */
-	slot = ida_alloc_max(&kreg_view_slots, v->capacity - 1, GFP_KERNEL);
-	if (slot < 0)
-		return;
-	vh->word = (++kreg_view_gen << 1) | 1;
-	WRITE_ONCE(v->holders[slot], vh->word);
-	/* The word is in place before a marker can find the slot. */
-	smp_store_release(&vh->slot, slot);
-}
-
-void kreg_view_holder_detach_locked(struct kreg_view_holder *vh)
-{
-	struct kreg_view *v = kreg_view_locked();
-
-	list_del(&vh->link);
-	if (vh->slot == KREG_VIEW_NO_SLOT)
-		return;
-	if (vh->slot < v->capacity)
-		WRITE_ONCE(v->holders[vh->slot], 0);
-	ida_free(&kreg_view_slots, vh->slot);
-	vh->slot = KREG_VIEW_NO_SLOT;
-}
-
-void kreg_view_holder_dead(struct kreg_view_holder *vh)
-{
-	struct kreg_view *v, *older;
-	u32 slot;
-
-	set_bit(0, &vh->dead);
-	/* The bit before the pointer: pairs with the barrier in kreg_view_rebuild(). */
-	smp_mb__after_atomic();
-	/* A slot given by a rebuild comes with its word (smp_store_release). */
-	slot = smp_load_acquire(&vh->slot);
-	if (slot == KREG_VIEW_NO_SLOT)
-		return;
-	rcu_read_lock();
-	v = rcu_dereference(kreg_view);
-	if (v) {
-		kreg_view_mark_dead(v, slot, vh->word);
-		older = rcu_dereference(v->older);
-		if (older)
-			kreg_view_mark_dead(older, slot, vh->word);
+	list_del_init(&w->link);
+	if (w->slot != KREG_HOLDER_NO_SLOT) {
+		if (w->slot < v->capacity)
+			WRITE_ONCE(v->holders[w->slot], 0);
+		ida_free(&kreg_view_slots, w->slot);
+		WRITE_ONCE(w->slot, KREG_HOLDER_NO_SLOT);
 	}
-	rcu_read_unlock();
 }
 
-void kreg_view_withdraw(bool withdrawn)
+/*
+ * Before @policy is in force: every record it hides goes, so that no
+ * mapping of this view shows one once lookups follow the policy.
+ */
+static void kreg_view_policy_changing(const struct kreg_policy *policy)
 {
-	struct kreg_view *v;
+	struct kreg_view *v = kreg_view_locked();
+	struct kreg_entry *e;
+	unsigned long id = 0;
+
+	kreg_view_policy = policy;
+	/* Leaving a policy, the view lacks what it hid: complete once rebuilt. */
+	if (!policy)
+		v->complete = false;
+	kreg_view_set_state(v, kreg_view_state(v));
+	for (; (e = kreg_table_next(&id)); id++)
+		if (e->view_rec != U32_MAX &&
+		    !kreg_public(policy, e->name, e->name_len, KREG_OWNER_OF(e)))
+			kreg_view_remove(v, e);
+}
+
+static void kreg_view_changed(const struct kreg_change *c)
+{
+	switch (c->kind) {
+	case KREG_CHANGE_REGISTERED:
+		kreg_view_add(c->entry);
+		break;
+	case KREG_CHANGE_UNREGISTERED:
+		kreg_view_remove(kreg_view_locked(), c->entry);
+		break;
+	case KREG_CHANGE_HOLDER_NEW:
+		kreg_view_holder_new(kreg_holder_word(c->holder));
+		break;
+	case KREG_CHANGE_HOLDER_GONE:
+		kreg_view_holder_gone(kreg_holder_word(c->holder));
+		break;
+	case KREG_CHANGE_POLICY:
+		kreg_view_policy_changing(c->policy);
+		break;
+	case KREG_CHANGE_POLICY_DONE:
+		/* What the policy shows that the view lacks comes with a rebuild. */
+		kreg_view_resize();
+		break;
+	}
+}
+
+static struct kreg_table_listener kreg_view_listener = {
+	.changed = kreg_view_changed,
+};
+
+/*
+ * The capacity a table of @count names wants: room to double before
+ * growing; and room for every holder's word where it is, since a holder
+ * keeps its slot for as long as it holds names.
+ */
+static u32 kreg_view_capacity_for(unsigned int count)
+{
+	struct kreg_holder_word *w;
+	u32 capacity = KREG_VIEW_MIN, top = 0;
+
+	list_for_each_entry(w, &kreg_view_holders, link)
+		if (w->slot != KREG_HOLDER_NO_SLOT && w->slot >= top)
+			top = w->slot + 1;
+	while ((capacity < 2ULL * count || capacity < top) && capacity < KREG_VIEW_MAX)
+		capacity *= 2;
+	return capacity;
+}
+
+/*
+ * Fills @v from the table. Holders without a word get one that fits it;
+ * false when one cannot (a smaller view while holders remain).
+ */
+static bool kreg_view_fill(struct kreg_view *v)
+{
+	const struct kreg_policy *policy = kreg_policy_current();
+	struct kreg_holder_word *w;
+	struct kreg_entry *e;
+	unsigned long id = 0;
+
+	/* Nothing is changed until every word is known to fit. */
+	list_for_each_entry(w, &kreg_view_holders, link)
+		if (w->slot != KREG_HOLDER_NO_SLOT && w->slot >= v->capacity)
+			return false;
+	list_for_each_entry(w, &kreg_view_holders, link)
+		if (w->slot != KREG_HOLDER_NO_SLOT)
+			v->holders[w->slot] = test_bit(0, &w->dead) ? w->word & ~1U :
+								      w->word;
+	for (; (e = kreg_table_next(&id)); id++) {
+		e->view_rec = U32_MAX;
+		if (!kreg_public(policy, e->name, e->name_len, KREG_OWNER_OF(e)))
+			continue;
+		if (!kreg_view_has_room(v, e)) {
+			v->complete = false;
+			continue;
+		}
+		kreg_view_insert(v, e);
+	}
+	v->state = kreg_view_state(v);
+	v->hdr->state = v->state;
+	return true;
+}
+
+/*
+ * Puts @new in place of the view. The old one says RETIRED before the new
+ * one can be found, so that no reader trusts a view whose words dying
+ * holders no longer mark; it is emptied after a grace period. Holders that
+ * die meanwhile are marked in the new one, as the death hook reads the
+ * pointer after setting their bit, and this reads the bits after
+ * publishing the pointer.
+ */
+static void kreg_view_publish(struct kreg_view *new)
+{
+	struct kreg_view *old = kreg_view_locked();
+	struct kreg_holder_word *w;
+
+	kreg_view_set_state(old, KREG_VIEW_RETIRED);
+	rcu_assign_pointer(kreg_view, new);
+	/* The pointer before the bits: pairs with kreg_view_holder_died(). */
+	smp_mb();
+	list_for_each_entry(w, &kreg_view_holders, link)
+		if (test_bit(0, &w->dead))
+			kreg_view_mark_dead(new, w);
+	/*
+	 * Emptied at once, but for the header that says RETIRED: a mapping
+	 * kept of it shows nothing from now on, whatever a later policy
+	 * hides. A marker still writing through the kernel's own mapping
+	 * writes to pages held until the grace period is over.
+	 */
+	shmem_truncate_range(file_inode(old->file), PAGE_SIZE, -1);
+	queue_rcu_work(kreg_view_wq, &old->free_work);
+}
+
+/*
+ * Builds the view the table wants, outside the table lock, and publishes
+ * it. On a failure to allocate, the view stays as it is (PARTIAL if it
+ * lacks something), and the next name it cannot take asks again.
+ */
+static void kreg_view_resize_fn(struct work_struct *work)
+{
+	struct kreg_view *v, *new;
+	u32 capacity;
+	bool filled;
 
 	kreg_lock_table();
 	v = kreg_view_locked();
-	kreg_view_withdrawn = withdrawn;
-	if (!kreg_view_broken)
-		kreg_view_set_state(v, kreg_view_state());
+	capacity = kreg_view_capacity_for(kreg_table_count());
+	/*
+	 * Right size, complete (or as large as a view gets), and not choked
+	 * by tombstones: nothing to do.
+	 */
+	if (capacity == v->capacity && (v->complete || capacity == KREG_VIEW_MAX) &&
+	    v->used_slots * 2 < v->index_slots) {
+		kreg_unlock_table();
+		return;
+	}
 	kreg_unlock_table();
+
+	new = kreg_view_alloc(capacity);
+	if (!new) {
+		pr_warn_ratelimited("view: no memory for %u records; lookups it lacks go through netlink\n",
+				    capacity);
+		return;
+	}
+	kreg_lock_table();
+	filled = kreg_view_fill(new);
+	if (filled)
+		kreg_view_publish(new);
+	kreg_unlock_table();
+	/* A holder took a slot this view cannot hold meanwhile: again. */
+	if (!filled) {
+		kreg_view_free(new);
+		kreg_view_resize();
+		return;
+	}
+	/* The table grew while the view was built: again, larger. */
+	if (!new->complete && capacity < KREG_VIEW_MAX)
+		kreg_view_resize();
 }
 
 /*
  * KREG_IOC_VIEW: a new read-only descriptor of the current view. Its pids
  * are the initial pid namespace's, and a container may not read the host's
- * names: only the initial namespaces may have it.
+ * names: only the host's processes may have it, by the device's opener
+ * and by the caller.
  */
 static long kreg_view_ioctl(struct file *dev, unsigned int cmd, unsigned long arg)
 {
@@ -514,8 +676,8 @@ static long kreg_view_ioctl(struct file *dev, unsigned int cmd, unsigned long ar
 
 	if (cmd != KREG_IOC_VIEW)
 		return -ENOTTY;
-	if (current_user_ns() != &init_user_ns ||
-	    task_active_pid_ns(current) != &init_pid_ns)
+	if (!kreg_on_host(current_user_ns(), task_active_pid_ns(current)) ||
+	    dev->f_cred->user_ns != &init_user_ns)
 		return -EPERM;
 
 	kreg_lock_table();
@@ -553,23 +715,28 @@ int kreg_view_init(void)
 	struct kreg_view *v;
 	int err;
 
-	kreg_view_seed = get_random_u32();
 	kreg_view_wq = alloc_workqueue("kreg_view", 0, 0);
 	if (!kreg_view_wq)
 		return -ENOMEM;
+	/* Under policy_required, an (empty) policy is in force from the start. */
+	kreg_view_policy = kreg_policy_effective(NULL);
 	v = kreg_view_alloc(KREG_VIEW_MIN);
 	if (!v) {
 		err = -ENOMEM;
 		goto destroy_wq;
 	}
-	v->hdr->state = KREG_VIEW_LIVE;
+	v->state = kreg_view_state(v);
+	v->hdr->state = v->state;
 	rcu_assign_pointer(kreg_view, v);
+	kreg_holders_set_death_hook(kreg_view_holder_died);
+	kreg_table_listen(&kreg_view_listener);
 	err = misc_register(&kreg_view_dev);
 	if (err)
 		goto free_view;
 	return 0;
 
 free_view:
+	kreg_holders_set_death_hook(NULL);
 	RCU_INIT_POINTER(kreg_view, NULL);
 	kreg_view_free(v);
 destroy_wq:
@@ -579,16 +746,16 @@ destroy_wq:
 
 void kreg_view_exit(void)
 {
-	struct kreg_view *v = rcu_dereference_protected(kreg_view, true);
-	struct kreg_view *older = rcu_dereference_protected(v->older, true);
+	struct kreg_view *v;
 
 	misc_deregister(&kreg_view_dev);
+	cancel_work_sync(&kreg_view_resize_work);
+	kreg_holders_set_death_hook(NULL);
+	v = rcu_dereference_protected(kreg_view, true);
 	/* Processes may keep their mappings: tell them to ask the kernel. */
 	kreg_view_set_state(v, KREG_VIEW_CLOSED);
 	RCU_INIT_POINTER(kreg_view, NULL);
 	synchronize_rcu();
-	if (older)
-		kreg_view_free(older);
 	kreg_view_free(v);
 	/* Views retired earlier wait for a grace period, then for this queue. */
 	rcu_barrier();

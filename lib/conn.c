@@ -63,6 +63,10 @@ static struct nla_policy kreg_nla_policy[KREG_A_MAX + 1] = {
 	[KREG_A_POLICY_RULES]	= { .type = NLA_U32 },
 	[KREG_A_VERDICT]	= { .type = NLA_U32 },
 	[KREG_A_DECIDED_BY]	= { .type = NLA_U32 },
+	[KREG_A_FROM_NAME]	= { .type = NLA_STRING, .maxlen = KREG_NAME_MAX + 1 },
+	[KREG_A_SENDER_FLAGS]	= { .type = NLA_U32 },
+	[KREG_A_MAX_SUBSCRIPTIONS] = { .type = NLA_U32 },
+	[KREG_A_UID_SUBSCRIPTIONS] = { .type = NLA_U32 },
 };
 
 static void kreg_queue_init(struct kreg_queue *q)
@@ -133,10 +137,14 @@ static int kreg_socket_open(struct nl_sock **out)
 
 	if (!sock)
 		return -ENOMEM;
+	errno = 0;
 	err = genl_connect(sock);
 	if (err < 0) {
+		/* The system's own reason (libnl folds most into NLE_FAILURE). */
+		int sys = errno;
+
 		nl_socket_free(sock);
-		return kreg_nlerr_to_errno(err);
+		return sys ? -sys : kreg_nlerr_to_errno(err);
 	}
 	fd = nl_socket_get_fd(sock);
 	/* Error text from the kernel, and acks that do not echo a payload. */
@@ -257,13 +265,15 @@ int kreg_open_mailbox(struct kreg_conn *conn)
 	if (conn->mbox)
 		return 0;
 	err = kreg_socket_open(&conn->mbox);
-	if (err)
-		return err;
-	err = kreg_watch(conn, conn->mbox);
-	if (err) {
-		nl_socket_free(conn->mbox);
-		conn->mbox = NULL;
+	if (!err) {
+		err = kreg_watch(conn, conn->mbox);
+		if (err) {
+			nl_socket_free(conn->mbox);
+			conn->mbox = NULL;
+		}
 	}
+	if (err)
+		kreg_set_error(conn, "could not open the mailbox socket: %s", strerror(-err));
 	return err;
 }
 

@@ -40,8 +40,9 @@ struct kreg_provider_ops {
 			    void *meta, size_t size, size_t *meta_len);
 	int (*list)(struct kreg_conn *conn, kreg_list_fn fn, void *arg);
 	int (*status)(struct kreg_conn *conn, struct kreg_status *st);
-	int (*send)(struct kreg_conn *conn, const char *name, const void *data,
-		    size_t len);
+	/* @from: a name the sender holds, or NULL; @flags: KREG_SEND_F_*. */
+	int (*send)(struct kreg_conn *conn, const char *name, const char *from,
+		    uint32_t flags, const void *data, size_t len);
 	int (*recv)(struct kreg_conn *conn, struct kreg_message *msg, int timeout_ms);
 	int (*subscribe)(struct kreg_conn *conn);
 	int (*next_event)(struct kreg_conn *conn, struct kreg_event *ev, int timeout_ms);
@@ -58,7 +59,8 @@ KREG_HIDDEN int kreg_kernel_whereis_meta(struct kreg_conn *conn, const char *nam
 KREG_HIDDEN int kreg_kernel_list(struct kreg_conn *conn, kreg_list_fn fn, void *arg);
 KREG_HIDDEN int kreg_kernel_status(struct kreg_conn *conn, struct kreg_status *st);
 KREG_HIDDEN int kreg_kernel_send(struct kreg_conn *conn, const char *name,
-				 const void *data, size_t len);
+				 const char *from, uint32_t flags, const void *data,
+				 size_t len);
 KREG_HIDDEN int kreg_kernel_recv(struct kreg_conn *conn, struct kreg_message *msg,
 				 int timeout_ms);
 KREG_HIDDEN int kreg_kernel_subscribe(struct kreg_conn *conn);
@@ -90,6 +92,7 @@ struct kreg_view_map {
 	uint32_t mask;
 	uint32_t capacity;
 	uint32_t seed;
+	unsigned long forks;		/* kreg_view_forks when it was mapped */
 	bool off;			/* KREG_VIEW=off */
 	unsigned int lookups;		/* before the view was mapped */
 	uint64_t retry_at_ms;		/* no view to be had before then */
@@ -101,7 +104,6 @@ struct kreg_conn {
 	/* kreg_call()'s private reply mailbox, opened on first use. */
 	struct kreg_conn *reply_conn;
 	char reply_name[KREG_NAME_MAX + 1];
-	uint64_t call_ref;		/* the last call's reference */
 	pid_t reply_owner;		/* the process that registered reply_name */
 	/* The local provider: this handle's mailbox and event queue. */
 	struct kreg_local_port *port;

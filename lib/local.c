@@ -60,6 +60,7 @@ struct kreg_local_item {
 	struct kreg_event *ev;			/* an event, or else a delivery: */
 	pid_t sender;
 	char name[KREG_NAME_MAX + 1];
+	char from_name[KREG_NAME_MAX + 1];	/* what the sender proved it holds */
 	_Alignas(16) unsigned char data[];	/* the event, or the payload */
 };
 
@@ -621,14 +622,26 @@ static int kreg_local_list(struct kreg_conn *conn, kreg_list_fn fn, void *arg)
 	return err;
 }
 
-static int kreg_local_send(struct kreg_conn *conn, const char *name,
-			   const void *data, size_t len)
+/* Whether the calling thread holds @name (the caller holds the lock). */
+static bool kreg_local_held_by_self(const char *name)
+{
+	struct kreg_local_entry **slot = kreg_local_slot(name);
+
+	return slot && *slot && (*slot)->holder->tid == kreg_gettid();
+}
+
+static int kreg_local_send(struct kreg_conn *conn, const char *name, const char *from,
+			   uint32_t flags, const void *data, size_t len)
 {
 	struct kreg_local_entry **slot;
 	struct kreg_local_item *it;
 	int err;
 
 	err = kreg_local_begin(conn, name);
+	if (!err && from && *kreg_name_problem(from)) {
+		kreg_set_error(conn, "%s", kreg_name_problem(from));
+		err = -EINVAL;
+	}
 	if (err)
 		return err;
 	if (len > KREG_PAYLOAD_MAX) {
@@ -642,6 +655,7 @@ static int kreg_local_send(struct kreg_conn *conn, const char *name,
 	it->size = len;
 	it->ev = NULL;
 	memcpy(it->name, name, strlen(name) + 1);
+	snprintf(it->from_name, sizeof(it->from_name), "%s", from ? from : "");
 	it->sender = kreg_gettid();
 	if (len)
 		memcpy(it->data, data, len);
@@ -651,6 +665,9 @@ static int kreg_local_send(struct kreg_conn *conn, const char *name,
 	if (!slot || !*slot) {
 		kreg_set_error(conn, "the name is not registered");
 		err = -ENOENT;
+	} else if (from && !kreg_local_held_by_self(from)) {
+		kreg_set_error(conn, "the sending thread does not hold \"%s\"", from);
+		err = -EPERM;
 	} else if (!(*slot)->mailbox) {
 		kreg_set_error(conn, "the name has no mailbox: the handle that registered it is closed");
 		err = -ECONNREFUSED;
@@ -661,6 +678,9 @@ static int kreg_local_send(struct kreg_conn *conn, const char *name,
 		kreg_fifo_push(&(*slot)->mailbox->deliveries, it);
 		kreg_port_wake((*slot)->mailbox);
 		it = NULL;
+		/* Under the lock: the receiver, once it has the message, finds it gone. */
+		if (flags & KREG_SEND_F_RELEASE_FROM)
+			kreg_local_remove(kreg_local_slot(from), KREG_REASON_EXPLICIT);
 	}
 	pthread_mutex_unlock(&kreg_local.lock);
 	free(it);
@@ -715,11 +735,13 @@ static int kreg_local_recv(struct kreg_conn *conn, struct kreg_message *msg,
 	if (err)
 		return err;
 	memcpy(msg->name, it->name, strlen(it->name) + 1);
+	memcpy(msg->from_name, it->from_name, strlen(it->from_name) + 1);
 	msg->sender = it->sender;
-	/* One process: every sender is this one. */
+	/* One process: every sender is this one, which owns every name. */
 	msg->sender_uid = geteuid();
 	msg->sender_gid = getegid();
 	msg->sender_cgroup = 0;
+	msg->sender_flags = KREG_SENDER_F_OWNER | KREG_SENDER_F_MAY_OWN | KREG_SENDER_F_HOST;
 	msg->len = it->size;
 	memcpy(msg->data, it->data, it->size);
 	free(it);

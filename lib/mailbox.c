@@ -6,18 +6,26 @@
 
 #include "internal.h"
 
-int kreg_kernel_send(struct kreg_conn *conn, const char *name, const void *data,
-	      size_t len)
+int kreg_kernel_send(struct kreg_conn *conn, const char *name, const char *from,
+		     uint32_t flags, const void *data, size_t len)
 {
 	struct nl_msg *msg;
 	int err;
 
-	if (len > KREG_PAYLOAD_MAX)
+	if (len > KREG_PAYLOAD_MAX) {
+		kreg_set_error(conn, "the payload is larger than KREG_PAYLOAD_MAX (%d bytes)",
+			       KREG_PAYLOAD_MAX);
 		return -EMSGSIZE;
-	msg = kreg_msg_new(conn, KREG_CMD_SEND, KREG_NAME_MAX + len + 16);
+	}
+	msg = kreg_msg_new(conn, KREG_CMD_SEND, 2 * KREG_NAME_MAX + len + 32);
 	if (!msg)
 		return -ENOMEM;
 	err = kreg_put_name(msg, name);
+	if (!err && from)
+		err = strnlen(from, KREG_NAME_MAX + 1) > KREG_NAME_MAX ? -EINVAL :
+		      nla_put_string(msg, KREG_A_FROM_NAME, from) < 0 ? -EMSGSIZE : 0;
+	if (!err && flags && nla_put_u32(msg, KREG_A_SEND_FLAGS, flags) < 0)
+		err = -EMSGSIZE;
 	if (!err && nla_put(msg, KREG_A_PAYLOAD, (int)len, data) < 0)
 		err = -EMSGSIZE;
 	if (err) {
@@ -51,6 +59,11 @@ int kreg_kernel_recv(struct kreg_conn *conn, struct kreg_message *m, int timeout
 			nla_get_u32(attrs[KREG_A_SENDER_GID]) : (gid_t)-1;
 		m->sender_cgroup = attrs[KREG_A_SENDER_CGROUP] ?
 			nla_get_u64(attrs[KREG_A_SENDER_CGROUP]) : 0;
+		m->sender_flags = attrs[KREG_A_SENDER_FLAGS] ?
+			nla_get_u32(attrs[KREG_A_SENDER_FLAGS]) : 0;
+		snprintf(m->from_name, sizeof(m->from_name), "%s",
+			 attrs[KREG_A_FROM_NAME] ?
+			 nla_get_string(attrs[KREG_A_FROM_NAME]) : "");
 		m->len = (size_t)nla_len(attrs[KREG_A_PAYLOAD]);
 		memcpy(m->data, nla_data(attrs[KREG_A_PAYLOAD]), m->len);
 	}

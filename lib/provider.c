@@ -37,7 +37,8 @@ const char *kreg_provider_name(enum kreg_provider provider)
 
 int kreg_configured_provider(enum kreg_provider *provider)
 {
-	const char *env = getenv("KREG_REGISTRY");
+	/* Not from a set-user-ID program's caller: it would pick its provider. */
+	const char *env = secure_getenv("KREG_REGISTRY");
 
 	if (!env || !*env || !strcmp(env, "kernel"))
 		*provider = KREG_PROVIDER_KERNEL;
@@ -200,14 +201,22 @@ int kreg_status(struct kreg_conn *conn, struct kreg_status *st)
 int kreg_send(struct kreg_conn *conn, const char *name, const void *data,
 	      size_t len)
 {
-	return conn->ops->send(conn, name, data, len);
+	return conn->ops->send(conn, name, NULL, 0, data, len);
+}
+
+int kreg_send_from(struct kreg_conn *conn, const char *name, const char *from,
+		   const void *data, size_t len)
+{
+	if (!from)
+		return -EINVAL;
+	return conn->ops->send(conn, name, from, 0, data, len);
 }
 
 int kreg_multi_send(struct kreg_conn *conn, const char *name, const void *data,
 		    size_t len)
 {
 	/* One node today. Failures are the sender's to ignore, by contract. */
-	int err = conn->ops->send(conn, name, data, len);
+	int err = conn->ops->send(conn, name, NULL, 0, data, len);
 
 	if (err)
 		kreg_log(KREG_LOG_DEBUG, "multi_send to \"%s\": %s", name, kreg_strerror(err));

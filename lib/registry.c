@@ -169,6 +169,8 @@ static int kreg_status_reply(struct kreg_conn *conn, struct nlattr **attrs, void
 	st->max_per_uid = kreg_attr_u32(attrs, KREG_A_MAX_PER_UID);
 	st->uid = (uid_t)kreg_attr_u32(attrs, KREG_A_UID);
 	st->uid_entries = kreg_attr_u32(attrs, KREG_A_UID_ENTRIES);
+	st->max_subscriptions = kreg_attr_u32(attrs, KREG_A_MAX_SUBSCRIPTIONS);
+	st->uid_subscriptions = kreg_attr_u32(attrs, KREG_A_UID_SUBSCRIPTIONS);
 	st->policy_loaded = attrs[KREG_A_POLICY_RULES] != NULL;
 	st->policy_rules = kreg_attr_u32(attrs, KREG_A_POLICY_RULES);
 	return 0;

@@ -2,40 +2,32 @@
 /*
  * Servers over mailboxes, as GenServer runs over Erlang's: calls, casts and
  * stop requests are framed messages sent to the server's name; anything
- * else is an info. A call's answer goes to the caller's own reply name, with
- * the call's reference, so it reaches that caller only, and an answer that
- * comes after its call timed out is recognised and dropped.
+ * else is an info.
+ *
+ * Nothing in a frame says who sent it or where to answer: the kernel does.
+ * A call or a stop is sent from the caller's reply mailbox (kreg_send_from()),
+ * a name of the caller's own that only it sees; the server answers that
+ * name, as the kernel proved it, and nothing else, so a caller cannot turn a
+ * server against a third party. The server answers from its own name, so
+ * the caller takes an answer only from the holder of the name it called,
+ * and only to the call it made (a random reference): nobody else can answer
+ * for a server. A stop is obeyed only from who registered the server's name
+ * or may own it (the kernel's KREG_SENDER_F_* flags); anyone else gets
+ * -EPERM. A frame without what it needs is dropped, and never stops a
+ * server.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
+#include "frame.h"
 #include "internal.h"
 
-/* Marks a framed message; anything without it is an info. */
-#define KREG_FRAME_MAGIC 0x7672732e6765726bull	/* "kreg.srv" */
-
-enum kreg_frame_kind {
-	KREG_FRAME_CALL = 1,
-	KREG_FRAME_CAST,
-	KREG_FRAME_REPLY,
-	KREG_FRAME_STOP,
-};
-
-struct kreg_frame {
-	uint64_t magic;
-	uint64_t ref;		/* CALL, STOP, REPLY: the call it belongs to */
-	int32_t status;		/* REPLY: 0, or the negative errno to return */
-	uint8_t kind;
-	uint8_t reply_to_len;	/* CALL, STOP: the caller's reply name follows */
-	uint16_t reserved;
-	char body[];		/* reply_to (not NUL-terminated), then the payload */
-};
-
-_Static_assert(sizeof(struct kreg_frame) + KREG_NAME_MAX + KREG_CALL_MAX <= KREG_PAYLOAD_MAX,
-	       "a call with the longest reply name fits one message");
+_Static_assert(sizeof(struct kreg_frame) + KREG_CALL_MAX <= KREG_PAYLOAD_MAX,
+	       "a call fits one message");
 
 struct kreg_server {
 	struct kreg_conn *conn;
@@ -55,67 +47,78 @@ struct kreg_decoded {
 static bool kreg_decode(const struct kreg_message *msg, struct kreg_decoded *d)
 {
 	const struct kreg_frame *f = (const void *)msg->data;
-	size_t rlen;
 
 	if (msg->len < sizeof(*f) || f->magic != KREG_FRAME_MAGIC)
 		return false;
-	rlen = f->reply_to_len;
-	if (msg->len < sizeof(*f) + rlen)
-		return false;
 	d->frame = f;
-	memcpy(d->from.reply_to, f->body, rlen);
-	d->from.reply_to[rlen] = '\0';
+	/* The kernel's word on who sent it and where it answers, never the frame's. */
+	memcpy(d->from.reply_to, msg->from_name, sizeof(d->from.reply_to));
 	d->from.ref = f->ref;
-	/* The kernel's word on who sent it, never the frame's. */
 	d->from.pid = msg->sender;
 	d->from.uid = msg->sender_uid;
 	d->from.gid = msg->sender_gid;
 	d->from.cgroup = msg->sender_cgroup;
-	d->body = f->body + rlen;
-	d->len = msg->len - sizeof(*f) - rlen;
+	d->body = f->body;
+	d->len = msg->len - sizeof(*f);
 	return true;
 }
 
-/* Sends one frame to @name through @conn. */
+/* Sends one frame to @name through @conn, as @from (NULL: as nobody). */
 static int kreg_send_frame(struct kreg_conn *conn, const char *name,
 			   enum kreg_frame_kind kind, uint64_t ref, int32_t status,
-			   const char *reply_to, const void *data, size_t len)
+			   const char *from, uint32_t flags, const void *data, size_t len)
 {
-	size_t rlen = reply_to ? strlen(reply_to) : 0;
 	struct kreg_frame *f;
 	int err;
 
-	if (len > KREG_CALL_MAX)
+	if (len > KREG_CALL_MAX) {
+		kreg_set_error(conn, "the request is larger than KREG_CALL_MAX (%d bytes)",
+			       KREG_CALL_MAX);
 		return -EMSGSIZE;
-	f = malloc(sizeof(*f) + rlen + len);
+	}
+	f = malloc(sizeof(*f) + len);
 	if (!f)
 		return -ENOMEM;
 	*f = (struct kreg_frame){
 		.magic = KREG_FRAME_MAGIC, .ref = ref, .status = status,
-		.kind = (uint8_t)kind, .reply_to_len = (uint8_t)rlen,
+		.kind = (uint8_t)kind,
 	};
-	if (rlen)
-		memcpy(f->body, reply_to, rlen);
 	if (len)
-		memcpy(f->body + rlen, data, len);
-	err = kreg_send(conn, name, f, sizeof(*f) + rlen + len);
+		memcpy(f->body, data, len);
+	err = conn->ops->send(conn, name, from, flags, f, sizeof(*f) + len);
 	free(f);
 	return err;
+}
+
+/* An answer to @from: the server's own failures are errors, the caller's are not. */
+static int kreg_answer(struct kreg_server *srv, const struct kreg_from *from,
+		       int32_t status, uint32_t flags, const void *data, size_t len)
+{
+	int err;
+
+	if (len > KREG_CALL_MAX)
+		return -EMSGSIZE;
+	err = kreg_send_frame(srv->conn, from->reply_to, KREG_FRAME_REPLY, from->ref,
+			      status, srv->name, flags, data, len);
+	if (err == -EMSGSIZE || err == -ENOMEM)
+		return err;
+	if (err)
+		kreg_log(KREG_LOG_DEBUG, "server \"%s\" could not answer %s: %s",
+			 srv->name, from->reply_to, kreg_strerror(err));
+	return 0;
 }
 
 int kreg_reply(struct kreg_server *srv, const struct kreg_from *from,
 	       const void *data, size_t len)
 {
-	return kreg_send_frame(srv->conn, from->reply_to, KREG_FRAME_REPLY, from->ref,
-			       0, NULL, data, len);
+	return kreg_answer(srv, from, 0, 0, data, len);
 }
 
 int kreg_reply_error(struct kreg_server *srv, const struct kreg_from *from, int err)
 {
 	if (err >= 0)
 		return -EINVAL;
-	return kreg_send_frame(srv->conn, from->reply_to, KREG_FRAME_REPLY, from->ref,
-			       err, NULL, NULL, 0);
+	return kreg_answer(srv, from, err, 0, NULL, 0);
 }
 
 const char *kreg_server_name(const struct kreg_server *srv)
@@ -138,6 +141,15 @@ static int kreg_default_call(struct kreg_server *srv, const struct kreg_from *fr
 	return KREG_CONTINUE;
 }
 
+/*
+ * Whether the sender of a stop may stop this server: who registered its
+ * name, or may own it (CAP_SYS_ADMIN, its user.UID., a rule of the policy).
+ */
+static bool kreg_may_stop(const struct kreg_message *msg)
+{
+	return msg->sender_flags & (KREG_SENDER_F_OWNER | KREG_SENDER_F_MAY_OWN);
+}
+
 static int kreg_dispatch(struct kreg_server *srv, const struct kreg_message *msg,
 			 struct kreg_from *stop_from)
 {
@@ -149,6 +161,13 @@ static int kreg_dispatch(struct kreg_server *srv, const struct kreg_message *msg
 			return m->handle_info(srv, srv->state, msg);
 		kreg_log(KREG_LOG_DEBUG, "server \"%s\" ignored a message (%zu bytes) from pid %d",
 			 srv->name, msg->len, (int)msg->sender);
+		return KREG_CONTINUE;
+	}
+	/* A call or stop that came from no name the caller holds has no answer. */
+	if ((d.frame->kind == KREG_FRAME_CALL || d.frame->kind == KREG_FRAME_STOP) &&
+	    !d.from.reply_to[0]) {
+		kreg_log(KREG_LOG_DEBUG, "server \"%s\" dropped a frame of kind %u from pid %d, sent from no reply mailbox",
+			 srv->name, d.frame->kind, (int)msg->sender);
 		return KREG_CONTINUE;
 	}
 	switch (d.frame->kind) {
@@ -163,6 +182,12 @@ static int kreg_dispatch(struct kreg_server *srv, const struct kreg_message *msg
 			 srv->name, d.len);
 		return KREG_CONTINUE;
 	case KREG_FRAME_STOP:
+		if (!kreg_may_stop(msg)) {
+			kreg_log(KREG_LOG_WARNING, "server \"%s\" refused a stop from pid %d, uid %u: not its owner",
+				 srv->name, (int)msg->sender, (unsigned int)msg->sender_uid);
+			kreg_reply_error(srv, &d.from, -EPERM);
+			return KREG_CONTINUE;
+		}
 		*stop_from = d.from;
 		return KREG_STOP;
 	default:
@@ -221,11 +246,14 @@ int kreg_serve_until(struct kreg_conn *conn, const char *name,
 	}
 	if (module->terminate)
 		module->terminate(&srv, srv.state, rc);
-	if (stop_from.reply_to[0]) {
-		/* The name goes before kreg_stop() returns to the one who asked. */
+	/*
+	 * The name goes as the answer leaves (the kernel releases it), so it is
+	 * gone by the time kreg_stop() returns to the one who asked.
+	 */
+	if (stop_from.reply_to[0] &&
+	    kreg_send_frame(conn, stop_from.reply_to, KREG_FRAME_REPLY, stop_from.ref, 0,
+			    name, KREG_SEND_F_RELEASE_FROM, NULL, 0))
 		kreg_unregister(conn, name);
-		kreg_reply(&srv, &stop_from, NULL, 0);
-	}
 	free(msg);
 	return rc;
 }
@@ -248,27 +276,41 @@ int kreg_via_tuple(struct kreg_conn *registry, const char *name,
 	return 0;
 }
 
+/* 64 bits nobody can guess: a call's reference, a reply mailbox's name. */
+static int kreg_random64(uint64_t *out)
+{
+	return getrandom(out, sizeof(*out), 0) == sizeof(*out) ? 0 : -errno;
+}
+
 /*
- * The caller's reply mailbox: a name of its own, registered on first use and
- * bound to the mailbox, so that it goes when the handle's socket closes,
- * however the process ends: no reply name outlives its caller. It lives
- * under the caller's user.UID., which only its uid may own and which, bound
- * to a mailbox, kreg.ko lets anyone answer, whatever the policy.
+ * The caller's reply mailbox: a name of its own, registered on first use by
+ * this process and bound to the mailbox, so that it goes when the handle's
+ * socket closes, however the process ends: no reply name outlives its
+ * caller. It lives under the caller's user.UID., which only its uid may own
+ * and which, bound to a mailbox, only it may see, and anyone who knows it
+ * (the server it calls) may send to. A forked child gets one of its own.
  */
 static int kreg_reply_mailbox(struct kreg_conn *conn)
 {
-	static unsigned long counter;
 	struct kreg_conn *rc;
+	uint64_t tag;
 	int err;
 
-	if (conn->reply_conn)
+	if (conn->reply_conn && conn->reply_owner == getpid())
 		return 0;
+	if (conn->reply_conn) {
+		/* The parent's: its name stays the parent's, its socket too. */
+		kreg_close(conn->reply_conn);
+		conn->reply_conn = NULL;
+	}
+	err = kreg_random64(&tag);
+	if (err)
+		return err;
 	err = kreg_open_provider(&rc, kreg_registry_provider(conn));
 	if (err)
 		return err;
-	snprintf(conn->reply_name, sizeof(conn->reply_name), "user.%u.reply.%d.%lu",
-		 (unsigned int)geteuid(), (int)getpid(),
-		 __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
+	snprintf(conn->reply_name, sizeof(conn->reply_name), "user.%u.reply.%016llx",
+		 (unsigned int)geteuid(), (unsigned long long)tag);
 	err = rc->ops->register_meta(rc, conn->reply_name, 0, NULL, 0, KREG_F_MAILBOX_BOUND,
 				     NULL);
 	if (err) {
@@ -277,13 +319,12 @@ static int kreg_reply_mailbox(struct kreg_conn *conn)
 	}
 	conn->reply_conn = rc;
 	conn->reply_owner = getpid();
-	conn->call_ref = kreg_now_ms() << 20;
 	return 0;
 }
 
-/* Waits for the answer to call @ref on the caller's reply mailbox. */
-static int kreg_await_reply(struct kreg_conn *conn, uint64_t ref, void *reply,
-			    size_t size, size_t *reply_len, int timeout_ms)
+/* Waits for the answer to call @ref, from @server, on the caller's reply mailbox. */
+static int kreg_await_reply(struct kreg_conn *conn, const char *server, uint64_t ref,
+			    void *reply, size_t size, size_t *reply_len, int timeout_ms)
 {
 	uint64_t deadline = kreg_deadline(timeout_ms);
 	struct kreg_message *msg = malloc(sizeof(*msg));
@@ -297,10 +338,10 @@ static int kreg_await_reply(struct kreg_conn *conn, uint64_t ref, void *reply,
 		if (err)
 			break;
 		if (!kreg_decode(msg, &d) || d.frame->kind != KREG_FRAME_REPLY ||
-		    d.frame->ref != ref) {
-			/* An answer to a call that timed out earlier. */
-			kreg_log(KREG_LOG_DEBUG, "dropped a late or stray reply on %s",
-				 conn->reply_name);
+		    d.frame->ref != ref || strcmp(msg->from_name, server)) {
+			/* A late answer to an earlier call, or nobody's. */
+			kreg_log(KREG_LOG_DEBUG, "dropped a reply on %s from pid %d (\"%s\"): not the answer awaited",
+				 conn->reply_name, (int)msg->sender, msg->from_name);
 			continue;
 		}
 		err = d.frame->status < 0 ? d.frame->status : 0;
@@ -322,14 +363,20 @@ static int kreg_request_reply(const struct kreg_via *dest, enum kreg_frame_kind 
 	uint64_t ref;
 	int err;
 
+	if (len > KREG_CALL_MAX) {
+		kreg_set_error(conn, "the request is larger than KREG_CALL_MAX (%d bytes)",
+			       KREG_CALL_MAX);
+		return -EMSGSIZE;
+	}
 	err = kreg_reply_mailbox(conn);
+	if (!err)
+		err = kreg_random64(&ref);
 	if (err)
 		return err;
-	ref = ++conn->call_ref;
-	err = kreg_send_frame(conn, dest->name, kind, ref, 0, conn->reply_name, req, len);
+	err = kreg_send_frame(conn, dest->name, kind, ref, 0, conn->reply_name, 0, req, len);
 	if (err)
 		return err;
-	return kreg_await_reply(conn, ref, reply, size, reply_len, timeout_ms);
+	return kreg_await_reply(conn, dest->name, ref, reply, size, reply_len, timeout_ms);
 }
 
 int kreg_call(const struct kreg_via *dest, const void *req, size_t len,
@@ -341,7 +388,7 @@ int kreg_call(const struct kreg_via *dest, const void *req, size_t len,
 
 int kreg_cast(const struct kreg_via *dest, const void *msg, size_t len)
 {
-	return kreg_send_frame(dest->registry, dest->name, KREG_FRAME_CAST, 0, 0, NULL,
+	return kreg_send_frame(dest->registry, dest->name, KREG_FRAME_CAST, 0, 0, NULL, 0,
 			       msg, len);
 }
 

@@ -1,16 +1,24 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Lookups without a system call: kreg.ko's read-only view of the table
- * (the layout in linux/kreg.h, the protocol in docs/view.md), mapped once
- * per handle and searched under its sequence counter.
+ * Lookups without a system call: kreg.ko's read-only view of the names
+ * every host process may see (the layout in linux/kreg.h, the protocol in
+ * docs/view.md), mapped once per handle and searched under its sequence
+ * counter.
  *
- * The view answers only what it knows for certain; for anything else
- * (a policy loaded, a name or value too long for a record, a writer in the
- * middle of a change for too long, no view at all) it says "ask the
- * kernel", and the caller takes the netlink path.
+ * The view answers only what it knows for certain: a name it holds, or,
+ * while it is LIVE, that a name outside "user." is not registered. For
+ * anything else (a name it lacks while PARTIAL, a "user." name, a name or
+ * value too long for a record, a full probe window, a writer in the middle
+ * of a change for too long, no view at all) it says "ask the kernel", and
+ * the caller takes the netlink path.
+ *
+ * A mapping is never inherited: it is made MADV_DONTFORK, and a child's
+ * handles map the view anew, which the kernel refuses to a child in a new
+ * pid namespace (its pids would not be the child's) or user namespace.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -24,6 +32,20 @@
 #define KREG_VIEW_TRIES		64
 /* How long a handle whose view could not be had waits before trying again. */
 #define KREG_VIEW_RETRY_MS	1000
+
+/* Forks since the library was loaded: a mapping made before one is not this process's. */
+static unsigned long kreg_view_forks;
+static pthread_once_t kreg_view_once = PTHREAD_ONCE_INIT;
+
+static void kreg_view_forked(void)
+{
+	__atomic_add_fetch(&kreg_view_forks, 1, __ATOMIC_RELAXED);
+}
+
+static void kreg_view_watch_forks(void)
+{
+	pthread_atfork(NULL, NULL, kreg_view_forked);
+}
 
 static uint32_t kreg_load(const uint32_t *p)
 {
@@ -51,7 +73,7 @@ static bool kreg_view_sane(const struct kreg_view_header *h, size_t size)
 	uint64_t holders_end = h->holders_offset + (uint64_t)h->capacity * 4;
 
 	return h->magic == KREG_VIEW_MAGIC && h->version == KREG_VIEW_VERSION &&
-	       h->size == size && h->index_slots &&
+	       h->size == size && h->index_slots >= KREG_VIEW_PROBE_MAX &&
 	       !(h->index_slots & (h->index_slots - 1)) &&
 	       index_end <= size && records_end <= size && holders_end <= size &&
 	       h->index_offset % 4 == 0 && h->records_offset % 8 == 0 &&
@@ -75,12 +97,19 @@ static int kreg_view_map(struct kreg_view_map *v)
 		close(fd);
 		return -EPROTO;
 	}
+	pthread_once(&kreg_view_once, kreg_view_watch_forks);
 	base = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
 	close(fd);
 	if (base == MAP_FAILED)
 		return -errno;
 	v->hdr = base;
 	v->size = (size_t)st.st_size;
+	v->forks = __atomic_load_n(&kreg_view_forks, __ATOMIC_RELAXED);
+	/* A child, perhaps in a container, gets no copy: it asks for its own. */
+	if (madvise(base, v->size, MADV_DONTFORK)) {
+		kreg_view_unmap(v);
+		return -errno;
+	}
 	/* The layout of a view never changes once it is published. */
 	if (!kreg_view_sane(v->hdr, v->size)) {
 		kreg_view_unmap(v);
@@ -103,6 +132,11 @@ static const struct kreg_view_header *kreg_view_get(struct kreg_view_map *v)
 
 	if (v->off)
 		return NULL;
+	/* Mapped by the parent: not in this process, whose address is stale. */
+	if (v->hdr && v->forks != __atomic_load_n(&kreg_view_forks, __ATOMIC_RELAXED)) {
+		v->hdr = NULL;
+		v->lookups = 1;
+	}
 	/*
 	 * Mapping costs four system calls and a netlink lookup two: a handle
 	 * maps the view at its second lookup, so a one-shot tool never does.
@@ -146,7 +180,9 @@ struct kreg_view_hit {
 
 /*
  * One search, which the caller validates with seq: every value read may be
- * torn by a writer, so each is checked before it is used as an offset.
+ * torn by a writer, so each is checked before it is used as an offset. A
+ * name is never further than KREG_VIEW_PROBE_MAX slots from its first: past
+ * that with no empty slot seen, it may have been left out.
  */
 static void kreg_view_search(const struct kreg_view_map *v, const char *name,
 			     size_t len, uint32_t hash, void *meta, size_t size,
@@ -155,7 +191,7 @@ static void kreg_view_search(const struct kreg_view_map *v, const char *name,
 	uint32_t i, n;
 
 	hit->result = -EAGAIN;
-	for (i = hash & v->mask, n = 0; n <= v->mask; i = (i + 1) & v->mask, n++) {
+	for (i = hash & v->mask, n = 0; n < KREG_VIEW_PROBE_MAX; i = (i + 1) & v->mask, n++) {
 		uint32_t slot = kreg_load(&v->index[i]);
 		const struct kreg_view_record *r;
 		uint32_t flags, holder;
@@ -215,17 +251,26 @@ int kreg_view_whereis(struct kreg_conn *conn, const char *name, pid_t *pid,
 	len = strlen(name);
 	hash = kreg_view_hash(v->seed, name, len);
 	for (tries = 0; tries < KREG_VIEW_TRIES; tries++) {
-		uint32_t seq = kreg_load_acquire(&h->seq);
+		uint32_t seq = kreg_load_acquire(&h->seq), state;
 
 		if (seq & 1)
 			continue;
-		if (kreg_load(&h->state) != KREG_VIEW_LIVE)
-			return -EAGAIN;	/* withdrawn, or replaced: next time */
+		state = kreg_load(&h->state);
+		if (state != KREG_VIEW_LIVE && state != KREG_VIEW_PARTIAL)
+			return -EAGAIN;	/* replaced or closed: next time */
 		kreg_view_search(v, name, len, hash, meta, size,
 				 meta != NULL || meta_len != NULL, &hit);
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (kreg_load(&h->seq) != seq)
 			continue;
+		/*
+		 * Not found: certain only in a LIVE view, and never for a
+		 * "user." name, which may be a reply address the view leaves
+		 * out: the kernel knows whether this caller may see it.
+		 */
+		if (hit.result == KREG_UNDEFINED &&
+		    (state != KREG_VIEW_LIVE || !strncmp(name, "user.", 5)))
+			return -EAGAIN;
 		if (hit.result == 0) {
 			conn->error[0] = '\0';
 			*pid = (pid_t)hit.pid;
@@ -241,7 +286,7 @@ int kreg_view_whereis(struct kreg_conn *conn, const char *name, pid_t *pid,
 
 void kreg_view_open(struct kreg_conn *conn)
 {
-	const char *env = getenv("KREG_VIEW");
+	const char *env = secure_getenv("KREG_VIEW");
 
 	memset(&conn->view, 0, sizeof(conn->view));
 	/* KREG_VIEW=off: every lookup asks the kernel (for comparison). */

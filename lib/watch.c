@@ -56,6 +56,8 @@ const char *kreg_reason_name(enum kreg_reason reason)
 		return "exited";
 	case KREG_REASON_UNLOADING:
 		return "unloading";
+	case KREG_REASON_REVOKED:
+		return "revoked";
 	case KREG_REASON_CLOSED:
 		return "closed";
 	}

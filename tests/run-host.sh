@@ -13,5 +13,7 @@ for t in "$BUILD"/host-tests/*_test; do
 		"$t" 2>&1 | tee -a "$log"
 	echo "KREG-BIN-EXIT $name ${PIPESTATUS[0]}" | tee -a "$log"
 done
+# The module's layering: a static check, counted with the host tests.
+bash "$(dirname "$0")/../scripts/check-layers.sh" | tee -a "$log"
 echo "KREG-GUEST-DONE (host)" >>"$log"
 exec bash "$(dirname "$0")/../scripts/guest/summarise.sh" "$log"

@@ -49,7 +49,9 @@ enum kreg_provider {
 
 /*
  * Opens a handle on the configured provider: the one the KREG_REGISTRY
- * environment variable names ("kernel" or "local"), else the kernel.
+ * environment variable names ("kernel" or "local"), else the kernel. (A
+ * set-user-ID or set-group-ID program ignores KREG_REGISTRY and KREG_VIEW:
+ * they are read with secure_getenv().)
  * -ENOPROTOOPT when KREG_REGISTRY names neither. With the kernel provider
  * and no module loaded, fails with -EPROTONOSUPPORT (kreg_strerror() says
  * how to load it); it never falls back to another provider.
@@ -157,7 +159,13 @@ struct kreg_status {
 	size_t max_entries;	/* the most the registry holds (0: no limit) */
 	size_t max_per_uid;	/* the most one uid may hold (0: no limit) */
 	uid_t uid;		/* the caller's effective uid */
-	size_t uid_entries;	/* names that count toward the caller's quota */
+	/*
+	 * Names that count toward the caller's quota: its uid's, or in a user
+	 * namespace, those of every uid of the namespace's owner.
+	 */
+	size_t uid_entries;
+	size_t max_subscriptions;	/* the most one uid may have (0: no limit) */
+	size_t uid_subscriptions;	/* the caller's, counted as uid_entries are */
 	bool policy_loaded;	/* access control by a policy (kreg_policy_set()) */
 	size_t policy_rules;
 };
@@ -232,6 +240,15 @@ int kreg_send(struct kreg_conn *conn, const char *name, const void *data,
 	      size_t len);
 
 /*
+ * kreg_send() as the holder of @from, a name this process holds (-EPERM
+ * when it does not): the receiver's kreg_message.from_name is @from, as the
+ * kernel checked it. What a server answers to, and how a caller knows the
+ * answer came from the server it called.
+ */
+int kreg_send_from(struct kreg_conn *conn, const char *name, const char *from,
+		   const void *data, size_t len);
+
+/*
  * Fire and forget: kreg_send() to @name on every node of the registry (one
  * node today: this host, or this process for the local provider). Returns
  * 0 whether or not anything was delivered, as Commanded's multi_send does.
@@ -242,14 +259,19 @@ int kreg_multi_send(struct kreg_conn *conn, const char *name, const void *data,
 /*
  * A message, with who sent it as the kernel saw it: enough for a service to
  * decide whether to serve a request. Ids are those this process's
- * namespaces see (an id they cannot map reads as the overflow id, 65534).
+ * namespaces see (an id they cannot map reads as the overflow id, 65534);
+ * the uid and gid are those the sender's socket was opened with.
  */
 struct kreg_message {
 	char name[KREG_NAME_MAX + 1];	/* the name it was sent to */
-	pid_t sender;			/* the sending process */
+	/* The name the sender proved it holds (kreg_send_from()), or "". */
+	char from_name[KREG_NAME_MAX + 1];
+	pid_t sender;			/* the sending process (0: in a pid namespace this one cannot see) */
 	uid_t sender_uid;		/* its effective uid */
 	gid_t sender_gid;		/* its effective gid */
 	uint64_t sender_cgroup;		/* its cgroup v2 id (0: not known) */
+	/* KREG_SENDER_F_*: whether it registered the name, or may own it. */
+	uint32_t sender_flags;
 	size_t len;
 	unsigned char data[KREG_PAYLOAD_MAX];
 };
@@ -268,8 +290,8 @@ enum kreg_event_kind {
 struct kreg_event {
 	enum kreg_event_kind kind;
 	char name[KREG_NAME_MAX + 1];
-	pid_t pid;		/* in the initial pid namespace */
-	uid_t uid;		/* in the initial user namespace */
+	pid_t pid;		/* in the subscriber's pid namespace */
+	uid_t uid;		/* in the subscriber's user namespace */
 	enum kreg_reason reason;	/* for KREG_EVENT_UNREGISTERED */
 	size_t meta_len;		/* for KREG_EVENT_REGISTERED */
 	unsigned char meta[KREG_META_MAX];
@@ -277,7 +299,8 @@ struct kreg_event {
 
 /*
  * Subscribes @conn to events: every later change of a name the caller may
- * see is reported on it, until it closes.
+ * see, held by a process its pid namespace sees, is reported on it, until
+ * it closes. -EDQUOT when the caller's uid has max_subscriptions already.
  */
 int kreg_subscribe(struct kreg_conn *conn);
 
@@ -298,7 +321,7 @@ int kreg_next_event(struct kreg_conn *conn, struct kreg_event *ev,
 int kreg_await_name(struct kreg_conn *conn, const char *name, int timeout_ms,
 		    pid_t *pid);
 
-/* "explicit", "exited", "unloading", "closed". */
+/* "explicit", "exited", "unloading", "closed", "revoked". */
 const char *kreg_reason_name(enum kreg_reason reason);
 
 /*
@@ -351,11 +374,13 @@ struct kreg_server;
 /*
  * Who made a call: where to answer (copy it to answer after handle_call
  * returns), and the caller's credentials, as kreg_message gives them, to
- * decide whether to serve it.
+ * decide whether to serve it. The reply mailbox is the name the kernel
+ * proved the caller holds, never one the caller claims: a server answers
+ * nobody else.
  */
 struct kreg_from {
 	char reply_to[KREG_NAME_MAX + 1];	/* the caller's reply mailbox */
-	uint64_t ref;				/* this call, among the caller's */
+	uint64_t ref;				/* this call, random, among the caller's */
 	pid_t pid;
 	uid_t uid;
 	gid_t gid;
@@ -381,7 +406,12 @@ struct kreg_module {
 	void (*terminate)(struct kreg_server *srv, void *state, int reason);
 };
 
-/* Answers the call @from with @len bytes (at most KREG_CALL_MAX). */
+/*
+ * Answers the call @from with @len bytes (at most KREG_CALL_MAX, -EMSGSIZE
+ * beyond). A caller that has gone, or cannot take the answer, is the
+ * caller's affair: that is logged (debug) and this returns 0, so that a
+ * handle_call that returns kreg_reply() never stops its server for it.
+ */
 int kreg_reply(struct kreg_server *srv, const struct kreg_from *from,
 	       const void *data, size_t len);
 
@@ -420,9 +450,12 @@ int kreg_via_tuple(struct kreg_conn *registry, const char *name,
 /*
  * Calls the server at @dest and waits @timeout_ms (-1: for ever) for its
  * answer, which only this caller receives (a reply mailbox of the caller's
- * own, registered on first use under "user.<uid>.reply.<pid>.<n>"). Copies at
- * most @size bytes of it into @reply and sets *@reply_len to its length.
- * Errors: those of kreg_send(), -ETIMEDOUT, or the server's kreg_reply_error().
+ * own, registered on first use under "user.<uid>.reply.<64 random bits>",
+ * which only its owner sees). Only an answer that the kernel says comes from
+ * the holder of @dest's name, to this call (a random reference), is taken.
+ * Copies at most @size bytes of it into @reply and sets *@reply_len to its
+ * length. Errors: those of kreg_send(), -ETIMEDOUT, or the server's
+ * kreg_reply_error().
  */
 int kreg_call(const struct kreg_via *dest, const void *req, size_t len,
 	      void *reply, size_t size, size_t *reply_len, int timeout_ms);
@@ -433,7 +466,9 @@ int kreg_cast(const struct kreg_via *dest, const void *msg, size_t len);
 /*
  * Asks the server at @dest to stop: it runs terminate(0) and ends (a
  * process exits, a thread returns), and its names go with it. Waits for
- * that, up to @timeout_ms.
+ * that, up to @timeout_ms. A server obeys only who registered its name or
+ * may own it (kreg_message.sender_flags): CAP_SYS_ADMIN, its user.UID., or a
+ * rule of the policy; anyone else's stop is ignored, and times out.
  */
 int kreg_stop(const struct kreg_via *dest, int timeout_ms);
 

@@ -19,6 +19,7 @@ awk '
 }
 /^KREG-CHECK-PASS / { pass++ }
 /^KREG-CHECK-FAIL / { fail++; print "FAILED: " substr($0, 17) > "/dev/stderr" }
+/^KREG-CHECK-WARN / { print "warning: " substr($0, 17) > "/dev/stderr" }
 /^KREG-GUEST-DONE/ { done = 1 }
 END {
 	if (!done) { fail++; print "FAILED: the guest crashed, hung or never reported (no KREG-GUEST-DONE)" > "/dev/stderr" }

@@ -2,9 +2,11 @@
 /*
  * The view's reader (lib/view.c) against a writer that follows kmod/view.c's
  * protocol (seq odd, the change, seq even), in memory, at full speed on real
- * hardware: readers never return a torn entry, a dead holder, or an answer
- * from a view that is being changed for too long or is withdrawn. The guest's
- * view_test proves the same against the module, end to end.
+ * hardware: readers never return a torn entry, a dead holder, an answer
+ * from a view that is being changed for too long, or "not registered" from
+ * a view that cannot know it (PARTIAL, a "user." name, a full probe
+ * window). The guest's view_test proves the same against the module, end to
+ * end.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -163,7 +165,7 @@ TEST(readers_never_see_a_torn_entry)
 	free(f.base);
 }
 
-TEST(a_dead_holder_a_withdrawn_view_and_a_stuck_writer)
+TEST(a_dead_holder_a_partial_view_and_a_stuck_writer)
 {
 	struct fake f = { 0 };
 	struct kreg_conn *c;
@@ -182,12 +184,29 @@ TEST(a_dead_holder_a_withdrawn_view_and_a_stuck_writer)
 	f.hdr->seq = 1;
 	EXPECT_EQ(-EAGAIN, kreg_view_whereis(c, NAME, &pid, NULL, 0, NULL));
 	f.hdr->seq = 2;
-	f.hdr->state = KREG_VIEW_WITHDRAWN;
-	EXPECT_EQ(-EAGAIN, kreg_view_whereis(c, NAME, &pid, NULL, 0, NULL));
+	/* Partial: what it holds it answers; what it lacks may exist. */
+	f.hdr->state = KREG_VIEW_PARTIAL;
+	EXPECT_EQ(0, kreg_view_whereis(c, NAME, &pid, NULL, 0, NULL));
+	EXPECT_EQ(-EAGAIN, kreg_view_whereis(c, "other", &pid, NULL, 0, NULL));
 	f.hdr->state = KREG_VIEW_LIVE;
+	/* A "user." name may be a reply address, which no view holds. */
+	EXPECT_EQ(-EAGAIN, kreg_view_whereis(c, "user.1000.reply.x", &pid, NULL, 0, NULL));
+	EXPECT_EQ(KREG_UNDEFINED, kreg_view_whereis(c, "users.x", &pid, NULL, 0, NULL));
 	/* A record whose index is out of bounds is skipped, never followed. */
 	f.index[fnv(NAME) & (SLOTS - 1)] = CAPACITY + 5;
 	EXPECT_EQ(KREG_UNDEFINED, kreg_view_whereis(c, NAME, &pid, NULL, 0, NULL));
+	f.index[fnv(NAME) & (SLOTS - 1)] = 1;
+	/* A window full of others' records: the name may have been left out. */
+	{
+		uint32_t home = fnv("other") & (SLOTS - 1), i;
+
+		for (i = 0; i < KREG_VIEW_PROBE_MAX; i++)
+			if (!f.index[(home + i) & (SLOTS - 1)])
+				f.index[(home + i) & (SLOTS - 1)] = 1;
+		EXPECT_EQ(-EAGAIN, kreg_view_whereis(c, "other", &pid, NULL, 0, NULL));
+		/* The name itself is still found within it. */
+		EXPECT_EQ(0, kreg_view_whereis(c, NAME, &pid, NULL, 0, NULL));
+	}
 	/* An invalid name: the kernel says what is wrong with it. */
 	EXPECT_EQ(-EAGAIN, kreg_view_whereis(c, "", &pid, NULL, 0, NULL));
 	free(c);

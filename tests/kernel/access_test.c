@@ -41,29 +41,6 @@ FIXTURE_TEARDOWN(acc)
 	kreg_close(self->c);
 }
 
-/* Loads @text as a policy file holding it; 0 or the first error. */
-static int load_policy(struct kreg_conn *c, const char *text)
-{
-	char path[] = "/tmp/kreg-policy-XXXXXX", error[256];
-	struct kreg_rule *rules;
-	size_t n;
-	int fd, err;
-
-	fd = mkstemp(path);
-	if (fd < 0)
-		return -errno;
-	err = write(fd, text, strlen(text)) == (ssize_t)strlen(text) ? 0 : -EIO;
-	close(fd);
-	if (!err)
-		err = kreg_policy_read(path, &rules, &n, error, sizeof(error));
-	unlink(path);
-	if (err)
-		return err;
-	err = kreg_policy_set(c, rules, n);
-	free(rules);
-	return err;
-}
-
 enum act { REGISTER, WHEREIS, SEND };
 
 struct attempt {
@@ -169,7 +146,8 @@ TEST_F(acc, user_uid_names_are_that_uids_alone_to_own)
 	EXPECT_EQ(0, attempt(BOB, NULL, 0, REGISTER, "user.1001.db"));
 	ASSERT_EQ(0, load_policy(self->c, "allow all * everyone\n"));
 	EXPECT_EQ(EACCES, attempt(BOB, NULL, 0, REGISTER, "user.1000.db"));
-	EXPECT_EQ(EACCES, attempt(BOB, NULL, 0, REGISTER, "user.01000.db"));
+	/* One spelling per uid: a leading zero is no name at all. */
+	EXPECT_EQ(EINVAL, attempt(BOB, NULL, 0, REGISTER, "user.01000.db"));
 	EXPECT_EQ(0, attempt(ALICE, NULL, 0, REGISTER, "user.1000.db"));
 	/* Only the owning: others may see and message them as the policy says. */
 	ASSERT_GT(hold_as(self, ALICE, "user.1000.svc"), 0);
@@ -341,7 +319,9 @@ TEST_F(acc, cap_sys_admin_bypasses_the_policy)
 	pid_t pid;
 
 	ASSERT_GT(hold_as(self, ALICE, "acc-alice"), 0);
-	ASSERT_EQ(0, load_policy(self->c, "deny all * everyone\n"));
+	/* Alice may keep her name; nobody else may do anything. */
+	ASSERT_EQ(0, load_policy(self->c, "allow own acc-alice uid 1000\n"
+					  "deny all * everyone\n"));
 	EXPECT_EQ(0, kreg_register(self->c, "acc-root", 0, NULL));
 	EXPECT_EQ(0, kreg_whereis_name(self->c, "acc-alice", &pid));
 	EXPECT_EQ(0, kreg_send(self->c, "acc-alice", "x", 1));
@@ -449,7 +429,8 @@ TEST_F(acc, policy_check_says_what_decides)
 	EXPECT_TRUE(v.allowed);
 	EXPECT_EQ(KREG_BY_DEFAULT, v.by);
 
-	ASSERT_EQ(0, load_policy(self->c, "allow see,send orders.* gid 1002\n"));
+	ASSERT_EQ(0, load_policy(self->c, "allow see,send orders.* gid 1002\n"
+					  "allow own alices.* uid 1000\n"));
 	ASSERT_EQ(0, kreg_policy_check(self->c, BOB, BOB, billing, 1, "orders.db",
 				       KREG_RIGHT_SEND, &v));
 	EXPECT_TRUE(v.allowed);
@@ -714,7 +695,9 @@ TEST_F(acc, a_call_is_answered_under_any_policy)
 		_exit(0);
 	}
 	ASSERT_EQ(0, kreg_await_name(self->c, "svc.echo", 5000, &(pid_t){ 0 }));
-	ASSERT_EQ(0, load_policy(self->c, "allow see,send svc.* everyone\n"));
+	/* The server keeps its name: a policy releases what it does not let own. */
+	ASSERT_EQ(0, load_policy(self->c, "allow own svc.* uid 1000\n"
+					  "allow see,send svc.* everyone\n"));
 	EXPECT_EQ(0, run_as(BOB, call_as_user, "svc.echo"));
 	/* Not Bob: the server refuses, by the credentials the kernel gave it. */
 	EXPECT_EQ(2, run_as(BOB + 1, call_as_user, "svc.echo"));

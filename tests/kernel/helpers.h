@@ -78,6 +78,42 @@ static inline long count_entries(struct kreg_conn *c)
 	return err ? err : n;
 }
 
+/* Writes @text to @path (a sysfs, procfs or debugfs file): 0 or a negative errno. */
+static inline int write_text(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* Loads @text as a policy file holding it would: 0 or the first error. */
+static inline int load_policy(struct kreg_conn *c, const char *text)
+{
+	char path[] = "/tmp/kreg-policy-XXXXXX", error[256];
+	struct kreg_rule *rules;
+	size_t n;
+	int fd, err;
+
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -errno;
+	err = write(fd, text, strlen(text)) == (ssize_t)strlen(text) ? 0 : -EIO;
+	close(fd);
+	if (!err)
+		err = kreg_policy_read(path, &rules, &n, error, sizeof(error));
+	unlink(path);
+	if (err)
+		return err;
+	err = kreg_policy_set(c, rules, n);
+	free(rules);
+	return err;
+}
+
 static inline int param_path(char *buf, size_t size, const char *name)
 {
 	return snprintf(buf, size, "/sys/module/kreg/parameters/%s", name);

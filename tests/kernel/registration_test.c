@@ -20,6 +20,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "frame.h"
+#include "internal.h"
 #include "kreg.h"
 #include "kselftest_harness.h"
 
@@ -444,6 +446,65 @@ static void *call_echo(void *arg)
 		k->err = -EBADMSG;
 	kreg_close(c);
 	return NULL;
+}
+
+/* Told a caller's reply mailbox, answers for the server every way it can. */
+struct forger {
+	enum kreg_provider provider;
+	const char *reply_to;
+	const char *server;
+	int sent, refused;
+};
+
+static void *forge_answers(void *arg)
+{
+	unsigned char buf[sizeof(struct kreg_frame) + 8];
+	struct kreg_frame *frame = (struct kreg_frame *)buf;
+	struct forger *f = arg;
+	struct kreg_conn *c;
+	uint64_t ref;
+
+	if (kreg_open_provider(&c, f->provider))
+		return NULL;
+	for (ref = 0; ref < 64; ref++) {
+		memset(buf, 0, sizeof(buf));
+		frame->magic = KREG_FRAME_MAGIC;
+		frame->kind = KREG_FRAME_REPLY;
+		frame->ref = ref;
+		memcpy(frame->body, "forged!!", 8);
+		f->sent += !kreg_send(c, f->reply_to, buf, sizeof(buf));
+		/* Nor in the server's name, which it does not hold. */
+		f->refused += kreg_send_from(c, f->reply_to, f->server, buf, sizeof(buf)) == -EPERM;
+	}
+	kreg_close(c);
+	return NULL;
+}
+
+/*
+ * Only the server called answers a call: an answer that does not come from
+ * its name (as the provider proves it), to this call (a random reference),
+ * is dropped, whoever sends it.
+ */
+TEST_F(reg, nobody_but_the_called_server_answers)
+{
+	struct forger f = { .provider = variant->provider, .server = self->name };
+	char answer[16] = "";
+	size_t len = 0;
+	pid_t pid = 0;
+	pthread_t t;
+
+	ASSERT_EQ(0, kreg_start_link(self->c, self->name, &counter, NULL, &pid, NULL));
+	EXPECT_EQ(0, counter_value(&self->via));
+	f.reply_to = self->c->reply_name;
+	ASSERT_EQ(0, pthread_create(&t, NULL, forge_answers, &f));
+	EXPECT_EQ(0, kreg_call(&self->via, "slow", 4, answer, sizeof(answer), &len, 5000));
+	pthread_join(t, NULL);
+	EXPECT_EQ(4, len);
+	EXPECT_EQ(0, memcmp(answer, "slow", 4));
+	EXPECT_LT(0, f.sent);
+	EXPECT_EQ(64, f.refused);
+	EXPECT_EQ(0, kreg_stop(&self->via, 5000));
+	reap_server(variant, pid);
 }
 
 TEST_F(reg, each_caller_gets_its_own_replies)

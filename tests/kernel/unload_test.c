@@ -9,6 +9,7 @@
 
 #include "helpers.h"
 #include "kselftest_harness.h"
+#include "view_raw.h"
 
 #define ENTRIES entries
 static int entries;
@@ -141,6 +142,70 @@ TEST_F_TIMEOUT(unload, rmmod_under_load_frees_everything_and_reloads, 300)
 	EXPECT_EQ(0, count_entries(self->c));
 	EXPECT_EQ(0, kreg_register(self->c, "after-reload", 0, NULL));
 	EXPECT_EQ(0, kreg_unregister(self->c, "after-reload"));
+}
+
+/* rmmod, then insmod with @params: 0 or an errno. */
+static int reload(const char *params)
+{
+	int fd, err = retry_delete_module();
+
+	if (err)
+		return err;
+	fd = open("/kreg.ko", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	err = syscall(SYS_finit_module, fd, params, 0) ? errno : 0;
+	close(fd);
+	return err;
+}
+
+static int register_as_user(void *arg)
+{
+	struct kreg_conn *c;
+	int err;
+
+	if (kreg_open(&c))
+		return 100;
+	err = kreg_register(c, arg, 0, NULL);
+	kreg_close(c);
+	return -err;
+}
+
+/*
+ * Loaded with policy_required=1 (as kreg.service loads it when it has
+ * rules), kreg denies from the first request what no built-in rule allows,
+ * until the policy comes, and again once it is unloaded.
+ */
+TEST(policy_required_holds_from_the_first_request)
+{
+	struct kreg_rule grant = { .effect = KREG_EFFECT_ALLOW, .rights = KREG_RIGHTS_ALL,
+				   .pattern = "app.*", .who = KREG_WHO_UID,
+				   .id = UNPRIVILEGED_UID };
+	struct kreg_status st;
+	struct kreg_conn *c;
+	struct raw_view v;
+
+	ASSERT_EQ(0, reload("policy_required=1"));
+	ASSERT_EQ(0, kreg_open(&c));
+	ASSERT_EQ(0, kreg_status(c, &st));
+	EXPECT_TRUE(st.policy_loaded);
+	EXPECT_EQ(0, st.policy_rules);
+	EXPECT_EQ(EACCES, run_as(UNPRIVILEGED_UID, register_as_user, "app.y"));
+	EXPECT_EQ(0, run_as(UNPRIVILEGED_UID, register_as_user, "user.1000.z"));
+	/* The view holds only what everyone may see: nothing, so far. */
+	ASSERT_EQ(0, raw_view_map(&v, 0));
+	EXPECT_EQ(KREG_VIEW_PARTIAL, v.h->state);
+	raw_view_unmap(&v);
+	/* CAP_SYS_ADMIN still bypasses, and loads the policy. */
+	EXPECT_EQ(0, kreg_register(c, "app.root", 0, NULL));
+	ASSERT_EQ(0, kreg_policy_set(c, &grant, 1));
+	EXPECT_EQ(0, run_as(UNPRIVILEGED_UID, register_as_user, "app.y"));
+	ASSERT_EQ(0, kreg_policy_unload(c));
+	ASSERT_EQ(0, kreg_status(c, &st));
+	EXPECT_TRUE(st.policy_loaded);
+	EXPECT_EQ(EACCES, run_as(UNPRIVILEGED_UID, register_as_user, "app.y"));
+	kreg_close(c);
+	ASSERT_EQ(0, reload(""));
 }
 
 TEST_HARNESS_MAIN

@@ -693,6 +693,8 @@ static int cmd_status(struct kreg_conn *conn, int argc, char **argv)
 		json_uint(&ctl_out, "uid", st.uid);
 		json_uint(&ctl_out, "uid_entries", st.uid_entries);
 		json_uint(&ctl_out, "max_per_uid", st.max_per_uid);
+		json_uint(&ctl_out, "uid_subscriptions", st.uid_subscriptions);
+		json_uint(&ctl_out, "max_subscriptions", st.max_subscriptions);
 		if (known)
 			json_bool(&ctl_out, "exit_cleanup", cleanup.attached);
 		else
@@ -706,6 +708,8 @@ static int cmd_status(struct kreg_conn *conn, int argc, char **argv)
 	printf("names: %zu of at most %zu (max_entries)\n", st.entries, st.max_entries);
 	printf("uid %u holds: %zu of at most %zu (max_per_uid)\n", (unsigned int)st.uid,
 	       st.uid_entries, st.max_per_uid);
+	printf("uid %u subscribes: %zu of at most %zu (max_subscriptions)\n",
+	       (unsigned int)st.uid, st.uid_subscriptions, st.max_subscriptions);
 	if (known)
 		printf("exit cleanup: %s\n", cleanup.attached ? "attached" : "detached");
 	if (st.policy_loaded)

@@ -11,6 +11,16 @@
  * see them), events through KREG_CMD_SUBSCRIBE instead of a multicast group,
  * the sender's credentials on deliveries, per-sender mailbox shares.
  *
+ * Version 3: requests are judged by the credentials of the socket's opener;
+ * a container (a process outside the initial user or pid namespace) owns
+ * only what it registered, and sees only holders its pid namespace sees, in
+ * events too; SEND can prove a name the sender holds (KREG_A_FROM_NAME) and
+ * release it as the message goes (KREG_SEND_F_RELEASE_FROM); deliveries say
+ * what the sender may do to the name (KREG_A_SENDER_FLAGS); reply addresses
+ * are seen by their owner only; a policy load releases the names it denies
+ * (KREG_REASON_REVOKED); subscriptions count toward a per-uid limit; names
+ * "user.UID." spell UID without leading zeros.
+ *
  * The read-only view of the table (the end of this file) has its own
  * version, KREG_VIEW_VERSION; the family does not depend on it.
  */
@@ -21,9 +31,13 @@
 #include <linux/types.h>
 
 #define KREG_GENL_NAME		"kreg"
-#define KREG_GENL_VERSION	2
+#define KREG_GENL_VERSION	3
 
-/* A name is 1 to KREG_NAME_MAX printable ASCII bytes (0x20-0x7e), NUL-terminated. */
+/*
+ * A name is 1 to KREG_NAME_MAX printable ASCII bytes (0x20-0x7e),
+ * NUL-terminated. A name "user.UID.REST" belongs to UID, written in decimal
+ * without leading zeros ("user.0." is uid 0; "user.01000." is refused).
+ */
 #define KREG_NAME_MAX		255
 /* The largest payload SEND accepts; larger ones fail with EMSGSIZE. */
 #define KREG_PAYLOAD_MAX	61440
@@ -50,18 +64,29 @@
  *	flagged NLM_F_DUMP_INTR.
  * @KREG_CMD_SEND: deliver KREG_A_PAYLOAD to KREG_A_NAME's mailbox. Needs the
  *	SEND right; EAGAIN when the sender's share of the mailbox is full.
- * @KREG_CMD_DELIVER: kernel to mailbox: KREG_A_NAME, KREG_A_PAYLOAD and the
+ *	With KREG_A_FROM_NAME, a name the sending process holds (EPERM if it
+ *	does not), the delivery carries it: the receiver knows, from the
+ *	kernel, which name's holder sent it. KREG_A_SEND_FLAGS
+ *	KREG_SEND_F_RELEASE_FROM releases that name as the message is
+ *	delivered, for a server's last answer.
+ * @KREG_CMD_DELIVER: kernel to mailbox: KREG_A_NAME, KREG_A_PAYLOAD, the
  *	sender's KREG_A_SENDER_PID, _UID, _GID (as the receiver's namespaces
- *	see them) and _CGROUP.
- * @KREG_CMD_REGISTERED: event: KREG_A_NAME, KREG_A_PID, KREG_A_UID and any
- *	KREG_A_META.
+ *	see them), _CGROUP and _FLAGS, and KREG_A_FROM_NAME when it proved
+ *	one.
+ * @KREG_CMD_REGISTERED: event: KREG_A_NAME, KREG_A_PID, KREG_A_UID (as the
+ *	subscriber's namespaces see them) and any KREG_A_META.
  * @KREG_CMD_UNREGISTERED: event: the same plus KREG_A_REASON.
  * @KREG_CMD_STATUS: reply KREG_A_ENTRIES, KREG_A_MAX_ENTRIES,
  *	KREG_A_MAX_PER_UID, the caller's KREG_A_UID with KREG_A_UID_ENTRIES,
- *	the names that count toward its quota, and KREG_A_POLICY_RULES when a
+ *	the names that count toward its quota, KREG_A_MAX_SUBSCRIPTIONS and
+ *	the caller's KREG_A_UID_SUBSCRIPTIONS, and KREG_A_POLICY_RULES when a
  *	policy is loaded.
  * @KREG_CMD_SUBSCRIBE: the requesting socket receives an event for every
- *	later change of a name it may SEE, until it closes.
+ *	later change of a name it may SEE held by a process its pid namespace
+ *	sees, until it closes. Judged, then and for every event, by the
+ *	credentials the socket was opened with. EDQUOT beyond
+ *	max_subscriptions per uid (the uids of a user namespace count toward
+ *	its owner's).
  * @KREG_CMD_POLICY_SET: (CAP_SYS_ADMIN) replace the policy, atomically, by
  *	the KREG_A_RULE attributes nested in KREG_A_POLICY; without
  *	KREG_A_POLICY, unload it.
@@ -94,8 +119,8 @@ enum kreg_cmd {
 /**
  * enum kreg_attr - attributes of the kreg family
  * @KREG_A_NAME: NUL-terminated string, see KREG_NAME_MAX
- * @KREG_A_PID: u32; in requests and replies, a process id as seen in the
- *	caller's pid namespace; in events, as seen in the initial one
+ * @KREG_A_PID: u32, a process id as seen in the caller's (events: the
+ *	subscriber's) pid namespace
  * @KREG_A_UID: u32, the uid that registered the entry (STATUS: the caller's;
  *	POLICY_CHECK: the uid asked about)
  * @KREG_A_REGISTERED_NS: u64, registration time, ns since the Unix epoch
@@ -123,6 +148,14 @@ enum kreg_cmd {
  * @KREG_A_RIGHT: u32, POLICY_CHECK: one enum kreg_right
  * @KREG_A_VERDICT: u32, POLICY_CHECK: 1 allowed, 0 denied
  * @KREG_A_DECIDED_BY: u32, POLICY_CHECK: enum kreg_decided_by
+ * @KREG_A_FROM_NAME: NUL-terminated string: SEND, a name the sending process
+ *	holds; DELIVER, that name, proved by the kernel
+ * @KREG_A_SEND_FLAGS: u32, SEND: KREG_SEND_F_* flags
+ * @KREG_A_SENDER_FLAGS: u32, DELIVER: KREG_SENDER_F_* flags
+ * @KREG_A_MAX_SUBSCRIPTIONS: u32, STATUS: the most subscriptions one uid
+ *	may have
+ * @KREG_A_UID_SUBSCRIPTIONS: u32, STATUS: the caller's subscriptions, as
+ *	counted toward that limit
  */
 enum kreg_attr {
 	KREG_A_UNSPEC,
@@ -152,6 +185,11 @@ enum kreg_attr {
 	KREG_A_RIGHT,
 	KREG_A_VERDICT,
 	KREG_A_DECIDED_BY,
+	KREG_A_FROM_NAME,
+	KREG_A_SEND_FLAGS,
+	KREG_A_SENDER_FLAGS,
+	KREG_A_MAX_SUBSCRIPTIONS,
+	KREG_A_UID_SUBSCRIPTIONS,
 
 	__KREG_A_MAX,
 	KREG_A_MAX = __KREG_A_MAX - 1
@@ -202,8 +240,8 @@ enum kreg_effect {
 
 /**
  * enum kreg_who - whom a rule is about
- * @KREG_WHO_EVERYONE: every process of the initial user namespace
- *	(containers are never "everyone": name their uid or gid)
+ * @KREG_WHO_EVERYONE: every process of the host: the initial user and pid
+ *	namespaces (containers are never "everyone": name their uid or gid)
  * @KREG_WHO_UID: processes whose effective uid is KREG_RULE_A_ID
  * @KREG_WHO_GID: processes whose effective or a supplementary gid is it
  */
@@ -217,13 +255,15 @@ enum kreg_who {
  * enum kreg_decided_by - what decided an access
  * @KREG_BY_ADMIN: CAP_SYS_ADMIN in the initial user namespace bypasses all
  * @KREG_BY_USER_NAMESPACE: names under "user.UID." are UID's alone to own
- * @KREG_BY_OWNER: a uid may always see and send to the names it registered
+ * @KREG_BY_OWNER: who registered a name (its uid, from the same host or
+ *	container) may always see and send to it
  * @KREG_BY_RULE: a rule of the loaded policy
- * @KREG_BY_DEFAULT: no rule applied: without a policy, the initial user
- *	namespace may do anything and a container only use its "user.UID."
- *	names; with one, what no rule allows is denied
+ * @KREG_BY_DEFAULT: no rule applied: without a policy, the host may do
+ *	anything and a container only use its "user.UID." names; with one,
+ *	what no rule allows is denied
  * @KREG_BY_REPLY_ADDRESS: a KREG_F_MAILBOX_BOUND name under its owner's
- *	"user.UID." is a reply address: anyone may see it and send to it
+ *	"user.UID." is a reply address: anyone who knows it may send to it,
+ *	nobody but its owner may see it
  */
 enum kreg_decided_by {
 	KREG_BY_ADMIN,
@@ -244,23 +284,50 @@ enum kreg_decided_by {
 #define KREG_F_MAILBOX_BOUND	(1U << 0)
 #define KREG_F_ALL		KREG_F_MAILBOX_BOUND
 
+/*
+ * KREG_A_SEND_FLAGS of a SEND.
+ * KREG_SEND_F_RELEASE_FROM: release KREG_A_FROM_NAME (reason
+ *	KREG_REASON_EXPLICIT) before the message is delivered, so that the
+ *	receiver, once it has the message, finds the name gone.
+ */
+#define KREG_SEND_F_RELEASE_FROM	(1U << 0)
+#define KREG_SEND_F_ALL			KREG_SEND_F_RELEASE_FROM
+
+/*
+ * KREG_A_SENDER_FLAGS of a delivery: what the sender may do to the name it
+ * sent to, so that a server can tell whom to obey.
+ * KREG_SENDER_F_OWNER: the sender is who registered the name (its uid, from
+ *	the same host or container).
+ * KREG_SENDER_F_MAY_OWN: the sender may own the name by CAP_SYS_ADMIN, by
+ *	its "user.UID." or by a rule of the policy; never by the default of a
+ *	host without one.
+ * KREG_SENDER_F_HOST: the sender runs on the host, not in a container.
+ */
+#define KREG_SENDER_F_OWNER	(1U << 0)
+#define KREG_SENDER_F_MAY_OWN	(1U << 1)
+#define KREG_SENDER_F_HOST	(1U << 2)
+
 /**
  * enum kreg_reason - why an entry was removed
  * @KREG_REASON_EXPLICIT: KREG_CMD_UNREGISTER
  * @KREG_REASON_EXITED: the holder process exited
  * @KREG_REASON_UNLOADING: kreg.ko is being removed
  * @KREG_REASON_CLOSED: the mailbox of a KREG_F_MAILBOX_BOUND name closed
+ * @KREG_REASON_REVOKED: a newly loaded policy denies who registered it the
+ *	OWN right
  */
 enum kreg_reason {
 	KREG_REASON_EXPLICIT,
 	KREG_REASON_EXITED,
 	KREG_REASON_UNLOADING,
 	KREG_REASON_CLOSED,
+	KREG_REASON_REVOKED,
 };
 
 /*
- * The view: a read-only copy of the table in shared memory, which processes
- * map and search with no system call (see docs/view.md for the protocol).
+ * The view: a read-only copy of the names every host process may see, in
+ * shared memory, which processes map and search with no system call (see
+ * docs/view.md for the protocol).
  *
  * ioctl(open(KREG_VIEW_DEVICE, O_RDONLY), KREG_IOC_VIEW) returns a new
  * read-only file descriptor (close-on-exec) of the current view; mmap() its
@@ -268,39 +335,51 @@ enum kreg_reason {
  * initial user and pid namespaces may have it (EPERM): its pids are the
  * initial namespace's, and containers may not read the host's names.
  *
+ * A name that not every host process may see is never in the view, in any
+ * form: not a reply address, and under a policy not a name some host
+ * process may not see. So a reader that does not find a name asks the
+ * kernel (KREG_CMD_WHEREIS) unless the view is KREG_VIEW_LIVE and the name
+ * is not under "user.".
+ *
  * Layout: struct kreg_view_header at offset 0; index_slots __u32 at
  * index_offset (0: empty, KREG_VIEW_TOMBSTONE: deleted, else record number
- * + 1), probed linearly from hash & (index_slots - 1); capacity records at
- * records_offset; capacity __u32 holder words at holders_offset.
+ * + 1), probed linearly from hash & (index_slots - 1), at most
+ * KREG_VIEW_PROBE_MAX slots: a name is never further than that from its
+ * first slot, and a search that has met no empty slot by then asks the
+ * kernel; capacity records at records_offset; capacity __u32 holder words
+ * at holders_offset.
  *
  * A reader reads seq (odd: being changed, try again), then state, searches,
  * and reads seq again: unchanged, what it read is consistent. A found
  * record's holder is alive while holders[holder] == holder_word; the word
  * changes the instant the holder's last thread exits, before its parent can
  * reap it, so a dead or recycled pid is never reported. A view that grows is
- * replaced: the old one says KREG_VIEW_RETIRED, and a new KREG_IOC_VIEW
- * returns the new one.
+ * replaced: the old one says KREG_VIEW_RETIRED (and is emptied), and a new
+ * KREG_IOC_VIEW returns the new one.
  */
 #define KREG_VIEW_DEVICE	"/dev/kreg"
 #define KREG_IOC_VIEW		_IO(0xB8, 1)
 #define KREG_VIEW_MAGIC		0x6b726567	/* "kreg" */
-#define KREG_VIEW_VERSION	1
+#define KREG_VIEW_VERSION	2
 #define KREG_VIEW_TOMBSTONE	0xffffffffU
 #define KREG_VIEW_DATA_MAX	104
+#define KREG_VIEW_PROBE_MAX	32
 /* The hash of a name: 32-bit FNV-1a over its bytes, started from hash_seed. */
 #define KREG_VIEW_FNV_PRIME	16777619U
 
 /**
  * enum kreg_view_state - what a reader may do with the view
- * @KREG_VIEW_LIVE: it holds every name: a name not found is not registered
- * @KREG_VIEW_WITHDRAWN: a policy is loaded, and the view cannot tell who may
- *	see what: ask the kernel (KREG_CMD_WHEREIS)
- * @KREG_VIEW_RETIRED: replaced by a larger view: get it with KREG_IOC_VIEW
- * @KREG_VIEW_CLOSED: kreg.ko is gone, or could not keep the view up to date
+ * @KREG_VIEW_LIVE: no policy is loaded and the view holds every name but
+ *	reply addresses: a name not found, and not under "user.", is not
+ *	registered
+ * @KREG_VIEW_PARTIAL: a policy is loaded, or the view is out of room: what
+ *	it holds is right, but a name not found may exist: ask the kernel
+ * @KREG_VIEW_RETIRED: replaced by another view: get it with KREG_IOC_VIEW
+ * @KREG_VIEW_CLOSED: kreg.ko is gone
  */
 enum kreg_view_state {
 	KREG_VIEW_LIVE = 1,
-	KREG_VIEW_WITHDRAWN,
+	KREG_VIEW_PARTIAL,
 	KREG_VIEW_RETIRED,
 	KREG_VIEW_CLOSED,
 };
@@ -310,7 +389,7 @@ struct kreg_view_header {
 	__u32	version;
 	__u32	seq;
 	__u32	state;		/* enum kreg_view_state */
-	__u32	hash_seed;
+	__u32	hash_seed;	/* random, for each view */
 	__u32	index_slots;	/* a power of two */
 	__u32	capacity;	/* records, and holder words */
 	__u32	entries;
