@@ -70,9 +70,10 @@ struct kreg_name_key {
  * longest one. Each class is a slab cache of the module's own, charged to
  * the memory cgroup of whoever registers (SLAB_ACCOUNT).
  */
-static const unsigned int kreg_entry_sizes[] = { 128, 256, 512, 1024 };
+static const unsigned int kreg_entry_sizes[] = { 128, 192, 256, 512, 1024 };
 static const char *const kreg_entry_cache_names[] = {
-	"kreg_entry_128", "kreg_entry_256", "kreg_entry_512", "kreg_entry_1024",
+	"kreg_entry_128", "kreg_entry_192", "kreg_entry_256", "kreg_entry_512",
+	"kreg_entry_1024",
 };
 
 static struct kmem_cache *kreg_entry_caches[ARRAY_SIZE(kreg_entry_sizes)];
@@ -705,8 +706,9 @@ static u32 kreg_sender_flags(struct kreg_principal *p, const struct kreg_entry *
 
 	if (p->host)
 		flags |= KREG_SENDER_F_HOST;
+	/* Who registered it needs nothing more: no capability is asked. */
 	if (kreg_principal_owns(p, KREG_OWNER_OF(e)))
-		flags |= KREG_SENDER_F_OWNER;
+		return flags | KREG_SENDER_F_OWNER;
 	/* The default of a host without a policy lets anyone own: not that. */
 	if ((kreg_may(p, e->name, e->name_len, KREG_RIGHT_OWN, NULL, &v) &&
 	     v.by != KREG_BY_DEFAULT) || kreg_principal_admin(p))

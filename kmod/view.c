@@ -38,8 +38,9 @@
  * (all but its header page punched out), so a descriptor kept open pins
  * one page, not a view. The worker allocates outside the table lock and,
  * being a kernel thread, charges no task's memory cgroup: the view is
- * kreg's own, bounded by max_entries (at most 280 bytes a name). A view
- * that cannot grow, for want of memory, stays PARTIAL, never wrong.
+ * kreg's own, bounded by max_entries (about 145 bytes a record, 1 to 1.5
+ * records a name). A view that cannot grow, for want of memory, stays
+ * PARTIAL, never wrong.
  *
  * Hash flooding. Each view has a random seed, which readers need and so
  * may know; a name is never stored further than KREG_VIEW_PROBE_MAX slots
@@ -237,7 +238,8 @@ static int kreg_view_map_pages(struct kreg_view *v, unsigned int nr)
 
 static struct kreg_view *kreg_view_alloc(u32 capacity)
 {
-	u32 slots = capacity * 2;
+	/* Records and tombstones fill at most three quarters of the index. */
+	u32 slots = roundup_pow_of_two(2 * capacity);
 	size_t index_off = PAGE_SIZE;
 	size_t records_off = ALIGN(size_add(index_off, size_mul(slots, sizeof(u32))), 64);
 	size_t holders_off = size_add(records_off,
@@ -432,8 +434,8 @@ static void kreg_view_add(struct kreg_entry *e)
 	kreg_view_write_begin(v);
 	kreg_view_insert(v, e);
 	kreg_view_write_end(v);
-	/* Three quarters full: grow before it is. */
-	if (v->entries * 4 >= v->capacity * 3 || v->used_slots * 2 >= v->index_slots)
+	/* Seven eighths full: grow before it is. */
+	if (v->entries * 8 >= v->capacity * 7 || v->used_slots * 2 >= v->index_slots)
 		kreg_view_resize();
 }
 
@@ -460,7 +462,7 @@ static void kreg_view_remove(struct kreg_view *v, struct kreg_entry *e)
 	WRITE_ONCE(v->hdr->entries, v->entries);
 	kreg_view_write_end(v);
 	e->view_rec = U32_MAX;
-	/* An eighth full: give memory back (it grows again at three quarters). */
+	/* An eighth full: give memory back (it grows again at seven eighths). */
 	if (v->capacity > KREG_VIEW_MIN && v->entries * 8 < v->capacity)
 		kreg_view_resize();
 }
@@ -535,21 +537,34 @@ static struct kreg_table_listener kreg_view_listener = {
 };
 
 /*
- * The capacity a table of @count names wants: room to double before
- * growing; and room for every holder's word where it is, since a holder
- * keeps its slot for as long as it holds names.
+ * The capacity a table of @count names wants: half as much again, in
+ * steps of 64 (a capacity need not be a power of two, only the index is);
+ * and room for every holder's word where it is, since a holder keeps its
+ * slot for as long as it holds names.
  */
 static u32 kreg_view_capacity_for(unsigned int count)
 {
 	struct kreg_holder_word *w;
-	u32 capacity = KREG_VIEW_MIN, top = 0;
+	u64 capacity = (u64)count + count / 2;
+	u32 top = 0;
 
 	list_for_each_entry(w, &kreg_view_holders, link)
 		if (w->slot != KREG_HOLDER_NO_SLOT && w->slot >= top)
 			top = w->slot + 1;
-	while ((capacity < 2ULL * count || capacity < top) && capacity < KREG_VIEW_MAX)
-		capacity *= 2;
-	return capacity;
+	capacity = max3(capacity, (u64)top, (u64)KREG_VIEW_MIN);
+	return min_t(u64, round_up(capacity, 64), KREG_VIEW_MAX);
+}
+
+/*
+ * Whether @v is the view a table of @count names wants: room for them all
+ * (and their words), not four times too much, complete (or as large as a
+ * view gets), and not choked by tombstones.
+ */
+static bool kreg_view_fits(const struct kreg_view *v, u32 want)
+{
+	return v->capacity >= want && v->capacity / 4 <= want &&
+	       (v->complete || v->capacity == KREG_VIEW_MAX) &&
+	       v->used_slots * 2 < v->index_slots;
 }
 
 /*
@@ -630,12 +645,7 @@ static void kreg_view_resize_fn(struct work_struct *work)
 	kreg_lock_table();
 	v = kreg_view_locked();
 	capacity = kreg_view_capacity_for(kreg_table_count());
-	/*
-	 * Right size, complete (or as large as a view gets), and not choked
-	 * by tombstones: nothing to do.
-	 */
-	if (capacity == v->capacity && (v->complete || capacity == KREG_VIEW_MAX) &&
-	    v->used_slots * 2 < v->index_slots) {
+	if (kreg_view_fits(v, capacity)) {
 		kreg_unlock_table();
 		return;
 	}

@@ -402,11 +402,14 @@ static void kreg_take_extack(struct kreg_conn *conn, const struct nlmsghdr *nlh)
 		conn->error_offset = (long)nla_get_u32(tb[NLMSGERR_ATTR_OFFS]);
 }
 
-int kreg_request_on(struct kreg_conn *conn, bool via_mailbox, struct nl_msg *msg,
-		    enum kreg_req kind, kreg_reply_fn fn, void *arg)
+/*
+ * Sends @req through @fd and reads its answer: each reply message goes to
+ * @raw as it came, or parsed to @fn; the rest is kept for later (mail,
+ * events) or skipped.
+ */
+static int kreg_exchange(struct kreg_conn *conn, int fd, struct nlmsghdr *req,
+			 enum kreg_req kind, kreg_raw_fn raw, kreg_reply_fn fn, void *arg)
 {
-	int fd = via_mailbox ? kreg_mailbox_fd(conn) : kreg_request_fd(conn);
-	struct nlmsghdr *req = nlmsg_hdr(msg);
 	struct nlattr *attrs[KREG_A_MAX + 1];
 	bool interrupted = false;
 	uint32_t seq;
@@ -426,7 +429,6 @@ int kreg_request_on(struct kreg_conn *conn, bool via_mailbox, struct nl_msg *msg
 	do {
 		sent = send(fd, req, req->nlmsg_len, 0);
 	} while (sent < 0 && errno == EINTR);
-	nlmsg_free(msg);
 	if (sent < 0)
 		return -errno;
 
@@ -467,12 +469,30 @@ int kreg_request_on(struct kreg_conn *conn, bool via_mailbox, struct nl_msg *msg
 			}
 			if (nlh->nlmsg_type != conn->family)
 				continue;
-			if (!stop && fn && kreg_parse(nlh, attrs) == 0)
+			if (!stop && raw)
+				stop = raw(conn, nlh, arg);
+			else if (!stop && fn && kreg_parse(nlh, attrs) == 0)
 				stop = fn(conn, attrs, arg);
 			if (kind == KREG_REQ_REPLY)
 				return stop;
 		}
 	}
+}
+
+int kreg_request_on(struct kreg_conn *conn, bool via_mailbox, struct nl_msg *msg,
+		    enum kreg_req kind, kreg_reply_fn fn, void *arg)
+{
+	int fd = via_mailbox ? kreg_mailbox_fd(conn) : kreg_request_fd(conn);
+	int err = kreg_exchange(conn, fd, nlmsg_hdr(msg), kind, NULL, fn, arg);
+
+	nlmsg_free(msg);
+	return err;
+}
+
+int kreg_request_raw(struct kreg_conn *conn, struct nlmsghdr *req, enum kreg_req kind,
+		     kreg_raw_fn fn, void *arg)
+{
+	return kreg_exchange(conn, kreg_request_fd(conn), req, kind, fn, NULL, arg);
 }
 
 int kreg_request(struct kreg_conn *conn, struct nl_msg *msg, enum kreg_req kind,

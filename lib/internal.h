@@ -143,6 +143,14 @@ KREG_HIDDEN int kreg_request_on(struct kreg_conn *conn, bool via_mailbox,
 				struct nl_msg *msg, enum kreg_req kind,
 				kreg_reply_fn fn, void *arg);
 KREG_HIDDEN int kreg_open_mailbox(struct kreg_conn *conn);
+/*
+ * kreg_request() of a message built by hand in @req (its header filled but
+ * for seq, pid and flags), its replies given to @fn as they came: for the
+ * hot paths, without libnl's allocations and parser.
+ */
+typedef int (*kreg_raw_fn)(struct kreg_conn *conn, const struct nlmsghdr *nlh, void *arg);
+KREG_HIDDEN int kreg_request_raw(struct kreg_conn *conn, struct nlmsghdr *req,
+				 enum kreg_req kind, kreg_raw_fn fn, void *arg);
 /* CLOCK_MONOTONIC in milliseconds: every timeout in the library uses it. */
 KREG_HIDDEN uint64_t kreg_now_ms(void);
 /* When a wait of @timeout_ms (-1: for ever) that starts now is over. */

@@ -298,9 +298,9 @@ enum kreg_decided_by {
  * sent to, so that a server can tell whom to obey.
  * KREG_SENDER_F_OWNER: the sender is who registered the name (its uid, from
  *	the same host or container).
- * KREG_SENDER_F_MAY_OWN: the sender may own the name by CAP_SYS_ADMIN, by
- *	its "user.UID." or by a rule of the policy; never by the default of a
- *	host without one.
+ * KREG_SENDER_F_MAY_OWN: a sender that is not its owner may own the name
+ *	by CAP_SYS_ADMIN, by its "user.UID." or by a rule of the policy; never
+ *	by the default of a host without one.
  * KREG_SENDER_F_HOST: the sender runs on the host, not in a container.
  */
 #define KREG_SENDER_F_OWNER	(1U << 0)
