@@ -59,8 +59,11 @@ KREGCTL_DEPS := $(KREGCTL_SRCS) tools/kregctl/kregctl.h bpf/cleanup.h bpf/kreg_e
 	$(BUILD)/libkreg.a \
 	$(BUILD)/bpf/kreg_exit.skel.h
 
-LIB_SRCS := $(wildcard lib/*.c)
-LIB_HDRS := lib/include/kreg.h lib/internal.h lib/frame.h kmod/include/uapi/linux/kreg.h
+# The generic API in lib/, each provider in a folder of its own (lib/kernel,
+# lib/local, lib/cluster).
+LIB_SRCS := $(wildcard lib/*.c lib/*/*.c)
+LIB_HDRS := lib/include/kreg.h $(wildcard lib/*.h lib/*/*.h) kmod/include/uapi/linux/kreg.h
+LIB_CFLAGS := $(USER_CFLAGS) -Ilib
 LIB_SO_VERSION := 2
 KERNEL_TESTS := $(patsubst tests/kernel/%.c,%,$(wildcard tests/kernel/*_test.c))
 HOST_TESTS := $(patsubst tests/host/%.c,%,$(wildcard tests/host/*_test.c))
@@ -154,15 +157,15 @@ lib: $(BUILD)/libkreg.so $(BUILD)/libkreg.a $(BUILD)/kreg.pc
 
 $(BUILD)/lib/pic/%.o: lib/%.c $(LIB_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(USER_CFLAGS) -fPIC -c $< -o $@
+	$(CC) $(LIB_CFLAGS) -fPIC -c $< -o $@
 
 $(BUILD)/lib/%.o: lib/%.c $(LIB_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(USER_CFLAGS) -c $< -o $@
+	$(CC) $(LIB_CFLAGS) -c $< -o $@
 
 $(BUILD)/lib/asan/%.o: lib/%.c $(LIB_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(USER_CFLAGS) $(SANITIZE) -c $< -o $@
+	$(CC) $(LIB_CFLAGS) $(SANITIZE) -c $< -o $@
 
 $(BUILD)/libkreg.so: $(LIB_SRCS:lib/%.c=$(BUILD)/lib/pic/%.o) lib/libkreg.map
 	$(CC) $(LDFLAGS) -shared -Wl,-soname,libkreg.so.$(LIB_SO_VERSION) \

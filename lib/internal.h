@@ -23,8 +23,10 @@ struct kreg_queue {
 };
 
 /*
- * What a provider does behind the public API: the kernel's table (conn.c,
- * registry.c, mailbox.c, events.c) or the process's own (local.c).
+ * What a provider does behind the public API: the kernel's table
+ * (lib/kernel/), the process's own (lib/local/), or the cluster's
+ * (lib/cluster/). The generic API (handles, servers, start, supervisors,
+ * watching, logging) knows providers only through these.
  */
 struct kreg_provider_ops {
 	enum kreg_provider provider;
@@ -49,36 +51,7 @@ struct kreg_provider_ops {
 };
 
 KREG_HIDDEN extern const struct kreg_provider_ops kreg_kernel_ops;
-KREG_HIDDEN int kreg_kernel_register_meta(struct kreg_conn *conn, const char *name,
-					  pid_t pid, const void *meta, size_t meta_len,
-					  uint32_t flags, pid_t *holder);
-KREG_HIDDEN int kreg_kernel_unregister(struct kreg_conn *conn, const char *name);
-KREG_HIDDEN int kreg_kernel_whereis_meta(struct kreg_conn *conn, const char *name,
-					 pid_t *pid, void *meta, size_t size,
-					 size_t *meta_len);
-KREG_HIDDEN int kreg_kernel_list(struct kreg_conn *conn, kreg_list_fn fn, void *arg);
-KREG_HIDDEN int kreg_kernel_status(struct kreg_conn *conn, struct kreg_status *st);
-KREG_HIDDEN int kreg_kernel_send(struct kreg_conn *conn, const char *name,
-				 const char *from, uint32_t flags, const void *data,
-				 size_t len);
-KREG_HIDDEN int kreg_kernel_recv(struct kreg_conn *conn, struct kreg_message *msg,
-				 int timeout_ms);
-KREG_HIDDEN int kreg_kernel_subscribe(struct kreg_conn *conn);
-KREG_HIDDEN int kreg_kernel_next_event(struct kreg_conn *conn, struct kreg_event *ev,
-				       int timeout_ms);
 KREG_HIDDEN extern const struct kreg_provider_ops kreg_local_ops;
-
-/*
- * A lookup in the kernel's view, with no system call: 0 (*@pid set, and
- * the value when asked for), KREG_UNDEFINED, -ESRCH when the name's holder
- * has died (not held, but still in the table), or -EAGAIN when the view
- * cannot answer and the kernel must be asked.
- */
-KREG_HIDDEN int kreg_view_whereis(struct kreg_conn *conn, const char *name,
-				  pid_t *pid, void *meta, size_t size,
-				  size_t *meta_len);
-KREG_HIDDEN void kreg_view_open(struct kreg_conn *conn);
-KREG_HIDDEN void kreg_view_close(struct kreg_conn *conn);
 
 struct kreg_local_port;
 
@@ -123,43 +96,12 @@ struct kreg_conn {
 	struct kreg_view_map view;
 };
 
-/* How a request ends. */
-enum kreg_req {
-	KREG_REQ_ACK,		/* an ack (after any reply) */
-	KREG_REQ_REPLY,		/* its one reply, or an error: no ack asked */
-	KREG_REQ_DUMP,		/* a dump's NLMSG_DONE */
-};
-
-/* Called for each reply message; a non-zero return stops the callbacks. */
-typedef int (*kreg_reply_fn)(struct kreg_conn *conn, struct nlattr **attrs,
-			     void *arg);
-
-KREG_HIDDEN struct nl_msg *kreg_msg_new(struct kreg_conn *conn, uint8_t cmd,
-					size_t payload);
-KREG_HIDDEN int kreg_request(struct kreg_conn *conn, struct nl_msg *msg,
-			     enum kreg_req kind, kreg_reply_fn fn, void *arg);
-/* kreg_request() through the mailbox socket (kreg_open_mailbox() first). */
-KREG_HIDDEN int kreg_request_on(struct kreg_conn *conn, bool via_mailbox,
-				struct nl_msg *msg, enum kreg_req kind,
-				kreg_reply_fn fn, void *arg);
-KREG_HIDDEN int kreg_open_mailbox(struct kreg_conn *conn);
-/*
- * kreg_request() of a message built by hand in @req (its header filled but
- * for seq, pid and flags), its replies given to @fn as they came: for the
- * hot paths, without libnl's allocations and parser.
- */
-typedef int (*kreg_raw_fn)(struct kreg_conn *conn, const struct nlmsghdr *nlh, void *arg);
-KREG_HIDDEN int kreg_request_raw(struct kreg_conn *conn, struct nlmsghdr *req,
-				 enum kreg_req kind, kreg_raw_fn fn, void *arg);
 /* CLOCK_MONOTONIC in milliseconds: every timeout in the library uses it. */
 KREG_HIDDEN uint64_t kreg_now_ms(void);
 /* When a wait of @timeout_ms (-1: for ever) that starts now is over. */
 KREG_HIDDEN uint64_t kreg_deadline(int timeout_ms);
 /* What is left of that wait, for poll(): -1 for ever, else ms (0: over). */
 KREG_HIDDEN int kreg_ms_left(uint64_t deadline, int timeout_ms);
-KREG_HIDDEN int kreg_set_rcvbuf(struct kreg_conn *conn, int bytes);
-KREG_HIDDEN int kreg_parse(const struct nlmsghdr *nlh, struct nlattr **attrs);
-KREG_HIDDEN int kreg_put_name(struct nl_msg *msg, const char *name);
 /*
  * Waits until @conn has something to read (0) or @stop_fd (-1: none) is
  * readable (1); or a negative errno. A signal ends the wait with 0.
@@ -203,9 +145,5 @@ KREG_HIDDEN void kreg_local_release_self(void);
 
 /* Reads a child's report; -ECHILD when it ended without one. */
 KREG_HIDDEN int kreg_read_report(int fd, struct kreg_start_report *r);
-
-KREG_HIDDEN int kreg_wait_pending(struct kreg_conn *conn,
-				  struct kreg_queue *queue, int timeout_ms,
-				  struct kreg_pending **out);
 
 #endif /* KREG_INTERNAL_H */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The view's reader (lib/view.c) against a writer that follows kmod/view.c's
+ * The view's reader (lib/kernel/view.c) against a writer that follows kmod/view.c's
  * protocol (seq odd, the change, seq even), in memory, at full speed on real
  * hardware: readers never return a torn entry, a dead holder, an answer
  * from a view that is being changed for too long, or "not registered" from
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "kernel/kernel.h"
 #include "kselftest_harness.h"
 
 #define CAPACITY 64

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "kreg.h"
-#include "internal.h"
+#include "kernel/kernel.h"
 
 #define UNPRIVILEGED_UID 1000
 

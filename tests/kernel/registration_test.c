@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "frame.h"
-#include "internal.h"
+#include "kernel/kernel.h"
 #include "kreg.h"
 #include "kselftest_harness.h"
 

@@ -7,7 +7,7 @@
 
 #include <linux/genetlink.h>
 
-#include "internal.h"
+#include "kernel.h"
 
 /* What a reply about one entry says. */
 struct kreg_answer {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "kernel.h"
 
 /* Room for bursts (an rmmod announces every entry) before events are lost. */
 #define KREG_EVENTS_RCVBUF (4 * 1024 * 1024)

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "kernel.h"
 
 int kreg_kernel_send(struct kreg_conn *conn, const char *name, const char *from,
 		     uint32_t flags, const void *data, size_t len)

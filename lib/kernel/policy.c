@@ -8,7 +8,7 @@
 
 #include <netlink/genl/genl.h>
 
-#include "internal.h"
+#include "kernel.h"
 
 static struct nla_policy kreg_rule_nla_policy[KREG_RULE_A_MAX + 1] = {
 	[KREG_RULE_A_EFFECT]	= { .type = NLA_U32 },

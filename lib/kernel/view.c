@@ -26,7 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "kernel.h"
 
 /* Searches of a view in the middle of a change before asking the kernel. */
 #define KREG_VIEW_TRIES		64

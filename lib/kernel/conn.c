@@ -30,7 +30,7 @@
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 
-#include "internal.h"
+#include "kernel.h"
 
 /* Holds the largest delivery and any dump batch the kernel builds. */
 #define KREG_RECV_BUF (128 * 1024)
