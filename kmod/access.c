@@ -21,6 +21,10 @@
  * A container is any process outside the initial user namespace or the
  * initial pid namespace: Docker, containerd and Kubernetes run containers
  * as uid 0 of the initial user namespace, in a pid namespace of their own.
+ * Such a container shares the host's uids, so rule 1 gives it, of its
+ * uid's names, only reply addresses ("user.UID.reply.", bound to their
+ * mailbox): a Docker container running as root must not squat a name
+ * that the host's root will want.
  * A mount namespace alone does not make one: systemd gives one to every
  * service with PrivateTmp= or ProtectSystem=, and those are the host's.
  * Ids are kernel ids: a container's uid is the one the host sees.
@@ -97,22 +101,39 @@ bool kreg_principal_owns(const struct kreg_principal *p,
 	       owner->pid_ns == p->pid_ns;
 }
 
-kuid_t kreg_account_uid(const struct cred *cred)
+#define KREG_ACCOUNT_USER_NS	(1ULL << 32)
+#define KREG_ACCOUNT_PID_NS	(2ULL << 32)
+
+u64 kreg_account(const struct cred *cred, const struct pid_namespace *pid_ns)
 {
 	const struct user_namespace *ns = cred->user_ns;
 
-	if (ns == &init_user_ns)
-		return cred->euid;
+	if (ns == &init_user_ns) {
+		if (pid_ns == &init_pid_ns)
+			return __kuid_val(cred->euid);
+		while (pid_ns->parent != &init_pid_ns)
+			pid_ns = pid_ns->parent;
+		return KREG_ACCOUNT_PID_NS | pid_ns->ns.inum;
+	}
 	while (ns->parent != &init_user_ns)
 		ns = ns->parent;
-	return ns->owner;
+	if (!uid_eq(ns->owner, GLOBAL_ROOT_UID))
+		return __kuid_val(ns->owner);
+	return KREG_ACCOUNT_USER_NS | ns->ns.inum;
+}
+
+bool kreg_shares_host_uids(const struct kreg_principal *p)
+{
+	return p->user_ns == &init_user_ns && !p->host;
 }
 
 /*
- * The uid N of a name "user.N.REST"; false for any other name. N is written
- * canonically (names with leading zeros never get this far: netlink.c).
+ * The uid N of a name "user.N.REST", and where REST starts; false for any
+ * other name. N is written canonically (names with leading zeros never get
+ * this far: netlink.c).
  */
-static bool kreg_user_name(const char *name, size_t len, kuid_t *uid)
+static bool kreg_user_name_rest(const char *name, size_t len, kuid_t *uid,
+				size_t *rest)
 {
 	static const char prefix[] = "user.";
 	size_t i = sizeof(prefix) - 1;
@@ -126,7 +147,28 @@ static bool kreg_user_name(const char *name, size_t len, kuid_t *uid)
 		return false;
 	/* Too big for a uid: nobody's, but still reserved. */
 	*uid = n > U32_MAX ? INVALID_UID : make_kuid(&init_user_ns, n);
+	*rest = i + 1;
 	return true;
+}
+
+static bool kreg_user_name(const char *name, size_t len, kuid_t *uid)
+{
+	size_t rest;
+
+	return kreg_user_name_rest(name, len, uid, &rest);
+}
+
+/* "user.UID.reply.REST", bound to its mailbox: what libkreg answers calls on. */
+static bool kreg_reply_space(const char *name, size_t len, u32 flags)
+{
+	static const char reply[] = "reply.";
+	size_t rest;
+	kuid_t uid;
+
+	return (flags & KREG_F_MAILBOX_BOUND) &&
+	       kreg_user_name_rest(name, len, &uid, &rest) &&
+	       len - rest > sizeof(reply) - 1 &&
+	       !memcmp(name + rest, reply, sizeof(reply) - 1);
 }
 
 static bool kreg_reply_address(const char *name, size_t len,
@@ -138,9 +180,11 @@ static bool kreg_reply_address(const char *name, size_t len,
 	       kreg_user_name(name, len, &reserved) && uid_eq(reserved, owner->uid);
 }
 
+/* @reg_flags: for OWN, the KREG_F_* flags of the registration asked for. */
 static bool kreg_decide(const struct kreg_principal *p, const char *name,
 			size_t len, enum kreg_right right,
-			const struct kreg_owner *owner, struct kreg_verdict *v)
+			const struct kreg_owner *owner, u32 reg_flags,
+			struct kreg_verdict *v)
 {
 	const struct kreg_policy *policy;
 	const struct kreg_rule *rule;
@@ -151,6 +195,8 @@ static bool kreg_decide(const struct kreg_principal *p, const char *name,
 	v->rule = NULL;
 	if (right == KREG_RIGHT_OWN && user_name) {
 		v->by = KREG_BY_USER_NAMESPACE;
+		if (users_own && kreg_shares_host_uids(p))
+			return kreg_reply_space(name, len, reg_flags);
 		return users_own;
 	}
 	if (owner && kreg_principal_owns(p, owner)) {
@@ -173,9 +219,9 @@ static bool kreg_decide(const struct kreg_principal *p, const char *name,
 	return rule->effect == KREG_EFFECT_ALLOW;
 }
 
-bool kreg_may(struct kreg_principal *p, const char *name, size_t len,
-	      enum kreg_right right, const struct kreg_owner *owner,
-	      struct kreg_verdict *v)
+static bool kreg_may_flags(struct kreg_principal *p, const char *name, size_t len,
+			   enum kreg_right right, const struct kreg_owner *owner,
+			   u32 reg_flags, struct kreg_verdict *v)
 {
 	struct kreg_verdict scratch;
 	bool allowed;
@@ -183,7 +229,7 @@ bool kreg_may(struct kreg_principal *p, const char *name, size_t len,
 	if (!v)
 		v = &scratch;
 	rcu_read_lock();
-	allowed = kreg_decide(p, name, len, right, owner, v);
+	allowed = kreg_decide(p, name, len, right, owner, reg_flags, v);
 	rcu_read_unlock();
 	if (!allowed && kreg_principal_admin(p)) {
 		v->by = KREG_BY_ADMIN;
@@ -193,15 +239,39 @@ bool kreg_may(struct kreg_principal *p, const char *name, size_t len,
 	return allowed;
 }
 
-bool kreg_access(struct kreg_principal *p, const char *name, size_t len,
-		 enum kreg_right right, const struct kreg_owner *owner)
+bool kreg_may(struct kreg_principal *p, const char *name, size_t len,
+	      enum kreg_right right, const struct kreg_owner *owner,
+	      struct kreg_verdict *v)
 {
-	bool allowed = kreg_may(p, name, len, right, owner, NULL);
+	return kreg_may_flags(p, name, len, right, owner, 0, v);
+}
 
+bool kreg_may_own(struct kreg_principal *p, const char *name, size_t len,
+		  u32 flags, struct kreg_verdict *v)
+{
+	return kreg_may_flags(p, name, len, KREG_RIGHT_OWN, NULL, flags, v);
+}
+
+static bool kreg_traced(struct kreg_principal *p, const char *name,
+			enum kreg_right right, bool allowed)
+{
 	if (!allowed)
 		trace_kreg_denied(name, task_tgid_nr(current),
 				  from_kuid(&init_user_ns, p->uid), right);
 	return allowed;
+}
+
+bool kreg_access(struct kreg_principal *p, const char *name, size_t len,
+		 enum kreg_right right, const struct kreg_owner *owner)
+{
+	return kreg_traced(p, name, right, kreg_may(p, name, len, right, owner, NULL));
+}
+
+bool kreg_access_own(struct kreg_principal *p, const char *name, size_t len,
+		     u32 flags)
+{
+	return kreg_traced(p, name, KREG_RIGHT_OWN,
+			   kreg_may_own(p, name, len, flags, NULL));
 }
 
 bool kreg_public(const struct kreg_policy *policy, const char *name, size_t len,

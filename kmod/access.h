@@ -44,11 +44,27 @@ bool kreg_on_host(const struct user_namespace *user_ns,
 		  const struct pid_namespace *pid_ns);
 
 /*
- * The uid that @cred's names and subscriptions count toward: its own in the
- * initial user namespace; in any other, the owner of the outermost one, so
- * that the 65536 uids a user may map share that user's quota.
+ * The account that the names, subscriptions and mail of a principal (its
+ * credentials @cred, in pid namespace @pid_ns) count toward, for every
+ * limit kreg has:
+ *  - a host process: its uid;
+ *  - a container in a user namespace: the owner of the outermost one, so
+ *    that the 65536 uids a user may map share that user's limits; but a
+ *    namespace that root made (LXD, rootful Podman, Kubernetes user
+ *    namespaces) is an account of its own, or every such container would
+ *    share root's;
+ *  - a container in the initial user namespace (Docker, containerd): its
+ *    outermost pid namespace, whatever uid it runs as, so that changing
+ *    uid (CAP_SETUID) gets it no more.
+ * Uids are accounts 0 to 2^32 - 1; the others are above.
  */
-kuid_t kreg_account_uid(const struct cred *cred);
+u64 kreg_account(const struct cred *cred, const struct pid_namespace *pid_ns);
+
+/*
+ * Whether @p runs in a container that shares the host's uids: the initial
+ * user namespace, another pid namespace (Docker, containerd, Kubernetes).
+ */
+bool kreg_shares_host_uids(const struct kreg_principal *p);
 
 /*
  * Whether @p has @right on @name, registered as @owner says (NULL: nobody
@@ -61,6 +77,18 @@ bool kreg_may(struct kreg_principal *p, const char *name, size_t len,
 /* kreg_may() for a request: a denial is traced (kreg:kreg_denied). */
 bool kreg_access(struct kreg_principal *p, const char *name, size_t len,
 		 enum kreg_right right, const struct kreg_owner *owner);
+
+/*
+ * Whether @p may own @name registered with KREG_F_* @flags: what kreg_may()
+ * says of OWN, except that a container sharing the host's uids owns, of
+ * its uid's "user.UID." names, only reply addresses (KREG_F_MAILBOX_BOUND
+ * names under "user.UID.reply."): the others are the host's.
+ */
+bool kreg_may_own(struct kreg_principal *p, const char *name, size_t len,
+		  u32 flags, struct kreg_verdict *v);
+/* kreg_may_own() for a request: a denial is traced. */
+bool kreg_access_own(struct kreg_principal *p, const char *name, size_t len,
+		     u32 flags);
 
 /*
  * Whether every host process, whoever it is, may see @name registered as

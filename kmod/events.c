@@ -10,8 +10,8 @@
  *
  * A subscriber is judged by the credentials its socket was opened with, as
  * a file is by those of its opener, and in the pid namespace it subscribed
- * from. Each uid may have kreg_max_subscriptions (the uids of a user
- * namespace count toward its owner's): unread subscribers cost a change a
+ * from. Each account (access.c's kreg_account(): a uid, or a container)
+ * may have kreg_max_subscriptions: unread subscribers cost a change a
  * check each, and no more. Like mail, events leave KREG_REPLY_RESERVE of a
  * socket free for replies: an event that does not fit, or that cannot be
  * allocated, is dropped and the subscriber told once, as netlink tells a
@@ -21,7 +21,9 @@
  * leave in the order of the changes), takes the subscribers' mutex inside
  * it, and may sleep and allocate, on PREEMPT_RT as on the generic kernel.
  * Subscribers are indexed by (net, port id), so that the close of a socket
- * that never subscribed costs one lookup under RCU and takes no lock.
+ * that never subscribed costs one lookup under RCU and takes no lock; but an
+ * event is queued on the subscriber's own socket, never sent to its port
+ * id, which a new socket may take before the old one is marked dead.
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
@@ -52,7 +54,7 @@ struct kreg_sub_key {
 
 struct kreg_sub_count {
 	struct hlist_node	node;
-	kuid_t			uid;
+	u64			account;
 	unsigned int		n;
 };
 
@@ -93,12 +95,12 @@ static void kreg_subscriber_free_rcu(struct rcu_head *head)
 	kfree(s);
 }
 
-static struct kreg_sub_count *kreg_sub_count_find(kuid_t uid)
+static struct kreg_sub_count *kreg_sub_count_find(u64 account)
 {
 	struct kreg_sub_count *c;
 
-	hash_for_each_possible(kreg_sub_counts, c, node, __kuid_val(uid))
-		if (uid_eq(c->uid, uid))
+	hash_for_each_possible(kreg_sub_counts, c, node, account)
+		if (c->account == account)
 			return c;
 	return NULL;
 }
@@ -116,31 +118,31 @@ static void kreg_subscriber_remove(struct kreg_subscriber *s)
 	call_rcu(&s->rcu, kreg_subscriber_free_rcu);
 }
 
-unsigned int kreg_events_count(kuid_t uid)
+unsigned int kreg_events_count(u64 account)
 {
 	struct kreg_sub_count *c;
 	unsigned int n;
 
 	mutex_lock(&kreg_subscribers_lock);
-	c = kreg_sub_count_find(uid);
+	c = kreg_sub_count_find(account);
 	n = c ? c->n : 0;
 	mutex_unlock(&kreg_subscribers_lock);
 	return n;
 }
 
-/* Its uid's count, made if need be; -EDQUOT at the limit. */
-static int kreg_sub_count_take(kuid_t uid, bool exempt, struct kreg_sub_count **spare,
+/* Its account's count, made if need be; -EDQUOT at the limit. */
+static int kreg_sub_count_take(u64 account, bool exempt, struct kreg_sub_count **spare,
 			       struct kreg_sub_count **out)
 {
-	struct kreg_sub_count *c = kreg_sub_count_find(uid);
+	struct kreg_sub_count *c = kreg_sub_count_find(account);
 
 	if (!exempt && (c ? c->n : 0) >= READ_ONCE(kreg_max_subscriptions))
 		return -EDQUOT;
 	if (!c) {
 		c = *spare;
 		*spare = NULL;
-		c->uid = uid;
-		hash_add(kreg_sub_counts, &c->node, __kuid_val(uid));
+		c->account = account;
+		hash_add(kreg_sub_counts, &c->node, account);
 	}
 	c->n++;
 	*out = c;
@@ -173,7 +175,8 @@ int kreg_events_subscribe(struct sock *sk, u32 portid, struct kreg_principal *p,
 	/* A closed socket's, whose port id this one now has. */
 	if (old)
 		kreg_subscriber_remove(old);
-	err = kreg_sub_count_take(kreg_account_uid(p->cred), exempt, &spare, &s->count);
+	err = kreg_sub_count_take(kreg_account(p->cred, p->pid_ns), exempt, &spare,
+				  &s->count);
 	if (err)
 		goto unlock;
 	/* Whole before it is published: closing sockets read it under RCU alone. */
@@ -311,16 +314,9 @@ static void kreg_events_fan_out(const struct kreg_change *c)
 			kreg_report_overrun(s);
 			continue;
 		}
-		/*
-		 * Closed while the copy was made: its port id may be a new
-		 * socket's, which must not get what this subscriber may see.
-		 */
-		if (sock_flag(s->sk, SOCK_DEAD)) {
-			kfree_skb(copy);
-			continue;
-		}
-		/* A full socket is told by netlink itself. */
-		if (!genlmsg_unicast(s->key.net, copy, s->key.portid))
+		if (kreg_socket_queue(s->sk, copy))
+			kreg_report_overrun(s);
+		else
 			s->overrun = false;
 	}
 	mutex_unlock(&kreg_subscribers_lock);

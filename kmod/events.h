@@ -30,7 +30,7 @@ int kreg_events_subscribe(struct sock *sk, u32 portid, struct kreg_principal *p,
 			  bool exempt);
 /* The socket with @portid in @net has closed: one lookup if it never subscribed. */
 void kreg_events_socket_closed(struct net *net, u32 portid);
-/* The subscriptions counted toward @uid. */
-unsigned int kreg_events_count(kuid_t uid);
+/* The subscriptions counted toward @account (access.c's kreg_account()). */
+unsigned int kreg_events_count(u64 account);
 
 #endif /* _KREG_EVENTS_H */

@@ -8,9 +8,10 @@
  * so delivery keeps two promises:
  *  - KREG_REPLY_RESERVE of it is never filled with mail (nor with events,
  *    see events.c): the replies to its owner's own requests always fit;
- *  - no sending uid may take more than half of the room the others leave
- *    free, so a flood by one uid cannot keep another's mail out.
- * To know what each uid has queued, a mailbox logs what it delivered, in
+ *  - no sending account (a uid, or a container: access.c's kreg_account())
+ *    may take more than half of the room the others leave free, so a flood
+ *    by one cannot keep another's mail out.
+ * To know what each account has queued, a mailbox logs what it delivered, in
  * order. The owner reads its socket in order too, so whatever the log holds
  * beyond what the socket still queues has been read: no hook into the
  * socket is needed. Deliveries to one mailbox are serialised, which makes
@@ -38,7 +39,7 @@ struct kreg_mbox_key {
 };
 
 struct kreg_mail {
-	kuid_t	from;
+	u64	from;
 	u32	truesize;
 };
 
@@ -240,7 +241,7 @@ static int kreg_mail_log_make_room(struct kreg_mail_log *log)
 }
 
 /* Whether @truesize more from @from fit its share of @mbox. */
-static int kreg_mail_admit(struct kreg_mailbox *mbox, kuid_t from, u32 truesize)
+static int kreg_mail_admit(struct kreg_mailbox *mbox, u64 from, u32 truesize)
 {
 	struct kreg_mail_log *log = &mbox->log;
 	s64 room = (s64)READ_ONCE(mbox->sk->sk_rcvbuf) - KREG_REPLY_RESERVE;
@@ -251,7 +252,7 @@ static int kreg_mail_admit(struct kreg_mailbox *mbox, kuid_t from, u32 truesize)
 	if ((s64)(queued + truesize) > room)
 		return -EAGAIN;
 	for (i = 0; i < log->count; i++)
-		if (uid_eq(kreg_mail_at(log, i)->from, from))
+		if (kreg_mail_at(log, i)->from == from)
 			mine += kreg_mail_at(log, i)->truesize;
 	/* At most half of what the other senders leave free. */
 	if (2 * (s64)(mine + truesize) > room - (s64)(log->bytes - mine))
@@ -259,7 +260,7 @@ static int kreg_mail_admit(struct kreg_mailbox *mbox, kuid_t from, u32 truesize)
 	return kreg_mail_log_make_room(log);
 }
 
-int kreg_mailbox_admit(struct kreg_mailbox *mbox, struct sk_buff *msg, kuid_t from)
+int kreg_mailbox_admit(struct kreg_mailbox *mbox, struct sk_buff *msg, u64 from)
 {
 	int err;
 
@@ -272,23 +273,30 @@ int kreg_mailbox_admit(struct kreg_mailbox *mbox, struct sk_buff *msg, kuid_t fr
 	return err;
 }
 
-int kreg_mailbox_commit(struct kreg_mailbox *mbox, struct sk_buff *msg, kuid_t from)
+int kreg_socket_queue(struct sock *sk, struct sk_buff *skb)
+{
+	int err;
+
+	if (sock_flag(sk, SOCK_DEAD)) {
+		kfree_skb(skb);
+		return -ECONNREFUSED;
+	}
+	/* Never blocks: a full receiver is the sender's error, not a drop. */
+	err = sock_queue_rcv_skb(sk, skb);
+	if (err) {
+		kfree_skb(skb);
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+int kreg_mailbox_commit(struct kreg_mailbox *mbox, struct sk_buff *msg, u64 from)
 {
 	u32 truesize = msg->truesize;
 	struct kreg_mail *m;
 	int err;
 
-	/*
-	 * Closed since it was looked up: its port id may be a new socket's,
-	 * which must not get this socket's mail.
-	 */
-	if (kreg_mailbox_socket_dead(mbox)) {
-		nlmsg_free(msg);
-		err = -ECONNREFUSED;
-		goto unlock;
-	}
-	/* Never blocks: a full receiver is the sender's error, not a drop. */
-	err = genlmsg_unicast(mbox->key.net, msg, mbox->key.portid);
+	err = kreg_socket_queue(mbox->sk, msg);
 	if (err)
 		goto unlock;
 	m = kreg_mail_at(&mbox->log, mbox->log.count++);
@@ -300,7 +308,7 @@ unlock:
 	return err;
 }
 
-int kreg_mailbox_deliver(struct kreg_mailbox *mbox, struct sk_buff *msg, kuid_t from)
+int kreg_mailbox_deliver(struct kreg_mailbox *mbox, struct sk_buff *msg, u64 from)
 {
 	int err = kreg_mailbox_admit(mbox, msg, from);
 

@@ -29,6 +29,14 @@ static inline bool kreg_socket_has_room(const struct sock *sk, unsigned int true
 	       READ_ONCE(sk->sk_rcvbuf) - KREG_REPLY_RESERVE;
 }
 
+/*
+ * Queues @skb (always consumed) on socket @sk itself: 0, -EAGAIN when its
+ * receive buffer is full, -ECONNREFUSED when it has closed. Never by port
+ * id: a closing socket gives its port id up before it is marked dead, and
+ * a new socket that took it must not get what was meant for the old one.
+ */
+int kreg_socket_queue(struct sock *sk, struct sk_buff *skb);
+
 int kreg_mailboxes_init(void);
 void kreg_mailboxes_destroy(void);
 
@@ -78,16 +86,17 @@ void kreg_mailbox_put(struct kreg_mailbox *mbox);
 struct user_namespace *kreg_mailbox_user_ns(const struct kreg_mailbox *mbox);
 
 /*
- * Delivers @msg (always consumed) from a sender of uid @from, within that
- * uid's share: -EAGAIN when it does not fit, and nothing queued is lost.
+ * Delivers @msg (always consumed) from a sender of account @from (access.c's
+ * kreg_account()), within that account's share: -EAGAIN when it does not
+ * fit, and nothing queued is lost.
  */
-int kreg_mailbox_deliver(struct kreg_mailbox *mbox, struct sk_buff *msg, kuid_t from);
+int kreg_mailbox_deliver(struct kreg_mailbox *mbox, struct sk_buff *msg, u64 from);
 /*
  * kreg_mailbox_deliver() in two steps, for a sender that must act between
  * knowing the message fits and sending it: admit (0, the mailbox then held
  * for it; or an error, @msg consumed), then commit, which sends and lets go.
  */
-int kreg_mailbox_admit(struct kreg_mailbox *mbox, struct sk_buff *msg, kuid_t from);
-int kreg_mailbox_commit(struct kreg_mailbox *mbox, struct sk_buff *msg, kuid_t from);
+int kreg_mailbox_admit(struct kreg_mailbox *mbox, struct sk_buff *msg, u64 from);
+int kreg_mailbox_commit(struct kreg_mailbox *mbox, struct sk_buff *msg, u64 from);
 
 #endif /* _KREG_MAILBOX_H */

@@ -40,10 +40,10 @@ module_param_named(max_entries, kreg_max_entries, uint, 0644);
 MODULE_PARM_DESC(max_entries, "Most names the registry holds (ENOSPC beyond)");
 module_param_named(max_per_uid, kreg_max_per_uid, uint, 0644);
 MODULE_PARM_DESC(max_per_uid,
-		 "Most names one uid may register, a user namespace's uids counting toward its owner, unless it has CAP_SYS_RESOURCE (EDQUOT beyond)");
+		 "Most names one account (a uid, a user's subordinate uids, a container) may register, unless it has CAP_SYS_RESOURCE (EDQUOT beyond)");
 module_param_named(max_subscriptions, kreg_max_subscriptions, uint, 0644);
 MODULE_PARM_DESC(max_subscriptions,
-		 "Most event subscriptions the sockets of one uid may have, counted as names are (EDQUOT beyond)");
+		 "Most event subscriptions the sockets of one account may have, counted as names are (EDQUOT beyond)");
 module_param_named(policy_required, kreg_policy_required, bool, 0444);
 MODULE_PARM_DESC(policy_required,
 		 "Until a policy is loaded, and after one is unloaded, deny what no built-in rule allows");

@@ -20,6 +20,7 @@
 #include <linux/ctype.h>
 #include <linux/netlink.h>
 #include <linux/notifier.h>
+#include <linux/nsproxy.h>
 #include <linux/pid_namespace.h>
 #include <linux/sched/signal.h>
 #include <linux/stringify.h>
@@ -129,6 +130,7 @@ static const struct nla_policy kreg_policy[KREG_A_MAX + 1] = {
 	[KREG_A_MAX_SUBSCRIPTIONS] = { .type = NLA_REJECT,
 				       .reject_message = "limits are module parameters" },
 	[KREG_A_UID_SUBSCRIPTIONS] = KREG_SET_BY_KERNEL("a count"),
+	[KREG_A_HOST_UID]	= KREG_SET_BY_KERNEL("the uid"),
 };
 
 static struct genl_family kreg_family;
@@ -137,6 +139,24 @@ static struct genl_family kreg_family;
 static void kreg_nl_principal(struct sk_buff *skb, struct kreg_principal *p)
 {
 	kreg_principal_socket(p, NETLINK_CB(skb).sk);
+}
+
+/*
+ * A request is judged by its socket's opener, in the pid namespace of the
+ * process that sent it: the opener's own is not known. A process writing
+ * into a socket of another network namespace is likely not its opener (a
+ * host process writing into a container's socket, which would then be
+ * judged as the host), so such requests are refused.
+ */
+static int kreg_nl_same_netns(struct sk_buff *skb, struct netlink_ext_ack *extack)
+{
+	struct nsproxy *nsproxy = current->nsproxy;
+
+	if (nsproxy && net_eq(nsproxy->net_ns, sock_net(NETLINK_CB(skb).sk)))
+		return 0;
+	NL_SET_ERR_MSG(extack,
+		       "the socket belongs to another network namespace than its sender");
+	return -EPERM;
 }
 
 /* The name attribute was validated by the policy; the length excludes NUL. */
@@ -269,7 +289,7 @@ static int kreg_nl_register(struct sk_buff *skb, struct genl_info *info)
 		req.flags = nla_get_u32(flags);
 	/* Before the table is asked: whether the name is held is not told here. */
 	kreg_nl_principal(skb, &p);
-	if (!kreg_access(&p, req.name, req.name_len, KREG_RIGHT_OWN, NULL)) {
+	if (!kreg_access_own(&p, req.name, req.name_len, req.flags)) {
 		GENL_SET_ERR_MSG(info, "no right to own this name (OWN)");
 		return -EACCES;
 	}
@@ -391,9 +411,13 @@ static int kreg_nl_put_sender(struct sk_buff *msg, const struct kreg_route *rout
 	struct user_namespace *ns = kreg_mailbox_user_ns(route->mbox);
 	u64 cgroup;
 
-	rcu_read_lock();
-	cgroup = cgroup_id(task_dfl_cgroup(current));
-	rcu_read_unlock();
+	/* A sender the receiver cannot see is told nothing of: not its cgroup either. */
+	cgroup = 0;
+	if (route->sender) {
+		rcu_read_lock();
+		cgroup = cgroup_id(task_dfl_cgroup(current));
+		rcu_read_unlock();
+	}
 	if (nla_put_u32(msg, KREG_A_SENDER_PID, route->sender) ||
 	    nla_put_u32(msg, KREG_A_SENDER_UID, from_kuid_munged(ns, p->uid)) ||
 	    nla_put_u32(msg, KREG_A_SENDER_GID, from_kgid_munged(ns, p->gid)) ||
@@ -482,7 +506,7 @@ static int kreg_nl_send_traced(struct sk_buff *skb, struct genl_info *info)
 		goto put_mailbox;
 	}
 	genlmsg_end(msg, hdr);
-	err = kreg_mailbox_admit(route.mbox, msg, p.uid);
+	err = kreg_mailbox_admit(route.mbox, msg, kreg_account(p.cred, p.pid_ns));
 	if (!err) {
 		/*
 		 * The message fits: the name goes now, so that the receiver,
@@ -490,8 +514,8 @@ static int kreg_nl_send_traced(struct sk_buff *skb, struct genl_info *info)
 		 * closes in between can still refuse it.)
 		 */
 		if (flags & KREG_SEND_F_RELEASE_FROM)
-			kreg_table_release_own(from, from_len);
-		err = kreg_mailbox_commit(route.mbox, msg, p.uid);
+			kreg_table_release_own(from, from_len, &p);
+		err = kreg_mailbox_commit(route.mbox, msg, kreg_account(p.cred, p.pid_ns));
 	}
 	err = kreg_nl_send_error(info, err);
 put_mailbox:
@@ -542,7 +566,11 @@ static int kreg_nl_list(struct sk_buff *skb, struct netlink_callback *cb)
 	unsigned int n = 0;
 	bool full = false;
 	pid_t pid;
+	int err;
 
+	err = kreg_nl_same_netns(cb->skb, cb->extack);
+	if (err)
+		return err;
 	kreg_nl_principal(cb->skb, &p);
 	cb->seq = kreg_table_generation();
 	rcu_read_lock();
@@ -573,26 +601,33 @@ static int kreg_nl_status(struct sk_buff *skb, struct genl_info *info)
 	struct kreg_principal p;
 	struct kreg_status st;
 	struct sk_buff *msg;
-	kuid_t account;
+	bool admin;
+	u64 account;
 	int rules = -1;
 	void *hdr;
 
 	kreg_nl_principal(skb, &p);
-	account = kreg_account_uid(p.cred);
+	account = kreg_account(p.cred, p.pid_ns);
 	kreg_table_status(account, &st);
+	/*
+	 * How many names there are, and how many rules decide who sees them,
+	 * would tell of names the caller may not see: for administrators only.
+	 */
+	admin = netlink_capable(skb, CAP_SYS_ADMIN);
 	rcu_read_lock();
 	policy = kreg_policy_current();
 	if (policy)
-		rules = kreg_policy_rules(policy);
+		rules = admin ? kreg_policy_rules(policy) : 0;
 	rcu_read_unlock();
-	msg = genlmsg_new(8 * nla_total_size(sizeof(u32)), GFP_KERNEL);
+	msg = genlmsg_new(9 * nla_total_size(sizeof(u32)), GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 	hdr = genlmsg_put_reply(msg, info, &kreg_family, 0, KREG_CMD_STATUS);
-	if (!hdr || nla_put_u32(msg, KREG_A_ENTRIES, st.entries) ||
+	if (!hdr || (admin && nla_put_u32(msg, KREG_A_ENTRIES, st.entries)) ||
 	    nla_put_u32(msg, KREG_A_MAX_ENTRIES, st.max_entries) ||
 	    nla_put_u32(msg, KREG_A_MAX_PER_UID, st.max_per_uid) ||
 	    nla_put_u32(msg, KREG_A_UID, from_kuid_munged(p.user_ns, p.uid)) ||
+	    nla_put_u32(msg, KREG_A_HOST_UID, from_kuid(&init_user_ns, p.uid)) ||
 	    nla_put_u32(msg, KREG_A_UID_ENTRIES, st.uid_entries) ||
 	    nla_put_u32(msg, KREG_A_MAX_SUBSCRIPTIONS,
 			READ_ONCE(kreg_max_subscriptions)) ||
@@ -627,7 +662,11 @@ static int kreg_nl_pre_doit(const struct genl_ops *ops, struct sk_buff *skb,
 	static const int send_only[] = { KREG_A_FROM_NAME, KREG_A_SEND_FLAGS };
 	struct nlattr **attrs = info->attrs;
 	unsigned int i;
+	int err;
 
+	err = kreg_nl_same_netns(skb, info->extack);
+	if (err)
+		return err;
 	if (ops->cmd != KREG_CMD_SEND) {
 		for (i = 0; i < ARRAY_SIZE(send_only); i++) {
 			if (attrs[send_only[i]]) {

@@ -11,8 +11,9 @@
  *    holds, released without a scan when it dies;
  *  - mailboxes (mailbox.c, (net, portid) -> its names): everything one
  *    socket receives for, so a closing socket costs one lookup;
- *  - quotas (hash, uid -> count and entries): the quota each uid's names
- *    count toward, and the entries quota reclaim walks under RCU.
+ *  - quotas (hash, account -> count and entries): the quota each account's
+ *    names count toward (access.c's kreg_account(): a uid, or a container),
+ *    and the entries quota reclaim walks under RCU.
  *
  * What changes is told to the table's listeners (the view, the events)
  * through one hook, under the lock, in order: this file calls nothing
@@ -47,7 +48,7 @@ unsigned int kreg_max_per_uid = 4096;
 
 struct kreg_quota {
 	struct hlist_node	node;
-	kuid_t			uid;
+	u64			account;
 	unsigned int		count;
 	struct hlist_head	entries;	/* RCU, for reclaim */
 	struct rcu_head		rcu;
@@ -190,7 +191,7 @@ static struct kreg_entry *kreg_entry_alloc(const struct kreg_request *req)
 	e->cred = get_cred(req->who->cred);
 	e->pid_ns = get_pid_ns(req->who->pid_ns);
 	e->uid = req->who->uid;
-	e->quota_uid = kreg_account_uid(req->who->cred);
+	e->account = kreg_account(req->who->cred, req->who->pid_ns);
 	e->registered_ns = ktime_get_real_ns();
 	INIT_HLIST_NODE(&e->holder_link);
 	INIT_HLIST_NODE(&e->mbox_link);
@@ -211,13 +212,13 @@ static void kreg_entry_free_rcu(struct rcu_head *head)
 	kreg_entry_free(container_of(head, struct kreg_entry, rcu));
 }
 
-static struct kreg_quota *kreg_quota_find(kuid_t uid)
+static struct kreg_quota *kreg_quota_find(u64 account)
 {
 	struct kreg_quota *q;
 
-	hash_for_each_possible_rcu(kreg_quotas, q, node, __kuid_val(uid),
+	hash_for_each_possible_rcu(kreg_quotas, q, node, account,
 				   kreg_table_lock_held())
-		if (uid_eq(q->uid, uid))
+		if (q->account == account)
 			return q;
 	return NULL;
 }
@@ -265,7 +266,7 @@ static void kreg_entry_unlink(struct kreg_entry *e, enum kreg_reason reason)
 	rhashtable_remove_fast(&kreg_names, &e->node, kreg_names_params);
 	xa_erase(&kreg_ids, e->id);
 	hlist_del_rcu(&e->quota_link);
-	q = kreg_quota_find(e->quota_uid);
+	q = kreg_quota_find(e->account);
 	if (!WARN_ON_ONCE(!q) && --q->count == 0) {
 		hash_del_rcu(&q->node);
 		kfree_rcu(q, rcu);
@@ -395,7 +396,7 @@ static int kreg_insert_locked(struct kreg_entry *e,
 	 * policy published (and its revocations done) since the request was
 	 * first judged must not be slipped past.
 	 */
-	if (!kreg_access(req->who, e->name, e->name_len, KREG_RIGHT_OWN, NULL))
+	if (!kreg_access_own(req->who, e->name, e->name_len, req->flags))
 		return -EACCES;
 	kreg_close_stale_mailbox(req);
 
@@ -411,7 +412,7 @@ static int kreg_insert_locked(struct kreg_entry *e,
 		kreg_entry_unlink(old, KREG_REASON_EXITED);
 	}
 
-	q = kreg_quota_find(e->quota_uid);
+	q = kreg_quota_find(e->account);
 	err = kreg_check_limits(req, q);
 	if (err)
 		return err;
@@ -445,9 +446,9 @@ static int kreg_insert_locked(struct kreg_entry *e,
 	if (!q) {
 		q = spares->quota;
 		spares->quota = NULL;
-		q->uid = e->quota_uid;
+		q->account = e->account;
 		INIT_HLIST_HEAD(&q->entries);
-		hash_add_rcu(kreg_quotas, &q->node, __kuid_val(q->uid));
+		hash_add_rcu(kreg_quotas, &q->node, q->account);
 	}
 	q->count++;
 	hlist_add_head_rcu(&e->quota_link, &q->entries);
@@ -474,14 +475,14 @@ detach_holder:
  * list is walked under RCU, and the table in RCU sections of KREG_LOCK_BATCH
  * ids, one table scan at a time.
  */
-static unsigned int kreg_reclaim_quota(kuid_t uid)
+static unsigned int kreg_reclaim_quota(u64 account)
 {
 	struct kreg_quota *q;
 	unsigned int dead = 0;
 	struct kreg_entry *e;
 
 	rcu_read_lock();
-	q = kreg_quota_find(uid);
+	q = kreg_quota_find(account);
 	if (q) {
 		hlist_for_each_entry_rcu(e, &q->entries, quota_link) {
 			if (kreg_entry_alive(e))
@@ -524,11 +525,11 @@ static void kreg_reclaim_table(void)
 	mutex_unlock(&kreg_reclaim_lock);
 }
 
-static void kreg_reclaim(int err, kuid_t uid)
+static void kreg_reclaim(int err, u64 account)
 {
 	if (err == -ENOSPC)
 		kreg_reclaim_table();
-	else if (kreg_reclaim_quota(uid))
+	else if (kreg_reclaim_quota(account))
 		kreg_holders_kick(true);
 }
 
@@ -564,7 +565,7 @@ int kreg_table_register(const struct kreg_request *req, pid_t *holder)
 	 * hit the limit with this one may have taken them back meanwhile.
 	 */
 	if (err == -ENOSPC || err == -EDQUOT) {
-		kreg_reclaim(err, e->quota_uid);
+		kreg_reclaim(err, e->account);
 		kreg_lock_table();
 		err = kreg_insert_locked(e, req, &spares, holder);
 		kreg_unlock_table();
@@ -623,6 +624,19 @@ bool kreg_table_owned_by(const char *name, size_t len,
 	return owned;
 }
 
+/*
+ * A lookup that misses does the work of one that finds a name it may not
+ * see (the policy's decision), so that how long it takes tells nobody
+ * whether a hidden name exists.
+ */
+static void kreg_decide_as_if_held(struct kreg_principal *p, const char *name,
+				   size_t len)
+{
+	struct kreg_owner nobody = { .uid = INVALID_UID };
+
+	kreg_may(p, name, len, KREG_RIGHT_SEE, &nobody, NULL);
+}
+
 /* Whether @p may know of @e: the name's SEE right, and its holder in @p's pid namespace. */
 static bool kreg_visible(struct kreg_principal *p, const struct kreg_entry *e)
 {
@@ -655,14 +669,16 @@ int kreg_table_unregister(const char *name, size_t len, struct kreg_principal *p
 	return err;
 }
 
-void kreg_table_release_own(const char *name, size_t len)
+void kreg_table_release_own(const char *name, size_t len,
+			    const struct kreg_principal *p)
 {
 	struct kreg_name_key key = { .name = name, .len = len };
 	struct kreg_entry *e;
 
 	kreg_lock_table();
 	e = kreg_lookup_locked(&key);
-	if (e && e->pid == task_tgid(current))
+	if (e && e->pid == task_tgid(current) &&
+	    kreg_principal_owns(p, KREG_OWNER_OF(e)))
 		kreg_entry_unlink(e, KREG_REASON_EXPLICIT);
 	kreg_unlock_table();
 }
@@ -677,6 +693,8 @@ int kreg_table_whereis(const char *name, size_t len, struct kreg_principal *p,
 
 	rcu_read_lock();
 	e = kreg_lookup(&key);
+	if (!e)
+		kreg_decide_as_if_held(p, name, len);
 	if (e) {
 		dead = !kreg_entry_alive(e);
 		/* A name the caller may not see reads exactly as an absent one. */
@@ -710,7 +728,7 @@ static u32 kreg_sender_flags(struct kreg_principal *p, const struct kreg_entry *
 	if (kreg_principal_owns(p, KREG_OWNER_OF(e)))
 		return flags | KREG_SENDER_F_OWNER;
 	/* The default of a host without a policy lets anyone own: not that. */
-	if ((kreg_may(p, e->name, e->name_len, KREG_RIGHT_OWN, NULL, &v) &&
+	if ((kreg_may_own(p, e->name, e->name_len, 0, &v) &&
 	     v.by != KREG_BY_DEFAULT) || kreg_principal_admin(p))
 		flags |= KREG_SENDER_F_MAY_OWN;
 	return flags;
@@ -735,6 +753,7 @@ int kreg_table_route(const char *name, size_t len, const char *from,
 	rcu_read_lock();
 	e = kreg_lookup(&key);
 	if (!e) {
+		kreg_decide_as_if_held(p, name, len);
 		err = -ENOENT;
 		goto unlock;
 	}
@@ -760,10 +779,16 @@ int kreg_table_route(const char *name, size_t len, const char *from,
 			goto unlock;
 		}
 	}
+	/*
+	 * The proof of a name is of its mailbox's: the sending process holds
+	 * it and registered it. A process merely named as a name's holder by
+	 * someone else may neither speak for it nor release it.
+	 */
 	if (from) {
 		sender = kreg_lookup(&from_key);
 		if (!sender || sender->pid != task_tgid(current) ||
-		    !kreg_entry_alive(sender)) {
+		    !kreg_entry_alive(sender) ||
+		    !kreg_principal_owns(p, KREG_OWNER_OF(sender))) {
 			err = -EPERM;
 			goto unlock;
 		}
@@ -781,7 +806,7 @@ unlock:
 	return err;
 }
 
-void kreg_table_status(kuid_t quota_uid, struct kreg_status *st)
+void kreg_table_status(u64 account, struct kreg_status *st)
 {
 	struct kreg_quota *q;
 
@@ -789,7 +814,7 @@ void kreg_table_status(kuid_t quota_uid, struct kreg_status *st)
 	st->max_entries = READ_ONCE(kreg_max_entries);
 	st->max_per_uid = READ_ONCE(kreg_max_per_uid);
 	rcu_read_lock();
-	q = kreg_quota_find(quota_uid);
+	q = kreg_quota_find(account);
 	st->uid_entries = q ? READ_ONCE(q->count) : 0;
 	rcu_read_unlock();
 }
@@ -883,7 +908,7 @@ static void kreg_revoke(void)
 		     (e = xa_find(&kreg_ids, &id, ULONG_MAX, XA_PRESENT)); n++, id++) {
 			kreg_principal_cred(&p, e->cred, e->pid_ns,
 					    kreg_cred_admin(e->cred));
-			if (!kreg_may(&p, e->name, e->name_len, KREG_RIGHT_OWN, NULL, NULL))
+			if (!kreg_may_own(&p, e->name, e->name_len, e->flags, NULL))
 				kreg_entry_unlink(e, KREG_REASON_REVOKED);
 		}
 		kreg_unlock_table();

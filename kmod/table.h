@@ -50,7 +50,7 @@ struct kreg_entry {
 	const struct cred		*cred;		/* counted */
 	struct pid_namespace		*pid_ns;	/* counted */
 	kuid_t				uid;		/* cred's euid */
-	kuid_t				quota_uid;	/* whose quota it counts toward */
+	u64				account;	/* whose quota it counts toward */
 	u32				id;
 	u32				view_rec;	/* its record in the view, or U32_MAX */
 	u64				registered_ns;
@@ -97,7 +97,7 @@ struct kreg_status {
 	u32	entries;
 	u32	max_entries;
 	u32	max_per_uid;
-	u32	uid_entries;	/* names counted toward the asked uid's quota */
+	u32	uid_entries;	/* names counted toward the asked account's quota */
 };
 
 /* What WHEREIS reports: the holder and its registration's value. */
@@ -173,9 +173,10 @@ int kreg_table_whereis(const char *name, size_t len, struct kreg_principal *p,
 int kreg_table_route(const char *name, size_t len, const char *from,
 		     size_t from_len, struct kreg_principal *p,
 		     struct kreg_route *route);
-/* Releases @name if the calling process holds it (SEND's RELEASE_FROM). */
-void kreg_table_release_own(const char *name, size_t len);
-void kreg_table_status(kuid_t quota_uid, struct kreg_status *st);
+/* Releases @name if the calling process holds it and @p registered it (RELEASE_FROM). */
+void kreg_table_release_own(const char *name, size_t len,
+			    const struct kreg_principal *p);
+void kreg_table_status(u64 account, struct kreg_status *st);
 /* Names in the table, counting dead holders' not yet released. */
 unsigned int kreg_table_count(void);
 /* Changes with every registration and removal. */

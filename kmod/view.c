@@ -74,6 +74,8 @@
 #include "view.h"
 
 #define KREG_VIEW_MIN		64U
+/* Entries walked between two chances for other tasks to run, lock held. */
+#define KREG_VIEW_BATCH		256
 /* 2^26 records: a 9 GiB view. Beyond, lookups go through netlink. */
 #define KREG_VIEW_MAX		(1U << 26)
 
@@ -495,16 +497,23 @@ static void kreg_view_policy_changing(const struct kreg_policy *policy)
 	struct kreg_view *v = kreg_view_locked();
 	struct kreg_entry *e;
 	unsigned long id = 0;
+	unsigned int n = 0;
 
 	kreg_view_policy = policy;
-	/* Leaving a policy, the view lacks what it hid: complete once rebuilt. */
-	if (!policy)
-		v->complete = false;
+	/*
+	 * The view lacks what the old policy hid and the new one shows, if
+	 * any: complete again once rebuilt (after POLICY_DONE).
+	 */
+	v->complete = false;
 	kreg_view_set_state(v, kreg_view_state(v));
-	for (; (e = kreg_table_next(&id)); id++)
+	for (; (e = kreg_table_next(&id)); id++) {
 		if (e->view_rec != U32_MAX &&
 		    !kreg_public(policy, e->name, e->name_len, KREG_OWNER_OF(e)))
 			kreg_view_remove(v, e);
+		/* Under the table mutex, which may sleep: between records. */
+		if (++n % KREG_VIEW_BATCH == 0)
+			cond_resched();
+	}
 }
 
 static void kreg_view_changed(const struct kreg_change *c)
@@ -577,6 +586,7 @@ static bool kreg_view_fill(struct kreg_view *v)
 	struct kreg_holder_word *w;
 	struct kreg_entry *e;
 	unsigned long id = 0;
+	unsigned int n = 0;
 
 	/* Nothing is changed until every word is known to fit. */
 	list_for_each_entry(w, &kreg_view_holders, link)
@@ -588,6 +598,9 @@ static bool kreg_view_fill(struct kreg_view *v)
 								      w->word;
 	for (; (e = kreg_table_next(&id)); id++) {
 		e->view_rec = U32_MAX;
+		/* The new view is no reader's yet: yielding here tears nothing. */
+		if (++n % KREG_VIEW_BATCH == 0)
+			cond_resched();
 		if (!kreg_public(policy, e->name, e->name_len, KREG_OWNER_OF(e)))
 			continue;
 		if (!kreg_view_has_room(v, e)) {

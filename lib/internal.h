@@ -48,6 +48,8 @@ struct kreg_provider_ops {
 	int (*recv)(struct kreg_conn *conn, struct kreg_message *msg, int timeout_ms);
 	int (*subscribe)(struct kreg_conn *conn);
 	int (*next_event)(struct kreg_conn *conn, struct kreg_event *ev, int timeout_ms);
+	/* The UID of the "user.UID." names this handle may own (reply mailboxes). */
+	int (*owner_uid)(struct kreg_conn *conn, uid_t *uid);
 };
 
 KREG_HIDDEN extern const struct kreg_provider_ops kreg_kernel_ops;

@@ -294,6 +294,7 @@ static int kreg_reply_mailbox(struct kreg_conn *conn)
 {
 	struct kreg_conn *rc;
 	uint64_t tag;
+	uid_t uid;
 	int err;
 
 	if (conn->reply_conn && conn->reply_owner == getpid())
@@ -309,8 +310,13 @@ static int kreg_reply_mailbox(struct kreg_conn *conn)
 	err = kreg_open_provider(&rc, kreg_registry_provider(conn));
 	if (err)
 		return err;
+	err = rc->ops->owner_uid(rc, &uid);
+	if (err) {
+		kreg_close(rc);
+		return err;
+	}
 	snprintf(conn->reply_name, sizeof(conn->reply_name), "user.%u.reply.%016llx",
-		 (unsigned int)geteuid(), (unsigned long long)tag);
+		 (unsigned int)uid, (unsigned long long)tag);
 	err = rc->ops->register_meta(rc, conn->reply_name, 0, NULL, 0, KREG_F_MAILBOX_BOUND,
 				     NULL);
 	if (err) {

@@ -28,33 +28,37 @@ fi
 # passed; so does any report of the debug kernel's checkers: KASAN, lockdep
 # (and its wait-context check, which is how PREEMPT_RT's sleeping locks show
 # on a non-RT kernel), RCU, sleeping in atomic context, debug objects, stalls.
-# The OOM killer's reports are no bug, nor the allocator's dumps of the
-# failures fault_test injects. The kernel's own reports are told apart: those before kreg.ko was loaded,
-# and those after it with no kreg code anywhere in them (no kreg function,
-# no [kreg] frame, no kreg allocation or free), are warnings; every other
-# one fails the run.
+# The kernel's own reports are told apart, as warnings: those before kreg.ko
+# was loaded, and, after it, those with no kreg code anywhere in them (no
+# kreg function, no [kreg] frame, no kreg allocation or free), except memory
+# corruption: a corrupted object is often found far from whoever corrupted
+# it, so after insmod every such report fails the run, kreg on its stack or
+# not. Two kinds of expected noise are not reports: the OOM killer's (a test
+# cgroup ran out, as meant), whose stack ends with its "Killed process" or
+# "no killable processes" line, and the allocator's dumps while fault_test
+# injects failures; a real report in their midst still counts.
 # If the log wrapped past the marker, everything in it came after insmod.
 dmesg | grep -q KREG-INSMOD && loaded=0 || loaded=1
 dmesg | awk -v loaded=$loaded '
 function flush() {
 	if (!report) return
-	if (ours) { print "KREG-CHECK-FAIL the kernel log has a report with kreg in it: " first; failed = 1 }
+	if (ours || (loaded && corrupt)) { print "KREG-CHECK-FAIL the kernel log has a report " (ours ? "with kreg in it" : "of memory corruption after kreg.ko was loaded") ": " first; failed = 1 }
 	else if (loaded) print "KREG-CHECK-WARN the kernel reported, with no kreg code in it: " first
 	else print "KREG-CHECK-WARN the kernel reported before kreg.ko was loaded: " first
 	report = 0
 }
+function start(line) {
+	if (!report) { report = 1; ours = 0; corrupt = 0; first = line; lines = 0 }
+}
 /KREG-INSMOD/ { flush(); loaded = 1; next }
-# An OOM kill (a test cgroup ran out, as it was meant to) is no bug.
-/invoked oom-killer/ { flush(); oom = 1; next }
-oom { if ($0 ~ /Killed process/) oom = 0; next }
-# While fault_test injects failures, the allocator dumps stacks, as expected.
+/invoked oom-killer/ { oom = 1; next }
+oom && (/Killed process/ || /oom-kill:/ || /no killable processes/) { oom = 0; next }
 /KREG-FAULTS-BEGIN/ { faults = 1; next }
 /KREG-FAULTS-END/ { faults = 0; next }
-/BUG:|WARNING:|Oops|general protection|still has objects|kreg.*leak|KASAN|UBSAN|ODEBUG|INFO: |suspicious RCU|sleeping function called/ ||
-(!faults && /Call Trace/) {
-	if (!report) { report = 1; ours = 0; first = $0; lines = 0 }
-}
+/BUG:|BUG [a-z]|WARNING:|Oops|general protection|still has objects|kreg.*leak|KASAN|UBSAN|ODEBUG|INFO: |suspicious RCU|sleeping function called|corruption|Redzone|Poison overwritten|Object padding|double free|refcount_t:/ { start($0) }
+!faults && !oom && /Call Trace/ { start($0) }
 report {
+	if ($0 ~ /KASAN|corruption|Redzone|Poison overwritten|Object padding|double free|use-after-free|out-of-bounds|Bad page|general protection|unable to handle/) corrupt = 1
 	if ($0 !~ /Modules linked in/ && ($0 ~ /\[kreg\]/ || $0 ~ /kreg_[a-z_0-9]+/)) ours = 1
 	if (++lines > 400 || $0 ~ /---\[ end trace/ || $0 ~ /====================/) flush()
 }

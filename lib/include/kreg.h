@@ -98,7 +98,9 @@ const char *kreg_strerror(int err);
  * Binds @name to process @pid (0: the calling process). Another process must
  * be a child of the caller unless the caller has CAP_SYS_ADMIN. (Local
  * provider: 0 or the calling thread's id; another thread of this process
- * gets -EPERM, anything else -ESRCH.)
+ * gets -EPERM, anything else -ESRCH. A thread that has just ended, even
+ * joined, counts as this process's until the kernel has let it go, a
+ * moment later.)
  * On success *@holder (if not NULL) is the registered pid. When the name is
  * held, returns -EEXIST and sets *@holder to the holder's pid (0 if it lives
  * in a pid namespace the caller cannot see).
@@ -155,19 +157,26 @@ int kreg_list(struct kreg_conn *conn, kreg_list_fn fn, void *arg);
 
 /* What a registry holds and allows. */
 struct kreg_status {
-	size_t entries;		/* names held, counting dead holders' not yet released */
+	/*
+	 * Names held, counting dead holders' not yet released. The kernel
+	 * tells it to CAP_SYS_ADMIN only (0 for others): a count would tell
+	 * of names the caller may not see.
+	 */
+	size_t entries;
 	size_t max_entries;	/* the most the registry holds (0: no limit) */
-	size_t max_per_uid;	/* the most one uid may hold (0: no limit) */
+	size_t max_per_uid;	/* the most one account may hold (0: no limit) */
 	uid_t uid;		/* the caller's effective uid */
 	/*
-	 * Names that count toward the caller's quota: its uid's, or in a user
-	 * namespace, those of every uid of the namespace's owner.
+	 * Names that count toward the caller's account: its uid's on the
+	 * host; in a user namespace, those of every uid of the namespace's
+	 * owner (of the namespace alone when root made it); in a container
+	 * that shares the host's uids, the whole container's.
 	 */
 	size_t uid_entries;
-	size_t max_subscriptions;	/* the most one uid may have (0: no limit) */
+	size_t max_subscriptions;	/* the most one account may have (0: no limit) */
 	size_t uid_subscriptions;	/* the caller's, counted as uid_entries are */
 	bool policy_loaded;	/* access control by a policy (kreg_policy_set()) */
-	size_t policy_rules;
+	size_t policy_rules;	/* told to CAP_SYS_ADMIN only (0 for others) */
 };
 
 /* Fills *@st. The local provider has no limits: both are 0. */

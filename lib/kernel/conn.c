@@ -67,6 +67,7 @@ static struct nla_policy kreg_nla_policy[KREG_A_MAX + 1] = {
 	[KREG_A_SENDER_FLAGS]	= { .type = NLA_U32 },
 	[KREG_A_MAX_SUBSCRIPTIONS] = { .type = NLA_U32 },
 	[KREG_A_UID_SUBSCRIPTIONS] = { .type = NLA_U32 },
+	[KREG_A_HOST_UID]	= { .type = NLA_U32 },
 };
 
 static void kreg_queue_init(struct kreg_queue *q)
@@ -291,6 +292,7 @@ const struct kreg_provider_ops kreg_kernel_ops = {
 	.recv		= kreg_kernel_recv,
 	.subscribe	= kreg_kernel_subscribe,
 	.next_event	= kreg_kernel_next_event,
+	.owner_uid	= kreg_kernel_owner_uid,
 };
 
 int kreg_parse(const struct nlmsghdr *nlh, struct nlattr **attrs)

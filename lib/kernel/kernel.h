@@ -25,6 +25,7 @@ KREG_HIDDEN int kreg_kernel_send(struct kreg_conn *conn, const char *name,
 KREG_HIDDEN int kreg_kernel_recv(struct kreg_conn *conn, struct kreg_message *msg,
 				 int timeout_ms);
 KREG_HIDDEN int kreg_kernel_subscribe(struct kreg_conn *conn);
+KREG_HIDDEN int kreg_kernel_owner_uid(struct kreg_conn *conn, uid_t *uid);
 KREG_HIDDEN int kreg_kernel_next_event(struct kreg_conn *conn, struct kreg_event *ev,
 				       int timeout_ms);
 

@@ -246,6 +246,28 @@ static int kreg_status_reply(struct kreg_conn *conn, struct nlattr **attrs, void
 	return 0;
 }
 
+static int kreg_host_uid_reply(struct kreg_conn *conn, struct nlattr **attrs, void *arg)
+{
+	(void)conn;
+	if (!attrs[KREG_A_HOST_UID])
+		return -EPROTO;
+	*(uid_t *)arg = nla_get_u32(attrs[KREG_A_HOST_UID]);
+	return 0;
+}
+
+/*
+ * The kernel reads "user.UID." in the initial user namespace: in a user
+ * namespace, geteuid() is not that UID, so the kernel says which it is.
+ */
+int kreg_kernel_owner_uid(struct kreg_conn *conn, uid_t *uid)
+{
+	struct nl_msg *msg = kreg_msg_new(conn, KREG_CMD_STATUS, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	return kreg_request(conn, msg, KREG_REQ_REPLY, kreg_host_uid_reply, uid);
+}
+
 int kreg_kernel_status(struct kreg_conn *conn, struct kreg_status *st)
 {
 	struct nl_msg *msg = kreg_msg_new(conn, KREG_CMD_STATUS, 0);

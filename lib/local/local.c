@@ -769,6 +769,14 @@ static int kreg_local_next_event(struct kreg_conn *conn, struct kreg_event *ev,
 	return 0;
 }
 
+/* A process's own table has no namespaces: the uid is the one it runs as. */
+static int kreg_local_owner_uid(struct kreg_conn *conn, uid_t *uid)
+{
+	(void)conn;
+	*uid = geteuid();
+	return 0;
+}
+
 const struct kreg_provider_ops kreg_local_ops = {
 	.provider	= KREG_PROVIDER_LOCAL,
 	.open		= kreg_local_open,
@@ -783,4 +791,5 @@ const struct kreg_provider_ops kreg_local_ops = {
 	.recv		= kreg_local_recv,
 	.subscribe	= kreg_local_subscribe,
 	.next_event	= kreg_local_next_event,
+	.owner_uid	= kreg_local_owner_uid,
 };

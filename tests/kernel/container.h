@@ -17,6 +17,7 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -31,19 +32,29 @@ static inline int status_of(int status)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-/* Every capability gone for good: effective, permitted, bounding, ambient. */
-static inline int drop_all_caps(void)
+/*
+ * Every capability but those in @keep (a mask of CAP_* bits below 32) gone
+ * for good: effective, permitted, bounding, ambient.
+ */
+static inline int drop_caps_but(uint32_t keep)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct data[2] = { { 0 } };
 	int cap;
 
 	for (cap = 0; cap <= CAP_LAST_CAP; cap++)
-		prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+		if (cap >= 32 || !(keep & (1U << cap)))
+			prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		return -1;
+	data[0].effective = data[0].permitted = keep;
 	return (int)syscall(SYS_capset, &hdr, data);
+}
+
+static inline int drop_all_caps(void)
+{
+	return drop_caps_but(0);
 }
 
 /* Forks, runs @fn in the child and returns its status. */
@@ -70,13 +81,14 @@ static inline int run_as_pid1(int flags, int (*fn)(void *), void *arg)
 struct docker_style {
 	int (*fn)(void *);
 	void *arg;
+	uint32_t keep;		/* capabilities it keeps (Docker keeps CAP_SETUID...) */
 };
 
 static inline int docker_style_pid1(void *arg)
 {
 	struct docker_style *d = arg;
 
-	if (drop_all_caps())
+	if (drop_caps_but(d->keep))
 		return 104;
 	return d->fn(d->arg);
 }
@@ -88,7 +100,15 @@ static inline int docker_style_outer(void *arg)
 
 static inline int run_docker_style(int (*fn)(void *), void *arg)
 {
-	struct docker_style d = { fn, arg };
+	struct docker_style d = { fn, arg, 0 };
+
+	return run_child(docker_style_outer, &d);
+}
+
+/* A Docker-style container that keeps the capabilities in @keep. */
+static inline int run_docker_style_keeping(int (*fn)(void *), void *arg, uint32_t keep)
+{
+	struct docker_style d = { fn, arg, keep };
 
 	return run_child(docker_style_outer, &d);
 }

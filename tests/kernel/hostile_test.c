@@ -372,6 +372,7 @@ TEST_F(hostile, a_container_cannot_release_or_take_host_names)
 struct listening {
 	int ready[2], go[2];
 	const char *mine;	/* the container's own name, which it must see */
+	uint32_t flags;		/* registered with these KREG_F_* */
 };
 
 /*
@@ -392,7 +393,7 @@ static int listen_in_container(void *arg)
 	if (wait_byte(l->go[0]) != 'g')
 		return 2;
 	/* Through another socket: its event must not be mistaken for the answer. */
-	if (raw_nl_register(&own, l->mine))
+	if (raw_nl_register_flags(&own, l->mine, l->flags))
 		return 3;
 	for (;;) {
 		if (raw_next(&n, KREG_CMD_REGISTERED, &ev, 5000))
@@ -466,7 +467,8 @@ static void events_stay_in(struct __test_metadata *_metadata, FIXTURE_DATA(hosti
 
 TEST_F(hostile, a_docker_style_container_hears_no_host_event)
 {
-	struct listening l = { .mine = "user.0.mine" };
+	/* It shares the host's uids: of user.0., it owns reply addresses only. */
+	struct listening l = { .mine = "user.0.reply.mine", .flags = KREG_F_MAILBOX_BOUND };
 	struct container_run run = { .l = &l };
 
 	events_stay_in(_metadata, self, &run);

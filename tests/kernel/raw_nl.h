@@ -172,6 +172,39 @@ static inline int raw_request(struct raw_nl *n, const struct raw_msg *m,
 	return err;
 }
 
+/*
+ * Sends the dump request @m and reads it to its end: the number of entries
+ * it gave, or the negative errno the kernel ended it with.
+ */
+static inline int raw_dump(struct raw_nl *n, const struct raw_msg *m)
+{
+	static char buf[RAW_NL_BUF];
+	uint32_t seq = m->nlh.nlmsg_seq;
+	int err = raw_send(n, m), entries = 0;
+
+	while (!err) {
+		ssize_t len = raw_recv(n, buf, sizeof(buf), 5000);
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+
+		if (len < 0)
+			return (int)len;
+		for (; NLMSG_OK(nlh, len); nlh = NLMSG_NEXT(nlh, len)) {
+			if (nlh->nlmsg_seq != seq)
+				continue;
+			if (nlh->nlmsg_type == NLMSG_ERROR)
+				return ((const struct nlmsgerr *)NLMSG_DATA(nlh))->error;
+			if (nlh->nlmsg_type == NLMSG_DONE) {
+				int done = 0;
+
+				memcpy(&done, NLMSG_DATA(nlh), sizeof(done));
+				return done < 0 ? done : entries;
+			}
+			entries++;
+		}
+	}
+	return err;
+}
+
 static inline void raw_nl_close(struct raw_nl *n)
 {
 	if (n->fd >= 0)
@@ -228,6 +261,27 @@ static inline int raw_name_request(struct raw_nl *n, uint8_t cmd, const char *na
 static inline int raw_nl_register(struct raw_nl *n, const char *name)
 {
 	return raw_name_request(n, KREG_CMD_REGISTER, name, NULL);
+}
+
+/* REGISTER with KREG_F_* @flags (KREG_F_MAILBOX_BOUND: a reply address). */
+static inline int raw_nl_register_flags(struct raw_nl *n, const char *name, uint32_t flags)
+{
+	static struct raw_msg m;
+
+	raw_kreg_msg(&m, n, KREG_CMD_REGISTER);
+	raw_put_str(&m, KREG_A_NAME, name);
+	raw_put_u32(&m, KREG_A_FLAGS, flags);
+	return raw_request(n, &m, NULL);
+}
+
+/* STATUS, its reply in @reply. */
+static inline int raw_nl_status(struct raw_nl *n, struct raw_msg *reply)
+{
+	static struct raw_msg m;
+
+	raw_kreg_msg(&m, n, KREG_CMD_STATUS);
+	reply->nlh.nlmsg_len = 0;
+	return raw_request(n, &m, reply);
 }
 
 static inline int raw_nl_unregister(struct raw_nl *n, const char *name)

@@ -122,6 +122,25 @@ static inline int raw_view_wait(struct raw_view *v, const char *name)
 	return -ETIMEDOUT;
 }
 
+/*
+ * Maps the current view, again and again for up to 5 s, until its record
+ * of @name says @pid, whatever its state: 0, with @v mapped, or -ETIMEDOUT.
+ */
+static inline int raw_view_wait_pid(struct raw_view *v, const char *name, uint32_t pid)
+{
+	int tries;
+
+	for (tries = 0; tries < 500; tries++) {
+		if (raw_view_map(v, 0))
+			return -ENODEV;
+		if (raw_view_pid(v, name) == pid)
+			return 0;
+		raw_view_unmap(v);
+		usleep(10000);
+	}
+	return -ETIMEDOUT;
+}
+
 /* 32-bit FNV-1a from the view's seed, as kreg.ko and libkreg hash names. */
 static inline uint32_t raw_view_hash(const struct raw_view *v, const char *name)
 {

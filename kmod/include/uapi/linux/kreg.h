@@ -21,6 +21,16 @@
  * (KREG_REASON_REVOKED); subscriptions count toward a per-uid limit; names
  * "user.UID." spell UID without leading zeros.
  *
+ * Version 4: a container that shares the host's uids (the initial user
+ * namespace, another pid namespace: Docker) owns, of "user.UID." names,
+ * only reply addresses ("user.UID.reply.", KREG_F_MAILBOX_BOUND); limits
+ * count per account (a uid; a container as a whole); STATUS tells the
+ * caller its uid as the host sees it (KREG_A_HOST_UID), and the table's
+ * size and the policy's rules to administrators only; a request from
+ * another network namespace than its socket's is refused; a FROM_NAME
+ * proof needs the name's registrant, not only its holder; mail and events
+ * are queued on the receiving socket itself, never by port id.
+ *
  * The read-only view of the table (the end of this file) has its own
  * version, KREG_VIEW_VERSION; the family does not depend on it.
  */
@@ -31,7 +41,7 @@
 #include <linux/types.h>
 
 #define KREG_GENL_NAME		"kreg"
-#define KREG_GENL_VERSION	3
+#define KREG_GENL_VERSION	4
 
 /*
  * A name is 1 to KREG_NAME_MAX printable ASCII bytes (0x20-0x7e),
@@ -76,17 +86,18 @@
  * @KREG_CMD_REGISTERED: event: KREG_A_NAME, KREG_A_PID, KREG_A_UID (as the
  *	subscriber's namespaces see them) and any KREG_A_META.
  * @KREG_CMD_UNREGISTERED: event: the same plus KREG_A_REASON.
- * @KREG_CMD_STATUS: reply KREG_A_ENTRIES, KREG_A_MAX_ENTRIES,
- *	KREG_A_MAX_PER_UID, the caller's KREG_A_UID with KREG_A_UID_ENTRIES,
- *	the names that count toward its quota, KREG_A_MAX_SUBSCRIPTIONS and
- *	the caller's KREG_A_UID_SUBSCRIPTIONS, and KREG_A_POLICY_RULES when a
- *	policy is loaded.
+ * @KREG_CMD_STATUS: reply KREG_A_MAX_ENTRIES, KREG_A_MAX_PER_UID, the
+ *	caller's KREG_A_UID and KREG_A_HOST_UID, KREG_A_UID_ENTRIES (the
+ *	names that count toward its account's quota), KREG_A_MAX_SUBSCRIPTIONS
+ *	and its account's KREG_A_UID_SUBSCRIPTIONS, and KREG_A_POLICY_RULES
+ *	when a policy is loaded; KREG_A_ENTRIES and the policy's number of
+ *	rules (else 0) only to CAP_SYS_ADMIN, as they would tell of names the
+ *	caller may not see.
  * @KREG_CMD_SUBSCRIBE: the requesting socket receives an event for every
  *	later change of a name it may SEE held by a process its pid namespace
  *	sees, until it closes. Judged, then and for every event, by the
  *	credentials the socket was opened with. EDQUOT beyond
- *	max_subscriptions per uid (the uids of a user namespace count toward
- *	its owner's).
+ *	max_subscriptions per account (a uid, or a container as a whole).
  * @KREG_CMD_POLICY_SET: (CAP_SYS_ADMIN) replace the policy, atomically, by
  *	the KREG_A_RULE attributes nested in KREG_A_POLICY; without
  *	KREG_A_POLICY, unload it.
@@ -134,7 +145,8 @@ enum kreg_cmd {
  * @KREG_A_ENTRIES: u32, names in the registry
  * @KREG_A_MAX_ENTRIES: u32, the most names the registry holds
  * @KREG_A_MAX_PER_UID: u32, the most names one uid may hold
- * @KREG_A_UID_ENTRIES: u32, names that count toward KREG_A_UID's quota
+ * @KREG_A_UID_ENTRIES: u32, names that count toward the caller's account's
+ *	quota (a uid, or a container as a whole)
  * @KREG_A_SENDER_UID: u32, the sender's effective uid, as the receiver's
  *	user namespace sees it (the overflow uid when it cannot)
  * @KREG_A_SENDER_GID: u32, the sender's effective gid, likewise
@@ -156,6 +168,8 @@ enum kreg_cmd {
  *	may have
  * @KREG_A_UID_SUBSCRIPTIONS: u32, STATUS: the caller's subscriptions, as
  *	counted toward that limit
+ * @KREG_A_HOST_UID: u32, STATUS: the caller's effective uid as the initial
+ *	user namespace sees it: the UID of the "user.UID." names it owns
  */
 enum kreg_attr {
 	KREG_A_UNSPEC,
@@ -190,6 +204,7 @@ enum kreg_attr {
 	KREG_A_SENDER_FLAGS,
 	KREG_A_MAX_SUBSCRIPTIONS,
 	KREG_A_UID_SUBSCRIPTIONS,
+	KREG_A_HOST_UID,
 
 	__KREG_A_MAX,
 	KREG_A_MAX = __KREG_A_MAX - 1
