@@ -97,12 +97,12 @@ bool kreg_principal_admin(struct kreg_principal *p)
 bool kreg_principal_owns(const struct kreg_principal *p,
 			 const struct kreg_owner *owner)
 {
+	/* A name held on another node is nobody's here, its relay's neither. */
+	if (owner->flags & KREG_F_REMOTE)
+		return false;
 	return uid_eq(owner->uid, p->uid) && owner->user_ns == p->user_ns &&
 	       owner->pid_ns == p->pid_ns;
 }
-
-#define KREG_ACCOUNT_USER_NS	(1ULL << 32)
-#define KREG_ACCOUNT_PID_NS	(2ULL << 32)
 
 u64 kreg_account(const struct cred *cred, const struct pid_namespace *pid_ns)
 {

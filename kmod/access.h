@@ -60,6 +60,11 @@ bool kreg_on_host(const struct user_namespace *user_ns,
  */
 u64 kreg_account(const struct cred *cred, const struct pid_namespace *pid_ns);
 
+#define KREG_ACCOUNT_USER_NS	(1ULL << 32)	/* | the user namespace's inode */
+#define KREG_ACCOUNT_PID_NS	(2ULL << 32)	/* | the pid namespace's inode */
+/* The names this node mirrors from the cluster: nobody's to be limited by. */
+#define KREG_ACCOUNT_CLUSTER	(3ULL << 32)
+
 /*
  * Whether @p runs in a container that shares the host's uids: the initial
  * user namespace, another pid namespace (Docker, containerd, Kubernetes).

@@ -41,6 +41,7 @@
 #include "access.h"
 #include "events.h"
 #include "mailbox.h"
+#include "node.h"
 #include "table.h"
 
 unsigned int kreg_max_subscriptions = 64;
@@ -245,18 +246,22 @@ static struct sk_buff *kreg_event_build(const struct kreg_change *c,
 	const struct kreg_entry *e = c->entry;
 	u8 cmd = c->kind == KREG_CHANGE_REGISTERED ? KREG_CMD_REGISTERED :
 						     KREG_CMD_UNREGISTERED;
+	struct kreg_holder_info h;
 	struct sk_buff *msg;
 	void *hdr;
 
-	msg = genlmsg_new(nla_total_size(e->name_len + 1) +
-			  3 * nla_total_size(sizeof(u32)) +
+	kreg_entry_holder_in(e, pid_ns, &h);
+	msg = genlmsg_new(nla_total_size(e->name_len + 1) + kreg_node_holder_size() +
+			  2 * nla_total_size(sizeof(u32)) +
 			  nla_total_size(e->meta_len), GFP_KERNEL);
 	if (!msg)
 		return NULL;
 	hdr = genlmsg_put(msg, 0, 0, kreg_events_family, 0, cmd);
 	if (!hdr || nla_put_string(msg, KREG_A_NAME, e->name) ||
-	    nla_put_u32(msg, KREG_A_PID, kreg_entry_pid_in(e, pid_ns)) ||
-	    nla_put_u32(msg, KREG_A_UID, from_kuid_munged(user_ns, e->uid)) ||
+	    kreg_node_put_holder(msg, &h) ||
+	    /* The uids of other hosts mean nothing here. */
+	    (!kreg_entry_remote(e) &&
+	     nla_put_u32(msg, KREG_A_UID, from_kuid_munged(user_ns, e->uid))) ||
 	    (cmd == KREG_CMD_UNREGISTERED &&
 	     nla_put_u32(msg, KREG_A_REASON, c->reason)) ||
 	    (cmd == KREG_CMD_REGISTERED && e->meta_len &&

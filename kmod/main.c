@@ -28,6 +28,7 @@
 #include "exit.h"
 #include "fault.h"
 #include "netlink.h"
+#include "node.h"
 #include "policy.h"
 #include "table.h"
 #include "version.h"
@@ -84,6 +85,7 @@ static void __exit kreg_exit(void)
 	/* Announce every entry as unloaded while the family can still speak. */
 	kreg_table_close();
 	kreg_netlink_exit();
+	kreg_node_exit();
 	/* Before the table goes: the view's worker reads it. */
 	kreg_view_exit();
 	kreg_table_destroy();

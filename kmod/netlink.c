@@ -31,6 +31,7 @@
 #include "events.h"
 #include "mailbox.h"
 #include "netlink.h"
+#include "node.h"
 #include "policy.h"
 #include "table.h"
 #include "trace.h"
@@ -100,7 +101,7 @@ static const struct nla_policy kreg_policy[KREG_A_MAX + 1] = {
 				    .reject_message = "the mailbox is the requesting socket" },
 	[KREG_A_PAYLOAD]	= { .type = NLA_BINARY },
 	[KREG_A_SENDER_PID]	= KREG_SET_BY_KERNEL("the sender"),
-	[KREG_A_REASON]		= KREG_SET_BY_KERNEL("the reason"),
+	[KREG_A_REASON]		= NLA_POLICY_MAX(NLA_U32, KREG_REASON_NODE_LOST),
 	[KREG_A_PAD]		= { .type = NLA_REJECT },
 	[KREG_A_META]		= { .type = NLA_BINARY },
 	[KREG_A_FLAGS]		= NLA_POLICY_MASK(NLA_U32, KREG_F_ALL),
@@ -131,6 +132,12 @@ static const struct nla_policy kreg_policy[KREG_A_MAX + 1] = {
 				       .reject_message = "limits are module parameters" },
 	[KREG_A_UID_SUBSCRIPTIONS] = KREG_SET_BY_KERNEL("a count"),
 	[KREG_A_HOST_UID]	= KREG_SET_BY_KERNEL("the uid"),
+	[KREG_A_NODE]		= NLA_POLICY_VALIDATE_FN(NLA_BINARY,
+							 kreg_nl_validate_node),
+	[KREG_A_TOKEN]		= { .type = NLA_U64 },
+	[KREG_A_REMOTE_PID]	= { .type = NLA_U32 },
+	[KREG_A_REVISION]	= { .type = NLA_U64 },
+	[KREG_A_HEARD_NS]	= { .type = NLA_U64 },
 };
 
 static struct genl_family kreg_family;
@@ -174,22 +181,22 @@ static int kreg_nl_name(struct genl_info *info, const char **name, size_t *len)
 	return 0;
 }
 
-static int kreg_nl_reply_pid(struct genl_info *info, u8 cmd, const char *name,
-			     pid_t pid, const void *meta, size_t meta_len)
+/* A reply naming @name's holder @h, with the registration's value. */
+static int kreg_nl_reply_holder(struct genl_info *info, u8 cmd, const char *name,
+				const struct kreg_holder_info *h, const void *meta,
+				size_t meta_len)
 {
 	struct sk_buff *msg;
 	void *hdr;
 
-	msg = genlmsg_new(nla_total_size(KREG_NAME_MAX + 1) +
-			  nla_total_size(sizeof(u32)) +
-			  nla_total_size(meta_len), GFP_KERNEL);
+	msg = genlmsg_new(nla_total_size(KREG_NAME_MAX + 1) + kreg_node_holder_size() +
+			  nla_total_size(sizeof(u32)) + nla_total_size(meta_len), GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 	hdr = genlmsg_put_reply(msg, info, &kreg_family, 0, cmd);
 	if (!hdr)
 		goto nospace;
-	if (nla_put_string(msg, KREG_A_NAME, name) ||
-	    nla_put_u32(msg, KREG_A_PID, pid) ||
+	if (nla_put_string(msg, KREG_A_NAME, name) || kreg_node_put_holder(msg, h) ||
 	    (meta_len && nla_put(msg, KREG_A_META, meta_len, meta)))
 		goto cancel;
 	genlmsg_end(msg, hdr);
@@ -256,6 +263,33 @@ static int kreg_nl_holder(struct sk_buff *skb, struct genl_info *info,
 	return 0;
 }
 
+/*
+ * Names under KREG_CLUSTER_PREFIX are claimed (KREG_F_CLUSTER), and only
+ * they: a claim waits, invisible, for the relay to win it in the cluster.
+ */
+static int kreg_nl_claim(struct genl_info *info, struct kreg_request *req)
+{
+	bool cluster = kreg_nl_cluster_name(req->name, req->name_len);
+
+	if (cluster && !(req->flags & KREG_F_CLUSTER)) {
+		GENL_SET_ERR_MSG(info,
+				 "names under " KREG_CLUSTER_PREFIX " are the cluster's: claim them with KREG_F_CLUSTER (libkreg's cluster provider)");
+		return -EPERM;
+	}
+	if (!cluster && (req->flags & KREG_F_CLUSTER)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KREG_A_FLAGS],
+				    "KREG_F_CLUSTER claims names under " KREG_CLUSTER_PREFIX " only");
+		return -EINVAL;
+	}
+	if (cluster && !kreg_node_has_relay()) {
+		GENL_SET_ERR_MSG(info, "this node has no relay: kregd is not running");
+		return -ENOTCONN;
+	}
+	if (cluster)
+		req->flags |= KREG_F_PENDING;
+	return 0;
+}
+
 static int kreg_nl_register(struct sk_buff *skb, struct genl_info *info)
 {
 	struct kreg_principal p;
@@ -269,7 +303,7 @@ static int kreg_nl_register(struct sk_buff *skb, struct genl_info *info)
 	};
 	struct nlattr *flags = info->attrs[KREG_A_FLAGS];
 	struct nlattr *meta = info->attrs[KREG_A_META];
-	pid_t holder = 0;
+	struct kreg_holder_info holder = {};
 	int err;
 
 	err = kreg_nl_name(info, &req.name, &req.name_len);
@@ -287,6 +321,9 @@ static int kreg_nl_register(struct sk_buff *skb, struct genl_info *info)
 	}
 	if (flags)
 		req.flags = nla_get_u32(flags);
+	err = kreg_nl_claim(info, &req);
+	if (err)
+		return err;
 	/* Before the table is asked: whether the name is held is not told here. */
 	kreg_nl_principal(skb, &p);
 	if (!kreg_access_own(&p, req.name, req.name_len, req.flags)) {
@@ -307,14 +344,17 @@ static int kreg_nl_register(struct sk_buff *skb, struct genl_info *info)
 		 * The name is registered whatever happens to the reply: report
 		 * success rather than a failure that did not happen.
 		 */
-		kreg_nl_reply_pid(info, KREG_CMD_REGISTER, req.name, holder, NULL, 0);
+		kreg_nl_reply_holder(info, KREG_CMD_REGISTER, req.name, &holder, NULL, 0);
 		return 0;
 	case -EEXIST:
 		/* The holder, unless the caller's namespace or rights hide it. */
-		if (holder)
-			kreg_nl_reply_pid(info, KREG_CMD_REGISTER, req.name, holder,
-					  NULL, 0);
+		if (holder.pid || (holder.flags & KREG_F_REMOTE))
+			kreg_nl_reply_holder(info, KREG_CMD_REGISTER, req.name, &holder,
+					     NULL, 0);
 		GENL_SET_ERR_MSG(info, "the name is already registered");
+		break;
+	case -EBUSY:
+		GENL_SET_ERR_MSG(info, "another claim on this name is being decided on this node");
 		break;
 	case -ENOSPC:
 		GENL_SET_ERR_MSG(info, "the registry is full (max_entries)");
@@ -354,6 +394,8 @@ static int kreg_nl_unregister(struct sk_buff *skb, struct genl_info *info)
 	else if (err == -EPERM)
 		GENL_SET_ERR_MSG(info,
 				 "another uid, or a container, registered this name; releasing it needs CAP_SYS_ADMIN");
+	else if (err == -EREMOTE)
+		GENL_SET_ERR_MSG(info, "the name is held on another node: it is released there");
 	return err;
 }
 
@@ -369,13 +411,14 @@ static int kreg_nl_whereis(struct sk_buff *skb, struct genl_info *info)
 	if (err)
 		return err;
 	kreg_nl_principal(skb, &p);
-	err = kreg_table_whereis(name, len, &p, &found);
+	err = kreg_table_whereis(name, len, &p, kreg_node_is_relay(NETLINK_CB(skb).sk),
+				 &found);
 	if (err) {
 		GENL_SET_ERR_MSG(info, "the name is not registered");
 		return err;
 	}
-	return kreg_nl_reply_pid(info, KREG_CMD_WHEREIS, name, found.pid,
-				 found.meta, found.meta_len);
+	return kreg_nl_reply_holder(info, KREG_CMD_WHEREIS, name, &found.holder,
+				    found.meta, found.meta_len);
 }
 
 /* SEND's failures, from the lookup or the delivery, each with its reason. */
@@ -399,6 +442,10 @@ static int kreg_nl_send_error(struct genl_info *info, int err)
 	case -EAGAIN:
 		GENL_SET_ERR_MSG(info,
 				 "the mailbox is full for this sender (its share): try again once it has read");
+		break;
+	case -EREMOTE:
+		GENL_SET_ERR_MSG(info,
+				 "the name is held on another node: send through kregd (libkreg's cluster provider)");
 		break;
 	}
 	return err;
@@ -523,9 +570,16 @@ put_mailbox:
 	return err;
 }
 
+/* What a lister learns of an entry's flags: not whether it is a claim, but the relay. */
+static u32 kreg_nl_entry_flags(const struct kreg_holder_info *h, bool relay)
+{
+	return h->flags & (KREG_F_MAILBOX_BOUND | KREG_F_CLUSTER | KREG_F_REMOTE |
+			   (relay ? KREG_F_PENDING : 0));
+}
+
 static int kreg_nl_put_entry(struct sk_buff *skb, struct netlink_callback *cb,
-			     const struct kreg_entry *e, pid_t pid,
-			     const struct kreg_principal *p)
+			     const struct kreg_entry *e, const struct kreg_holder_info *h,
+			     const struct kreg_principal *p, bool relay)
 {
 	void *hdr;
 
@@ -535,8 +589,11 @@ static int kreg_nl_put_entry(struct sk_buff *skb, struct netlink_callback *cb,
 		return -EMSGSIZE;
 	genl_dump_check_consistent(cb, hdr);
 	if (nla_put_string(skb, KREG_A_NAME, e->name) ||
-	    nla_put_u32(skb, KREG_A_PID, pid) ||
-	    nla_put_u32(skb, KREG_A_UID, from_kuid_munged(p->user_ns, e->uid)) ||
+	    kreg_node_put_holder(skb, h) ||
+	    nla_put_u32(skb, KREG_A_FLAGS, kreg_nl_entry_flags(h, relay)) ||
+	    /* Uids of other hosts mean nothing here. */
+	    (!(h->flags & KREG_F_REMOTE) &&
+	     nla_put_u32(skb, KREG_A_UID, from_kuid_munged(p->user_ns, e->uid))) ||
 	    nla_put_u64_64bit(skb, KREG_A_REGISTERED_NS, e->registered_ns,
 			      KREG_A_PAD) ||
 	    (rcu_access_pointer(e->mbox) && nla_put_flag(skb, KREG_A_MAILBOX)) ||
@@ -561,25 +618,30 @@ static int kreg_nl_put_entry(struct sk_buff *skb, struct netlink_callback *cb,
 static int kreg_nl_list(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	unsigned long id = cb->args[0];
+	struct kreg_holder_info h;
 	struct kreg_principal p;
 	struct kreg_entry *e;
 	unsigned int n = 0;
-	bool full = false;
-	pid_t pid;
+	bool full = false, relay;
 	int err;
 
 	err = kreg_nl_same_netns(cb->skb, cb->extack);
 	if (err)
 		return err;
 	kreg_nl_principal(cb->skb, &p);
+	/* The relay lists this node's claims too, to find its own again. */
+	relay = kreg_node_is_relay(NETLINK_CB(cb->skb).sk);
 	cb->seq = kreg_table_generation();
 	rcu_read_lock();
 	while (!full && (e = kreg_table_next(&id))) {
-		pid = kreg_entry_alive(e) ? kreg_entry_pid_in(e, p.pid_ns) : 0;
-		if (pid && kreg_access(&p, e->name, e->name_len, KREG_RIGHT_SEE,
-				       KREG_OWNER_OF(e)))
+		if (kreg_entry_alive(e) && kreg_entry_pid_in(e, p.pid_ns) &&
+		    (!kreg_entry_pending(e) || relay) &&
+		    kreg_access(&p, e->name, e->name_len, KREG_RIGHT_SEE,
+				KREG_OWNER_OF(e))) {
+			kreg_entry_holder_in(e, p.pid_ns, &h);
 			/* The entry that does not fit is the next part's first. */
-			full = kreg_nl_put_entry(skb, cb, e, pid, &p);
+			full = kreg_nl_put_entry(skb, cb, e, &h, &p, relay);
+		}
 		if (full)
 			break;
 		id++;
@@ -601,6 +663,7 @@ static int kreg_nl_status(struct sk_buff *skb, struct genl_info *info)
 	struct kreg_principal p;
 	struct kreg_status st;
 	struct sk_buff *msg;
+	u64 revision, heard;
 	bool admin;
 	u64 account;
 	int rules = -1;
@@ -619,7 +682,9 @@ static int kreg_nl_status(struct sk_buff *skb, struct genl_info *info)
 	if (policy)
 		rules = admin ? kreg_policy_rules(policy) : 0;
 	rcu_read_unlock();
-	msg = genlmsg_new(9 * nla_total_size(sizeof(u32)), GFP_KERNEL);
+	kreg_table_cluster_copy(&revision, &heard);
+	msg = genlmsg_new(9 * nla_total_size(sizeof(u32)) + kreg_node_holder_size() +
+			  2 * nla_total_size_64bit(sizeof(u64)), GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 	hdr = genlmsg_put_reply(msg, info, &kreg_family, 0, KREG_CMD_STATUS);
@@ -632,7 +697,10 @@ static int kreg_nl_status(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u32(msg, KREG_A_MAX_SUBSCRIPTIONS,
 			READ_ONCE(kreg_max_subscriptions)) ||
 	    nla_put_u32(msg, KREG_A_UID_SUBSCRIPTIONS, kreg_events_count(account)) ||
-	    (rules >= 0 && nla_put_u32(msg, KREG_A_POLICY_RULES, rules))) {
+	    (rules >= 0 && nla_put_u32(msg, KREG_A_POLICY_RULES, rules)) ||
+	    kreg_node_put_self(msg) ||
+	    (revision && (nla_put_u64_64bit(msg, KREG_A_REVISION, revision, KREG_A_PAD) ||
+			  nla_put_u64_64bit(msg, KREG_A_HEARD_NS, heard, KREG_A_PAD)))) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
@@ -652,6 +720,25 @@ static int kreg_nl_subscribe(struct sk_buff *skb, struct genl_info *info)
 		GENL_SET_ERR_MSG(info,
 				 "this uid has its max_subscriptions (a user namespace's uids share its owner's)");
 	return err;
+}
+
+/* The relay's attributes belong to the relay's commands. */
+static int kreg_nl_relay_attrs(u8 cmd, struct genl_info *info)
+{
+	static const int relay_only[] = { KREG_A_NODE, KREG_A_TOKEN, KREG_A_REMOTE_PID,
+					  KREG_A_REVISION, KREG_A_HEARD_NS, KREG_A_REASON };
+	unsigned int i;
+
+	if (cmd >= KREG_CMD_RELAY && cmd <= KREG_CMD_PROGRESS)
+		return 0;
+	for (i = 0; i < ARRAY_SIZE(relay_only); i++) {
+		if (info->attrs[relay_only[i]]) {
+			NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[relay_only[i]],
+					    "only the relay's commands take this attribute");
+			return -EINVAL;
+		}
+	}
+	return 0;
 }
 
 /* Requests judged by name must not carry a policy's, a check's or a send's attributes. */
@@ -695,7 +782,7 @@ static int kreg_nl_pre_doit(const struct genl_ops *ops, struct sk_buff *skb,
 				    "the uid is set by the kernel");
 		return -EINVAL;
 	}
-	return 0;
+	return kreg_nl_relay_attrs(ops->cmd, info);
 }
 
 static const struct genl_small_ops kreg_ops[] = {
@@ -709,6 +796,12 @@ static const struct genl_small_ops kreg_ops[] = {
 	{ .cmd = KREG_CMD_POLICY_SET,	.doit = kreg_nl_policy_set },
 	{ .cmd = KREG_CMD_POLICY_GET,	.dumpit = kreg_nl_policy_get },
 	{ .cmd = KREG_CMD_POLICY_CHECK,	.doit = kreg_nl_policy_check },
+	{ .cmd = KREG_CMD_RELAY,	.doit = kreg_nl_relay },
+	{ .cmd = KREG_CMD_COMMIT,	.doit = kreg_nl_commit },
+	{ .cmd = KREG_CMD_MIRROR,	.doit = kreg_nl_mirror },
+	{ .cmd = KREG_CMD_UNMIRROR,	.doit = kreg_nl_unmirror },
+	{ .cmd = KREG_CMD_FENCE,	.doit = kreg_nl_fence },
+	{ .cmd = KREG_CMD_PROGRESS,	.doit = kreg_nl_progress },
 };
 
 static struct genl_family kreg_family __ro_after_init = {
@@ -744,6 +837,7 @@ static int kreg_nl_release(struct notifier_block *nb, unsigned long state,
 	    n->portid) {
 		kreg_table_socket_closed(n->net, n->portid);
 		kreg_events_socket_closed(n->net, n->portid);
+		kreg_node_socket_closed(n->net, n->portid);
 	}
 	return NOTIFY_DONE;
 }

@@ -88,6 +88,9 @@ static bool kreg_closing;
 /* Changes with every registration and removal: dumps tell when they raced one. */
 static unsigned long kreg_generation;
 static LIST_HEAD(kreg_listeners);
+/* What the relay last said of the cluster names' copy (KREG_CMD_PROGRESS). */
+static u64 kreg_cluster_revision;
+static u64 kreg_cluster_heard_ns;
 
 /* One table-wide reclaim at a time; a generation lets waiters reuse its result. */
 static DEFINE_MUTEX(kreg_reclaim_lock);
@@ -162,10 +165,28 @@ pid_t kreg_entry_pid_in(const struct kreg_entry *e, struct pid_namespace *ns)
 	return pid_nr_ns(e->pid, ns);
 }
 
+void kreg_entry_holder_in(const struct kreg_entry *e, struct pid_namespace *ns,
+			  struct kreg_holder_info *h)
+{
+	h->flags = e->flags;
+	h->token = e->token;
+	if (kreg_entry_remote(e)) {
+		h->pid = 0;
+		h->remote_pid = e->remote_pid;
+		h->node_len = e->node_len;
+		memcpy(h->node, kreg_entry_node(e), e->node_len);
+	} else {
+		h->pid = kreg_entry_pid_in(e, ns);
+		h->remote_pid = 0;
+		h->node_len = 0;
+	}
+}
+
 static struct kreg_entry *kreg_entry_alloc(const struct kreg_request *req)
 {
 	size_t len = req->name_len;
-	size_t need = offsetof(struct kreg_entry, name) + len + 1 + req->meta_len;
+	size_t need = offsetof(struct kreg_entry, name) + len + 1 + req->meta_len +
+		      req->node_len;
 	struct kreg_entry *e;
 	unsigned int i;
 
@@ -186,12 +207,22 @@ static struct kreg_entry *kreg_entry_alloc(const struct kreg_request *req)
 	e->meta_len = req->meta_len;
 	if (req->meta_len)
 		memcpy(e->name + len + 1, req->meta, req->meta_len);
+	e->node_len = req->node_len;
+	if (req->node_len)
+		memcpy(e->name + len + 1 + req->meta_len, req->node, req->node_len);
+	e->remote_pid = req->remote_pid;
+	e->token = req->token;
 	e->view_rec = U32_MAX;
 	e->pid = get_pid(req->pid);
 	e->cred = get_cred(req->who->cred);
 	e->pid_ns = get_pid_ns(req->who->pid_ns);
 	e->uid = req->who->uid;
-	e->account = kreg_account(req->who->cred, req->who->pid_ns);
+	/*
+	 * A mirror is the cluster's, not its relay's: it counts toward no
+	 * account's quota (one of its own, which nobody is limited by).
+	 */
+	e->account = req->flags & KREG_F_REMOTE ? KREG_ACCOUNT_CLUSTER :
+		     kreg_account(req->who->cred, req->who->pid_ns);
 	e->registered_ns = ktime_get_real_ns();
 	INIT_HLIST_NODE(&e->holder_link);
 	INIT_HLIST_NODE(&e->mbox_link);
@@ -276,8 +307,10 @@ static void kreg_entry_unlink(struct kreg_entry *e, enum kreg_reason reason)
 
 	trace_kreg_unregister(e->name, pid_nr(e->pid),
 			      from_kuid(&init_user_ns, e->uid), reason);
-	kreg_notify(&(struct kreg_change){ .kind = KREG_CHANGE_UNREGISTERED,
-					   .entry = e, .reason = reason });
+	/* A claim never announced goes unannounced. */
+	if (!kreg_entry_pending(e))
+		kreg_notify(&(struct kreg_change){ .kind = KREG_CHANGE_UNREGISTERED,
+						   .entry = e, .reason = reason });
 	kreg_entry_detach_mailbox(e);
 	kreg_entry_detach_holder(e);
 	call_rcu(&e->rcu, kreg_entry_free_rcu);
@@ -378,9 +411,43 @@ static int kreg_attach_mailbox(struct kreg_entry *e, const struct kreg_request *
 	return 0;
 }
 
+/*
+ * A live @old holds the name @req asks for. A mirror replaces a claim of
+ * this node (which has lost in the cluster) and a mirror of an earlier
+ * holder; the same mirror again is -EALREADY. A claim meets a claim:
+ * -EBUSY until the first is decided. Anything else is -EEXIST, with the
+ * holder unless the registrant may not see it.
+ */
+static int kreg_displace_locked(struct kreg_entry *old,
+				const struct kreg_request *req,
+				struct kreg_holder_info *holder)
+{
+	if (req->flags & KREG_F_REMOTE) {
+		if (kreg_entry_remote(old) && old->token == req->token)
+			return -EALREADY;
+		if (kreg_entry_remote(old)) {
+			kreg_entry_unlink(old, KREG_REASON_REMOTE);
+			return 0;
+		}
+		if (kreg_entry_pending(old)) {
+			kreg_entry_unlink(old, KREG_REASON_EXPLICIT);
+			return 0;
+		}
+	} else if ((req->flags & KREG_F_CLUSTER) && kreg_entry_pending(old)) {
+		return -EBUSY;
+	}
+	memset(holder, 0, sizeof(*holder));
+	if (!kreg_entry_pending(old) &&
+	    kreg_access(req->who, old->name, old->name_len, KREG_RIGHT_SEE,
+			KREG_OWNER_OF(old)))
+		kreg_entry_holder_in(old, req->who->pid_ns, holder);
+	return -EEXIST;
+}
+
 static int kreg_insert_locked(struct kreg_entry *e,
 			      const struct kreg_request *req,
-			      struct kreg_spares *spares, pid_t *holder)
+			      struct kreg_spares *spares,
+			      struct kreg_holder_info *holder)
 {
 	struct kreg_name_key key = { .name = e->name, .len = e->name_len };
 	struct kreg_quota *q;
@@ -394,22 +461,23 @@ static int kreg_insert_locked(struct kreg_entry *e,
 	/*
 	 * Judged again under the lock, against the policy in force now: a
 	 * policy published (and its revocations done) since the request was
-	 * first judged must not be slipped past.
+	 * first judged must not be slipped past. (A mirror is the relay's
+	 * report of what the cluster decided, not an ownership.)
 	 */
-	if (!kreg_access_own(req->who, e->name, e->name_len, req->flags))
+	if (!(req->flags & KREG_F_REMOTE) &&
+	    !kreg_access_own(req->who, e->name, e->name_len, req->flags))
 		return -EACCES;
 	kreg_close_stale_mailbox(req);
 
 	old = kreg_lookup_locked(&key);
 	if (old) {
 		if (kreg_entry_alive(old)) {
-			/* The holder, unless the registrant may not see it. */
-			*holder = kreg_access(req->who, old->name, old->name_len,
-					      KREG_RIGHT_SEE, KREG_OWNER_OF(old)) ?
-				  kreg_entry_pid_in(old, req->who->pid_ns) : 0;
-			return -EEXIST;
+			err = kreg_displace_locked(old, req, holder);
+			if (err)
+				return err;
+		} else {
+			kreg_entry_unlink(old, KREG_REASON_EXITED);
 		}
-		kreg_entry_unlink(old, KREG_REASON_EXITED);
 	}
 
 	q = kreg_quota_find(e->account);
@@ -456,8 +524,11 @@ static int kreg_insert_locked(struct kreg_entry *e,
 	kreg_generation++;
 	/* The id was reserved outside the lock: this store allocates nothing. */
 	xa_store(&kreg_ids, e->id, e, GFP_KERNEL);
-	*holder = kreg_entry_pid_in(e, req->who->pid_ns);
-	kreg_notify(&(struct kreg_change){ .kind = KREG_CHANGE_REGISTERED, .entry = e });
+	kreg_entry_holder_in(e, req->who->pid_ns, holder);
+	/* A claim is announced when it is committed. */
+	if (!kreg_entry_pending(e))
+		kreg_notify(&(struct kreg_change){ .kind = KREG_CHANGE_REGISTERED,
+						   .entry = e });
 	return 0;
 
 detach_mailbox:
@@ -533,7 +604,8 @@ static void kreg_reclaim(int err, u64 account)
 		kreg_holders_kick(true);
 }
 
-int kreg_table_register(const struct kreg_request *req, pid_t *holder)
+int kreg_table_register(const struct kreg_request *req,
+			struct kreg_holder_info *holder)
 {
 	struct kreg_spares spares = {};
 	struct kreg_entry *e;
@@ -637,9 +709,14 @@ static void kreg_decide_as_if_held(struct kreg_principal *p, const char *name,
 	kreg_may(p, name, len, KREG_RIGHT_SEE, &nobody, NULL);
 }
 
-/* Whether @p may know of @e: the name's SEE right, and its holder in @p's pid namespace. */
+/*
+ * Whether @p may know of @e: the name's SEE right, and its holder in @p's
+ * pid namespace. A claim is its claimant's business alone.
+ */
 static bool kreg_visible(struct kreg_principal *p, const struct kreg_entry *e)
 {
+	if (kreg_entry_pending(e) && !kreg_principal_owns(p, KREG_OWNER_OF(e)))
+		return false;
 	return kreg_entry_pid_in(e, p->pid_ns) &&
 	       kreg_access(p, e->name, e->name_len, KREG_RIGHT_SEE, KREG_OWNER_OF(e));
 }
@@ -660,6 +737,9 @@ int kreg_table_unregister(const char *name, size_t len, struct kreg_principal *p
 		err = -ENOENT;
 	} else if (!kreg_visible(p, e)) {
 		err = -ENOENT;
+	} else if (kreg_entry_remote(e)) {
+		/* Its holder's node releases it; this node only mirrors it. */
+		err = -EREMOTE;
 	} else if (!admin && !kreg_principal_owns(p, KREG_OWNER_OF(e))) {
 		err = -EPERM;
 	} else {
@@ -684,12 +764,12 @@ void kreg_table_release_own(const char *name, size_t len,
 }
 
 int kreg_table_whereis(const char *name, size_t len, struct kreg_principal *p,
-		       struct kreg_found *found)
+		       bool relay, struct kreg_found *found)
 {
 	struct kreg_name_key key = { .name = name, .len = len };
 	struct kreg_entry *e;
-	bool dead = false;
-	pid_t nr = 0, global = 0;
+	bool dead = false, seen = false;
+	pid_t global = 0;
 
 	rcu_read_lock();
 	e = kreg_lookup(&key);
@@ -697,9 +777,13 @@ int kreg_table_whereis(const char *name, size_t len, struct kreg_principal *p,
 		kreg_decide_as_if_held(p, name, len);
 	if (e) {
 		dead = !kreg_entry_alive(e);
-		/* A name the caller may not see reads exactly as an absent one. */
-		if (!dead && kreg_visible(p, e)) {
-			nr = kreg_entry_pid_in(e, p->pid_ns);
+		/*
+		 * A name the caller may not see reads exactly as an absent one,
+		 * and so does a claim, to all but the relay that decides it.
+		 */
+		seen = !dead && (relay || (!kreg_entry_pending(e) && kreg_visible(p, e)));
+		if (seen) {
+			kreg_entry_holder_in(e, p->pid_ns, &found->holder);
 			global = pid_nr(e->pid);
 			found->meta_len = e->meta_len;
 			memcpy(found->meta, kreg_entry_meta(e), e->meta_len);
@@ -709,11 +793,8 @@ int kreg_table_whereis(const char *name, size_t len, struct kreg_principal *p,
 
 	if (dead)
 		kreg_drop_if_dead(&key);
-	trace_kreg_lookup(name, global, nr ? 0 : -ENOENT);
-	if (!nr)
-		return -ENOENT;
-	found->pid = nr;
-	return 0;
+	trace_kreg_lookup(name, global, seen ? 0 : -ENOENT);
+	return seen ? 0 : -ENOENT;
 }
 
 /* What the sender @p may do to @e, for the receiver to decide whom to obey. */
@@ -763,6 +844,10 @@ int kreg_table_route(const char *name, size_t len, const char *from,
 		kreg_drop_if_dead(&key);
 		return -ENOENT;
 	}
+	if (kreg_entry_pending(e)) {
+		err = -ENOENT;
+		goto unlock;
+	}
 	may_send = kreg_may(p, name, len, KREG_RIGHT_SEND, KREG_OWNER_OF(e), &v);
 	/*
 	 * A reply address is a capability: whoever knows it may send to it,
@@ -779,6 +864,11 @@ int kreg_table_route(const char *name, size_t len, const char *from,
 			goto unlock;
 		}
 	}
+	/* Held on another node: kregd relays there, this node's kernel cannot. */
+	if (kreg_entry_remote(e)) {
+		err = -EREMOTE;
+		goto unlock;
+	}
 	/*
 	 * The proof of a name is of its mailbox's: the sending process holds
 	 * it and registered it. A process merely named as a name's holder by
@@ -787,7 +877,7 @@ int kreg_table_route(const char *name, size_t len, const char *from,
 	if (from) {
 		sender = kreg_lookup(&from_key);
 		if (!sender || sender->pid != task_tgid(current) ||
-		    !kreg_entry_alive(sender) ||
+		    !kreg_entry_alive(sender) || kreg_entry_pending(sender) ||
 		    !kreg_principal_owns(p, KREG_OWNER_OF(sender))) {
 			err = -EPERM;
 			goto unlock;
@@ -804,6 +894,99 @@ int kreg_table_route(const char *name, size_t len, const char *from,
 unlock:
 	rcu_read_unlock();
 	return err;
+}
+
+int kreg_table_commit(const char *name, size_t len, struct pid *pid, u64 token)
+{
+	struct kreg_name_key key = { .name = name, .len = len };
+	struct kreg_entry *e;
+	int err = 0;
+
+	kreg_lock_table();
+	e = kreg_lookup_locked(&key);
+	if (!e || !kreg_entry_pending(e) || e->pid != pid || !kreg_entry_alive(e)) {
+		err = -ENOENT;
+		goto unlock;
+	}
+	e->token = token;
+	/* The token before the claim reads as committed (kreg_entry_pending()). */
+	smp_store_release(&e->flags, e->flags & ~KREG_F_PENDING);
+	kreg_generation++;
+	kreg_notify(&(struct kreg_change){ .kind = KREG_CHANGE_REGISTERED, .entry = e });
+unlock:
+	kreg_unlock_table();
+	return err;
+}
+
+int kreg_table_unmirror(const char *name, size_t len, u64 token,
+			enum kreg_reason reason)
+{
+	struct kreg_name_key key = { .name = name, .len = len };
+	struct kreg_entry *e;
+	int err = 0;
+
+	kreg_lock_table();
+	e = kreg_lookup_locked(&key);
+	if (!e || !kreg_entry_remote(e) || (token && e->token != token))
+		err = -ENOENT;
+	else
+		kreg_entry_unlink(e, reason);
+	kreg_unlock_table();
+	return err;
+}
+
+static bool kreg_fenced_here(const struct kreg_entry *e)
+{
+	return (e->flags & KREG_F_CLUSTER) && !kreg_entry_remote(e);
+}
+
+unsigned int kreg_table_fence(const char *name, size_t len)
+{
+	struct kreg_name_key key = { .name = name, .len = len };
+	unsigned int fenced = 0, n;
+	struct kreg_entry *e;
+	unsigned long id = 0;
+
+	if (name) {
+		kreg_lock_table();
+		e = kreg_lookup_locked(&key);
+		if (e && kreg_fenced_here(e)) {
+			kreg_entry_unlink(e, KREG_REASON_FENCED);
+			fenced++;
+		}
+		kreg_unlock_table();
+		return fenced;
+	}
+	/* Every cluster name of this node's, a batch per hold of the lock. */
+	do {
+		kreg_lock_table();
+		for (n = 0; n < KREG_LOCK_BATCH &&
+		     (e = xa_find(&kreg_ids, &id, ULONG_MAX, XA_PRESENT)); n++, id++) {
+			if (kreg_fenced_here(e)) {
+				kreg_entry_unlink(e, KREG_REASON_FENCED);
+				fenced++;
+			}
+		}
+		kreg_unlock_table();
+		cond_resched();
+	} while (n == KREG_LOCK_BATCH);
+	return fenced;
+}
+
+void kreg_table_progress(u64 revision, u64 heard_ns)
+{
+	kreg_lock_table();
+	WRITE_ONCE(kreg_cluster_revision, revision);
+	WRITE_ONCE(kreg_cluster_heard_ns, heard_ns);
+	kreg_notify(&(struct kreg_change){ .kind = KREG_CHANGE_PROGRESS,
+					   .revision = revision, .heard_ns = heard_ns });
+	kreg_unlock_table();
+}
+
+void kreg_table_cluster_copy(u64 *revision, u64 *heard_ns)
+{
+	*revision = READ_ONCE(kreg_cluster_revision);
+	*heard_ns = READ_ONCE(kreg_cluster_heard_ns);
 }
 
 void kreg_table_status(u64 account, struct kreg_status *st)

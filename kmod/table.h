@@ -29,6 +29,14 @@ struct kreg_policy;
  * name) or the ids xarray (dump order); writers change it only under the
  * table lock. @pid is a counted reference, so a recycled pid number never
  * matches a dead holder.
+ *
+ * A cluster name (KREG_F_CLUSTER) is one of three kinds. A claim
+ * (KREG_F_PENDING) holds the name on this node for the process that asked,
+ * and reads as absent to everyone until the relay commits it with its
+ * token; it was never announced, so its removal is not either. A committed
+ * one is a name like any other, with a token. A mirror (KREG_F_REMOTE) is
+ * held on another node: @pid is the relay's process, @mbox its socket, and
+ * the holder is @remote_pid on the node whose name follows the value.
  */
 struct kreg_entry {
 	struct rhash_head		node;
@@ -54,11 +62,18 @@ struct kreg_entry {
 	u32				id;
 	u32				view_rec;	/* its record in the view, or U32_MAX */
 	u64				registered_ns;
+	u64				token;		/* a cluster name's, once committed */
+	u32				remote_pid;	/* KREG_F_REMOTE: its pid there */
 	u8				size_class;
-	u8				flags;		/* KREG_F_* */
+	/* KREG_F_*: PENDING cleared (release) once the token is in place. */
+	u8				flags;
+	u8				node_len;	/* KREG_F_REMOTE */
 	u16				name_len;
 	u16				meta_len;
-	/* The name, its NUL, then meta_len bytes of the registration's value. */
+	/*
+	 * The name, its NUL, then meta_len bytes of the registration's value,
+	 * then node_len bytes of a mirror's node.
+	 */
 	char				name[];
 };
 
@@ -67,11 +82,31 @@ static inline const void *kreg_entry_meta(const struct kreg_entry *e)
 	return e->name + e->name_len + 1;
 }
 
+static inline const char *kreg_entry_node(const struct kreg_entry *e)
+{
+	return e->name + e->name_len + 1 + e->meta_len;
+}
+
+/* A claim not yet committed: announced to nobody, found by nobody but its claimant. */
+static inline bool kreg_entry_pending(const struct kreg_entry *e)
+{
+	/* Pairs with the commit's release: a committed claim has its token. */
+	return smp_load_acquire(&e->flags) & KREG_F_PENDING;
+}
+
+static inline bool kreg_entry_remote(const struct kreg_entry *e)
+{
+	return e->flags & KREG_F_REMOTE;
+}
+
 /* Who registered @e, for access control (a compound literal: the caller's block). */
 #define KREG_OWNER_OF(e) (&(struct kreg_owner){ .uid = (e)->uid, \
 	.user_ns = (e)->cred->user_ns, .pid_ns = (e)->pid_ns, .flags = (e)->flags })
 
-/* A registration: who asks, for which process, and where its mailbox is. */
+/*
+ * A registration: who asks, for which process, and where its mailbox is. A
+ * mirror (KREG_F_REMOTE, from the relay) also says where the holder is.
+ */
 struct kreg_request {
 	const char		*name;
 	size_t			name_len;	/* without the NUL */
@@ -83,6 +118,10 @@ struct kreg_request {
 	bool			quota_exempt;
 	struct sock		*mbox_sk;	/* the requesting socket; NULL: no mailbox */
 	u32			mbox_portid;
+	const char		*node;		/* KREG_F_REMOTE */
+	size_t			node_len;
+	u32			remote_pid;
+	u64			token;
 };
 
 /* What SEND needs to reach a mailbox outside RCU: a counted reference. */
@@ -100,11 +139,25 @@ struct kreg_status {
 	u32	uid_entries;	/* names counted toward the asked account's quota */
 };
 
+/*
+ * A holder as a requester sees it: @pid in its pid namespace (0 for a
+ * holder on another node, or one it cannot see), and for a cluster name
+ * its token and, when held elsewhere, the node and the pid there.
+ */
+struct kreg_holder_info {
+	pid_t	pid;
+	u32	remote_pid;
+	u64	token;
+	u8	flags;		/* the entry's KREG_F_* */
+	u8	node_len;	/* KREG_F_REMOTE */
+	char	node[KREG_NODE_MAX];
+};
+
 /* What WHEREIS reports: the holder and its registration's value. */
 struct kreg_found {
-	pid_t	pid;
-	u16	meta_len;
-	u8	meta[KREG_META_MAX];
+	struct kreg_holder_info	holder;
+	u16			meta_len;
+	u8			meta[KREG_META_MAX];
 };
 
 /* What changed, for the table's listeners. */
@@ -115,6 +168,7 @@ enum kreg_change_kind {
 	KREG_CHANGE_HOLDER_GONE,	/* ... and now none */
 	KREG_CHANGE_POLICY,		/* @policy is about to be in force */
 	KREG_CHANGE_POLICY_DONE,	/* it is, and what it revoked is gone */
+	KREG_CHANGE_PROGRESS,		/* the cluster copy is as of @revision */
 };
 
 struct kreg_change {
@@ -123,6 +177,8 @@ struct kreg_change {
 	struct kreg_holder		*holder;
 	enum kreg_reason		reason;
 	const struct kreg_policy	*policy;	/* NULL: none */
+	u64				revision;	/* PROGRESS */
+	u64				heard_ns;
 };
 
 /*
@@ -146,10 +202,14 @@ void kreg_table_close(void);
 void kreg_table_destroy(void);
 
 /*
- * Binds @req->name. On -EEXIST, *@holder is the holder's pid as the
- * registrant sees it, 0 when it may not see the name or its holder.
+ * Binds @req->name. On -EEXIST, *@holder is the holder as the registrant
+ * sees it (its pid 0 and no token when it may not see the name or its
+ * holder). A claim (KREG_F_CLUSTER) of a name another claim holds is
+ * -EBUSY. A mirror (KREG_F_REMOTE) replaces a claim, or a mirror with
+ * another token, and fails with -EEXIST on a name held on this node.
  */
-int kreg_table_register(const struct kreg_request *req, pid_t *holder);
+int kreg_table_register(const struct kreg_request *req,
+			struct kreg_holder_info *holder);
 /*
  * Releases @name for @p: -ENOENT when @p cannot see it, -EPERM when @p is
  * not who registered it and not @admin.
@@ -164,12 +224,13 @@ bool kreg_table_owner(const char *name, size_t len, struct kreg_owner *owner);
 
 /*
  * WHEREIS and SEND's lookup, for @p: a name @p may not SEE, or whose holder
- * its pid namespace cannot see, reads as absent (-ENOENT); SEND also needs
- * the SEND right (-EACCES). @from, when not NULL, must be held by the
- * calling process (-EPERM).
+ * its pid namespace cannot see, reads as absent (-ENOENT), and so does a
+ * claim not yet committed, but to the relay (@relay); SEND also needs the
+ * SEND right (-EACCES), and a name held on another node is -EREMOTE. @from,
+ * when not NULL, must be held by the calling process (-EPERM).
  */
 int kreg_table_whereis(const char *name, size_t len, struct kreg_principal *p,
-		       struct kreg_found *found);
+		       bool relay, struct kreg_found *found);
 int kreg_table_route(const char *name, size_t len, const char *from,
 		     size_t from_len, struct kreg_principal *p,
 		     struct kreg_route *route);
@@ -177,6 +238,22 @@ int kreg_table_route(const char *name, size_t len, const char *from,
 void kreg_table_release_own(const char *name, size_t len,
 			    const struct kreg_principal *p);
 void kreg_table_status(u64 account, struct kreg_status *st);
+
+/*
+ * The relay's side of cluster names (KREG_CMD_COMMIT, _UNMIRROR, _FENCE):
+ * commit @pid's claim of @name with @token (-ENOENT when @pid no longer
+ * claims it); remove @name's mirror, if its token is @token (0: any);
+ * remove this node's holders and claims of @name (NULL: of every cluster
+ * name) with KREG_REASON_FENCED, returning how many went.
+ */
+int kreg_table_commit(const char *name, size_t len, struct pid *pid, u64 token);
+int kreg_table_unmirror(const char *name, size_t len, u64 token,
+			enum kreg_reason reason);
+unsigned int kreg_table_fence(const char *name, size_t len);
+/* The mirrors are the cluster's names as of @revision, known at @heard_ns. */
+void kreg_table_progress(u64 revision, u64 heard_ns);
+/* What the last kreg_table_progress() said (0, 0: never). */
+void kreg_table_cluster_copy(u64 *revision, u64 *heard_ns);
 /* Names in the table, counting dead holders' not yet released. */
 unsigned int kreg_table_count(void);
 /* Changes with every registration and removal. */
@@ -187,6 +264,12 @@ struct kreg_entry *kreg_table_next(unsigned long *id);
 bool kreg_entry_alive(const struct kreg_entry *e);
 /* The pid of @e's holder in @ns, 0 when @ns cannot see it. */
 pid_t kreg_entry_pid_in(const struct kreg_entry *e, struct pid_namespace *ns);
+/*
+ * @e's holder as a requester in @ns sees it: its pid there (0 for a holder
+ * on another node), and its cluster token, node and pid there.
+ */
+void kreg_entry_holder_in(const struct kreg_entry *e, struct pid_namespace *ns,
+			  struct kreg_holder_info *h);
 
 /*
  * Puts @policy (NULL: unloads it) in force: listeners are told before and

@@ -52,7 +52,67 @@ TRACE_EVENT(kreg_unregister,
 				   { KREG_REASON_EXPLICIT, "explicit" },
 				   { KREG_REASON_EXITED, "exited" },
 				   { KREG_REASON_UNLOADING, "unloading" },
-				   { KREG_REASON_CLOSED, "closed" }))
+				   { KREG_REASON_CLOSED, "closed" },
+				   { KREG_REASON_REVOKED, "revoked" },
+				   { KREG_REASON_FENCED, "fenced" },
+				   { KREG_REASON_REMOTE, "remote" },
+				   { KREG_REASON_NODE_LOST, "node-lost" }))
+);
+
+/* A claim of this node, won in the cluster with @token, committed (or not). */
+TRACE_EVENT(kreg_commit,
+	TP_PROTO(const char *name, pid_t pid, u64 token, int result),
+	TP_ARGS(name, pid, token, result),
+	TP_STRUCT__entry(
+		__string(name, name)
+		__field(pid_t, pid)
+		__field(u64, token)
+		__field(int, result)
+	),
+	TP_fast_assign(
+		__assign_str(name, name);
+		__entry->pid = pid;
+		__entry->token = token;
+		__entry->result = result;
+	),
+	TP_printk("name=%s pid=%d token=%llu result=%d", __get_str(name),
+		  __entry->pid, __entry->token, __entry->result)
+);
+
+/* A name held on another node, mirrored here. */
+TRACE_EVENT(kreg_mirror,
+	TP_PROTO(const char *name, const char *node, u32 remote_pid, u64 token,
+		 int result),
+	TP_ARGS(name, node, remote_pid, token, result),
+	TP_STRUCT__entry(
+		__string(name, name)
+		__string(node, node)
+		__field(u32, remote_pid)
+		__field(u64, token)
+		__field(int, result)
+	),
+	TP_fast_assign(
+		__assign_str(name, name);
+		__assign_str(node, node);
+		__entry->remote_pid = remote_pid;
+		__entry->token = token;
+		__entry->result = result;
+	),
+	TP_printk("name=%s node=%s pid=%u token=%llu result=%d", __get_str(name),
+		  __get_str(node), __entry->remote_pid, __entry->token, __entry->result)
+);
+
+/* This node's holders of cluster names fenced: it could not keep its lease. */
+TRACE_EVENT(kreg_fence,
+	TP_PROTO(int fenced),
+	TP_ARGS(fenced),
+	TP_STRUCT__entry(
+		__field(int, fenced)
+	),
+	TP_fast_assign(
+		__entry->fenced = fenced;
+	),
+	TP_printk("fenced=%d", __entry->fenced)
 );
 
 TRACE_EVENT(kreg_lookup,

@@ -368,12 +368,15 @@ static void kreg_view_insert(struct kreg_view *v, struct kreg_entry *e)
 	rec = v->free_recs[--v->nr_free];
 	r = &v->records[rec];
 	r->hash = hash;
-	r->pid = pid_nr(e->pid);
+	/* A mirror's holder is on another node: its pid there, never the relay's. */
+	r->pid = kreg_entry_remote(e) ? e->remote_pid : pid_nr(e->pid);
 	r->holder = w->slot;
 	r->holder_word = w->word;
 	r->name_len = e->name_len;
 	r->meta_len = e->meta_len;
-	r->flags = 0;
+	r->token = e->token;
+	r->node_len = 0;
+	r->flags = kreg_entry_remote(e) ? KREG_VIEW_R_REMOTE : 0;
 	if (e->name_len <= KREG_VIEW_DATA_MAX) {
 		memcpy(r->data, e->name, e->name_len);
 		r->flags |= KREG_VIEW_R_NAME;
@@ -381,6 +384,12 @@ static void kreg_view_insert(struct kreg_view *v, struct kreg_entry *e)
 			memcpy(r->data + e->name_len, kreg_entry_meta(e),
 			       e->meta_len);
 			r->flags |= KREG_VIEW_R_META;
+			if (kreg_entry_remote(e) &&
+			    e->name_len + e->meta_len + e->node_len <= KREG_VIEW_DATA_MAX) {
+				memcpy(r->data + e->name_len + e->meta_len,
+				       kreg_entry_node(e), e->node_len);
+				r->node_len = e->node_len;
+			}
 		}
 	}
 	if (v->index[slot] == 0)
@@ -488,6 +497,15 @@ static void kreg_view_holder_gone(struct kreg_holder_word *w)
 	}
 }
 
+/* How recent the mirrors of cluster names are: between two seq increments, like records. */
+static void kreg_view_progress(struct kreg_view *v, u64 revision, u64 heard_ns)
+{
+	kreg_view_write_begin(v);
+	WRITE_ONCE(v->hdr->cluster_revision, revision);
+	WRITE_ONCE(v->hdr->cluster_heard_ns, heard_ns);
+	kreg_view_write_end(v);
+}
+
 /*
  * Before @policy is in force: every record it hides goes, so that no
  * mapping of this view shows one once lookups follow the policy.
@@ -537,6 +555,9 @@ static void kreg_view_changed(const struct kreg_change *c)
 	case KREG_CHANGE_POLICY_DONE:
 		/* What the policy shows that the view lacks comes with a rebuild. */
 		kreg_view_resize();
+		break;
+	case KREG_CHANGE_PROGRESS:
+		kreg_view_progress(kreg_view_locked(), c->revision, c->heard_ns);
 		break;
 	}
 }
@@ -601,7 +622,9 @@ static bool kreg_view_fill(struct kreg_view *v)
 		/* The new view is no reader's yet: yielding here tears nothing. */
 		if (++n % KREG_VIEW_BATCH == 0)
 			cond_resched();
-		if (!kreg_public(policy, e->name, e->name_len, KREG_OWNER_OF(e)))
+		/* A claim is shown once committed (KREG_CHANGE_REGISTERED). */
+		if (kreg_entry_pending(e) ||
+		    !kreg_public(policy, e->name, e->name_len, KREG_OWNER_OF(e)))
 			continue;
 		if (!kreg_view_has_room(v, e)) {
 			v->complete = false;
@@ -611,6 +634,7 @@ static bool kreg_view_fill(struct kreg_view *v)
 	}
 	v->state = kreg_view_state(v);
 	v->hdr->state = v->state;
+	kreg_table_cluster_copy(&v->hdr->cluster_revision, &v->hdr->cluster_heard_ns);
 	return true;
 }
 

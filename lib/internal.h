@@ -33,13 +33,18 @@ struct kreg_provider_ops {
 	int (*open)(struct kreg_conn *conn);
 	void (*close)(struct kreg_conn *conn);
 	int (*fd)(const struct kreg_conn *conn);
-	/* @flags: KREG_F_* (KREG_F_MAILBOX_BOUND: the name goes when @conn closes). */
+	/*
+	 * @flags: KREG_F_* (KREG_F_MAILBOX_BOUND: the name goes when @conn
+	 * closes). *@holder is set on success and on -EEXIST.
+	 */
 	int (*register_meta)(struct kreg_conn *conn, const char *name, pid_t pid,
 			     const void *meta, size_t meta_len, uint32_t flags,
-			     pid_t *holder);
+			     struct kreg_holder *holder);
 	int (*unregister)(struct kreg_conn *conn, const char *name);
-	int (*whereis_meta)(struct kreg_conn *conn, const char *name, pid_t *pid,
-			    void *meta, size_t size, size_t *meta_len);
+	/* 0 with *@holder set, KREG_UNDEFINED, or an error; @flags: KREG_WHEREIS_*. */
+	int (*whereis)(struct kreg_conn *conn, const char *name, unsigned int flags,
+		       void *meta, size_t size, size_t *meta_len,
+		       struct kreg_holder *holder);
 	int (*list)(struct kreg_conn *conn, kreg_list_fn fn, void *arg);
 	int (*status)(struct kreg_conn *conn, struct kreg_status *st);
 	/* @from: a name the sender holds, or NULL; @flags: KREG_SEND_F_*. */
@@ -76,6 +81,9 @@ struct kreg_view_map {
 struct kreg_conn {
 	const struct kreg_provider_ops *ops;
 	char error[256];
+	/* The holder the last registration reported (kreg_last_holder()). */
+	struct kreg_holder last_holder;
+	bool has_last_holder;
 	/* kreg_call()'s private reply mailbox, opened on first use. */
 	struct kreg_conn *reply_conn;
 	char reply_name[KREG_NAME_MAX + 1];
@@ -96,6 +104,9 @@ struct kreg_conn {
 	size_t bufsize;
 	unsigned char *buf;
 	struct kreg_view_map view;
+	/* This node's cluster name, once asked (the kernel provider's STATUS). */
+	char node[KREG_NODE_MAX + 1];
+	bool node_known;
 };
 
 /* CLOCK_MONOTONIC in milliseconds: every timeout in the library uses it. */

@@ -160,16 +160,50 @@ const char *kreg_name_problem(const char *name)
 	return "";
 }
 
+/* A holder as a bare pid: only a process of this node is one. */
+static pid_t kreg_local_pid(const struct kreg_holder *h)
+{
+	return h->local ? h->pid : 0;
+}
+
 int kreg_register_meta(struct kreg_conn *conn, const char *name, pid_t pid,
 		       const void *meta, size_t meta_len, pid_t *holder)
 {
-	return conn->ops->register_meta(conn, name, pid, meta, meta_len, 0, holder);
+	struct kreg_holder h;
+	int err;
+
+	memset(&h, 0, sizeof(h));
+	err = conn->ops->register_meta(conn, name, pid, meta, meta_len, 0, &h);
+	if (err == 0 || err == -EEXIST) {
+		conn->last_holder = h;
+		conn->has_last_holder = true;
+		if (holder)
+			*holder = kreg_local_pid(&h);
+	}
+	return err;
 }
 
 int kreg_register(struct kreg_conn *conn, const char *name, pid_t pid,
 		  pid_t *holder)
 {
-	return conn->ops->register_meta(conn, name, pid, NULL, 0, 0, holder);
+	return kreg_register_meta(conn, name, pid, NULL, 0, holder);
+}
+
+int kreg_last_holder(const struct kreg_conn *conn, struct kreg_holder *holder)
+{
+	if (!conn->has_last_holder)
+		return -ENOENT;
+	*holder = conn->last_holder;
+	return 0;
+}
+
+int kreg_whereis_holder(struct kreg_conn *conn, const char *name, unsigned int flags,
+			struct kreg_holder *holder)
+{
+	memset(holder, 0, sizeof(*holder));
+	if (flags & ~KREG_WHEREIS_LINEARIZABLE)
+		return -EINVAL;
+	return conn->ops->whereis(conn, name, flags, NULL, 0, NULL, holder);
 }
 
 int kreg_unregister(struct kreg_conn *conn, const char *name)
@@ -180,12 +214,25 @@ int kreg_unregister(struct kreg_conn *conn, const char *name)
 int kreg_whereis_meta(struct kreg_conn *conn, const char *name, pid_t *pid,
 		      void *meta, size_t size, size_t *meta_len)
 {
-	return conn->ops->whereis_meta(conn, name, pid, meta, size, meta_len);
+	struct kreg_holder h;
+	int err;
+
+	memset(&h, 0, sizeof(h));
+	err = conn->ops->whereis(conn, name, 0, meta, size, meta_len, &h);
+	if (err)
+		return err;
+	if (!h.local) {
+		kreg_set_error(conn, "the name is held on node %s (pid %d there)", h.node,
+			       (int)h.pid);
+		return -EREMOTE;
+	}
+	*pid = h.pid;
+	return 0;
 }
 
 int kreg_whereis_name(struct kreg_conn *conn, const char *name, pid_t *pid)
 {
-	return conn->ops->whereis_meta(conn, name, pid, NULL, 0, NULL);
+	return kreg_whereis_meta(conn, name, pid, NULL, 0, NULL);
 }
 
 int kreg_list(struct kreg_conn *conn, kreg_list_fn fn, void *arg)
@@ -279,6 +326,16 @@ const char *kreg_strerror(int err)
 		return "the kreg module is being unloaded";
 	case ENOBUFS:
 		return "messages were lost: this connection's receive buffer is full (read it and retry)";
+	case EREMOTE:
+		return "the name is held on another node of the cluster";
+	case ESTALE:
+		return "this holder was fenced: its node lost its cluster lease, and its cluster names with it";
+	case EHOSTUNREACH:
+		return "the cluster cannot decide now (etcd is unreachable or has no quorum)";
+	case ENOTCONN:
+		return "kregd, the cluster's node daemon, is not running on this node";
+	case EBUSY:
+		return "another claim on this name is being decided";
 	default:
 		return strerror(-err);
 	}

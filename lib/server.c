@@ -318,7 +318,7 @@ static int kreg_reply_mailbox(struct kreg_conn *conn)
 	snprintf(conn->reply_name, sizeof(conn->reply_name), "user.%u.reply.%016llx",
 		 (unsigned int)uid, (unsigned long long)tag);
 	err = rc->ops->register_meta(rc, conn->reply_name, 0, NULL, 0, KREG_F_MAILBOX_BOUND,
-				     NULL);
+				     &(struct kreg_holder){ 0 });
 	if (err) {
 		kreg_close(rc);
 		return err;

@@ -60,6 +60,12 @@ const char *kreg_reason_name(enum kreg_reason reason)
 		return "revoked";
 	case KREG_REASON_CLOSED:
 		return "closed";
+	case KREG_REASON_FENCED:
+		return "fenced";
+	case KREG_REASON_REMOTE:
+		return "remote";
+	case KREG_REASON_NODE_LOST:
+		return "node-lost";
 	}
 	return "unknown";
 }

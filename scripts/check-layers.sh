@@ -12,8 +12,9 @@ layers=(
 	"access"
 	"holders mailbox"
 	"table"
+	"node"
 	"view events exit"
-	"netlink policy_netlink"
+	"netlink policy_netlink cluster_netlink"
 	"main"
 )
 declare -A layer_of
@@ -21,7 +22,7 @@ for i in "${!layers[@]}"; do
 	for unit in ${layers[$i]}; do layer_of[$unit]=$i; done
 done
 # The protocol is one unit in two files: policy_netlink.c is netlink's.
-peer_ok() { [ "$1" = policy_netlink ] && [ "$2" = netlink ]; }
+peer_ok() { { [ "$1" = policy_netlink ] || [ "$1" = cluster_netlink ]; } && [ "$2" = netlink ]; }
 bad=0
 for f in *.c *.h; do
 	unit=${f%.*}

@@ -123,9 +123,55 @@ int kreg_unregister(struct kreg_conn *conn, const char *name);
 
 /*
  * Sets *@pid to the live holder of @name and returns 0, or returns
- * KREG_UNDEFINED when there is none. Never reports a dead process.
+ * KREG_UNDEFINED when there is none. Never reports a dead process, nor a
+ * process of another node as if it were one of this node's: a cluster name
+ * held on another node is -EREMOTE (kreg_whereis_holder() tells where).
  */
 int kreg_whereis_name(struct kreg_conn *conn, const char *name, pid_t *pid);
+
+/*
+ * A name's holder, wherever it is. For a cluster name held on another
+ * node, @pid is that node's process, never one of this node's: @local says
+ * which. Names of the kernel and local providers are always local, with no
+ * node and no token.
+ */
+struct kreg_holder {
+	pid_t pid;			/* its pid, as its node sees it */
+	bool local;			/* on this node (the local provider: a thread here) */
+	char node[KREG_NODE_MAX + 1];	/* a cluster name's node, else "" */
+	/*
+	 * A cluster name's fencing token, else 0: the cluster revision at
+	 * which this holder got the name, higher for every later holder of it.
+	 */
+	uint64_t token;
+	/*
+	 * How old the answer may be: the age of this node's copy of the
+	 * cluster names it was read from; 0 when it was just decided or read
+	 * from the cluster itself (KREG_WHEREIS_LINEARIZABLE).
+	 */
+	uint64_t age_ms;
+};
+
+/* kreg_whereis_holder(): ask the cluster itself (etcd), not this node's copy. */
+#define KREG_WHEREIS_LINEARIZABLE	(1U << 0)
+
+/*
+ * Sets *@holder to @name's live holder and returns 0, or KREG_UNDEFINED.
+ * @flags: KREG_WHEREIS_LINEARIZABLE (the cluster provider; the others are
+ * always current). With it, a cluster that cannot answer (no quorum, or
+ * unreachable) is -EHOSTUNREACH, within a second.
+ */
+int kreg_whereis_holder(struct kreg_conn *conn, const char *name, unsigned int flags,
+			struct kreg_holder *holder);
+
+/*
+ * The holder that the last kreg_register() or kreg_register_meta() on
+ * @conn reported (the new holder, or the one that made it fail with
+ * -EEXIST), or that kreg_start_link() found (KREG_ALREADY_STARTED): with
+ * its node and token, where a bare pid would not say enough. -ENOENT when
+ * none was reported.
+ */
+int kreg_last_holder(const struct kreg_conn *conn, struct kreg_holder *holder);
 
 /*
  * kreg_whereis_name() that also copies the registration's value into @meta
@@ -136,12 +182,16 @@ int kreg_whereis_meta(struct kreg_conn *conn, const char *name, pid_t *pid,
 
 struct kreg_entry_info {
 	const char *name;
-	pid_t pid;
-	uid_t uid;
+	pid_t pid;		/* 0 when held on another node (see node) */
+	uid_t uid;		/* (uid_t)-1 when held on another node */
 	uint64_t registered_ns;	/* since the Unix epoch */
 	bool has_mailbox;
 	const void *meta;	/* the registration's value: meta_len bytes */
 	size_t meta_len;
+	/* A cluster name's: its holder's node (NULL otherwise), pid there and token. */
+	const char *node;
+	pid_t remote_pid;
+	uint64_t token;
 };
 
 /*
@@ -299,11 +349,15 @@ enum kreg_event_kind {
 struct kreg_event {
 	enum kreg_event_kind kind;
 	char name[KREG_NAME_MAX + 1];
-	pid_t pid;		/* in the subscriber's pid namespace */
-	uid_t uid;		/* in the subscriber's user namespace */
+	pid_t pid;		/* in the subscriber's pid namespace; 0: on another node */
+	uid_t uid;		/* in the subscriber's user namespace; (uid_t)-1: another node's */
 	enum kreg_reason reason;	/* for KREG_EVENT_UNREGISTERED */
 	size_t meta_len;		/* for KREG_EVENT_REGISTERED */
 	unsigned char meta[KREG_META_MAX];
+	/* A cluster name's: its holder's node ("" otherwise), pid there and token. */
+	char node[KREG_NODE_MAX + 1];
+	pid_t remote_pid;
+	uint64_t token;
 };
 
 /*
@@ -330,7 +384,10 @@ int kreg_next_event(struct kreg_conn *conn, struct kreg_event *ev,
 int kreg_await_name(struct kreg_conn *conn, const char *name, int timeout_ms,
 		    pid_t *pid);
 
-/* "explicit", "exited", "unloading", "closed", "revoked". */
+/*
+ * "explicit", "exited", "unloading", "closed", "revoked", "fenced",
+ * "remote", "node-lost".
+ */
 const char *kreg_reason_name(enum kreg_reason reason);
 
 /*

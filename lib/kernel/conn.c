@@ -68,6 +68,11 @@ static struct nla_policy kreg_nla_policy[KREG_A_MAX + 1] = {
 	[KREG_A_MAX_SUBSCRIPTIONS] = { .type = NLA_U32 },
 	[KREG_A_UID_SUBSCRIPTIONS] = { .type = NLA_U32 },
 	[KREG_A_HOST_UID]	= { .type = NLA_U32 },
+	[KREG_A_NODE]		= { .type = NLA_STRING, .maxlen = KREG_NODE_MAX + 1 },
+	[KREG_A_TOKEN]		= { .type = NLA_U64 },
+	[KREG_A_REMOTE_PID]	= { .type = NLA_U32 },
+	[KREG_A_REVISION]	= { .type = NLA_U64 },
+	[KREG_A_HEARD_NS]	= { .type = NLA_U64 },
 };
 
 static void kreg_queue_init(struct kreg_queue *q)
@@ -285,7 +290,7 @@ const struct kreg_provider_ops kreg_kernel_ops = {
 	.fd		= kreg_kernel_fd,
 	.register_meta	= kreg_kernel_register_meta,
 	.unregister	= kreg_kernel_unregister,
-	.whereis_meta	= kreg_kernel_whereis_meta,
+	.whereis	= kreg_kernel_whereis,
 	.list		= kreg_kernel_list,
 	.status		= kreg_kernel_status,
 	.send		= kreg_kernel_send,

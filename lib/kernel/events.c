@@ -59,6 +59,11 @@ int kreg_kernel_next_event(struct kreg_conn *conn, struct kreg_event *ev,
 		ev->reason = attrs[KREG_A_REASON] ?
 			(enum kreg_reason)nla_get_u32(attrs[KREG_A_REASON]) :
 			KREG_REASON_EXPLICIT;
+		snprintf(ev->node, sizeof(ev->node), "%s", attrs[KREG_A_NODE] ?
+			 nla_get_string(attrs[KREG_A_NODE]) : "");
+		ev->remote_pid = attrs[KREG_A_REMOTE_PID] ?
+			(pid_t)nla_get_u32(attrs[KREG_A_REMOTE_PID]) : 0;
+		ev->token = attrs[KREG_A_TOKEN] ? nla_get_u64(attrs[KREG_A_TOKEN]) : 0;
 	}
 	free(p);
 	return err;

@@ -12,11 +12,20 @@
 
 KREG_HIDDEN int kreg_kernel_register_meta(struct kreg_conn *conn, const char *name,
 					  pid_t pid, const void *meta, size_t meta_len,
-					  uint32_t flags, pid_t *holder);
+					  uint32_t flags, struct kreg_holder *holder);
 KREG_HIDDEN int kreg_kernel_unregister(struct kreg_conn *conn, const char *name);
-KREG_HIDDEN int kreg_kernel_whereis_meta(struct kreg_conn *conn, const char *name,
-					 pid_t *pid, void *meta, size_t size,
-					 size_t *meta_len);
+KREG_HIDDEN int kreg_kernel_whereis(struct kreg_conn *conn, const char *name,
+				    unsigned int flags, void *meta, size_t size,
+				    size_t *meta_len, struct kreg_holder *holder);
+/* This node's name in its cluster ("" without one), asked once per handle. */
+KREG_HIDDEN const char *kreg_kernel_node(struct kreg_conn *conn);
+/* A holder of a cluster name here is on this node: its name, when it was not told. */
+KREG_HIDDEN void kreg_kernel_holder_node(struct kreg_conn *conn, struct kreg_holder *h);
+/* A holder as the kernel's attributes tell it (KREG_A_PID, _REMOTE_PID, _NODE, _TOKEN). */
+KREG_HIDDEN void kreg_kernel_holder(struct kreg_conn *conn, const struct nlattr *pid,
+				    const struct nlattr *remote_pid,
+				    const struct nlattr *node, const struct nlattr *token,
+				    const struct nlattr *heard, struct kreg_holder *holder);
 KREG_HIDDEN int kreg_kernel_list(struct kreg_conn *conn, kreg_list_fn fn, void *arg);
 KREG_HIDDEN int kreg_kernel_status(struct kreg_conn *conn, struct kreg_status *st);
 KREG_HIDDEN int kreg_kernel_send(struct kreg_conn *conn, const char *name,
@@ -30,14 +39,18 @@ KREG_HIDDEN int kreg_kernel_next_event(struct kreg_conn *conn, struct kreg_event
 				       int timeout_ms);
 
 /*
- * A lookup in the kernel's view, with no system call: 0 (*@pid set, and
+ * A lookup in the kernel's view, with no system call: 0 (*@holder set, and
  * the value when asked for), KREG_UNDEFINED, -ESRCH when the name's holder
  * has died (not held, but still in the table), or -EAGAIN when the view
  * cannot answer and the kernel must be asked.
  */
 KREG_HIDDEN int kreg_view_whereis(struct kreg_conn *conn, const char *name,
-				  pid_t *pid, void *meta, size_t size,
-				  size_t *meta_len);
+				  void *meta, size_t size, size_t *meta_len,
+				  struct kreg_holder *holder);
+/* The age of the cluster names' copy the view holds, in ms (0: none). */
+KREG_HIDDEN uint64_t kreg_view_cluster_age_ms(struct kreg_conn *conn);
+/* How long ago CLOCK_BOOTTIME was @ns, in ms (0 for 0). */
+KREG_HIDDEN uint64_t kreg_age_ms(uint64_t ns);
 KREG_HIDDEN void kreg_view_open(struct kreg_conn *conn);
 KREG_HIDDEN void kreg_view_close(struct kreg_conn *conn);
 

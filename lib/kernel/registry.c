@@ -11,11 +11,58 @@
 
 /* What a reply about one entry says. */
 struct kreg_answer {
-	pid_t pid;
+	struct kreg_holder *holder;
 	void *meta;		/* where to copy the value, or NULL */
 	size_t size;
 	size_t meta_len;
 };
+
+static uint32_t kreg_nla_u32(const struct nlattr *a)
+{
+	uint32_t v = 0;
+
+	if (a && nla_len(a) == sizeof(v))
+		memcpy(&v, nla_data(a), sizeof(v));
+	return v;
+}
+
+static uint64_t kreg_nla_u64(const struct nlattr *a)
+{
+	uint64_t v = 0;
+
+	if (a && nla_len(a) == sizeof(v))
+		memcpy(&v, nla_data(a), sizeof(v));
+	return v;
+}
+
+void kreg_kernel_holder(struct kreg_conn *conn, const struct nlattr *pid,
+			const struct nlattr *remote_pid, const struct nlattr *node,
+			const struct nlattr *token, const struct nlattr *heard,
+			struct kreg_holder *h)
+{
+	(void)conn;
+	memset(h, 0, sizeof(*h));
+	h->token = kreg_nla_u64(token);
+	if (remote_pid) {
+		/* Held on another node: its pid there, never a local one. */
+		h->pid = (pid_t)kreg_nla_u32(remote_pid);
+		h->local = false;
+	} else {
+		h->pid = (pid_t)kreg_nla_u32(pid);
+		h->local = true;
+	}
+	if (node && nla_len(node) > 0)
+		snprintf(h->node, sizeof(h->node), "%.*s", nla_len(node), (const char *)nla_data(node));
+	/* A cluster name's answer from the kernel is as old as its copy. */
+	h->age_ms = kreg_age_ms(kreg_nla_u64(heard));
+}
+
+void kreg_kernel_holder_node(struct kreg_conn *conn, struct kreg_holder *h)
+{
+	/* Asked after the reply is read, never from its callback. */
+	if (h->token && h->local && !h->node[0])
+		snprintf(h->node, sizeof(h->node), "%s", kreg_kernel_node(conn));
+}
 
 static int kreg_reply_pid(struct kreg_conn *conn, struct nlattr **attrs,
 			  void *arg)
@@ -23,9 +70,10 @@ static int kreg_reply_pid(struct kreg_conn *conn, struct nlattr **attrs,
 	struct kreg_answer *a = arg;
 	struct nlattr *meta = attrs[KREG_A_META];
 
-	(void)conn;
-	if (attrs[KREG_A_PID])
-		a->pid = (pid_t)nla_get_u32(attrs[KREG_A_PID]);
+	if (a->holder && (attrs[KREG_A_PID] || attrs[KREG_A_REMOTE_PID]))
+		kreg_kernel_holder(conn, attrs[KREG_A_PID], attrs[KREG_A_REMOTE_PID],
+				   attrs[KREG_A_NODE], attrs[KREG_A_TOKEN],
+				   attrs[KREG_A_HEARD_NS], a->holder);
 	a->meta_len = meta ? (size_t)nla_len(meta) : 0;
 	if (meta && a->meta)
 		memcpy(a->meta, nla_data(meta), a->meta_len < a->size ? a->meta_len : a->size);
@@ -79,16 +127,19 @@ static int kreg_name_request(struct kreg_conn *conn, uint8_t cmd,
 
 int kreg_kernel_register_meta(struct kreg_conn *conn, const char *name, pid_t pid,
 			      const void *meta, size_t meta_len, uint32_t flags,
-			      pid_t *holder)
+			      struct kreg_holder *holder)
 {
-	struct kreg_answer a = { 0 };
-	int err;
+	struct kreg_answer a = { .holder = holder };
 
 	if (pid < 0)
 		return -EINVAL;
+	int err;
+
+	/* A holder the caller may not see is told as none: pid 0, here. */
+	memset(holder, 0, sizeof(*holder));
+	holder->local = true;
 	err = kreg_name_request(conn, KREG_CMD_REGISTER, name, pid, meta, meta_len, flags, &a);
-	if (holder && (err == 0 || err == -EEXIST))
-		*holder = a.pid;
+	kreg_kernel_holder_node(conn, holder);
 	return err;
 }
 
@@ -117,16 +168,14 @@ static const struct nlattr *kreg_reply_attr(const struct nlmsghdr *nlh, int type
 
 static int kreg_whereis_reply(struct kreg_conn *conn, const struct nlmsghdr *nlh, void *arg)
 {
-	const struct nlattr *pid = kreg_reply_attr(nlh, KREG_A_PID);
 	const struct nlattr *meta = kreg_reply_attr(nlh, KREG_A_META);
 	struct kreg_answer *a = arg;
-	uint32_t nr;
 
-	(void)conn;
-	if (pid && nla_len(pid) == sizeof(nr)) {
-		memcpy(&nr, nla_data(pid), sizeof(nr));
-		a->pid = (pid_t)nr;
-	}
+	kreg_kernel_holder(conn, kreg_reply_attr(nlh, KREG_A_PID),
+			   kreg_reply_attr(nlh, KREG_A_REMOTE_PID),
+			   kreg_reply_attr(nlh, KREG_A_NODE),
+			   kreg_reply_attr(nlh, KREG_A_TOKEN),
+			   kreg_reply_attr(nlh, KREG_A_HEARD_NS), a->holder);
 	a->meta_len = meta && nla_len(meta) <= KREG_META_MAX ? (size_t)nla_len(meta) : 0;
 	if (a->meta_len && a->meta)
 		memcpy(a->meta, nla_data(meta), a->meta_len < a->size ? a->meta_len : a->size);
@@ -164,17 +213,22 @@ static int kreg_whereis_request(struct kreg_conn *conn, const char *name,
 	return kreg_request_raw(conn, &req.nlh, KREG_REQ_REPLY, kreg_whereis_reply, answer);
 }
 
-int kreg_kernel_whereis_meta(struct kreg_conn *conn, const char *name, pid_t *pid,
-		      void *meta, size_t size, size_t *meta_len)
+int kreg_kernel_whereis(struct kreg_conn *conn, const char *name, unsigned int flags,
+			void *meta, size_t size, size_t *meta_len,
+			struct kreg_holder *holder)
 {
-	struct kreg_answer a = { .meta = meta, .size = size };
+	struct kreg_answer a = { .holder = holder, .meta = meta, .size = size };
 	int err;
 
+	/* One host's table is always current: nothing to ask beyond it. */
+	(void)flags;
 	/*
 	 * A holder found dead is not reported; asking the kernel then takes
 	 * its name back and announces it, as a netlink lookup always did.
 	 */
-	err = kreg_view_whereis(conn, name, pid, meta, size, meta_len);
+	err = kreg_view_whereis(conn, name, meta, size, meta_len, holder);
+	if (err == 0)
+		kreg_kernel_holder_node(conn, holder);
 	if (err != -EAGAIN && err != -ESRCH)
 		return err;
 	err = kreg_whereis_request(conn, name, &a);
@@ -182,10 +236,30 @@ int kreg_kernel_whereis_meta(struct kreg_conn *conn, const char *name, pid_t *pi
 		return KREG_UNDEFINED;
 	if (err)
 		return err;
-	*pid = a.pid;
 	if (meta_len)
 		*meta_len = a.meta_len;
+	kreg_kernel_holder_node(conn, holder);
 	return 0;
+}
+
+static int kreg_node_reply(struct kreg_conn *conn, struct nlattr **attrs, void *arg)
+{
+	(void)arg;
+	if (attrs[KREG_A_NODE])
+		snprintf(conn->node, sizeof(conn->node), "%s", nla_get_string(attrs[KREG_A_NODE]));
+	return 0;
+}
+
+const char *kreg_kernel_node(struct kreg_conn *conn)
+{
+	struct nl_msg *msg;
+
+	if (conn->node_known)
+		return conn->node;
+	msg = kreg_msg_new(conn, KREG_CMD_STATUS, 0);
+	if (msg && !kreg_request(conn, msg, KREG_REQ_REPLY, kreg_node_reply, NULL))
+		conn->node_known = conn->node[0] != '\0';
+	return conn->node;
 }
 
 struct kreg_list_ctx {
@@ -204,6 +278,10 @@ static int kreg_list_one(struct kreg_conn *conn, struct nlattr **attrs,
 		return 0;
 	info.name = nla_get_string(attrs[KREG_A_NAME]);
 	info.pid = (pid_t)nla_get_u32(attrs[KREG_A_PID]);
+	info.node = attrs[KREG_A_NODE] ? nla_get_string(attrs[KREG_A_NODE]) : NULL;
+	info.remote_pid = attrs[KREG_A_REMOTE_PID] ?
+		(pid_t)nla_get_u32(attrs[KREG_A_REMOTE_PID]) : 0;
+	info.token = attrs[KREG_A_TOKEN] ? nla_get_u64(attrs[KREG_A_TOKEN]) : 0;
 	info.uid = attrs[KREG_A_UID] ? nla_get_u32(attrs[KREG_A_UID]) : (uid_t)-1;
 	info.registered_ns = attrs[KREG_A_REGISTERED_NS] ?
 		nla_get_u64(attrs[KREG_A_REGISTERED_NS]) : 0;

@@ -176,6 +176,9 @@ struct kreg_view_hit {
 	int result;		/* as kreg_view_whereis() returns */
 	uint32_t pid;
 	size_t meta_len;
+	bool remote;
+	uint64_t token;
+	char node[KREG_NODE_MAX + 1];
 };
 
 /*
@@ -206,12 +209,12 @@ static void kreg_view_search(const struct kreg_view_map *v, const char *name,
 		if (kreg_load(&r->hash) != hash ||
 		    __atomic_load_n(&r->name_len, __ATOMIC_RELAXED) != len)
 			continue;
-		flags = kreg_load(&r->flags);
+		flags = __atomic_load_n(&r->flags, __ATOMIC_RELAXED);
 		if (!(flags & KREG_VIEW_R_NAME))
 			return;		/* too long for a record */
 		if (memcmp(r->data, name, len))
 			continue;
-		if (want_meta) {
+		if (want_meta || (flags & KREG_VIEW_R_REMOTE)) {
 			size_t meta_len = __atomic_load_n(&r->meta_len, __ATOMIC_RELAXED);
 
 			if (!(flags & KREG_VIEW_R_META) || meta_len > KREG_VIEW_DATA_MAX - len)
@@ -219,7 +222,19 @@ static void kreg_view_search(const struct kreg_view_map *v, const char *name,
 			if (meta)
 				memcpy(meta, r->data + len, meta_len < size ? meta_len : size);
 			hit->meta_len = meta_len;
+			hit->remote = flags & KREG_VIEW_R_REMOTE;
+			if (hit->remote) {
+				size_t node_len = __atomic_load_n(&r->node_len, __ATOMIC_RELAXED);
+
+				/* Its node did not fit: the kernel tells it. */
+				if (!node_len || node_len > KREG_NODE_MAX ||
+				    node_len > KREG_VIEW_DATA_MAX - len - meta_len)
+					return;
+				memcpy(hit->node, r->data + len + meta_len, node_len);
+				hit->node[node_len] = '\0';
+			}
 		}
+		hit->token = __atomic_load_n(&r->token, __ATOMIC_RELAXED);
 		holder = kreg_load(&r->holder);
 		/* A holder whose word changed has died: the name is not held. */
 		if (holder >= v->capacity ||
@@ -233,8 +248,26 @@ static void kreg_view_search(const struct kreg_view_map *v, const char *name,
 	}
 }
 
-int kreg_view_whereis(struct kreg_conn *conn, const char *name, pid_t *pid,
-		      void *meta, size_t size, size_t *meta_len)
+uint64_t kreg_age_ms(uint64_t ns)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	if (!ns || clock_gettime(CLOCK_BOOTTIME, &ts))
+		return 0;
+	now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	return now > ns ? (now - ns) / 1000000 : 0;
+}
+
+uint64_t kreg_view_cluster_age_ms(struct kreg_conn *conn)
+{
+	const struct kreg_view_header *h = conn->view.hdr;
+
+	return h ? kreg_age_ms(__atomic_load_n(&h->cluster_heard_ns, __ATOMIC_RELAXED)) : 0;
+}
+
+int kreg_view_whereis(struct kreg_conn *conn, const char *name, void *meta, size_t size,
+		      size_t *meta_len, struct kreg_holder *holder)
 {
 	struct kreg_view_map *v = &conn->view;
 	const struct kreg_view_header *h;
@@ -273,7 +306,13 @@ int kreg_view_whereis(struct kreg_conn *conn, const char *name, pid_t *pid,
 			return -EAGAIN;
 		if (hit.result == 0) {
 			conn->error[0] = '\0';
-			*pid = (pid_t)hit.pid;
+			memset(holder, 0, sizeof(*holder));
+			holder->pid = (pid_t)hit.pid;
+			holder->local = !hit.remote;
+			holder->token = hit.token;
+			memcpy(holder->node, hit.node, sizeof(holder->node));
+			if (hit.token)
+				holder->age_ms = kreg_view_cluster_age_ms(conn);
 			if (meta_len)
 				*meta_len = hit.meta_len;
 		} else if (hit.result == KREG_UNDEFINED) {

@@ -437,7 +437,7 @@ static struct kreg_local_holder *kreg_local_self(void)
 
 static int kreg_local_register(struct kreg_conn *conn, const char *name, pid_t pid,
 			       const void *meta, size_t meta_len, uint32_t flags,
-			       pid_t *holder)
+			       struct kreg_holder *holder)
 {
 	size_t len = strnlen(name, KREG_NAME_MAX + 1);
 	struct kreg_local_entry **slot, *e;
@@ -486,8 +486,8 @@ static int kreg_local_register(struct kreg_conn *conn, const char *name, pid_t p
 	err = kreg_local_grow();
 	slot = err ? NULL : kreg_local_slot(name);
 	if (slot && *slot) {
-		if (holder)
-			*holder = (*slot)->holder->tid;
+		holder->pid = (*slot)->holder->tid;
+		holder->local = true;
 		kreg_set_error(conn, "the name is already registered");
 		err = -EEXIST;
 	} else if (slot) {
@@ -500,8 +500,8 @@ static int kreg_local_register(struct kreg_conn *conn, const char *name, pid_t p
 		kreg_local.count++;
 		conn->port->mailbox_of++;
 		kreg_local_announce(e, KREG_EVENT_REGISTERED, KREG_REASON_EXPLICIT);
-		if (holder)
-			*holder = h->tid;
+		holder->pid = h->tid;
+		holder->local = true;
 		e = NULL;
 	}
 	pthread_mutex_unlock(&kreg_local.lock);
@@ -529,12 +529,15 @@ static int kreg_local_unregister(struct kreg_conn *conn, const char *name)
 	return err;
 }
 
-static int kreg_local_whereis(struct kreg_conn *conn, const char *name, pid_t *pid,
-			      void *meta, size_t size, size_t *meta_len)
+/* One process's table: always current, never linearizable's concern. */
+static int kreg_local_whereis(struct kreg_conn *conn, const char *name, unsigned int flags,
+			      void *meta, size_t size, size_t *meta_len,
+			      struct kreg_holder *holder)
 {
 	struct kreg_local_entry **slot;
 	int err;
 
+	(void)flags;
 	err = kreg_local_begin(conn, name);
 	if (err)
 		return err;
@@ -543,7 +546,8 @@ static int kreg_local_whereis(struct kreg_conn *conn, const char *name, pid_t *p
 	if (slot && *slot) {
 		struct kreg_local_entry *e = *slot;
 
-		*pid = e->holder->tid;
+		holder->pid = e->holder->tid;
+		holder->local = true;
 		if (meta)
 			memcpy(meta, e->meta, e->meta_len < size ? e->meta_len : size);
 		if (meta_len)
@@ -784,7 +788,7 @@ const struct kreg_provider_ops kreg_local_ops = {
 	.fd		= kreg_local_fd,
 	.register_meta	= kreg_local_register,
 	.unregister	= kreg_local_unregister,
-	.whereis_meta	= kreg_local_whereis,
+	.whereis	= kreg_local_whereis,
 	.list		= kreg_local_list,
 	.status		= kreg_local_status,
 	.send		= kreg_local_send,

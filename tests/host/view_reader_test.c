@@ -19,6 +19,18 @@
 #define SLOTS 128
 #define NAME "churn"
 
+/* The view's own answer, as a pid: what these tests check of it. */
+static int view_whereis(struct kreg_conn *c, const char *name, pid_t *pid, void *meta,
+			size_t size, size_t *meta_len)
+{
+	struct kreg_holder h;
+	int err = kreg_view_whereis(c, name, meta, size, meta_len, &h);
+
+	if (err == 0)
+		*pid = h.pid;
+	return err;
+}
+
 struct fake {
 	unsigned char *base;
 	struct kreg_view_header *hdr;
@@ -123,7 +135,7 @@ static void *reader(void *arg)
 		char meta[4];
 		size_t len;
 		pid_t pid;
-		int err = kreg_view_whereis(c, NAME, &pid, meta, sizeof(meta), &len);
+		int err = view_whereis(c, NAME, &pid, meta, sizeof(meta), &len);
 
 		if (err == -EAGAIN) {
 			t->asked++;	/* would ask the kernel */
@@ -173,28 +185,28 @@ TEST(a_dead_holder_a_partial_view_and_a_stuck_writer)
 
 	fake_init(&f);
 	c = fake_conn(&f);
-	EXPECT_EQ(0, kreg_view_whereis(c, NAME, &pid, NULL, 0, NULL));
+	EXPECT_EQ(0, view_whereis(c, NAME, &pid, NULL, 0, NULL));
 	EXPECT_EQ(1000, pid);
-	EXPECT_EQ(KREG_UNDEFINED, kreg_view_whereis(c, "other", &pid, NULL, 0, NULL));
+	EXPECT_EQ(KREG_UNDEFINED, view_whereis(c, "other", &pid, NULL, 0, NULL));
 	/* The holder's word changed: it died. */
 	f.holders[3] = 6;
-	EXPECT_EQ(-ESRCH, kreg_view_whereis(c, NAME, &pid, NULL, 0, NULL));
+	EXPECT_EQ(-ESRCH, view_whereis(c, NAME, &pid, NULL, 0, NULL));
 	f.holders[3] = 7;
 	/* A writer stuck with seq odd: ask the kernel rather than spin. */
 	f.hdr->seq = 1;
-	EXPECT_EQ(-EAGAIN, kreg_view_whereis(c, NAME, &pid, NULL, 0, NULL));
+	EXPECT_EQ(-EAGAIN, view_whereis(c, NAME, &pid, NULL, 0, NULL));
 	f.hdr->seq = 2;
 	/* Partial: what it holds it answers; what it lacks may exist. */
 	f.hdr->state = KREG_VIEW_PARTIAL;
-	EXPECT_EQ(0, kreg_view_whereis(c, NAME, &pid, NULL, 0, NULL));
-	EXPECT_EQ(-EAGAIN, kreg_view_whereis(c, "other", &pid, NULL, 0, NULL));
+	EXPECT_EQ(0, view_whereis(c, NAME, &pid, NULL, 0, NULL));
+	EXPECT_EQ(-EAGAIN, view_whereis(c, "other", &pid, NULL, 0, NULL));
 	f.hdr->state = KREG_VIEW_LIVE;
 	/* A "user." name may be a reply address, which no view holds. */
-	EXPECT_EQ(-EAGAIN, kreg_view_whereis(c, "user.1000.reply.x", &pid, NULL, 0, NULL));
-	EXPECT_EQ(KREG_UNDEFINED, kreg_view_whereis(c, "users.x", &pid, NULL, 0, NULL));
+	EXPECT_EQ(-EAGAIN, view_whereis(c, "user.1000.reply.x", &pid, NULL, 0, NULL));
+	EXPECT_EQ(KREG_UNDEFINED, view_whereis(c, "users.x", &pid, NULL, 0, NULL));
 	/* A record whose index is out of bounds is skipped, never followed. */
 	f.index[fnv(NAME) & (SLOTS - 1)] = CAPACITY + 5;
-	EXPECT_EQ(KREG_UNDEFINED, kreg_view_whereis(c, NAME, &pid, NULL, 0, NULL));
+	EXPECT_EQ(KREG_UNDEFINED, view_whereis(c, NAME, &pid, NULL, 0, NULL));
 	f.index[fnv(NAME) & (SLOTS - 1)] = 1;
 	/* A window full of others' records: the name may have been left out. */
 	{
@@ -203,12 +215,12 @@ TEST(a_dead_holder_a_partial_view_and_a_stuck_writer)
 		for (i = 0; i < KREG_VIEW_PROBE_MAX; i++)
 			if (!f.index[(home + i) & (SLOTS - 1)])
 				f.index[(home + i) & (SLOTS - 1)] = 1;
-		EXPECT_EQ(-EAGAIN, kreg_view_whereis(c, "other", &pid, NULL, 0, NULL));
+		EXPECT_EQ(-EAGAIN, view_whereis(c, "other", &pid, NULL, 0, NULL));
 		/* The name itself is still found within it. */
-		EXPECT_EQ(0, kreg_view_whereis(c, NAME, &pid, NULL, 0, NULL));
+		EXPECT_EQ(0, view_whereis(c, NAME, &pid, NULL, 0, NULL));
 	}
 	/* An invalid name: the kernel says what is wrong with it. */
-	EXPECT_EQ(-EAGAIN, kreg_view_whereis(c, "", &pid, NULL, 0, NULL));
+	EXPECT_EQ(-EAGAIN, view_whereis(c, "", &pid, NULL, 0, NULL));
 	free(c);
 	free(f.base);
 }

@@ -272,7 +272,8 @@ TEST_F_TIMEOUT(reclaim, calls_leave_no_reply_names_behind, 300)
 
 static int register_bound(struct kreg_conn *c, const char *name)
 {
-	return c->ops->register_meta(c, name, 0, NULL, 0, KREG_F_MAILBOX_BOUND, NULL);
+	return c->ops->register_meta(c, name, 0, NULL, 0, KREG_F_MAILBOX_BOUND,
+				    &(struct kreg_holder){ 0 });
 }
 
 static int next_unregistered(struct kreg_conn *mon, const char *name, struct kreg_event *e)

@@ -31,6 +31,15 @@
  * proof needs the name's registrant, not only its holder; mail and events
  * are queued on the receiving socket itself, never by port id.
  *
+ * Also in version 4, cluster names (KREG_CLUSTER_PREFIX). A process claims one with
+ * KREG_F_CLUSTER: the claim holds the name on this node but reads as absent
+ * until the node's relay (kregd, bound with KREG_CMD_RELAY) has won it in
+ * the cluster and commits it with its fencing token (KREG_CMD_COMMIT). The
+ * relay mirrors names held on other nodes (KREG_CMD_MIRROR, _UNMIRROR),
+ * which lookups, lists and events report with their node, their pid there
+ * and their token, never as a local pid; and it fences this node's holders
+ * when it cannot keep its lease (KREG_CMD_FENCE, KREG_REASON_FENCED).
+ *
  * The read-only view of the table (the end of this file) has its own
  * version, KREG_VIEW_VERSION; the family does not depend on it.
  */
@@ -53,6 +62,14 @@
 #define KREG_PAYLOAD_MAX	61440
 /* The largest value a registration may carry (KREG_A_META); EMSGSIZE beyond. */
 #define KREG_META_MAX		256
+/*
+ * Names under KREG_CLUSTER_PREFIX are the cluster's: one holder in the whole
+ * cluster (kregd keeps them in etcd), claimed only with KREG_F_CLUSTER.
+ * A node's name is 1 to KREG_NODE_MAX bytes of letters, digits, '-', '_'
+ * and '.'.
+ */
+#define KREG_CLUSTER_PREFIX	"cluster."
+#define KREG_NODE_MAX		63
 /* The most rules a policy holds, and the longest source a rule may carry. */
 #define KREG_POLICY_RULES_MAX	65536
 #define KREG_POLICY_SOURCE_MAX	256
@@ -106,6 +123,26 @@
  *	and the supplementary KREG_A_GROUPS) have KREG_A_RIGHT on KREG_A_NAME?
  *	Replies KREG_A_VERDICT, KREG_A_DECIDED_BY and, when a rule decided,
  *	that KREG_A_RULE.
+ * @KREG_CMD_RELAY: (CAP_SYS_ADMIN) the requesting socket becomes this
+ *	node's relay, for node KREG_A_NODE: the only socket that may commit,
+ *	mirror and fence cluster names. EBUSY while another relay's socket is
+ *	open. When it closes, every mirrored name goes (KREG_REASON_CLOSED).
+ * @KREG_CMD_COMMIT: (relay) the claim on KREG_A_NAME of process KREG_A_PID
+ *	was won in the cluster with fencing token KREG_A_TOKEN: the name is
+ *	registered from now on (REGISTERED event). ENOENT when that process
+ *	no longer claims it.
+ * @KREG_CMD_MIRROR: (relay) KREG_A_NAME is held on node KREG_A_NODE by its
+ *	process KREG_A_REMOTE_PID, with token KREG_A_TOKEN and any KREG_A_META.
+ *	Replaces a mirror with another token and a claim of this node, which
+ *	has lost; EEXIST when a process of this node holds the name.
+ * @KREG_CMD_UNMIRROR: (relay) KREG_A_NAME's mirror goes, for KREG_A_REASON,
+ *	if its token is KREG_A_TOKEN (any without it); ENOENT if there is none.
+ * @KREG_CMD_FENCE: (relay) this node's holders and claims of KREG_A_NAME,
+ *	or of every cluster name without it, go with KREG_REASON_FENCED.
+ *	Replies KREG_A_ENTRIES, how many went.
+ * @KREG_CMD_PROGRESS: (relay) the mirrors are the cluster's names as of
+ *	revision KREG_A_REVISION, known at KREG_A_HEARD_NS (CLOCK_BOOTTIME):
+ *	STATUS and the view say how old the copy is.
  */
 enum kreg_cmd {
 	KREG_CMD_UNSPEC,
@@ -122,6 +159,12 @@ enum kreg_cmd {
 	KREG_CMD_POLICY_SET,
 	KREG_CMD_POLICY_GET,
 	KREG_CMD_POLICY_CHECK,
+	KREG_CMD_RELAY,
+	KREG_CMD_COMMIT,
+	KREG_CMD_MIRROR,
+	KREG_CMD_UNMIRROR,
+	KREG_CMD_FENCE,
+	KREG_CMD_PROGRESS,
 
 	__KREG_CMD_MAX,
 	KREG_CMD_MAX = __KREG_CMD_MAX - 1
@@ -170,6 +213,17 @@ enum kreg_cmd {
  *	counted toward that limit
  * @KREG_A_HOST_UID: u32, STATUS: the caller's effective uid as the initial
  *	user namespace sees it: the UID of the "user.UID." names it owns
+ * @KREG_A_NODE: string, a node's name: RELAY, MIRROR; in replies and
+ *	events, the node of a cluster name's holder; STATUS, this node's
+ * @KREG_A_TOKEN: u64, a cluster name's fencing token: the revision at which
+ *	the cluster granted it, higher for each new holder of the name
+ * @KREG_A_REMOTE_PID: u32, the pid of a holder on another node, there (its
+ *	KREG_A_PID is then 0: no process of this node holds it)
+ * @KREG_A_REVISION: u64, PROGRESS, STATUS: the cluster revision the mirrors
+ *	are as of
+ * @KREG_A_HEARD_NS: u64, PROGRESS, STATUS: when that was known
+ *	(CLOCK_BOOTTIME, ns); in replies and events about a cluster name, the
+ *	same, for how old the answer may be
  */
 enum kreg_attr {
 	KREG_A_UNSPEC,
@@ -205,6 +259,11 @@ enum kreg_attr {
 	KREG_A_MAX_SUBSCRIPTIONS,
 	KREG_A_UID_SUBSCRIPTIONS,
 	KREG_A_HOST_UID,
+	KREG_A_NODE,
+	KREG_A_TOKEN,
+	KREG_A_REMOTE_PID,
+	KREG_A_REVISION,
+	KREG_A_HEARD_NS,
 
 	__KREG_A_MAX,
 	KREG_A_MAX = __KREG_A_MAX - 1
@@ -297,7 +356,17 @@ enum kreg_decided_by {
  *	which nothing else would ever release.
  */
 #define KREG_F_MAILBOX_BOUND	(1U << 0)
-#define KREG_F_ALL		KREG_F_MAILBOX_BOUND
+/*
+ * KREG_F_CLUSTER: a claim on a name under KREG_CLUSTER_PREFIX, which
+ *	reads as absent (and fails another claim with EBUSY) until the relay
+ *	commits it; the only way to register such a name.
+ * In LIST replies, KREG_A_FLAGS also says KREG_F_REMOTE (held on another
+ * node) and, to the relay only, KREG_F_PENDING (a claim not yet committed).
+ */
+#define KREG_F_CLUSTER		(1U << 1)
+#define KREG_F_REMOTE		(1U << 2)
+#define KREG_F_PENDING		(1U << 3)
+#define KREG_F_ALL		(KREG_F_MAILBOX_BOUND | KREG_F_CLUSTER)
 
 /*
  * KREG_A_SEND_FLAGS of a SEND.
@@ -330,6 +399,12 @@ enum kreg_decided_by {
  * @KREG_REASON_CLOSED: the mailbox of a KREG_F_MAILBOX_BOUND name closed
  * @KREG_REASON_REVOKED: a newly loaded policy denies who registered it the
  *	OWN right
+ * @KREG_REASON_FENCED: this node could not keep its cluster lease: its
+ *	holders of cluster names lost them before the cluster could give them
+ *	to another node
+ * @KREG_REASON_REMOTE: a name held on another node was released there
+ * @KREG_REASON_NODE_LOST: the node that held it lost its lease (it died,
+ *	or was cut off from the cluster)
  */
 enum kreg_reason {
 	KREG_REASON_EXPLICIT,
@@ -337,6 +412,9 @@ enum kreg_reason {
 	KREG_REASON_UNLOADING,
 	KREG_REASON_CLOSED,
 	KREG_REASON_REVOKED,
+	KREG_REASON_FENCED,
+	KREG_REASON_REMOTE,
+	KREG_REASON_NODE_LOST,
 };
 
 /*
@@ -375,9 +453,9 @@ enum kreg_reason {
 #define KREG_VIEW_DEVICE	"/dev/kreg"
 #define KREG_IOC_VIEW		_IO(0xB8, 1)
 #define KREG_VIEW_MAGIC		0x6b726567	/* "kreg" */
-#define KREG_VIEW_VERSION	2
+#define KREG_VIEW_VERSION	3
 #define KREG_VIEW_TOMBSTONE	0xffffffffU
-#define KREG_VIEW_DATA_MAX	104
+#define KREG_VIEW_DATA_MAX	96
 #define KREG_VIEW_PROBE_MAX	32
 /* The hash of a name: 32-bit FNV-1a over its bytes, started from hash_seed. */
 #define KREG_VIEW_FNV_PRIME	16777619U
@@ -412,20 +490,37 @@ struct kreg_view_header {
 	__u64	records_offset;
 	__u64	holders_offset;
 	__u64	size;		/* of the whole view, in bytes */
+	/*
+	 * The cluster names' copy (KREG_CMD_PROGRESS): the revision it is as
+	 * of and when that was known (CLOCK_BOOTTIME, ns); 0 when this node
+	 * has no relay. Read them between the two reads of seq, like records.
+	 */
+	__u64	cluster_revision;
+	__u64	cluster_heard_ns;
 };
 
-/* The record holds the name (KREG_VIEW_R_NAME), then the value (_META). */
+/*
+ * The record holds the name (KREG_VIEW_R_NAME), then the value (_META),
+ * each when it fits in data. A record of a name held on another node
+ * (KREG_VIEW_R_REMOTE): pid is its pid there, holder its relay's word on
+ * this node (when the relay dies, so does the copy), and its node's name
+ * follows name and value in data, node_len bytes (0: it did not fit; ask
+ * the kernel).
+ */
 #define KREG_VIEW_R_NAME	(1U << 0)
 #define KREG_VIEW_R_META	(1U << 1)
+#define KREG_VIEW_R_REMOTE	(1U << 2)
 
 struct kreg_view_record {
 	__u32	hash;
-	__u32	pid;		/* in the initial pid namespace */
+	__u32	pid;		/* in the initial pid namespace, or on its node */
 	__u32	holder;		/* index of the holder's word */
 	__u32	holder_word;	/* its value while the holder lives */
 	__u16	name_len;
 	__u16	meta_len;
-	__u32	flags;		/* KREG_VIEW_R_* */
+	__u16	flags;		/* KREG_VIEW_R_* */
+	__u16	node_len;
+	__u64	token;		/* a cluster name's fencing token, else 0 */
 	__u8	data[KREG_VIEW_DATA_MAX];
 };
 
