@@ -4,6 +4,7 @@
  * and keeps the table's cluster names in step with the cluster (etcd):
  * commit a claim this node won, mirror a name another node holds or let
  * it go, fence this node's holders when the node cannot keep its lease,
+ * set the lease's deadline, at which the kernel fences them by itself,
  * and say how recent the mirrors are. The protocol only: the table does
  * the rest (table.c), and only the relay's socket is heard.
  */
@@ -125,11 +126,13 @@ int kreg_nl_commit(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	}
 	pid = find_get_pid(nla_get_u32(info->attrs[KREG_A_PID]));
-	err = pid ? kreg_table_commit(name, len, pid, token) : -ENOENT;
+	err = pid ? kreg_table_commit(name, len, pid, token, kreg_node_deadline()) : -ENOENT;
 	trace_kreg_commit(name, pid_nr(pid), token, err);
 	put_pid(pid);
 	if (err == -ENOENT)
 		GENL_SET_ERR_MSG(info, "that process no longer claims this name");
+	else if (err == -ESTALE)
+		GENL_SET_ERR_MSG(info, "this node's lease deadline has passed: renew it (KREG_CMD_LEASE) first");
 	return err;
 }
 
@@ -231,6 +234,19 @@ int kreg_nl_fence(struct sk_buff *skb, struct genl_info *info)
 	}
 	genlmsg_end(msg, hdr);
 	return genlmsg_reply(msg, info);
+}
+
+int kreg_nl_lease(struct sk_buff *skb, struct genl_info *info)
+{
+	int err;
+
+	err = kreg_nl_relay_only(skb, info) ?:
+	      kreg_nl_attr(info, KREG_A_DEADLINE_NS,
+			   "the deadline (KREG_A_DEADLINE_NS, CLOCK_BOOTTIME) is required");
+	if (err)
+		return err;
+	kreg_node_lease(nla_get_u64(info->attrs[KREG_A_DEADLINE_NS]));
+	return 0;
 }
 
 int kreg_nl_progress(struct sk_buff *skb, struct genl_info *info)

@@ -63,6 +63,7 @@ static int __init kreg_init(void)
 	err = kreg_exit_init();
 	if (err)
 		goto exit_view;
+	kreg_node_init();
 	err = kreg_netlink_init();
 	if (err)
 		goto exit_view;

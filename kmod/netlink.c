@@ -138,6 +138,7 @@ static const struct nla_policy kreg_policy[KREG_A_MAX + 1] = {
 	[KREG_A_REMOTE_PID]	= { .type = NLA_U32 },
 	[KREG_A_REVISION]	= { .type = NLA_U64 },
 	[KREG_A_HEARD_NS]	= { .type = NLA_U64 },
+	[KREG_A_DEADLINE_NS]	= { .type = NLA_U64 },
 };
 
 static struct genl_family kreg_family;
@@ -726,10 +727,11 @@ static int kreg_nl_subscribe(struct sk_buff *skb, struct genl_info *info)
 static int kreg_nl_relay_attrs(u8 cmd, struct genl_info *info)
 {
 	static const int relay_only[] = { KREG_A_NODE, KREG_A_TOKEN, KREG_A_REMOTE_PID,
-					  KREG_A_REVISION, KREG_A_HEARD_NS, KREG_A_REASON };
+					  KREG_A_REVISION, KREG_A_HEARD_NS, KREG_A_REASON,
+					  KREG_A_DEADLINE_NS };
 	unsigned int i;
 
-	if (cmd >= KREG_CMD_RELAY && cmd <= KREG_CMD_PROGRESS)
+	if (cmd >= KREG_CMD_RELAY && cmd <= KREG_CMD_LEASE)
 		return 0;
 	for (i = 0; i < ARRAY_SIZE(relay_only); i++) {
 		if (info->attrs[relay_only[i]]) {
@@ -802,6 +804,7 @@ static const struct genl_small_ops kreg_ops[] = {
 	{ .cmd = KREG_CMD_UNMIRROR,	.doit = kreg_nl_unmirror },
 	{ .cmd = KREG_CMD_FENCE,	.doit = kreg_nl_fence },
 	{ .cmd = KREG_CMD_PROGRESS,	.doit = kreg_nl_progress },
+	{ .cmd = KREG_CMD_LEASE,	.doit = kreg_nl_lease },
 };
 
 static struct genl_family kreg_family __ro_after_init = {

@@ -25,6 +25,7 @@ int kreg_nl_mirror(struct sk_buff *skb, struct genl_info *info);
 int kreg_nl_unmirror(struct sk_buff *skb, struct genl_info *info);
 int kreg_nl_fence(struct sk_buff *skb, struct genl_info *info);
 int kreg_nl_progress(struct sk_buff *skb, struct genl_info *info);
+int kreg_nl_lease(struct sk_buff *skb, struct genl_info *info);
 
 /* The policy's commands (policy_netlink.c). */
 int kreg_nl_policy_set(struct sk_buff *skb, struct genl_info *info);

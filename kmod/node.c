@@ -11,16 +11,27 @@
  * changed under its own mutex, in process context (requests and the
  * release notifier): nothing here runs in atomic context, on PREEMPT_RT
  * either.
+ *
+ * The node's lease deadline (KREG_CMD_LEASE) is the kernel's, not
+ * kregd's: etcd gives this node's names away once the lease's TTL has run
+ * out, whether kregd is running, stopped or stuck, so the kernel fences
+ * their holders at the deadline by itself unless the relay moved it. A
+ * soft hrtimer on CLOCK_BOOTTIME (a suspend counts, as it does for etcd)
+ * only queues the fencing, which takes the table's mutex in a work item.
  */
+#include <linux/hrtimer.h>
 #include <linux/mutex.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
+#include <linux/timekeeping.h>
+#include <linux/workqueue.h>
 #include <net/genetlink.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
 
 #include "node.h"
 #include "table.h"
+#include "trace.h"
 
 struct kreg_relay {
 	struct sock	*sk;		/* counted: tells it from a later socket of its port id */
@@ -33,6 +44,11 @@ struct kreg_relay {
 
 static struct kreg_relay __rcu *kreg_relay;
 static DEFINE_MUTEX(kreg_relay_lock);
+
+/* CLOCK_BOOTTIME ns; 0: none set. Written under kreg_relay_lock. */
+static u64 kreg_lease_deadline;
+static struct hrtimer kreg_lease_timer;
+static struct work_struct kreg_lease_work;
 
 static void kreg_relay_free_rcu(struct rcu_head *head)
 {
@@ -132,9 +148,56 @@ void kreg_node_socket_closed(struct net *net, u32 portid)
 	mutex_unlock(&kreg_relay_lock);
 }
 
+/* The deadline passed, unless it moved since the timer was set. */
+static void kreg_lease_fence(struct work_struct *work)
+{
+	u64 deadline = READ_ONCE(kreg_lease_deadline);
+	unsigned int fenced;
+
+	if (!deadline || ktime_get_boottime_ns() < deadline)
+		return;
+	fenced = kreg_table_fence(NULL, 0);
+	trace_kreg_fence(fenced);
+	if (fenced)
+		pr_notice("the node's lease deadline passed unrenewed: %u holder%s of cluster names fenced\n",
+			  fenced, fenced == 1 ? "" : "s");
+}
+
+static enum hrtimer_restart kreg_lease_expired(struct hrtimer *timer)
+{
+	schedule_work(&kreg_lease_work);
+	return HRTIMER_NORESTART;
+}
+
+void kreg_node_lease(u64 deadline_ns)
+{
+	mutex_lock(&kreg_relay_lock);
+	WRITE_ONCE(kreg_lease_deadline, deadline_ns);
+	if (deadline_ns)
+		hrtimer_start(&kreg_lease_timer, ns_to_ktime(deadline_ns), HRTIMER_MODE_ABS_SOFT);
+	else
+		hrtimer_try_to_cancel(&kreg_lease_timer);
+	mutex_unlock(&kreg_relay_lock);
+}
+
+u64 kreg_node_deadline(void)
+{
+	return READ_ONCE(kreg_lease_deadline);
+}
+
+void kreg_node_init(void)
+{
+	hrtimer_init(&kreg_lease_timer, CLOCK_BOOTTIME, HRTIMER_MODE_ABS_SOFT);
+	kreg_lease_timer.function = kreg_lease_expired;
+	INIT_WORK(&kreg_lease_work, kreg_lease_fence);
+}
+
 void kreg_node_exit(void)
 {
 	struct kreg_relay *r;
+
+	hrtimer_cancel(&kreg_lease_timer);
+	cancel_work_sync(&kreg_lease_work);
 
 	mutex_lock(&kreg_relay_lock);
 	r = kreg_relay_locked();

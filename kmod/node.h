@@ -26,7 +26,17 @@ bool kreg_node_is_relay(const struct sock *sk);
 bool kreg_node_has_relay(void);
 /* The socket with @portid in @net has closed: if it was the relay, none is. */
 void kreg_node_socket_closed(struct net *net, u32 portid);
+void kreg_node_init(void);
 void kreg_node_exit(void);
+
+/*
+ * This node's holders of cluster names keep them until @deadline_ns
+ * (CLOCK_BOOTTIME; 0: no deadline): then, unless moved, the kernel fences
+ * them (KREG_REASON_FENCED), relay or not.
+ */
+void kreg_node_lease(u64 deadline_ns);
+/* The deadline (0: none): once passed, no claim may be committed. */
+u64 kreg_node_deadline(void);
 
 /*
  * Puts @h into @skb as a requester sees a name's holder: KREG_A_PID (0 for

@@ -896,13 +896,18 @@ unlock:
 	return err;
 }
 
-int kreg_table_commit(const char *name, size_t len, struct pid *pid, u64 token)
+int kreg_table_commit(const char *name, size_t len, struct pid *pid, u64 token,
+		      u64 deadline_ns)
 {
 	struct kreg_name_key key = { .name = name, .len = len };
 	struct kreg_entry *e;
 	int err = 0;
 
 	kreg_lock_table();
+	if (deadline_ns && ktime_get_boottime_ns() >= deadline_ns) {
+		err = -ESTALE;
+		goto unlock;
+	}
 	e = kreg_lookup_locked(&key);
 	if (!e || !kreg_entry_pending(e) || e->pid != pid || !kreg_entry_alive(e)) {
 		err = -ENOENT;

@@ -242,11 +242,15 @@ void kreg_table_status(u64 account, struct kreg_status *st);
 /*
  * The relay's side of cluster names (KREG_CMD_COMMIT, _UNMIRROR, _FENCE):
  * commit @pid's claim of @name with @token (-ENOENT when @pid no longer
- * claims it); remove @name's mirror, if its token is @token (0: any);
+ * claims it, -ESTALE once CLOCK_BOOTTIME has reached @deadline_ns, the
+ * node's lease deadline, 0 for none: judged under the table's lock, so that
+ * the fencing at the deadline sees every commit made before it); remove
+ * @name's mirror, if its token is @token (0: any);
  * remove this node's holders and claims of @name (NULL: of every cluster
  * name) with KREG_REASON_FENCED, returning how many went.
  */
-int kreg_table_commit(const char *name, size_t len, struct pid *pid, u64 token);
+int kreg_table_commit(const char *name, size_t len, struct pid *pid, u64 token,
+		      u64 deadline_ns);
 int kreg_table_unmirror(const char *name, size_t len, u64 token,
 			enum kreg_reason reason);
 unsigned int kreg_table_fence(const char *name, size_t len);

@@ -5,8 +5,8 @@
  * absent until the relay commits it; mirrors of names held on other nodes
  * are told with their node, pid there and token, never as a local pid,
  * in lookups, lists, events and the view; fencing takes this node's
- * holders' names with a reason they see; nobody but the relay may do any
- * of it.
+ * holders' names with a reason they see, and the kernel fences by itself
+ * at the lease's deadline; nobody but the relay may do any of it.
  */
 #include "cleanup.h"
 #include "helpers.h"
@@ -102,6 +102,25 @@ static int relay_progress(struct raw_nl *n, uint64_t revision, uint64_t heard_ns
 	return raw_request(n, &m, NULL);
 }
 
+/* LEASE: this node's holders keep their names until @deadline_ns (CLOCK_BOOTTIME; 0: none). */
+static int relay_lease(struct raw_nl *n, uint64_t deadline_ns)
+{
+	static struct raw_msg m;
+
+	raw_kreg_msg(&m, n, KREG_CMD_LEASE);
+	raw_put_u64(&m, KREG_A_DEADLINE_NS, deadline_ns);
+	return raw_request(n, &m, NULL);
+}
+
+static uint64_t boottime_in_ms(int ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec +
+	       (uint64_t)ms * 1000000ULL;
+}
+
 static int claim(struct raw_nl *n, const char *name)
 {
 	return raw_nl_register_flags(n, name, KREG_F_CLUSTER);
@@ -125,6 +144,14 @@ FIXTURE_SETUP(relay)
 
 FIXTURE_TEARDOWN(relay)
 {
+	struct raw_nl n;
+
+	/* No deadline left behind for the tests after these (the module stays). */
+	if (relay_lease(&self->relay, 0) && !raw_nl_open(&n)) {
+		relay_bind(&n, "node-a");
+		relay_lease(&n, 0);
+		raw_nl_close(&n);
+	}
 	raw_nl_close(&self->mon);
 	raw_nl_close(&self->user);
 	raw_nl_close(&self->relay);
@@ -293,6 +320,8 @@ static int play_relay(void *arg)
 		return 4;
 	if (relay_progress(&n, 5, 5) != -EPERM)
 		return 5;
+	if (relay_lease(&n, 1) != -EPERM)
+		return 6;
 	raw_nl_close(&n);
 	return 0;
 }
@@ -309,6 +338,57 @@ TEST_F(relay, only_the_relay_commits_mirrors_and_fences)
 	raw_put_str(&m, KREG_A_NAME, "cluster.x");
 	raw_put_u64(&m, KREG_A_TOKEN, 1);
 	EXPECT_EQ(-EINVAL, raw_request(&self->user, &m, NULL));
+}
+
+/*
+ * The node's lease deadline is the kernel's: at it, this node's holders are
+ * fenced whether kregd is there or not, and nothing is committed after it.
+ */
+TEST_F(relay, the_kernel_fences_at_the_lease_deadline_with_the_relay_gone)
+{
+	static struct raw_msg ev;
+
+	ASSERT_EQ(0, claim(&self->user, "cluster.deadline"));
+	ASSERT_EQ(0, relay_commit(&self->relay, "cluster.deadline", getpid(), 21));
+	ASSERT_EQ(0, relay_lease(&self->relay, boottime_in_ms(300)));
+	EXPECT_EQ(KREG_CMD_REGISTERED, next_event_of(&self->mon, "cluster.deadline", &ev));
+	/* kregd dies: nobody is left to fence, but the kernel. */
+	raw_nl_close(&self->relay);
+	EXPECT_EQ(getpid(), raw_nl_whereis(&self->user, "cluster.deadline"));
+	EXPECT_EQ(KREG_CMD_UNREGISTERED, next_event_of(&self->mon, "cluster.deadline", &ev));
+	EXPECT_EQ(KREG_REASON_FENCED, raw_attr_u32(&ev.nlh, KREG_A_REASON));
+	EXPECT_EQ(21, raw_attr_u64(&ev.nlh, KREG_A_TOKEN));
+	EXPECT_EQ(-ENOENT, raw_nl_whereis(&self->user, "cluster.deadline"));
+	/* A new kregd: past the deadline, nothing is committed until it sets another. */
+	ASSERT_EQ(0, raw_nl_open(&self->relay));
+	ASSERT_EQ(0, relay_bind(&self->relay, "node-a"));
+	ASSERT_EQ(0, claim(&self->user, "cluster.after"));
+	EXPECT_EQ(-ESTALE, relay_commit(&self->relay, "cluster.after", getpid(), 22));
+	ASSERT_EQ(0, relay_lease(&self->relay, boottime_in_ms(60000)));
+	EXPECT_EQ(0, relay_commit(&self->relay, "cluster.after", getpid(), 22));
+	EXPECT_EQ(getpid(), raw_nl_whereis(&self->user, "cluster.after"));
+	raw_nl_unregister(&self->user, "cluster.after");
+}
+
+TEST_F(relay, a_renewed_deadline_fences_nothing_and_mirrors_are_never_fenced)
+{
+	static struct raw_msg ev;
+
+	ASSERT_EQ(0, claim(&self->user, "cluster.renewed"));
+	ASSERT_EQ(0, relay_commit(&self->relay, "cluster.renewed", getpid(), 31));
+	ASSERT_EQ(0, relay_mirror(&self->relay, "cluster.theirs", "node-b", 5, 32, NULL));
+	ASSERT_EQ(0, relay_lease(&self->relay, boottime_in_ms(200)));
+	/* Renewed before it passes, as every keepalive does. */
+	ASSERT_EQ(0, relay_lease(&self->relay, boottime_in_ms(60000)));
+	usleep(500000);
+	EXPECT_EQ(getpid(), raw_nl_whereis(&self->user, "cluster.renewed"));
+	/* A deadline in the past fences at once; another node's holder is not this node's. */
+	ASSERT_EQ(0, relay_lease(&self->relay, boottime_in_ms(0)));
+	EXPECT_EQ(KREG_CMD_REGISTERED, next_event_of(&self->mon, "cluster.renewed", &ev));
+	EXPECT_EQ(KREG_CMD_UNREGISTERED, next_event_of(&self->mon, "cluster.renewed", &ev));
+	EXPECT_EQ(KREG_REASON_FENCED, raw_attr_u32(&ev.nlh, KREG_A_REASON));
+	EXPECT_EQ(0, raw_nl_whereis(&self->user, "cluster.theirs"));
+	relay_unmirror(&self->relay, "cluster.theirs", 0, KREG_REASON_REMOTE);
 }
 
 TEST_F(relay, mirrors_go_with_the_relays_socket)

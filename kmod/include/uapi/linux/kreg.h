@@ -38,7 +38,9 @@
  * relay mirrors names held on other nodes (KREG_CMD_MIRROR, _UNMIRROR),
  * which lookups, lists and events report with their node, their pid there
  * and their token, never as a local pid; and it fences this node's holders
- * when it cannot keep its lease (KREG_CMD_FENCE, KREG_REASON_FENCED).
+ * when it cannot keep its lease (KREG_CMD_FENCE, KREG_REASON_FENCED), as
+ * the kernel does by itself at the lease's deadline unless the relay
+ * renewed it (KREG_CMD_LEASE): with kregd gone, stopped or stuck too.
  *
  * The read-only view of the table (the end of this file) has its own
  * version, KREG_VIEW_VERSION; the family does not depend on it.
@@ -130,7 +132,8 @@
  * @KREG_CMD_COMMIT: (relay) the claim on KREG_A_NAME of process KREG_A_PID
  *	was won in the cluster with fencing token KREG_A_TOKEN: the name is
  *	registered from now on (REGISTERED event). ENOENT when that process
- *	no longer claims it.
+ *	no longer claims it; ESTALE once this node's deadline (LEASE) has
+ *	passed.
  * @KREG_CMD_MIRROR: (relay) KREG_A_NAME is held on node KREG_A_NODE by its
  *	process KREG_A_REMOTE_PID, with token KREG_A_TOKEN and any KREG_A_META.
  *	Replaces a mirror with another token and a claim of this node, which
@@ -143,6 +146,12 @@
  * @KREG_CMD_PROGRESS: (relay) the mirrors are the cluster's names as of
  *	revision KREG_A_REVISION, known at KREG_A_HEARD_NS (CLOCK_BOOTTIME):
  *	STATUS and the view say how old the copy is.
+ * @KREG_CMD_LEASE: (relay) this node's holders of cluster names keep them
+ *	until KREG_A_DEADLINE_NS (CLOCK_BOOTTIME, which counts a suspend), the
+ *	moment the cluster may give them away. Unless a later LEASE moves it,
+ *	the kernel fences them then by itself (as FENCE does), whether the
+ *	relay is still there or not, and COMMIT fails with ESTALE from then
+ *	on. The relay renews it each time the cluster renews the node's lease.
  */
 enum kreg_cmd {
 	KREG_CMD_UNSPEC,
@@ -165,6 +174,7 @@ enum kreg_cmd {
 	KREG_CMD_UNMIRROR,
 	KREG_CMD_FENCE,
 	KREG_CMD_PROGRESS,
+	KREG_CMD_LEASE,
 
 	__KREG_CMD_MAX,
 	KREG_CMD_MAX = __KREG_CMD_MAX - 1
@@ -224,6 +234,8 @@ enum kreg_cmd {
  * @KREG_A_HEARD_NS: u64, PROGRESS, STATUS: when that was known
  *	(CLOCK_BOOTTIME, ns); in replies and events about a cluster name, the
  *	same, for how old the answer may be
+ * @KREG_A_DEADLINE_NS: u64, LEASE: until when this node's holders keep their
+ *	cluster names (CLOCK_BOOTTIME, ns)
  */
 enum kreg_attr {
 	KREG_A_UNSPEC,
@@ -264,6 +276,7 @@ enum kreg_attr {
 	KREG_A_REMOTE_PID,
 	KREG_A_REVISION,
 	KREG_A_HEARD_NS,
+	KREG_A_DEADLINE_NS,
 
 	__KREG_A_MAX,
 	KREG_A_MAX = __KREG_A_MAX - 1
