@@ -8,7 +8,8 @@
 #                    kmemleak), built first if this machine has none yet
 #   make check-all   both, with one summary (what CI runs)
 #   make bench       kreg against D-Bus, pidfiles and Unix sockets in the guest: table + plot;
-#                    then the local provider on the host (make bench-local)
+#                    then the local provider on the host (make bench-local), and the
+#                    cluster provider on a real etcd with two guests (make bench-cluster)
 #   make checkpatch  the kernel's style checker on kmod/
 #   make setup       install the Debian packages all of this needs (root)
 #
@@ -64,7 +65,7 @@ KREGCTL_DEPS := $(KREGCTL_SRCS) tools/kregctl/kregctl.h bpf/cleanup.h bpf/kreg_e
 LIB_SRCS := $(wildcard lib/*.c lib/*/*.c)
 LIB_HDRS := lib/include/kreg.h $(wildcard lib/*.h lib/*/*.h) kmod/include/uapi/linux/kreg.h
 LIB_CFLAGS := $(USER_CFLAGS) -Ilib
-LIB_SO_VERSION := 2
+LIB_SO_VERSION := 3
 KERNEL_TESTS := $(patsubst tests/kernel/%.c,%,$(wildcard tests/kernel/*_test.c))
 HOST_TESTS := $(patsubst tests/host/%.c,%,$(wildcard tests/host/*_test.c))
 # Tests of the behaviour on both providers: on the host, the local one only.
@@ -74,6 +75,7 @@ PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
@@ -81,11 +83,11 @@ PKGLIBDIR ?= $(PREFIX)/lib/kreg
 
 .SECONDARY:
 
-.PHONY: all module lib kregctl guest-bins host-tests check check-host check-guest \
-	check-debug check-all demo bench bench-local checkpatch setup install clean man \
+.PHONY: all module lib kregctl kregd guest-bins check-cluster host-tests check check-host check-guest \
+	check-debug check-all demo bench bench-local bench-cluster checkpatch setup install clean man \
 	dkms-source dkms-build check-dkms deb check-debian
 
-all: module lib kregctl man
+all: module lib kregctl kregd man
 
 # --- man pages -----------------------------------------------------------------
 
@@ -190,6 +192,19 @@ $(BUILD)/kregctl: $(KREGCTL_DEPS)
 	$(CC) $(USER_CFLAGS) $(LDFLAGS) -I$(BUILD)/bpf -Ibpf -o $@ $(KREGCTL_SRCS) $(BUILD)/libkreg.a \
 		$(NL_LIBS) $(BPF_LIBS)
 
+# --- kregd: the cluster provider's node daemon (etcd through libcurl, json-c) ---
+
+KREGD_SRCS := $(wildcard tools/kregd/*.c)
+KREGD_DEPS := $(KREGD_SRCS) $(wildcard tools/kregd/*.h) lib/cluster/protocol.h $(BUILD)/libkreg.a
+KREGD_CFLAGS := $(USER_CFLAGS) -Ilib/cluster $(shell pkg-config --cflags libcurl json-c 2>/dev/null)
+KREGD_LIBS := $(shell pkg-config --libs libcurl json-c 2>/dev/null)
+
+kregd: $(BUILD)/kregd
+
+$(BUILD)/kregd: $(KREGD_DEPS)
+	$(CC) $(KREGD_CFLAGS) $(LDFLAGS) -o $@ $(KREGD_SRCS) $(BUILD)/libkreg.a $(NL_LIBS) \
+		$(KREGD_LIBS) -lpthread
+
 # --- what the guest runs: static, so the initramfs needs no libraries ---------
 
 guest-bins: $(BUILD)/guest/kregctl $(KERNEL_TESTS:%=$(BUILD)/guest/tests/%)
@@ -198,6 +213,16 @@ $(BUILD)/guest/kregctl: $(KREGCTL_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(USER_CFLAGS) -I$(BUILD)/bpf -Ibpf -static -o $@ $(KREGCTL_SRCS) $(BUILD)/libkreg.a \
 		$(NL_LIBS) $(BPF_STATIC_LIBS) -lpthread
+
+# The cluster tests' agent in each node (tests/cluster/agent.c).
+$(BUILD)/guest/kreg-agent: tests/cluster/agent.c $(BUILD)/libkreg.a
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -static -o $@ $< $(BUILD)/libkreg.a $(NL_LIBS) -lpthread
+
+# The cluster suite, on this machine: etcd here, nodes in QEMU guests.
+$(BUILD)/cluster-test: tests/cluster/cluster_test.c $(wildcard tests/cluster/*.h) \
+		$(BUILD)/libkreg.a $(KTOOLS)
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(BUILD)/libkreg.a $(NL_LIBS) -lpthread
 
 TEST_SKELS := $(patsubst tests/kernel/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(wildcard tests/kernel/*.bpf.c))
 
@@ -244,11 +269,12 @@ check-debug: guest-bins
 # The packages are built first: their build must not race the others.
 check-all: deb
 	$(MAKE) --no-print-directory lib kregctl host-tests guest-bins $(CHECK_KVERS:%=module-%) \
-		dkms-build
+		dkms-build kregd $(BUILD)/guest/kreg-agent $(BUILD)/cluster-test
 	bash $(DEBUG_KERNEL) >/dev/null
 	$(MAKE) --no-print-directory module KVER=$$(bash $(DEBUG_KERNEL) --release)
 	KVERS="$(CHECK_KVERS) $$(bash $(DEBUG_KERNEL) --release)" DKMS_KVERS="$(CHECK_KVERS)" \
-		KREG_KO_DIR=$(DKMS_TREE) DEBIAN_DEBS=$(BUILD)/deb BUILD=$(BUILD) bash tests/run-all.sh
+		KREG_KO_DIR=$(DKMS_TREE) DEBIAN_DEBS=$(BUILD)/deb KREG_CLUSTER=1 BUILD=$(BUILD) \
+		bash tests/run-all.sh
 
 demo: module guest-bins
 	KVER=$(KVER) BUILD=$(BUILD) bash scripts/guest/boot.sh demo
@@ -267,6 +293,7 @@ $(BUILD)/kreg-bench: $(BENCH_SRCS) tools/kreg-bench/bench.h $(BUILD)/libkreg.a \
 
 bench: module guest-bins $(BUILD)/kreg-bench bench-local
 	KVER=$(KVER) BUILD=$(BUILD) bash scripts/guest/boot.sh bench
+	$(MAKE) --no-print-directory bench-cluster
 
 # The local provider needs no module: it is measured on the host itself.
 bench-local: $(BUILD)/kreg-bench
@@ -274,6 +301,29 @@ bench-local: $(BUILD)/kreg-bench
 	$(BUILD)/kreg-bench --local >$(BUILD)/bench/local-raw.txt
 	grep -v '^BENCH-DATA' $(BUILD)/bench/local-raw.txt >$(BUILD)/bench/local.txt
 	@cat $(BUILD)/bench/local.txt
+
+# The cluster provider's figures on the cluster suite's parts: in_node.c
+# runs in node1 (through its agent), driver.c here; both speak to etcd
+# through kregd's own client.
+CLUSTER_BENCH_ETCD := tools/kregd/etcd.c tools/kregd/config.c tools/kregd/log.c
+CLUSTER_BENCH_DEPS := $(CLUSTER_BENCH_ETCD) $(wildcard tools/kregd/*.h) $(BUILD)/libkreg.a
+
+$(BUILD)/kreg-cluster-bench: tools/kreg-bench/cluster/in_node.c $(CLUSTER_BENCH_DEPS)
+	$(CC) $(KREGD_CFLAGS) -Itools/kregd $(LDFLAGS) -o $@ $< $(CLUSTER_BENCH_ETCD) \
+		$(BUILD)/libkreg.a $(NL_LIBS) $(KREGD_LIBS)
+
+$(BUILD)/cluster-bench: tools/kreg-bench/cluster/driver.c $(wildcard tests/cluster/*.h) \
+		$(CLUSTER_BENCH_DEPS)
+	$(CC) $(KREGD_CFLAGS) -Itools/kregd -Itests/cluster $(LDFLAGS) -o $@ $< \
+		$(CLUSTER_BENCH_ETCD) $(BUILD)/libkreg.a $(NL_LIBS) $(KREGD_LIBS) -lm
+
+bench-cluster: module guest-bins kregd $(BUILD)/guest/kreg-agent $(BUILD)/kreg-cluster-bench \
+		$(BUILD)/cluster-bench
+	KVER=$(KVER) BUILD=$(BUILD) bash scripts/cluster/bench.sh
+
+# kreg across hosts: a real etcd cluster here, two nodes as QEMU guests.
+check-cluster: module guest-bins kregd $(BUILD)/guest/kreg-agent $(BUILD)/cluster-test
+	KVER=$(KVER) BUILD=$(BUILD) bash scripts/cluster/run.sh
 
 checkpatch: $(KTOOLS)
 	perl $(KSRC)/scripts/checkpatch.pl --no-tree -f --terse \
@@ -321,11 +371,11 @@ check-dkms: guest-bins dkms-build
 
 # --- Debian packages -----------------------------------------------------------
 
-# kreg-dkms, libkreg2, libkreg-dev and kregctl (debian/), built by
+# kreg-dkms, libkreg3, libkreg-dev, kregctl and kregd (debian/), built by
 # dpkg-buildpackage in ../ and moved to build/deb; then lintian on them.
-DEB_FILES = kreg_$(KREG_VERSION)_* kreg-dkms_$(KREG_VERSION)_* libkreg2_$(KREG_VERSION)_* \
-	libkreg2-dbgsym_$(KREG_VERSION)_* libkreg-dev_$(KREG_VERSION)_* kregctl_$(KREG_VERSION)_* \
-	kregctl-dbgsym_$(KREG_VERSION)_*
+DEB_FILES = kreg_$(KREG_VERSION)_* kreg-dkms_$(KREG_VERSION)_* libkreg3_$(KREG_VERSION)_* \
+	libkreg3-dbgsym_$(KREG_VERSION)_* libkreg-dev_$(KREG_VERSION)_* kregctl_$(KREG_VERSION)_* \
+	kregctl-dbgsym_$(KREG_VERSION)_* kregd_$(KREG_VERSION)_* kregd-dbgsym_$(KREG_VERSION)_*
 deb:
 	dpkg-buildpackage -b -us -uc
 	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb
@@ -338,7 +388,7 @@ check-debian: deb
 
 # --- install -----------------------------------------------------------------
 
-install: lib kregctl man
+install: lib kregctl kregd man
 	install -D -m 0644 lib/include/kreg.h $(DESTDIR)$(INCLUDEDIR)/kreg.h
 	install -D -m 0644 kmod/include/uapi/linux/kreg.h $(DESTDIR)$(INCLUDEDIR)/linux/kreg.h
 	install -D -m 0755 $(BUILD)/libkreg.so.$(LIB_SO_VERSION) \
@@ -358,6 +408,11 @@ install: lib kregctl man
 	@# The unit names kregctl where it is installed.
 	mkdir -p $(DESTDIR)$(SYSTEMDUNITDIR)
 	sed 's|@BINDIR@|$(BINDIR)|g' systemd/kreg.service.in >$(DESTDIR)$(SYSTEMDUNITDIR)/kreg.service
+	@# The cluster's node daemon, its unit and an example of its configuration.
+	install -D -m 0755 $(BUILD)/kregd $(DESTDIR)$(SBINDIR)/kregd
+	install -D -m 0644 docs/man/kregd.8 $(DESTDIR)$(MANDIR)/man8/kregd.8
+	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/kregd.service.in >$(DESTDIR)$(SYSTEMDUNITDIR)/kregd.service
+	install -D -m 0644 docs/cluster/cluster.conf $(DESTDIR)$(PREFIX)/share/doc/kregd/examples/cluster.conf
 	@# For bpftool users; kregctl carries its own copy (a libbpf skeleton).
 	install -D -m 0644 $(BUILD)/bpf/kreg_exit.bpf.o $(DESTDIR)$(PKGLIBDIR)/kreg_exit.bpf.o
 

@@ -59,8 +59,10 @@ struct kreg_provider_ops {
 
 KREG_HIDDEN extern const struct kreg_provider_ops kreg_kernel_ops;
 KREG_HIDDEN extern const struct kreg_provider_ops kreg_local_ops;
+KREG_HIDDEN extern const struct kreg_provider_ops kreg_cluster_ops;
 
 struct kreg_local_port;
+struct kreg_cluster;
 
 /* The kernel's read-only view of the table, as this handle maps it (view.c). */
 struct kreg_view_map {
@@ -90,6 +92,8 @@ struct kreg_conn {
 	pid_t reply_owner;		/* the process that registered reply_name */
 	/* The local provider: this handle's mailbox and event queue. */
 	struct kreg_local_port *port;
+	/* The cluster provider: kregd's socket, the lease its names live under. */
+	struct kreg_cluster *cluster;
 	/* The kernel provider (conn.c says what each socket carries). */
 	struct nl_sock *sock;		/* requests and replies; events */
 	struct nl_sock *mbox;		/* REGISTER and mail; NULL until needed */
@@ -140,15 +144,17 @@ struct kreg_start_report {
 	int err;
 	pid_t pid;
 	enum kreg_started how;
+	struct kreg_holder holder;	/* KREG_ALREADY_STARTED: who holds the name */
 };
 
 /*
  * The life of a child process that kreg starts, just forked by @parent:
- * linked to it (SIGTERM when it ends), take @name (if any) in the kernel's
- * table, report to @report_fd (-1: nobody waits), then run @module's server
- * or @start. Never returns.
+ * linked to it (SIGTERM when it ends), take @name (if any) through
+ * @provider (the kernel's table, or the cluster's), report to @report_fd
+ * (-1: nobody waits), then run @module's server or @start. Never returns.
  */
-KREG_HIDDEN void kreg_process_main(pid_t parent, const char *name,
+KREG_HIDDEN void kreg_process_main(pid_t parent, enum kreg_provider provider,
+				   const char *name,
 				   const struct kreg_module *module,
 				   int (*start)(struct kreg_conn *conn, void *arg),
 				   void *arg, int report_fd);

@@ -20,6 +20,8 @@ static const struct kreg_provider_ops *kreg_ops_of(enum kreg_provider provider)
 		return &kreg_kernel_ops;
 	case KREG_PROVIDER_LOCAL:
 		return &kreg_local_ops;
+	case KREG_PROVIDER_CLUSTER:
+		return &kreg_cluster_ops;
 	}
 	return NULL;
 }
@@ -31,6 +33,8 @@ const char *kreg_provider_name(enum kreg_provider provider)
 		return "kernel";
 	case KREG_PROVIDER_LOCAL:
 		return "local";
+	case KREG_PROVIDER_CLUSTER:
+		return "cluster";
 	}
 	return "unknown";
 }
@@ -44,6 +48,8 @@ int kreg_configured_provider(enum kreg_provider *provider)
 		*provider = KREG_PROVIDER_KERNEL;
 	else if (!strcmp(env, "local"))
 		*provider = KREG_PROVIDER_LOCAL;
+	else if (!strcmp(env, "cluster"))
+		*provider = KREG_PROVIDER_CLUSTER;
 	else
 		return -ENOPROTOOPT;
 	return 0;
@@ -319,7 +325,7 @@ const char *kreg_strerror(int err)
 	case ETIMEDOUT:
 		return "timed out";
 	case ENOPROTOOPT:
-		return "KREG_REGISTRY names no provider: set it to \"kernel\" or \"local\"";
+		return "KREG_REGISTRY names no provider: set it to \"kernel\", \"local\" or \"cluster\"";
 	case EOPNOTSUPP:
 		return "the server does not handle this request";
 	case ESHUTDOWN:

@@ -63,15 +63,20 @@ static int kreg_take_name(struct kreg_conn *conn, const char *name,
 	int err = kreg_register(conn, name, 0, &r->pid);
 
 	r->how = KREG_STARTED;
-	/* A holder this namespace cannot see has no pid to report. */
-	if (err == -EEXIST && r->pid > 0) {
+	kreg_last_holder(conn, &r->holder);
+	/*
+	 * A holder this namespace cannot see has no pid to report; one on
+	 * another node has no local pid, but a node and a token.
+	 */
+	if (err == -EEXIST && (r->pid > 0 || !r->holder.local)) {
 		r->how = KREG_ALREADY_STARTED;
 		err = 0;
 	}
 	return err;
 }
 
-void kreg_process_main(pid_t parent, const char *name, const struct kreg_module *module,
+void kreg_process_main(pid_t parent, enum kreg_provider provider, const char *name,
+		       const struct kreg_module *module,
 		       int (*start)(struct kreg_conn *conn, void *arg),
 		       void *arg, int report_fd)
 {
@@ -88,7 +93,7 @@ void kreg_process_main(pid_t parent, const char *name, const struct kreg_module 
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	if (name) {
-		r.err = kreg_open_provider(&conn, KREG_PROVIDER_KERNEL);
+		r.err = kreg_open_provider(&conn, provider);
 		if (!r.err)
 			r.err = kreg_take_name(conn, name, &r);
 		if (r.err || r.how == KREG_ALREADY_STARTED) {
@@ -109,8 +114,9 @@ void kreg_process_main(pid_t parent, const char *name, const struct kreg_module 
 	_exit(kreg_serve_until(conn, name, module, arg, kreg_report_init, &ir, sfd) ? 1 : 0);
 }
 
-static int kreg_start_process(const char *name, const struct kreg_module *module,
-			      void *args, struct kreg_start_report *r)
+static int kreg_start_process(enum kreg_provider provider, const char *name,
+			      const struct kreg_module *module, void *args,
+			      struct kreg_start_report *r)
 {
 	pid_t parent = getpid(), child;
 	int fds[2], err;
@@ -126,7 +132,7 @@ static int kreg_start_process(const char *name, const struct kreg_module *module
 	}
 	if (child == 0) {
 		close(fds[0]);
-		kreg_process_main(parent, name, module, NULL, args, fds[1]);
+		kreg_process_main(parent, provider, name, module, NULL, args, fds[1]);
 	}
 	close(fds[1]);
 	err = kreg_read_report(fds[0], r);
@@ -214,11 +220,19 @@ int kreg_start_link(struct kreg_conn *conn, const char *name,
 	if (kreg_registry_provider(conn) == KREG_PROVIDER_LOCAL)
 		err = kreg_start_thread(name, module, args, &r);
 	else
-		err = kreg_start_process(name, module, args, &r);
+		err = kreg_start_process(kreg_registry_provider(conn), name, module, args, &r);
 	if (err)
 		return err;
+	conn->last_holder = r.holder;
+	conn->has_last_holder = true;
+	if (r.how == KREG_STARTED) {
+		memset(&conn->last_holder, 0, sizeof(conn->last_holder));
+		conn->last_holder.pid = r.pid;
+		conn->last_holder.local = true;
+	}
+	/* A holder on another node has no pid here: kreg_last_holder() tells it. */
 	if (pid)
-		*pid = r.pid;
+		*pid = r.how == KREG_ALREADY_STARTED && !r.holder.local ? 0 : r.pid;
 	if (how)
 		*how = r.how;
 	return 0;

@@ -25,6 +25,7 @@ struct kreg_supervised {
 };
 
 struct kreg_supervisor {
+	enum kreg_provider provider;	/* where its children take their names */
 	enum kreg_strategy strategy;
 	int max_restarts;
 	int max_seconds;
@@ -36,6 +37,12 @@ struct kreg_supervisor {
 
 int kreg_supervisor_new(struct kreg_supervisor **supp, enum kreg_strategy strategy,
 			int max_restarts, int max_seconds)
+{
+	return kreg_supervisor_new_on(supp, NULL, strategy, max_restarts, max_seconds);
+}
+
+int kreg_supervisor_new_on(struct kreg_supervisor **supp, struct kreg_conn *registry,
+			   enum kreg_strategy strategy, int max_restarts, int max_seconds)
 {
 	struct kreg_supervisor *sup;
 
@@ -49,6 +56,9 @@ int kreg_supervisor_new(struct kreg_supervisor **supp, enum kreg_strategy strate
 		free(sup);
 		return -ENOMEM;
 	}
+	/* Supervisors run processes: the local provider's table is one process's. */
+	sup->provider = registry && kreg_registry_provider(registry) == KREG_PROVIDER_CLUSTER ?
+			KREG_PROVIDER_CLUSTER : KREG_PROVIDER_KERNEL;
 	sup->strategy = strategy;
 	sup->max_restarts = max_restarts;
 	sup->max_seconds = max_seconds;
@@ -57,7 +67,8 @@ int kreg_supervisor_new(struct kreg_supervisor **supp, enum kreg_strategy strate
 }
 
 /* Forks child @c; a first start reports on @report_fd, a restart has none (-1). */
-static int kreg_child_launch(struct kreg_supervised *c, int report_fd)
+static int kreg_child_launch(struct kreg_supervisor *sup, struct kreg_supervised *c,
+			     int report_fd)
 {
 	pid_t parent = getpid(), pid = fork();
 	int err;
@@ -65,8 +76,8 @@ static int kreg_child_launch(struct kreg_supervised *c, int report_fd)
 	if (pid < 0)
 		return -errno;
 	if (pid == 0)
-		kreg_process_main(parent, c->spec.name, c->spec.module, c->spec.start,
-				  c->spec.arg, report_fd);
+		kreg_process_main(parent, sup->provider, c->spec.name, c->spec.module,
+				  c->spec.start, c->spec.arg, report_fd);
 	c->pidfd = pidfd_open(pid, 0);
 	if (c->pidfd < 0) {
 		err = -errno;
@@ -140,7 +151,7 @@ int kreg_start_child(struct kreg_supervisor *sup, const struct kreg_child_spec *
 		err = -errno;
 		goto free_name;
 	}
-	err = kreg_child_launch(c, fds[1]);
+	err = kreg_child_launch(sup, c, fds[1]);
 	close(fds[1]);
 	if (!err)
 		err = kreg_read_report(fds[0], &r);
@@ -166,8 +177,9 @@ int kreg_start_child(struct kreg_supervisor *sup, const struct kreg_child_spec *
 		if (err)
 			goto free_name;
 		free((char *)c->spec.name);
+		/* A holder on another node has no pid here. */
 		if (pid)
-			*pid = r.pid;
+			*pid = r.holder.local ? r.pid : 0;
 		if (how)
 			*how = KREG_ALREADY_STARTED;
 		return 0;
@@ -275,7 +287,7 @@ static int kreg_handle_exit(struct kreg_supervisor *sup, size_t i, int status)
 
 		if (c->done || c->pid)
 			continue;
-		err = kreg_child_launch(c, -1);
+		err = kreg_child_launch(sup, c, -1);
 		if (err)
 			return err;
 	}

@@ -15,6 +15,8 @@ packages=(
 	build-essential debhelper dh-dkms lintian fakeroot debootstrap e2fsprogs
 	# the debug kernel (scripts/debug-kernel/build.sh)
 	flex bison bc libssl-dev
+	# the cluster provider: kregd (libcurl, json-c) and the real etcd its tests run
+	libcurl4-openssl-dev libjson-c-dev etcd-server etcd-client
 )
 # bpftrace is only for `make demo` (about 200 MB with its libraries): KREG_NO_BPFTRACE=1 skips it.
 [ -n "${KREG_NO_BPFTRACE:-}" ] || packages+=(bpftrace)

@@ -39,6 +39,12 @@ for kver in ${DKMS_KVERS:-}; do
 	parts+=("dkms $kver:$BUILD/$kver/guest-dkms-run.out")
 done
 
+if [ -n "${KREG_CLUSTER:-}" ]; then
+	echo "=== kreg across hosts: etcd here, two nodes in QEMU guests ==="
+	bash "$here/../scripts/cluster/run.sh" | tee "$BUILD/cluster-part.out"
+	parts+=("cluster:$BUILD/cluster-part.out")
+fi
+
 if [ -n "${DEBIAN_DEBS:-}" ]; then
 	echo "=== the Debian packages on a Debian 12 guest (systemd, DKMS) ==="
 	mkdir -p "$BUILD/debian-guest"

@@ -45,11 +45,27 @@ enum kreg_provider {
 	 * kernel. A child made by fork() starts with an empty table.
 	 */
 	KREG_PROVIDER_LOCAL,
+	/*
+	 * The cluster's: one holder per name across every node, decided by
+	 * etcd before a register returns, through kregd, this node's daemon
+	 * (-ENOTCONN when it is not running). Processes hold names, as with
+	 * the kernel provider, whose table on each node holds the cluster's
+	 * names under "cluster." (where policy rules name them). A holder on
+	 * another node is never a pid of this one: kreg_whereis_name() says
+	 * -EREMOTE, kreg_whereis_holder() where it is, with its fencing token.
+	 * Names under "user." stay this node's own: a uid means nothing on
+	 * another host. When this node cannot keep its lease in etcd, its
+	 * holders lose their names (reason "fenced") before the cluster could
+	 * give them away, and their handles' registers, releases and
+	 * linearizable lookups fail with -ESTALE from then on.
+	 */
+	KREG_PROVIDER_CLUSTER,
 };
 
 /*
  * Opens a handle on the configured provider: the one the KREG_REGISTRY
- * environment variable names ("kernel" or "local"), else the kernel. (A
+ * environment variable names ("kernel", "local" or "cluster"), else the
+ * kernel. (A
  * set-user-ID or set-group-ID program ignores KREG_REGISTRY and KREG_VIEW:
  * they are read with secure_getenv().)
  * -ENOPROTOOPT when KREG_REGISTRY names neither. With the kernel provider
@@ -70,8 +86,46 @@ void kreg_close(struct kreg_conn *conn);
 /* The provider @conn uses. */
 enum kreg_provider kreg_registry_provider(const struct kreg_conn *conn);
 
-/* "kernel", "local". */
+/* "kernel", "local", "cluster". */
 const char *kreg_provider_name(enum kreg_provider provider);
+
+/* How this node stands in its cluster (kreg_cluster_status()). */
+struct kreg_cluster_status {
+	char cluster[64];
+	char node[KREG_NODE_MAX + 1];
+	uint64_t lease;			/* this node's lease in etcd (0: none now) */
+	int64_t ttl_ms;			/* its TTL */
+	/* Left before this node fences its holders, unless etcd renews the lease. */
+	int64_t deadline_ms;
+	uint32_t fenced;		/* holders fenced since kregd started */
+	uint32_t endpoints;		/* etcd endpoints configured */
+	uint32_t reachable;		/* of which answered last */
+	char endpoint[128];		/* the one in use */
+	uint32_t names;			/* cluster names this node knows of */
+	uint32_t local_names;		/* of which held on this node */
+	uint64_t revision;		/* its copy of them is as of this revision */
+	int64_t age_ms;			/* which was known this long ago (-1: never) */
+};
+
+/*
+ * Asks kregd, this node's daemon, how the node stands (any provider's
+ * handle may ask): -ENOTCONN when kregd is not running.
+ */
+int kreg_cluster_status(struct kreg_conn *conn, struct kreg_cluster_status *st);
+
+/*
+ * A fence for a resource that holders of one cluster name write to: it
+ * admits a write with a fencing token no lower than any it admitted
+ * before, and refuses an older one (-ESTALE), so that a holder that lost
+ * its name (a node paused, cut off, fenced too late) cannot overwrite its
+ * successor's work. Thread-safe; keep it where the resource is (in shared
+ * memory, or persisted with it).
+ */
+struct kreg_fence {
+	uint64_t highest;	/* the highest token admitted so far (0: none) */
+};
+
+int kreg_fence_admit(struct kreg_fence *fence, uint64_t token);
 
 /*
  * Sets *@provider to the configured provider (see kreg_open()), or returns
@@ -583,10 +637,21 @@ struct kreg_supervisor;
 
 /*
  * More than @max_restarts restarts within @max_seconds and the supervisor
- * stops every child and reports -ELOOP.
+ * stops every child and reports -ELOOP. Its children take their names in
+ * the kernel's table.
  */
 int kreg_supervisor_new(struct kreg_supervisor **supp, enum kreg_strategy strategy,
 			int max_restarts, int max_seconds);
+
+/*
+ * kreg_supervisor_new() whose children take their names on @registry's
+ * provider: the kernel's (also for a local handle: supervisors run
+ * processes) or the cluster's. A child whose name another node holds
+ * reports KREG_ALREADY_STARTED with pid 0 (kreg_whereis_holder() tells
+ * where it is).
+ */
+int kreg_supervisor_new_on(struct kreg_supervisor **supp, struct kreg_conn *registry,
+			   enum kreg_strategy strategy, int max_restarts, int max_seconds);
 
 /*
  * Starts a child under @sup (Commanded's start_child) and returns once it

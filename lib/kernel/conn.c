@@ -108,7 +108,7 @@ static int kreg_nlerr_to_errno(int nlerr)
 	}
 }
 
-static int kreg_kernel_fd(const struct kreg_conn *conn)
+int kreg_kernel_fd(const struct kreg_conn *conn)
 {
 	return conn->epfd;
 }

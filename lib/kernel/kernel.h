@@ -14,6 +14,12 @@ KREG_HIDDEN int kreg_kernel_register_meta(struct kreg_conn *conn, const char *na
 					  pid_t pid, const void *meta, size_t meta_len,
 					  uint32_t flags, struct kreg_holder *holder);
 KREG_HIDDEN int kreg_kernel_unregister(struct kreg_conn *conn, const char *name);
+/*
+ * Besides KREG_WHEREIS_* (which one host's table needs none of): the
+ * caller checked the name already (kreg_name_problem()), on a path where
+ * every check counts.
+ */
+#define KREG_WHEREIS_CHECKED	(1U << 31)
 KREG_HIDDEN int kreg_kernel_whereis(struct kreg_conn *conn, const char *name,
 				    unsigned int flags, void *meta, size_t size,
 				    size_t *meta_len, struct kreg_holder *holder);
@@ -34,17 +40,19 @@ KREG_HIDDEN int kreg_kernel_send(struct kreg_conn *conn, const char *name,
 KREG_HIDDEN int kreg_kernel_recv(struct kreg_conn *conn, struct kreg_message *msg,
 				 int timeout_ms);
 KREG_HIDDEN int kreg_kernel_subscribe(struct kreg_conn *conn);
+KREG_HIDDEN int kreg_kernel_fd(const struct kreg_conn *conn);
 KREG_HIDDEN int kreg_kernel_owner_uid(struct kreg_conn *conn, uid_t *uid);
 KREG_HIDDEN int kreg_kernel_next_event(struct kreg_conn *conn, struct kreg_event *ev,
 				       int timeout_ms);
 
 /*
- * A lookup in the kernel's view, with no system call: 0 (*@holder set, and
+ * A lookup in the kernel's view, with no system call (of a name @checked
+ * already by the caller, or checked here): 0 (*@holder set, and
  * the value when asked for), KREG_UNDEFINED, -ESRCH when the name's holder
  * has died (not held, but still in the table), or -EAGAIN when the view
  * cannot answer and the kernel must be asked.
  */
-KREG_HIDDEN int kreg_view_whereis(struct kreg_conn *conn, const char *name,
+KREG_HIDDEN int kreg_view_whereis(struct kreg_conn *conn, const char *name, bool checked,
 				  void *meta, size_t size, size_t *meta_len,
 				  struct kreg_holder *holder);
 /* The age of the cluster names' copy the view holds, in ms (0: none). */

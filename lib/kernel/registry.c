@@ -220,13 +220,13 @@ int kreg_kernel_whereis(struct kreg_conn *conn, const char *name, unsigned int f
 	struct kreg_answer a = { .holder = holder, .meta = meta, .size = size };
 	int err;
 
-	/* One host's table is always current: nothing to ask beyond it. */
-	(void)flags;
 	/*
-	 * A holder found dead is not reported; asking the kernel then takes
-	 * its name back and announces it, as a netlink lookup always did.
+	 * One host's table is always current: nothing to ask beyond it. A
+	 * holder found dead is not reported; asking the kernel then takes its
+	 * name back and announces it, as a netlink lookup always did.
 	 */
-	err = kreg_view_whereis(conn, name, meta, size, meta_len, holder);
+	err = kreg_view_whereis(conn, name, flags & KREG_WHEREIS_CHECKED, meta, size, meta_len,
+				holder);
 	if (err == 0)
 		kreg_kernel_holder_node(conn, holder);
 	if (err != -EAGAIN && err != -ESRCH)

@@ -266,8 +266,8 @@ uint64_t kreg_view_cluster_age_ms(struct kreg_conn *conn)
 	return h ? kreg_age_ms(__atomic_load_n(&h->cluster_heard_ns, __ATOMIC_RELAXED)) : 0;
 }
 
-int kreg_view_whereis(struct kreg_conn *conn, const char *name, void *meta, size_t size,
-		      size_t *meta_len, struct kreg_holder *holder)
+int kreg_view_whereis(struct kreg_conn *conn, const char *name, bool checked, void *meta,
+		      size_t size, size_t *meta_len, struct kreg_holder *holder)
 {
 	struct kreg_view_map *v = &conn->view;
 	const struct kreg_view_header *h;
@@ -276,7 +276,7 @@ int kreg_view_whereis(struct kreg_conn *conn, const char *name, void *meta, size
 	size_t len;
 	int tries;
 
-	if (kreg_name_problem(name)[0])
+	if (!checked && kreg_name_problem(name)[0])
 		return -EAGAIN;		/* the kernel says what is wrong with it */
 	h = kreg_view_get(v);
 	if (!h)

@@ -24,12 +24,9 @@ log=$out/$job.log
 slow=0
 [ -z "$(scripts/kernels.sh vmlinux "$KVER")" ] || slow=1
 
-rm -rf "$root"
-mkdir -p "$root"/{bin,proc,sys,dev,tmp,run,tests}
-cp /bin/busybox "$root/bin/busybox"
-for app in $("$root/bin/busybox" --list); do
-	[ -e "$root/bin/$app" ] || ln -s busybox "$root/bin/$app"
-done
+# shellcheck source=root.sh
+. "$here/root.sh"
+guest_root_base "$root"
 # KREG_KO_DIR: a DKMS tree's kreg/VERSION, whose KVER/ARCH/module/kreg.ko is used instead.
 ko=$BUILD/$KVER/kmod/kreg.ko
 [ -z "${KREG_KO_DIR:-}" ] || ko=$KREG_KO_DIR/$KVER/$(uname -m)/module/kreg.ko
@@ -45,31 +42,18 @@ if [ "$job" = test ]; then
 	done
 fi
 
-# A dynamically linked program from this machine, with the libraries it needs
-# (to the same path in the guest, or to $2).
-copy_program() {
-	local prog lib dest
-	prog=$(command -v "$1") || return 1
-	dest=${2:-$prog}
-	mkdir -p "$root$(dirname "$dest")"
-	cp -L "$prog" "$root$dest"
-	for lib in $(ldd "$prog" | awk '/=> \//{print $3} /^\t\/lib/{print $1}'); do
-		mkdir -p "$root$(dirname "$lib")"
-		[ -e "$root$lib" ] || cp -L "$lib" "$root$lib"
-	done
-}
 if [ "$job" = test ]; then
 	# The tests of kregctl -j read its output as scripts do.
-	copy_program jq
+	copy_program "$root" jq
 fi
 if [ "$job" = demo ]; then
 	# What an operator uses to look at kreg: bpftool always, bpftrace if installed.
-	PATH=$PATH:/usr/sbin copy_program bpftool
-	copy_program bpftrace || echo "boot.sh: bpftrace is not installed; the demo skips it" >&2
+	PATH=$PATH:/usr/sbin copy_program "$root" bpftool
+	copy_program "$root" bpftrace || echo "boot.sh: bpftrace is not installed; the demo skips it" >&2
 fi
 if [ "$job" = bench ]; then
-	copy_program "$BUILD/kreg-bench" /bin/kreg-bench
-	copy_program dbus-daemon
+	copy_program "$root" "$BUILD/kreg-bench" /bin/kreg-bench
+	copy_program "$root" dbus-daemon
 	mkdir -p "$root/etc"
 	# Debian's session bus configuration, listening in the guest's /tmp.
 	sed 's|<listen>.*</listen>|<listen>unix:tmpdir=/tmp</listen>|' \
@@ -81,7 +65,7 @@ if [ "$job" = bench ]; then
 	cp "$here/bench.sh" "$root/bench.sh"
 fi
 chmod +x "$root/init"
-(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out/initramfs-$job.gz"
+guest_pack "$root" "$out/initramfs-$job.gz"
 
 # slab_nomerge keeps kreg's slab caches apart in /proc/slabinfo, so tests can
 # count its objects; kregjob and kregslow reach /init as environment variables.

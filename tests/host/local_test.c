@@ -32,7 +32,7 @@ TEST(kreg_registry_chooses_the_provider_and_never_falls_back)
 
 	ASSERT_EQ(0, setenv("KREG_REGISTRY", "etcd", 1));
 	EXPECT_EQ(-ENOPROTOOPT, kreg_open(&c));
-	EXPECT_NE(NULL, strstr(kreg_strerror(-ENOPROTOOPT), "\"kernel\" or \"local\""));
+	EXPECT_NE(NULL, strstr(kreg_strerror(-ENOPROTOOPT), "\"kernel\", \"local\" or \"cluster\""));
 
 	/* The default is the kernel, even where only the local one would work. */
 	ASSERT_EQ(0, unsetenv("KREG_REGISTRY"));

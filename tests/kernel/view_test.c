@@ -25,7 +25,7 @@ static int view_whereis(struct kreg_conn *c, const char *name, pid_t *pid, void 
 			size_t size, size_t *meta_len)
 {
 	struct kreg_holder h;
-	int err = kreg_view_whereis(c, name, meta, size, meta_len, &h);
+	int err = kreg_view_whereis(c, name, false, meta, size, meta_len, &h);
 
 	if (err == 0)
 		*pid = h.pid;

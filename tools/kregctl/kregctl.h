@@ -20,6 +20,9 @@ void ctl_usage(FILE *out);
 /* Reports @err for @what in the kernel's own words when it gave some. */
 int ctl_fail(struct kreg_conn *conn, const char *what, int err);
 
+/* kregctl cluster status (cluster.c). */
+int cmd_cluster(struct kreg_conn *conn, int argc, char **argv);
+
 /* kregctl policy load|unload|show|check (policy.c). */
 int cmd_policy(struct kreg_conn *conn, int argc, char **argv);
 

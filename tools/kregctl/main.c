@@ -42,7 +42,9 @@ static const struct {
 	{ "unregister", "  unregister NAME          release NAME\n" },
 	{ "whereis", "  whereis NAME             print the pid that holds NAME\n" },
 	{ "await", "  await NAME [TIMEOUT_MS]  wait until NAME is registered, print its pid\n" },
-	{ "list", "  list                     print every name: NAME PID UID REGISTERED MAILBOX META\n" },
+	{ "list", "  list                     print every name: NAME NODE PID UID REGISTERED MAILBOX\n"
+	  "                           META (a cluster name held on another node: its\n"
+	  "                           node, and its pid there)\n" },
 	{ "send", "  send NAME MESSAGE        deliver MESSAGE to NAME's mailbox (- reads stdin)\n" },
 	{ "run", "  run NAME [--restart permanent|transient|temporary] [--max-restarts N]\n"
 	  "      [--max-seconds S] [--shutdown MS] -- CMD [ARGS]\n"
@@ -55,6 +57,8 @@ static const struct {
 	  "                           process dies (pinned under " KREG_BPF_PIN_DIR ")\n" },
 	{ "status", "  status                   the module's version, names held, limits, your\n"
 	  "                           uid's quota, exit cleanup, policy\n" },
+	{ "cluster", "  cluster status           this node in its cluster (kregd): lease, time left\n"
+	  "                           before fencing, etcd endpoints, the copy's age\n" },
 	{ "policy", "  policy load FILE|DIR     replace the access policy by the rules of FILE, or\n"
 	  "                           of DIR/*.conf (e.g. /etc/kreg/policy.d)\n"
 	  "  policy unload            back to the defaults (no policy)\n"
@@ -420,8 +424,19 @@ static int print_entry(const struct kreg_entry_info *e, void *arg)
 	if (ctl_json) {
 		json_object(&l->json, NULL);
 		json_string(&l->json, "name", e->name);
-		json_int(&l->json, "pid", e->pid);
-		json_uint(&l->json, "uid", e->uid);
+		if (e->node)
+			json_string(&l->json, "node", e->node);
+		else
+			json_null(&l->json, "node");
+		/* A holder on another node: its pid there (local: false). */
+		json_int(&l->json, "pid", e->node && !e->pid ? e->remote_pid : e->pid);
+		json_bool(&l->json, "local", !(e->node && !e->pid));
+		if (e->token)
+			json_uint(&l->json, "token", e->token);
+		if (e->uid != (uid_t)-1)
+			json_uint(&l->json, "uid", e->uid);
+		else
+			json_null(&l->json, "uid");
 		json_string(&l->json, "registered", when);
 		json_uint(&l->json, "registered_ns", e->registered_ns);
 		json_bool(&l->json, "mailbox", e->has_mailbox);
@@ -432,8 +447,13 @@ static int print_entry(const struct kreg_entry_info *e, void *arg)
 		json_end(&l->json, '}');
 		return 0;
 	}
-	fprintf(l->out, "%-32s %8d %6u %s %-7s ", e->name, (int)e->pid, (unsigned int)e->uid,
-		when, e->has_mailbox ? "yes" : "no");
+	if (e->node && !e->pid)
+		/* Held on another node: its pid there, and no uid of this host's. */
+		fprintf(l->out, "%-32s %-12s %8d %6s %s %-7s ", e->name, e->node,
+			(int)e->remote_pid, "-", when, e->has_mailbox ? "yes" : "no");
+	else
+		fprintf(l->out, "%-32s %-12s %8d %6u %s %-7s ", e->name, e->node ? e->node : "-",
+			(int)e->pid, (unsigned int)e->uid, when, e->has_mailbox ? "yes" : "no");
 	print_value(l->out, e->meta, e->meta_len);
 	fputc('\n', l->out);
 	return 0;
@@ -481,8 +501,8 @@ static int cmd_list(struct kreg_conn *conn, int argc, char **argv)
 		return ctl_fail(conn, "list", err);
 	}
 	if (!ctl_json)
-		printf("%-32s %8s %6s %-20s %-7s %s\n", "NAME", "PID", "UID", "REGISTERED",
-		       "MAILBOX", "META");
+		printf("%-32s %-12s %8s %6s %-20s %-7s %s\n", "NAME", "NODE", "PID", "UID",
+		       "REGISTERED", "MAILBOX", "META");
 	fputs(text ? text : "", stdout);
 	free(text);
 	if (err == -EINTR)
@@ -735,6 +755,7 @@ static const struct {
 	{ "run", cmd_run, true },
 	{ "status", cmd_status, true },
 	{ "policy", cmd_policy, true },
+	{ "cluster", cmd_cluster, true },
 	{ "bpf", cmd_bpf, false },
 };
 

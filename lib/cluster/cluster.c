@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The cluster provider: one holder per name in the whole cluster (etcd,
+ * through kregd, the node daemon), with the same API as the others.
+ *
+ * Its names are the kernel's table's under KREG_CLUSTER_PREFIX: "orders"
+ * here is "cluster.orders" there, where kregd mirrors every cluster name
+ * and commits this node's. So lookups, lists, events, the view, the policy
+ * and mail are the kernel provider's, on those names; only a registration
+ * (won in etcd), a release (let go in etcd) and a linearizable lookup go
+ * to kregd. Names under "user." stay this node's own (a uid means nothing
+ * on another host): a call's reply mailbox is one.
+ *
+ * A registration claims the name in the kernel first (KREG_F_CLUSTER),
+ * which checks the caller may own it and that no process of this node
+ * holds or claims it; then kregd wins it in etcd and commits the claim
+ * with its fencing token, and only then does this return 0. A register
+ * that returned 0 is never taken back but by the loss of this node's
+ * lease, which fences the holder (reason "fenced"), after which this
+ * handle's cluster calls fail with -ESTALE.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cluster.h"
+
+/* A claim, a release, a linearizable read: etcd answers within a second, or fails. */
+#define KREGD_TIMEOUT_MS	5000
+/* Claims of one name by processes of this node: each waits its turn, this often. */
+#define CLAIM_TURNS		3
+
+static const char kreg_user_prefix[] = "user.";
+
+/* The kernel's name for @name: this node's own for "user.", else the cluster's. */
+static int kreg_cluster_name(struct kreg_conn *conn, const char *name, char *kname, size_t size)
+{
+	const size_t prefix = sizeof(KREG_CLUSTER_PREFIX) - 1;
+	bool user = !strncmp(name, kreg_user_prefix, sizeof(kreg_user_prefix) - 1);
+	char *out = user ? kname : kname + prefix;
+	size_t i, max = (user ? KREG_NAME_MAX : KREG_NAME_MAX - prefix);
+
+	if (size < KREG_NAME_MAX + 1)
+		return -EINVAL;
+	/* On every lookup: checked and copied in one pass. */
+	for (i = 0; name[i] && i < max; i++) {
+		if (name[i] < 0x20 || name[i] > 0x7e)
+			break;
+		out[i] = name[i];
+	}
+	if (name[i] || !i) {
+		const char *problem = kreg_name_problem(name);
+
+		if (*problem)
+			kreg_set_error(conn, "%s", problem);
+		else
+			kreg_set_error(conn, "a cluster name is at most %zu bytes", max);
+		return -EINVAL;
+	}
+	out[i] = '\0';
+	if (!user)
+		memcpy(kname, KREG_CLUSTER_PREFIX, prefix);
+	return 0;
+}
+
+/* The name a kernel name is to this provider, or NULL: none of its names. */
+static const char *kreg_cluster_unname(const char *kname)
+{
+	if (!strncmp(kname, KREG_CLUSTER_PREFIX, sizeof(KREG_CLUSTER_PREFIX) - 1))
+		return kname + sizeof(KREG_CLUSTER_PREFIX) - 1;
+	if (!strncmp(kname, kreg_user_prefix, sizeof(kreg_user_prefix) - 1))
+		return kname;
+	return NULL;
+}
+
+static bool kreg_is_cluster_name(const char *kname)
+{
+	return !strncmp(kname, KREG_CLUSTER_PREFIX, sizeof(KREG_CLUSTER_PREFIX) - 1);
+}
+
+static int kreg_cluster_open(struct kreg_conn *conn)
+{
+	struct kregd_request req = { .op = KREGD_STATUS };
+	struct kregd_reply reply;
+	int err;
+
+	conn->cluster = calloc(1, sizeof(*conn->cluster));
+	if (!conn->cluster)
+		return -ENOMEM;
+	conn->cluster->fd = -1;
+	err = kreg_kernel_ops.open(conn);
+	if (err)
+		return err;
+	/* kregd runs, or this provider cannot be used: as the kernel's needs kreg.ko. */
+	return kreg_kregd_ask(conn, &req, &reply, KREGD_TIMEOUT_MS);
+}
+
+static void kreg_cluster_close(struct kreg_conn *conn)
+{
+	kreg_kregd_close(conn);
+	free(conn->cluster);
+	conn->cluster = NULL;
+	kreg_kernel_ops.close(conn);
+}
+
+static void kreg_holder_of(const struct kregd_holder *in, const char *here,
+			   struct kreg_holder *out)
+{
+	memset(out, 0, sizeof(*out));
+	snprintf(out->node, sizeof(out->node), "%s", in->node);
+	out->pid = in->pid;
+	out->token = in->token;
+	out->local = !strcmp(in->node, here);
+}
+
+/* Wins @kname's claim, made in the kernel, in the cluster. */
+static int kreg_cluster_claim(struct kreg_conn *conn, const char *name, const void *meta,
+			      size_t meta_len, struct kreg_holder *holder)
+{
+	struct kregd_request req = { .op = KREGD_CLAIM };
+	struct kregd_reply reply;
+	int err;
+
+	snprintf(req.name, sizeof(req.name), "%s", name);
+	req.meta_len = (uint32_t)meta_len;
+	memcpy(req.meta, meta, meta_len);
+	err = kreg_kregd_ask(conn, &req, &reply, KREGD_TIMEOUT_MS);
+	if (err == 0 || err == -EEXIST)
+		kreg_holder_of(&reply.holder, kreg_kernel_node(conn), holder);
+	if (err == 0 && !conn->cluster->epoch)
+		conn->cluster->epoch = reply.epoch;
+	return err;
+}
+
+static int kreg_cluster_register(struct kreg_conn *conn, const char *name, pid_t pid,
+				 const void *meta, size_t meta_len, uint32_t flags,
+				 struct kreg_holder *holder)
+{
+	char kname[KREG_NAME_MAX + 1];
+	struct kregd_request wait = { .op = KREGD_AWAIT_CLAIM };
+	struct kregd_reply reply;
+	int err, turn;
+
+	err = kreg_cluster_name(conn, name, kname, sizeof(kname));
+	if (err)
+		return err;
+	if (!kreg_is_cluster_name(kname))
+		return kreg_kernel_register_meta(conn, kname, pid, meta, meta_len, flags, holder);
+	if (meta_len > KREG_META_MAX)
+		return -EMSGSIZE;
+	for (turn = 0; turn < CLAIM_TURNS; turn++) {
+		/* Held or claimed on this node already: the kernel says which. */
+		err = kreg_kernel_register_meta(conn, kname, pid, meta, meta_len,
+						flags | KREG_F_CLUSTER, holder);
+		if (err != -EBUSY)
+			break;
+		/* Another process of this node is claiming it: its outcome first. */
+		snprintf(wait.name, sizeof(wait.name), "%s", name);
+		err = kreg_kregd_ask(conn, &wait, &reply, KREGD_TIMEOUT_MS);
+		if (err)
+			return err;
+	}
+	if (err)
+		return err;
+	err = kreg_cluster_claim(conn, name, meta, meta_len, holder);
+	if (err) {
+		/* Not won: the claim goes (kregd may have replaced it with the winner). */
+		char keep[sizeof(conn->error)];
+
+		memcpy(keep, conn->error, sizeof(keep));
+		kreg_kernel_unregister(conn, kname);
+		memcpy(conn->error, keep, sizeof(keep));
+	}
+	return err;
+}
+
+static int kreg_cluster_unregister(struct kreg_conn *conn, const char *name)
+{
+	struct kregd_request req = { .op = KREGD_RELEASE };
+	char kname[KREG_NAME_MAX + 1];
+	struct kreg_holder mine;
+	struct kregd_reply reply;
+	int err;
+
+	err = kreg_cluster_name(conn, name, kname, sizeof(kname));
+	if (err)
+		return err;
+	if (!kreg_is_cluster_name(kname))
+		return kreg_kernel_unregister(conn, kname);
+	memset(&mine, 0, sizeof(mine));
+	kreg_kernel_whereis(conn, kname, 0, NULL, 0, NULL, &mine);
+	err = kreg_kernel_unregister(conn, kname);
+	if (err)
+		return err;
+	/* Let go in the cluster too before this returns: a register elsewhere may follow. */
+	snprintf(req.name, sizeof(req.name), "%s", name);
+	req.token = mine.token;
+	kreg_kregd_ask(conn, &req, &reply, KREGD_TIMEOUT_MS);
+	return 0;
+}
+
+static int kreg_cluster_whereis(struct kreg_conn *conn, const char *name, unsigned int flags,
+				void *meta, size_t size, size_t *meta_len,
+				struct kreg_holder *holder)
+{
+	struct kregd_request req = { .op = KREGD_SYNC };
+	char kname[KREG_NAME_MAX + 1];
+	struct kregd_reply reply;
+	int err;
+
+	err = kreg_cluster_name(conn, name, kname, sizeof(kname));
+	if (err)
+		return err;
+	if ((flags & KREG_WHEREIS_LINEARIZABLE) && kreg_is_cluster_name(kname)) {
+		/* kregd brings this node's copy up to the cluster; the kernel then answers. */
+		snprintf(req.name, sizeof(req.name), "%s", name);
+		err = kreg_kregd_ask(conn, &req, &reply, KREGD_TIMEOUT_MS);
+		if (err)
+			return err;
+	}
+	err = kreg_kernel_whereis(conn, kname, KREG_WHEREIS_CHECKED, meta, size, meta_len, holder);
+	if (err == 0 && (flags & KREG_WHEREIS_LINEARIZABLE))
+		holder->age_ms = 0;
+	return err;
+}
+
+struct kreg_cluster_list {
+	kreg_list_fn fn;
+	void *arg;
+};
+
+static int kreg_cluster_list_one(const struct kreg_entry_info *e, void *arg)
+{
+	struct kreg_cluster_list *l = arg;
+	struct kreg_entry_info mine = *e;
+
+	mine.name = kreg_cluster_unname(e->name);
+	/* The cluster's names; this node's "user." ones are the kernel provider's to list. */
+	if (!mine.name || !kreg_is_cluster_name(e->name))
+		return 0;
+	return l->fn(&mine, l->arg);
+}
+
+static int kreg_cluster_list(struct kreg_conn *conn, kreg_list_fn fn, void *arg)
+{
+	struct kreg_cluster_list l = { fn, arg };
+
+	return kreg_kernel_list(conn, kreg_cluster_list_one, &l);
+}
+
+static int kreg_cluster_send(struct kreg_conn *conn, const char *name, const char *from,
+			     uint32_t flags, const void *data, size_t len)
+{
+	char kname[KREG_NAME_MAX + 1], kfrom[KREG_NAME_MAX + 1];
+	int err;
+
+	err = kreg_cluster_name(conn, name, kname, sizeof(kname));
+	if (!err && from)
+		err = kreg_cluster_name(conn, from, kfrom, sizeof(kfrom));
+	if (err)
+		return err;
+	return kreg_kernel_send(conn, kname, from ? kfrom : NULL, flags, data, len);
+}
+
+static int kreg_cluster_recv(struct kreg_conn *conn, struct kreg_message *msg, int timeout_ms)
+{
+	const char *name;
+	int err = kreg_kernel_recv(conn, msg, timeout_ms);
+
+	if (err)
+		return err;
+	/* The names this provider speaks: without the kernel's prefix. */
+	name = kreg_cluster_unname(msg->name);
+	if (name && name != msg->name)
+		memmove(msg->name, name, strlen(name) + 1);
+	name = kreg_cluster_unname(msg->from_name);
+	if (name && name != msg->from_name)
+		memmove(msg->from_name, name, strlen(name) + 1);
+	return 0;
+}
+
+static int kreg_cluster_next_event(struct kreg_conn *conn, struct kreg_event *ev,
+				   int timeout_ms)
+{
+	uint64_t deadline = kreg_deadline(timeout_ms);
+	int err;
+
+	/* The cluster's names only, without the kernel's prefix. */
+	for (;;) {
+		err = kreg_kernel_next_event(conn, ev, kreg_ms_left(deadline, timeout_ms));
+		if (err)
+			return err;
+		if (kreg_is_cluster_name(ev->name)) {
+			const char *name = kreg_cluster_unname(ev->name);
+
+			memmove(ev->name, name, strlen(name) + 1);
+			return 0;
+		}
+	}
+}
+
+
+const struct kreg_provider_ops kreg_cluster_ops = {
+	.provider	= KREG_PROVIDER_CLUSTER,
+	.open		= kreg_cluster_open,
+	.close		= kreg_cluster_close,
+	.fd		= kreg_kernel_fd,
+	.register_meta	= kreg_cluster_register,
+	.unregister	= kreg_cluster_unregister,
+	.whereis	= kreg_cluster_whereis,
+	.list		= kreg_cluster_list,
+	.status		= kreg_kernel_status,
+	.send		= kreg_cluster_send,
+	.recv		= kreg_cluster_recv,
+	.subscribe	= kreg_kernel_subscribe,
+	.next_event	= kreg_cluster_next_event,
+	.owner_uid	= kreg_kernel_owner_uid,
+};
+
+int kreg_cluster_status(struct kreg_conn *conn, struct kreg_cluster_status *st)
+{
+	struct kregd_request req = { .op = KREGD_STATUS };
+	struct kregd_reply reply;
+	struct kreg_cluster tmp = { .fd = -1 };
+	bool borrowed = !conn->cluster;
+	int err;
+
+	/* Any handle may ask kregd how its node stands. */
+	if (borrowed)
+		conn->cluster = &tmp;
+	err = kreg_kregd_ask(conn, &req, &reply, KREGD_TIMEOUT_MS);
+	if (borrowed) {
+		if (tmp.fd >= 0)
+			close(tmp.fd);
+		conn->cluster = NULL;
+	}
+	if (err)
+		return err;
+	memset(st, 0, sizeof(*st));
+	snprintf(st->cluster, sizeof(st->cluster), "%s", reply.status.cluster);
+	snprintf(st->node, sizeof(st->node), "%s", reply.status.node);
+	snprintf(st->endpoint, sizeof(st->endpoint), "%s", reply.status.endpoint);
+	st->lease = reply.status.lease;
+	st->ttl_ms = reply.status.ttl_ms;
+	st->deadline_ms = reply.status.deadline_ms;
+	st->fenced = reply.status.fenced;
+	st->endpoints = reply.status.endpoints;
+	st->reachable = reply.status.reachable;
+	st->names = reply.status.names;
+	st->local_names = reply.status.local;
+	st->revision = reply.status.revision;
+	st->age_ms = reply.status.age_ms;
+	return 0;
+}

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What libkreg's cluster provider and kregd, the node daemon, say to each
+ * other over kregd's socket (a local SOCK_SEQPACKET socket, one message a
+ * datagram): fixed-size requests and replies, each request with explicit
+ * SCM_CREDENTIALS, which the kernel vouches for, so kregd knows the process
+ * it speaks with, whoever passed the descriptor around. Never installed:
+ * both sides are built from this tree, and a mismatch is refused
+ * (KREGD_PROTO_VERSION).
+ *
+ * What goes through here is only what the kernel cannot decide: winning a
+ * claim in the cluster, letting a name go there, asking the cluster
+ * itself. Everything else (ownership, visibility, lookups, events) is the
+ * kernel's table, where kregd keeps the cluster's names in step.
+ */
+#ifndef KREG_CLUSTER_PROTOCOL_H
+#define KREG_CLUSTER_PROTOCOL_H
+
+#include <stdint.h>
+
+#include <linux/kreg.h>
+
+#define KREGD_SOCKET		"/run/kreg/kregd.sock"
+#define KREGD_PROTO_VERSION	1
+
+enum kregd_op {
+	/*
+	 * Win @name in the cluster for the sending process, which claims
+	 * "cluster.NAME" in the kernel (KREG_F_CLUSTER) already: 0 and the
+	 * token, -EEXIST and the holder, -EHOSTUNREACH when the cluster
+	 * cannot decide within a second, -ESTALE when this handle's names
+	 * were fenced (@epoch is the lease it won its names under).
+	 */
+	KREGD_CLAIM = 1,
+	/*
+	 * @name, which the sending process held with @token and has just
+	 * released in the kernel, is let go in the cluster: the reply comes
+	 * once it is.
+	 */
+	KREGD_RELEASE,
+	/*
+	 * Read @name from the cluster itself (linearizable) and bring this
+	 * node's copy up to it; the caller then asks the kernel, which says
+	 * what the caller may see of it.
+	 */
+	KREGD_SYNC,
+	/* Wait until no claim of @name by this node is being decided. */
+	KREGD_AWAIT_CLAIM,
+	/* How this node stands in the cluster (struct kregd_status). */
+	KREGD_STATUS,
+};
+
+struct kregd_request {
+	uint32_t version;		/* KREGD_PROTO_VERSION */
+	uint32_t op;			/* enum kregd_op */
+	uint64_t seq;			/* echoed in the reply */
+	uint64_t epoch;			/* the lease this handle's names live under, or 0 */
+	uint64_t token;			/* RELEASE */
+	char name[KREG_NAME_MAX + 1];	/* without KREG_CLUSTER_PREFIX */
+	uint32_t meta_len;
+	uint8_t meta[KREG_META_MAX];
+};
+
+struct kregd_holder {
+	char node[KREG_NODE_MAX + 1];
+	int32_t pid;			/* on its node */
+	uint32_t uid;			/* on its node */
+	uint64_t token;
+};
+
+/* STATUS: how this node stands in the cluster. */
+struct kregd_status {
+	char cluster[64];
+	char node[KREG_NODE_MAX + 1];
+	uint64_t lease;			/* its id, 0 without one */
+	int64_t ttl_ms;			/* the lease's TTL */
+	int64_t deadline_ms;		/* left before this node fences its holders */
+	uint32_t fenced;		/* holders fenced since kregd started */
+	uint32_t endpoints;		/* etcd endpoints configured */
+	uint32_t reachable;		/* of which answered last time */
+	uint32_t names;			/* cluster names in the copy */
+	uint32_t local;			/* of which held on this node */
+	uint64_t revision;		/* the copy is as of this revision */
+	int64_t age_ms;			/* and that was known this long ago */
+	char endpoint[128];		/* the endpoint in use */
+};
+
+struct kregd_reply {
+	uint32_t version;
+	uint32_t op;
+	uint64_t seq;
+	int32_t err;			/* 0 or a negative errno */
+	uint32_t pad;
+	uint64_t epoch;			/* CLAIM: the lease it was won under */
+	uint64_t revision;		/* SYNC: the cluster revision read */
+	struct kregd_holder holder;	/* CLAIM: the new holder, or the one that has it */
+	struct kregd_status status;	/* STATUS */
+	char message[160];		/* what went wrong, for kreg_last_error() */
+};
+
+#endif /* KREG_CLUSTER_PROTOCOL_H */

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# A cluster node for kreg's cluster tests: a QEMU guest (software
+# emulation, one vCPU) with kreg.ko, kregd and kreg-agent, which reaches
+# the test etcd (scripts/cluster/etcd.sh) through QEMU's user network at
+# 192.0.2.2, and takes the tests' requests on a serial line of its own.
+#
+#   node.sh base DIR            the initramfs every node shares (once per run)
+#   node.sh start DIR NAME      boot node NAME, in the background: DIR/NAME.agent
+#                               (the agent's line), DIR/NAME.monitor (QEMU's
+#                               monitor: set_link u0 off|on), DIR/NAME.pid,
+#                               DIR/NAME.console (kernel and kregd)
+#   node.sh stop DIR NAME       power it off (kill QEMU)
+#
+# KVER names the guest kernel (default: scripts/kernels.sh default); its
+# kreg.ko is $BUILD/KVER/kmod/kreg.ko.
+set -euo pipefail
+cmd=${1:?usage: node.sh base|start|stop DIR [NAME]}
+dir=${2:?DIR}
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+cd "$top"
+KVER=${KVER:-$(scripts/kernels.sh default)}
+BUILD=${BUILD:-build}
+# shellcheck source=../guest/root.sh
+. scripts/guest/root.sh
+
+base() {
+	local root=$dir/root-base
+	guest_root_base "$root"
+	cp "$BUILD/$KVER/kmod/kreg.ko" "$root/kreg.ko"
+	cp "$(find "/lib/modules/$KVER" -name e1000.ko | head -n 1)" "$root/e1000.ko"
+	cp "$BUILD/guest/kregctl" "$root/bin/kregctl"
+	cp "$BUILD/guest/kreg-agent" "$root/bin/kreg-agent"
+	# KREGD: another kregd to run (scripts/cluster/prove-checker.sh's).
+	copy_program "$root" "${KREGD:-$BUILD/kregd}" /bin/kregd
+	# The cluster benchmark's part in a node, when it is built (make bench-cluster).
+	if [ -x "$BUILD/kreg-cluster-bench" ]; then
+		copy_program "$root" "$BUILD/kreg-cluster-bench" /bin/kreg-cluster-bench
+	fi
+	cp "$here/node-init" "$root/init"
+	chmod +x "$root/init"
+	echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"
+	echo "root:x:0:" >"$root/etc/group"
+	guest_pack "$root" "$dir/base.cpio.gz"
+	rm -rf "$root"
+}
+
+start() {
+	local name=$1
+	local root=$dir/root-$name endpoints= port
+	for port in $(sed 's/,/ /g; s|https://127.0.0.1:||g' "$dir/endpoints"); do
+		endpoints+="${endpoints:+, }https://192.0.2.2:$port"
+	done
+	rm -rf "$root"
+	mkdir -p "$root/etc/kreg/cluster"
+	cat >"$root/etc/kreg/cluster.conf" <<-EOF
+	# Node $name of the test cluster (scripts/cluster/node.sh).
+	cluster = ${KREG_CLUSTER_NAME:-test}
+	node = $name
+	endpoints = $endpoints
+	ca = /etc/kreg/cluster/ca.crt
+	cert = /etc/kreg/cluster/node.crt
+	key = /etc/kreg/cluster/node.key
+	user = kreg-$name
+	password_file = /etc/kreg/cluster/password
+	lease_ttl = ${KREG_LEASE_TTL:-3}
+	fence_margin_ms = ${KREG_FENCE_MARGIN_MS:-700}
+	EOF
+	cp "$dir/ca.crt" "$root/etc/kreg/cluster/ca.crt"
+	cp "$dir/$name.crt" "$root/etc/kreg/cluster/node.crt"
+	cp "$dir/$name.key" "$root/etc/kreg/cluster/node.key"
+	cp "$dir/$name.password" "$root/etc/kreg/cluster/password"
+	chmod 600 "$root/etc/kreg/cluster.conf" "$root/etc/kreg/cluster/"*
+	echo "$name" >"$root/etc/hostname"
+	guest_pack "$root" "$dir/$name.cpio.gz"
+	cat "$dir/base.cpio.gz" "$dir/$name.cpio.gz" >"$dir/$name.initrd"
+	rm -rf "$root" "$dir/$name.agent" "$dir/$name.monitor"
+	# Addresses from the documentation ranges only; the host (and etcd) is 192.0.2.2.
+	# ttyS0 is the console (to DIR/NAME.console), ttyS1 the agent's line.
+	setsid qemu-system-x86_64 -accel tcg -cpu max -m 768 -smp 1 -display none -no-reboot \
+		-kernel "$(scripts/kernels.sh image "$KVER")" -initrd "$dir/$name.initrd" \
+		-append "console=ttyS0 panic=-1 quiet slab_nomerge" \
+		-netdev user,id=u0,net=192.0.2.0/24,host=192.0.2.2,restrict=off \
+		-device e1000,netdev=u0 \
+		-chardev "socket,id=agent,path=$dir/$name.agent,server=on,wait=off" \
+		-serial stdio -serial chardev:agent \
+		-monitor "unix:$dir/$name.monitor,server,nowait" \
+		</dev/null >"$dir/$name.console" 2>&1 &
+	echo $! >"$dir/$name.pid"
+}
+
+case "$cmd" in
+base) base ;;
+start) start "${3:?NAME}" ;;
+stop)
+	kill -9 "$(cat "$dir/${3:?NAME}.pid")" 2>/dev/null || true
+	;;
+*)
+	echo "node.sh: unknown command $cmd" >&2
+	exit 2
+	;;
+esac

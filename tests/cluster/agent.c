@@ -1,0 +1,561 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kreg-agent: the test harness's hands inside a cluster node (a QEMU
+ * guest). It runs kregd, and does what the host's cluster tests ask over
+ * a serial line of its own (/dev/ttyS1, not the network, which the tests
+ * cut), a request a line:
+ *
+ *   ID REG NAME [VALUE]   a holder process registers NAME on the cluster
+ *                         provider and keeps it: ID OK TOKEN NODE PID |
+ *                         ID EEXIST NODE PID TOKEN | ID ERR ERRNO TEXT
+ *   ID WHO NAME [lin]     ID HELD NODE PID TOKEN AGE_MS LOCAL | ID UNDEF | ID ERR ...
+ *   ID CHECK NAME         the holder of NAME asks etcd whether it still holds
+ *                         it (linearizable): ID OK TOKEN | ID ERR ERRNO TEXT
+ *   ID UNREG NAME         the holder releases it: ID OK | ID ERR ...
+ *   ID KILL NAME          SIGKILL to the holder: ID OK
+ *   ID KREGD stop|start   kregd stops (SIGTERM) or starts: ID OK
+ *   ID STATUS             ID STATUS LEASE DEADLINE_MS REACHABLE NAMES REVISION AGE_MS FENCED
+ *   ID LIST               ID LIST N NAME@NODE:TOKEN ...
+ *   ID MEM                what the node's registry takes: ID MEM KREGD_RSS_KB
+ *                         KREG_SLAB_KB SHMEM_KB (kregd's resident memory, kreg.ko's
+ *                         slab caches, the shared memory of the view)
+ *   ID WATCH NAME         from now on, tell when NAME goes: ID OK, then
+ *                         "EV GONE NAME REASON" when it does (one at a time)
+ *
+ * and tells, unasked, what its holders learn: "EV FENCED NAME TOKEN" when
+ * a holder's name is taken from it with reason "fenced". The host stamps
+ * each line with its own clock as it arrives: that is the history the
+ * tests check.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "kreg.h"
+
+#define HOLDERS_MAX	256
+
+struct holder {
+	char name[KREG_NAME_MAX + 1];
+	pid_t pid;
+	int fd;			/* socketpair to the holder process */
+	uint64_t token;
+};
+
+static struct holder holders[HOLDERS_MAX];
+/* WATCH: a subscription, and the name it waits to see go. */
+static struct kreg_conn *watcher;
+static char watched[KREG_NAME_MAX + 1];
+static int line_fd;
+static pid_t kregd_pid;
+static const char *kregd_config = "/etc/kreg/cluster.conf";
+
+static void say(const char *fmt, ...)
+{
+	char buf[2048];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (n > (int)sizeof(buf) - 2)
+		n = sizeof(buf) - 2;
+	buf[n++] = '\n';
+	if (write(line_fd, buf, (size_t)n) != n)
+		_exit(3);
+}
+
+static struct holder *holder_of(const char *name)
+{
+	int i;
+
+	for (i = 0; i < HOLDERS_MAX; i++)
+		if (holders[i].pid && !strcmp(holders[i].name, name))
+			return &holders[i];
+	return NULL;
+}
+
+static void holder_forget(struct holder *h)
+{
+	close(h->fd);
+	memset(h, 0, sizeof(*h));
+}
+
+/* --- a holder process: registers, then keeps its name and obeys ------------- */
+
+static void holder_reply(int fd, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (send(fd, buf, (size_t)n, 0) != n)
+		_exit(4);
+}
+
+static void holder_main(int fd, const char *name, const char *value)
+{
+	struct kreg_conn *c;
+	struct kreg_holder h;
+	struct kreg_event ev;
+	struct pollfd p[2];
+	char cmd[64];
+	int err;
+
+	err = kreg_open_provider(&c, KREG_PROVIDER_CLUSTER);
+	if (err) {
+		holder_reply(fd, "ERR %d %s", err, kreg_strerror(err));
+		_exit(0);
+	}
+	kreg_subscribe(c);
+	err = kreg_register_meta(c, name, 0, value, value ? strlen(value) : 0, NULL);
+	kreg_last_holder(c, &h);
+	if (err == -EEXIST) {
+		holder_reply(fd, "EEXIST %s %d %llu", h.node, (int)h.pid,
+			     (unsigned long long)h.token);
+		_exit(0);
+	}
+	if (err) {
+		holder_reply(fd, "ERR %d %s", err, kreg_last_error(c));
+		_exit(0);
+	}
+	holder_reply(fd, "OK %llu %s %d", (unsigned long long)h.token, h.node, (int)getpid());
+	p[0].fd = fd;
+	p[0].events = POLLIN;
+	p[1].fd = kreg_fd(c);
+	p[1].events = POLLIN;
+	for (;;) {
+		if (poll(p, 2, -1) < 0)
+			continue;
+		if (p[1].revents) {
+			while (kreg_next_event(c, &ev, 0) == 0) {
+				if (ev.kind == KREG_EVENT_UNREGISTERED && !strcmp(ev.name, name) &&
+				    ev.reason == KREG_REASON_FENCED)
+					holder_reply(fd, "FENCED %llu", (unsigned long long)ev.token);
+			}
+		}
+		if (!p[0].revents)
+			continue;
+		ssize_t n = recv(fd, cmd, sizeof(cmd) - 1, 0);
+
+		if (n <= 0)
+			_exit(0);
+		cmd[n] = '\0';
+		if (!strcmp(cmd, "CHECK")) {
+			err = kreg_whereis_holder(c, name, KREG_WHEREIS_LINEARIZABLE, &h);
+			if (err == 0 && h.local && h.pid == getpid())
+				holder_reply(fd, "OK %llu", (unsigned long long)h.token);
+			else if (err == 0 || err == KREG_UNDEFINED)
+				holder_reply(fd, "ERR %d not the holder (%s)", -ENOENT,
+					     err ? "nobody" : h.node);
+			else
+				holder_reply(fd, "ERR %d %s", err, kreg_last_error(c));
+		} else if (!strcmp(cmd, "UNREG")) {
+			err = kreg_unregister(c, name);
+			if (err)
+				holder_reply(fd, "ERR %d %s", err, kreg_last_error(c));
+			else
+				holder_reply(fd, "OK");
+		}
+	}
+}
+
+/* --- the agent ---------------------------------------------------------------- */
+
+static void cmd_reg(const char *id, const char *name, const char *value)
+{
+	int sv[2], i;
+	char reply[512];
+	pid_t pid;
+	ssize_t n;
+
+	for (i = 0; i < HOLDERS_MAX && holders[i].pid; i++)
+		;
+	if (i == HOLDERS_MAX || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+		say("%s ERR %d no room", id, -ENOSPC);
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		holder_main(sv[1], name, value);
+		_exit(0);
+	}
+	close(sv[1]);
+	n = recv(sv[0], reply, sizeof(reply) - 1, 0);
+	if (n <= 0) {
+		say("%s ERR %d the holder died", id, -ECHILD);
+		close(sv[0]);
+		waitpid(pid, NULL, 0);
+		return;
+	}
+	reply[n] = '\0';
+	if (strncmp(reply, "OK ", 3)) {
+		close(sv[0]);
+		waitpid(pid, NULL, 0);
+		say("%s %s", id, reply);
+		return;
+	}
+	holders[i].pid = pid;
+	holders[i].fd = sv[0];
+	snprintf(holders[i].name, sizeof(holders[i].name), "%s", name);
+	holders[i].token = strtoull(reply + 3, NULL, 10);
+	say("%s %s", id, reply);
+}
+
+/* Asks holder @h, and gives its answer, while telling what else it says. */
+static void ask_holder(const char *id, struct holder *h, const char *cmd)
+{
+	char reply[512];
+	ssize_t n;
+
+	if (send(h->fd, cmd, strlen(cmd), 0) < 0) {
+		say("%s ERR %d the holder is gone", id, -ESRCH);
+		return;
+	}
+	for (;;) {
+		n = recv(h->fd, reply, sizeof(reply) - 1, 0);
+		if (n <= 0) {
+			say("%s ERR %d the holder is gone", id, -ESRCH);
+			return;
+		}
+		reply[n] = '\0';
+		if (!strncmp(reply, "FENCED ", 7)) {
+			say("EV FENCED %s %s", h->name, reply + 7);
+			continue;
+		}
+		say("%s %s", id, reply);
+		return;
+	}
+}
+
+static void cmd_who(struct kreg_conn *c, const char *id, const char *name, bool lin)
+{
+	struct kreg_holder h;
+	int err = kreg_whereis_holder(c, name, lin ? KREG_WHEREIS_LINEARIZABLE : 0, &h);
+
+	if (err == KREG_UNDEFINED)
+		say("%s UNDEF", id);
+	else if (err)
+		say("%s ERR %d %s", id, err, kreg_last_error(c));
+	else
+		say("%s HELD %s %d %llu %llu %d", id, h.node[0] ? h.node : "-", (int)h.pid,
+		    (unsigned long long)h.token, (unsigned long long)h.age_ms, h.local);
+}
+
+static void kregd_start(void)
+{
+	if (kregd_pid > 0)
+		return;
+	kregd_pid = fork();
+	if (kregd_pid == 0) {
+		int fd = open("/dev/console", O_WRONLY);
+
+		if (fd >= 0) {
+			dup2(fd, 2);
+			dup2(fd, 1);
+		}
+		execl("/bin/kregd", "kregd", "-v", "-c", kregd_config, (char *)NULL);
+		_exit(127);
+	}
+}
+
+static void kregd_stop(void)
+{
+	if (kregd_pid <= 0)
+		return;
+	kill(kregd_pid, SIGTERM);
+	waitpid(kregd_pid, NULL, 0);
+	kregd_pid = 0;
+}
+
+static void cmd_status(struct kreg_conn *c, const char *id)
+{
+	struct kreg_cluster_status st;
+	int err = kreg_cluster_status(c, &st);
+
+	if (err) {
+		say("%s ERR %d %s", id, err, kreg_last_error(c));
+		return;
+	}
+	say("%s STATUS %llx %lld %u %u %llu %lld %u", id, (unsigned long long)st.lease,
+	    (long long)st.deadline_ms, st.reachable, st.names, (unsigned long long)st.revision,
+	    (long long)st.age_ms, st.fenced);
+}
+
+struct listing {
+	char buf[8192];
+	size_t len;
+	int n;
+};
+
+static int list_one(const struct kreg_entry_info *e, void *arg)
+{
+	struct listing *l = arg;
+	int n = snprintf(l->buf + l->len, sizeof(l->buf) - l->len, " %s@%s:%llu", e->name,
+			 e->node ? e->node : "-", (unsigned long long)e->token);
+
+	if (n > 0 && (size_t)n < sizeof(l->buf) - l->len)
+		l->len += (size_t)n;
+	l->n++;
+	return 0;
+}
+
+/* A "Key:  N kB" line's N, from /proc file @path. */
+static long proc_kb(const char *path, const char *key)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen(path, "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ':')
+			kb = strtol(line + strlen(key) + 1, NULL, 10);
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+/* kreg.ko's slab caches (kreg_*, apart under slab_nomerge): their objects' memory. */
+static long kreg_slab_kb(void)
+{
+	unsigned long active, total, size;
+	char line[512], name[64];
+	long bytes = 0;
+	FILE *f = fopen("/proc/slabinfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %lu %lu %lu", name, &active, &total, &size) == 4 &&
+		    !strncmp(name, "kreg", 4))
+			bytes += (long)(total * size);
+	if (f)
+		fclose(f);
+	return bytes / 1024;
+}
+
+static void cmd_mem(const char *id)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)kregd_pid);
+	say("%s MEM %ld %ld %ld", id, proc_kb(path, "VmRSS"), kreg_slab_kb(),
+	    proc_kb("/proc/meminfo", "Shmem"));
+}
+
+static void cmd_watch(const char *id, const char *name)
+{
+	if (!watcher && (kreg_open_provider(&watcher, KREG_PROVIDER_CLUSTER) ||
+			 kreg_subscribe(watcher))) {
+		if (watcher)
+			kreg_close(watcher);
+		watcher = NULL;
+		say("%s ERR %d cannot subscribe", id, -ENOTCONN);
+		return;
+	}
+	snprintf(watched, sizeof(watched), "%s", name);
+	say("%s OK", id);
+}
+
+static void watcher_events(void)
+{
+	struct kreg_event ev;
+
+	while (kreg_next_event(watcher, &ev, 0) == 0) {
+		if (watched[0] && ev.kind == KREG_EVENT_UNREGISTERED && !strcmp(ev.name, watched)) {
+			say("EV GONE %s %s", watched, kreg_reason_name(ev.reason));
+			watched[0] = '\0';
+		}
+	}
+}
+
+static void handle(struct kreg_conn **c, char *line)
+{
+	char *save, *id = strtok_r(line, " ", &save), *op = strtok_r(NULL, " ", &save);
+	char *arg = strtok_r(NULL, " ", &save), *more = strtok_r(NULL, " ", &save);
+	struct holder *h;
+
+	if (!id || !op)
+		return;
+	if (!strcmp(op, "REG") && arg) {
+		/* A holder of it from before (fenced, say) makes way. */
+		h = holder_of(arg);
+		if (h) {
+			kill(h->pid, SIGKILL);
+			waitpid(h->pid, NULL, 0);
+			holder_forget(h);
+		}
+		cmd_reg(id, arg, more);
+	} else if (!strcmp(op, "WHO") && arg) {
+		if (!*c && kreg_open_provider(c, KREG_PROVIDER_CLUSTER)) {
+			say("%s ERR %d kregd", id, -ENOTCONN);
+			return;
+		}
+		cmd_who(*c, id, arg, more && !strcmp(more, "lin"));
+	} else if ((!strcmp(op, "CHECK") || !strcmp(op, "UNREG")) && arg) {
+		h = holder_of(arg);
+		if (!h) {
+			say("%s ERR %d no holder of it here", id, -ENOENT);
+			return;
+		}
+		ask_holder(id, h, op);
+		if (!strcmp(op, "UNREG")) {
+			kill(h->pid, SIGKILL);
+			waitpid(h->pid, NULL, 0);
+			holder_forget(h);
+		}
+	} else if (!strcmp(op, "KILL") && arg) {
+		h = holder_of(arg);
+		if (h) {
+			kill(h->pid, SIGKILL);
+			waitpid(h->pid, NULL, 0);
+			holder_forget(h);
+		}
+		say("%s OK", id);
+	} else if (!strcmp(op, "KREGD") && arg) {
+		if (!strcmp(arg, "stop"))
+			kregd_stop();
+		else
+			kregd_start();
+		if (*c) {
+			kreg_close(*c);
+			*c = NULL;
+		}
+		say("%s OK", id);
+	} else if (!strcmp(op, "STATUS")) {
+		if (!*c && kreg_open_provider(c, KREG_PROVIDER_CLUSTER)) {
+			say("%s ERR %d kregd", id, -ENOTCONN);
+			return;
+		}
+		cmd_status(*c, id);
+	} else if (!strcmp(op, "LIST")) {
+		struct listing l = { .len = 0 };
+
+		if (!*c && kreg_open_provider(c, KREG_PROVIDER_CLUSTER)) {
+			say("%s ERR %d kregd", id, -ENOTCONN);
+			return;
+		}
+		kreg_list(*c, list_one, &l);
+		l.buf[l.len] = '\0';
+		say("%s LIST %d%s", id, l.n, l.buf);
+	} else if (!strcmp(op, "MEM")) {
+		cmd_mem(id);
+	} else if (!strcmp(op, "WATCH") && arg) {
+		cmd_watch(id, arg);
+	} else if (!strcmp(op, "SH") && arg) {
+		/* A shell command, for what the tests read of the node (kregctl -j ...). */
+		char cmd[1024], out[4096];
+		size_t n;
+		FILE *f;
+
+		snprintf(cmd, sizeof(cmd), "%s%s%s%s%s 2>&1", arg, more ? " " : "", more ? more : "",
+			 save && *save ? " " : "", save ? save : "");
+		f = popen(cmd, "r");
+		n = f ? fread(out, 1, sizeof(out) - 1, f) : 0;
+		out[n] = '\0';
+		for (size_t i = 0; i < n; i++)
+			if (out[i] == '\n')
+				out[i] = '|';
+		say("%s SH %d %s", id, f ? WEXITSTATUS(pclose(f)) : -1, out);
+	} else {
+		say("%s ERR %d unknown request", id, -EINVAL);
+	}
+}
+
+/* What holders say unasked (fencing) goes to the host as it comes. */
+static void holders_events(struct pollfd *p, int n)
+{
+	char reply[256];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		ssize_t len;
+
+		if (!p[i].revents)
+			continue;
+		len = recv(p[i].fd, reply, sizeof(reply) - 1, MSG_DONTWAIT);
+		if (len > 0) {
+			reply[len] = '\0';
+			if (!strncmp(reply, "FENCED ", 7))
+				say("EV FENCED %s %s", holders[i].name, reply + 7);
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct kreg_conn *c = NULL;
+	struct pollfd p[HOLDERS_MAX + 2];
+	struct termios t;
+	char buf[4096];
+	size_t len = 0;
+	int i;
+
+	if (argc > 2)
+		kregd_config = argv[2];
+	line_fd = open(argc > 1 ? argv[1] : "/dev/ttyS1", O_RDWR | O_NOCTTY);
+	if (line_fd < 0)
+		return 1;
+	if (!tcgetattr(line_fd, &t)) {
+		cfmakeraw(&t);
+		cfsetspeed(&t, B115200);
+		tcsetattr(line_fd, TCSANOW, &t);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	kregd_start();
+	say("READY");
+	for (;;) {
+		char *nl;
+
+		p[HOLDERS_MAX].fd = line_fd;
+		p[HOLDERS_MAX].events = POLLIN;
+		p[HOLDERS_MAX + 1].fd = watcher ? kreg_fd(watcher) : -1;
+		p[HOLDERS_MAX + 1].events = POLLIN;
+		p[HOLDERS_MAX + 1].revents = 0;
+		for (i = 0; i < HOLDERS_MAX; i++) {
+			p[i].fd = holders[i].pid ? holders[i].fd : -1;
+			p[i].events = POLLIN;
+			p[i].revents = 0;
+		}
+		if (poll(p, HOLDERS_MAX + 2, 1000) < 0)
+			continue;
+		holders_events(p, HOLDERS_MAX);
+		if (p[HOLDERS_MAX + 1].revents)
+			watcher_events();
+		/* Holders that died (killed by the tests, or exited) are forgotten. */
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		if (!p[HOLDERS_MAX].revents)
+			continue;
+		ssize_t n = read(line_fd, buf + len, sizeof(buf) - 1 - len);
+
+		if (n <= 0)
+			continue;
+		len += (size_t)n;
+		buf[len] = '\0';
+		while ((nl = strchr(buf, '\n'))) {
+			*nl = '\0';
+			if (nl > buf && nl[-1] == '\r')
+				nl[-1] = '\0';
+			handle(&c, buf);
+			len -= (size_t)(nl + 1 - buf);
+			memmove(buf, nl + 1, len + 1);
+		}
+		if (len == sizeof(buf) - 1)
+			len = 0;
+	}
+}

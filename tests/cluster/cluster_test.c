@@ -1,0 +1,432 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kreg across hosts, with real parts only (nodes.h): a 3-member etcd with
+ * TLS and auth on this machine, two QEMU guests as nodes, each with
+ * kreg.ko, kregd and kreg-agent, reaching etcd through QEMU's user network
+ * and spoken to over serial lines that no cut reaches. The guests are
+ * booted once, and every scenario runs in them; each ends by checking its
+ * history (history.h): no two holders of a name at once, tokens strictly
+ * increasing, holders fenced before their names went to another node.
+ */
+#include "kreg.h"
+#include "kselftest_harness.h"
+#include "nodes.h"
+
+#define N1	(&nodes[0])
+#define N2	(&nodes[1])
+/* Long enough for a lease to run out and a name to be taken again. */
+#define AFTER_TTL_MS	(LEASE_TTL_MS + 8000)
+
+FIXTURE(cluster) {
+	int unused;
+};
+
+FIXTURE_SETUP(cluster)
+{
+	memset(&hist, 0, sizeof(hist));
+}
+
+/* KREG_CLUSTER_ONLY=WORD: only the scenarios whose name has WORD (a test's first line). */
+#define SELECTED() do {							\
+	const char *only = getenv("KREG_CLUSTER_ONLY");			\
+	if (only && !strstr(_metadata->name, only))			\
+		SKIP(return, "not %s", only);				\
+} while (0)
+
+FIXTURE_TEARDOWN(cluster)
+{
+	EXPECT_EQ(0, history_check(&hist, stderr));
+}
+
+/* Both nodes register the same name at the same moment, round after round. */
+TEST_F_TIMEOUT(cluster, every_round_has_one_winner_and_every_node_agrees, 300)
+{
+	struct reg r1, r2, *won, *lost;
+	struct who w1, w2;
+	char name[32];
+	int round;
+
+	SELECTED();
+	for (round = 0; round < 25; round++) {
+		uint64_t asked = now_ms();
+		unsigned int id1, id2;
+
+		snprintf(name, sizeof(name), "race.%d", round);
+		reg_send(N1, name, &id1);
+		reg_send(N2, name, &id2);
+		reg_answer(N1, name, id1, asked, &r1);
+		reg_answer(N2, name, id2, asked, &r2);
+		/*
+		 * One winner; the other is told who it is, with its node and
+		 * token. (On, whatever happened: the history says the rest.)
+		 */
+		won = r1.err ? &r2 : &r1;
+		lost = r1.err ? &r1 : &r2;
+		EXPECT_TRUE((r1.err == 0) != (r2.err == 0))
+			TH_LOG("round %d: %d and %d", round, r1.err, r2.err);
+		EXPECT_EQ(-EEXIST, lost->err);
+		EXPECT_STREQ(won->node, lost->node);
+		EXPECT_EQ(won->token, lost->token);
+		/* Both nodes' copies say the same, soon. */
+		EXPECT_EQ(0, who_until(N1, name, won->node, 5000, &w1));
+		EXPECT_EQ(0, who_until(N2, name, won->node, 5000, &w2));
+		EXPECT_EQ(w1.token, w2.token);
+		EXPECT_EQ(won->token, w1.token);
+		/* Both, in case both won: the history has told that already. */
+		if (!r1.err)
+			let_go(N1, name, "UNREG");
+		if (!r2.err)
+			let_go(N2, name, "UNREG");
+	}
+}
+
+/* A holder that dies loses its name on every node, BPF cleanup or not. */
+TEST_F_TIMEOUT(cluster, a_killed_holder_is_gone_on_every_node, 120)
+{
+	struct reg r, again;
+	struct who w;
+	uint64_t killed;
+
+	SELECTED();
+	reg(N1, "dies", &r);
+	ASSERT_EQ(0, r.err);
+	ASSERT_EQ(0, who_until(N2, "dies", "node1", 5000, &w));
+	killed = now_ms();
+	ASSERT_EQ(0, let_go(N1, "dies", "KILL"));
+	ASSERT_EQ(0, who_until(N2, "dies", NULL, 5000, &w));
+	TH_LOG("killed on node1: gone on node2 after %llu ms",
+	       (unsigned long long)(now_ms() - killed));
+	/* And free to take, at a higher token. */
+	reg(N2, "dies", &again);
+	ASSERT_EQ(0, again.err);
+	EXPECT_LT(r.token, again.token);
+	let_go(N2, "dies", "UNREG");
+}
+
+/* Released on one node, the name can be had on another, with a higher token. */
+TEST_F_TIMEOUT(cluster, a_released_name_goes_to_the_next_with_a_higher_token, 120)
+{
+	struct reg r, again, held;
+	struct who w;
+
+	SELECTED();
+	reg(N1, "handover", &r);
+	ASSERT_EQ(0, r.err);
+	reg(N2, "handover", &held);
+	EXPECT_EQ(-EEXIST, held.err);
+	EXPECT_STREQ("node1", held.node);
+	ASSERT_EQ(0, let_go(N1, "handover", "UNREG"));
+	/* A release returns once etcd has let go: the next register wins at once. */
+	reg(N2, "handover", &again);
+	ASSERT_EQ(0, again.err);
+	EXPECT_LT(r.token, again.token);
+	/* Linearizable, from the node that no longer holds it. */
+	who(N1, "handover", true, &w);
+	ASSERT_EQ(0, w.err);
+	EXPECT_STREQ("node2", w.node);
+	EXPECT_EQ(0, w.age_ms);
+	let_go(N2, "handover", "UNREG");
+}
+
+/*
+ * A node whose links are cut while it keeps running fences its holder
+ * before etcd frees the name, and another node then takes it, higher.
+ */
+TEST_F_TIMEOUT(cluster, a_node_cut_off_fences_its_holders_before_they_are_replaced, 180)
+{
+	struct hold *h;
+	struct reg r, taken;
+	struct who w;
+
+	SELECTED();
+	reg(N1, "cut", &r);
+	ASSERT_EQ(0, r.err);
+	ASSERT_EQ(0, who_until(N2, "cut", "node1", 5000, &w));
+	h = history_holder(&hist, "cut", "node1");
+	ASSERT_EQ(0, node_monitor(N1, "set_link u0 off"));
+	history_cease(h, CEASE_LOST, now_ms());
+	reg_until_won(N2, "cut", AFTER_TTL_MS, &taken);
+	ASSERT_EQ(0, taken.err);
+	EXPECT_LT(r.token, taken.token);
+	/* Its fencing was told (the history checks it came first). */
+	listen_for(N1, 500);
+	EXPECT_NE(0, h->fenced_ms);
+	ASSERT_EQ(0, node_monitor(N1, "set_link u0 on"));
+	/* Back: a new lease, and its copy shows the new holder. */
+	ASSERT_EQ(0, node_ready(N1, 30000));
+	EXPECT_EQ(-ESTALE, check(N1, "cut"));
+	ASSERT_EQ(0, who_until(N1, "cut", "node2", 10000, &w));
+	let_go(N2, "cut", "UNREG");
+	let_go(N1, "cut", "KILL");
+}
+
+/*
+ * A node frozen past its lease (its QEMU stopped, as a long pause would
+ * stop a host): another node takes the name, higher; on resuming, the
+ * frozen node fences its holder before any cluster call of the holder's
+ * succeeds, and a resource's fence refuses the old token.
+ */
+TEST_F_TIMEOUT(cluster, a_frozen_node_fences_its_holder_before_acting_on_resume, 180)
+{
+	struct kreg_fence fence = { 0 };
+	struct hold *h;
+	struct reg r, taken;
+	struct who w;
+	int err;
+
+	SELECTED();
+	reg(N1, "frozen", &r);
+	ASSERT_EQ(0, r.err);
+	ASSERT_EQ(0, who_until(N2, "frozen", "node1", 5000, &w));
+	EXPECT_EQ(0, kreg_fence_admit(&fence, r.token));
+	h = history_holder(&hist, "frozen", "node1");
+	ASSERT_EQ(0, kill(node_qemu(N1), SIGSTOP));
+	history_cease(h, CEASE_LOST, now_ms());
+	reg_until_won(N2, "frozen", AFTER_TTL_MS, &taken);
+	ASSERT_EQ(0, taken.err);
+	EXPECT_LT(r.token, taken.token);
+	EXPECT_EQ(0, kreg_fence_admit(&fence, taken.token));
+	ASSERT_EQ(0, kill(node_qemu(N1), SIGCONT));
+	h->resumed_ms = now_ms();
+	/* Its first cluster call after resuming: refused, it was fenced first. */
+	err = check(N1, "frozen");
+	EXPECT_EQ(-ESTALE, err);
+	listen_for(N1, 1000);
+	EXPECT_NE(0, h->fenced_ms);
+	/* What it would still write is refused by the resource. */
+	EXPECT_EQ(-ESTALE, kreg_fence_admit(&fence, r.token));
+	ASSERT_EQ(0, node_ready(N1, 30000));
+	let_go(N1, "frozen", "KILL");
+	let_go(N2, "frozen", "UNREG");
+}
+
+/* kregd restarted within the TTL: every name stays, with its holder and token. */
+TEST_F_TIMEOUT(cluster, kregd_restarting_within_the_ttl_keeps_every_name, 120)
+{
+	char reply[256];
+	struct reg r;
+	struct who w;
+
+	SELECTED();
+	reg(N1, "kept", &r);
+	ASSERT_EQ(0, r.err);
+	ASSERT_EQ(0, node_ask(N1, reply, sizeof(reply), 10000, "KREGD stop"));
+	ASSERT_EQ(0, node_ask(N1, reply, sizeof(reply), 10000, "KREGD start"));
+	ASSERT_EQ(0, node_ready(N1, 20000));
+	/* The holder still holds it, under the same lease: its calls go on. */
+	EXPECT_EQ(0, check(N1, "kept"));
+	ASSERT_EQ(0, who_until(N1, "kept", "node1", 5000, &w));
+	EXPECT_EQ(r.token, w.token);
+	ASSERT_EQ(0, who_until(N2, "kept", "node1", 5000, &w));
+	EXPECT_EQ(r.token, w.token);
+	let_go(N1, "kept", "UNREG");
+}
+
+/*
+ * kregd stops and stays stopped: nobody renews the node's lease, and the
+ * kernel fences the node's holders at the deadline by itself, before etcd
+ * can give their names to another node (the history checks the order).
+ */
+TEST_F_TIMEOUT(cluster, a_node_without_kregd_is_fenced_by_its_kernel, 180)
+{
+	struct hold *old = NULL;
+	char reply[256];
+	struct reg r, again;
+	struct who w;
+	int i;
+
+	SELECTED();
+	reg(N1, "orphan", &r);
+	ASSERT_EQ(0, r.err);
+	ASSERT_EQ(0, who_until(N2, "orphan", "node1", 5000, &w));
+	ASSERT_EQ(0, node_ask(N1, reply, sizeof(reply), 10000, "KREGD stop"));
+	reg_until_won(N2, "orphan", AFTER_TTL_MS, &again);
+	ASSERT_EQ(0, again.err);
+	EXPECT_LT(r.token, again.token);
+	listen_for(N1, 500);
+	for (i = 0; i < hist.n; i++)
+		if (!strcmp(hist.holds[i].name, "orphan") && !strcmp(hist.holds[i].node, "node1"))
+			old = &hist.holds[i];
+	ASSERT_NE(NULL, old);
+	/* Told "fenced" before node2 had the name, kregd or not. */
+	EXPECT_NE(0, old->fenced_ms) TH_LOG("node1's holder was never told it was fenced");
+	EXPECT_LT(old->fenced_ms, again.answered);
+	/* kregd back: it finds its lease gone, and the name node2's. */
+	ASSERT_EQ(0, node_ask(N1, reply, sizeof(reply), 10000, "KREGD start"));
+	ASSERT_EQ(0, node_ready(N1, 60000));
+	ASSERT_EQ(0, who_until(N1, "orphan", "node2", 10000, &w));
+	let_go(N1, "orphan", "KILL");
+	let_go(N2, "orphan", "UNREG");
+}
+
+/* The etcd leader dies: no name is lost, none gets a second holder. */
+TEST_F_TIMEOUT(cluster, the_etcd_leader_dying_loses_no_name, 180)
+{
+	char leader[16];
+	struct reg r, other;
+	struct who w;
+	FILE *p;
+	int i;
+
+	SELECTED();
+	reg(N1, "lead.a", &r);
+	ASSERT_EQ(0, r.err);
+	snprintf(leader, sizeof(leader), "%s", "");
+	{
+		char cmd[600];
+
+		snprintf(cmd, sizeof(cmd), "bash scripts/cluster/etcd.sh leader %s", cluster_dir);
+		p = popen(cmd, "r");
+	}
+	ASSERT_NE(NULL, p);
+	ASSERT_NE(NULL, fgets(leader, sizeof(leader), p));
+	pclose(p);
+	i = atoi(leader);
+	ASSERT_EQ(0, script("bash scripts/cluster/etcd.sh kill %s %d", cluster_dir, i));
+	/* Through the election and after: still node1's, never anyone else's. */
+	reg(N2, "lead.a", &other);
+	EXPECT_TRUE(other.err == -EEXIST || other.err == -EHOSTUNREACH) TH_LOG("%d", other.err);
+	sleep_ms(3000);
+	who(N2, "lead.a", true, &w);
+	EXPECT_EQ(0, w.err);
+	EXPECT_STREQ("node1", w.node);
+	EXPECT_EQ(r.token, w.token);
+	EXPECT_EQ(0, check(N1, "lead.a"));
+	ASSERT_EQ(0, script("bash scripts/cluster/etcd.sh revive %s %d", cluster_dir, i));
+	let_go(N1, "lead.a", "UNREG");
+}
+
+/*
+ * Two of etcd's three members stop: a register fails within a second, with
+ * a clear errno, and lookups answer from the copy, saying how old it is.
+ */
+TEST_F_TIMEOUT(cluster, without_quorum_registers_fail_fast_and_lookups_answer, 180)
+{
+	struct reg r, q;
+	struct who w;
+	uint64_t took;
+
+	SELECTED();
+	reg(N1, "q.held", &r);
+	ASSERT_EQ(0, r.err);
+	ASSERT_EQ(0, who_until(N2, "q.held", "node1", 5000, &w));
+	ASSERT_EQ(0, script("bash scripts/cluster/etcd.sh kill %s 1; bash scripts/cluster/etcd.sh kill %s 2",
+			    cluster_dir, cluster_dir));
+	sleep_ms(500);
+	reg(N2, "q.new", &q);
+	took = q.answered - q.asked;
+	EXPECT_EQ(-EHOSTUNREACH, q.err);
+	EXPECT_GE(1000, took) TH_LOG("register failed after %llu ms", (unsigned long long)took);
+	TH_LOG("without quorum, a register failed (%d) after %llu ms", q.err,
+	       (unsigned long long)took);
+	sleep_ms(1500);
+	who(N2, "q.held", false, &w);
+	EXPECT_EQ(0, w.err);
+	EXPECT_STREQ("node1", w.node);
+	EXPECT_LE(1000, w.age_ms);
+	TH_LOG("the copy answered, %llu ms old", w.age_ms);
+	/* Its node cannot renew its lease either: it fences its holder (told by the history). */
+	listen_for(N1, LEASE_TTL_MS);
+	ASSERT_EQ(0, script("bash scripts/cluster/etcd.sh revive %s 1; bash scripts/cluster/etcd.sh revive %s 2",
+			    cluster_dir, cluster_dir));
+	ASSERT_EQ(0, node_ready(N1, 60000));
+	ASSERT_EQ(0, node_ready(N2, 60000));
+	/* Everything comes back: registers work again. */
+	reg_until_won(N2, "q.new", 20000, &q);
+	EXPECT_EQ(0, q.err);
+	let_go(N2, "q.new", "UNREG");
+	let_go(N1, "q.held", "KILL");
+}
+
+/*
+ * etcd compacts its history while a node's watch is behind (its link cut):
+ * the watch is cancelled, kregd reads everything again, and its copy is
+ * what a linearizable read says.
+ */
+TEST_F_TIMEOUT(cluster, a_compaction_under_a_watch_leaves_the_copy_exact, 180)
+{
+	char reply[16384], name[32];
+	struct who w, lin;
+	struct reg r;
+	int i;
+
+	SELECTED();
+	for (i = 0; i < 6; i++) {
+		snprintf(name, sizeof(name), "c.%d", i);
+		reg(N1, name, &r);
+		ASSERT_EQ(0, r.err);
+	}
+	ASSERT_EQ(0, who_until(N2, "c.5", "node1", 5000, &w));
+	ASSERT_EQ(0, node_monitor(N2, "set_link u0 off"));
+	/* While node2 hears nothing: names come and go, and etcd compacts. */
+	for (i = 0; i < 6; i += 2) {
+		snprintf(name, sizeof(name), "c.%d", i);
+		let_go(N1, name, "UNREG");
+	}
+	reg(N1, "c.new", &r);
+	ASSERT_EQ(0, r.err);
+	ASSERT_EQ(0, script("bash scripts/cluster/etcd.sh compact %s >/dev/null", cluster_dir));
+	sleep_ms(6000);
+	ASSERT_EQ(0, node_monitor(N2, "set_link u0 on"));
+	ASSERT_EQ(0, node_ready(N2, 30000));
+	/* Caught up: the last change is in its copy... */
+	ASSERT_EQ(0, who_until(N2, "c.new", "node1", 30000, &w));
+	ASSERT_EQ(0, node_ask(N2, reply, sizeof(reply), 10000, "LIST"));
+	/* ...and nothing that went while it could not hear. */
+	for (i = 0; i < 6; i += 2) {
+		snprintf(name, sizeof(name), " c.%d@", i);
+		EXPECT_EQ(NULL, strstr(reply, name)) TH_LOG("%s is still in node2's copy: %s", name, reply);
+	}
+	/* Each name the copy holds, as a linearizable read says. */
+	for (i = 1; i < 6; i += 2) {
+		snprintf(name, sizeof(name), "c.%d", i);
+		who(N2, name, false, &w);
+		who(N2, name, true, &lin);
+		EXPECT_EQ(0, w.err);
+		EXPECT_EQ(lin.token, w.token);
+		EXPECT_STREQ(lin.node, w.node);
+		let_go(N1, name, "UNREG");
+	}
+	let_go(N1, "c.new", "UNREG");
+}
+
+/* A node that dies outright: its names are free once its lease runs out. */
+TEST_F_TIMEOUT(cluster, a_dead_nodes_names_are_free_after_the_ttl, 180)
+{
+	struct hold *h;
+	struct reg r, taken;
+	struct who w;
+	uint64_t killed;
+
+	SELECTED();
+	reg(N1, "gone", &r);
+	ASSERT_EQ(0, r.err);
+	ASSERT_EQ(0, who_until(N2, "gone", "node1", 5000, &w));
+	h = history_holder(&hist, "gone", "node1");
+	killed = now_ms();
+	ASSERT_EQ(0, kill(node_qemu(N1), SIGKILL));
+	history_cease(h, CEASE_DEAD, killed);
+	reg_until_won(N2, "gone", AFTER_TTL_MS, &taken);
+	ASSERT_EQ(0, taken.err);
+	EXPECT_LT(r.token, taken.token);
+	EXPECT_GE(LEASE_TTL_MS + 3000, (int)(taken.answered - killed));
+	TH_LOG("node1 killed: its name taken after %llu ms (lease TTL %d ms)",
+	       (unsigned long long)(taken.answered - killed), LEASE_TTL_MS);
+	let_go(N2, "gone", "UNREG");
+}
+
+/* --- the cluster, up once for every scenario ------------------------------------ */
+
+int main(int argc, char **argv)
+{
+	int err;
+
+	if (cluster_up(NULL)) {
+		cluster_down();
+		printf("Bail out! the test cluster did not come up\n# Totals: pass:0 fail:1 xfail:0 xpass:0 skip:0 error:0\n");
+		return 1;
+	}
+	err = test_harness_run(argc, argv);
+	cluster_down();
+	return err;
+}

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The socket that libkreg's cluster provider speaks to (protocol.h). Every
+ * process of the host may connect: what it may do is the kernel's to
+ * decide (a claim must be the process's own, made in the kernel first).
+ * The credentials of each request are those the kernel attaches to it
+ * (SO_PASSCRED), so a descriptor passed to another process speaks for
+ * that process. A process in a container (another pid or user namespace)
+ * is refused, at connect and at every request (a descriptor passed into a
+ * container speaks for the container's process): a cluster's names are
+ * the host's.
+ *
+ * What a client can make kregd hold is bounded: connections in all and per
+ * uid, and requests waiting for an answer per connection, so that no
+ * user can starve kregd of descriptors (which its lease needs) or memory.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "kregd.h"
+#include "log.h"
+
+#define CLIENTS_MAX		1024
+#define CLIENTS_PER_UID_MAX	128
+#define CLIENT_PENDING_MAX	32
+
+struct client {
+	enum watched_kind kind;		/* WATCHED_CLIENT */
+	struct client *next;
+	int fd;
+	uid_t uid;
+	uint64_t id;
+	unsigned int pending;		/* requests not answered yet */
+};
+
+static uint64_t next_id = 1;
+static const enum watched_kind listen_kind = WATCHED_LISTEN;
+
+int clients_listen(struct kregd *d)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[sizeof(sa.sun_path)], *slash;
+	int fd, one = 1;
+
+	if (strlen(d->c.socket) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, d->c.socket);
+	snprintf(dir, sizeof(dir), "%s", d->c.socket);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		mkdir(dir, 0755);
+	}
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(sa.sun_path);
+	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || chmod(sa.sun_path, 0666) ||
+	    listen(fd, 64)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	d->listen_fd = fd;
+	kregd_watch_fd(d, fd, (void *)&listen_kind);
+	return 0;
+}
+
+/*
+ * Whether process @pid runs on the host: in kregd's pid namespace (one
+ * number in its NSpid) and in the initial user namespace (the identity
+ * uid map). Both are read from files anyone may read, so kregd needs no
+ * CAP_SYS_PTRACE to tell.
+ */
+static bool on_host(pid_t pid)
+{
+	char path[64], line[256], map[64] = "";
+	bool one_pid = false;
+	FILE *f;
+
+	if (pid <= 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		int a, b;
+
+		if (!strncmp(line, "NSpid:", 6))
+			one_pid = sscanf(line + 6, "%d %d", &a, &b) == 1;
+	}
+	fclose(f);
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
+	f = fopen(path, "r");
+	if (f) {
+		if (!fgets(map, sizeof(map), f))
+			map[0] = '\0';
+		fclose(f);
+	}
+	{
+		unsigned long inside = 1, outside = 1, count = 0;
+
+		if (sscanf(map, "%lu %lu %lu", &inside, &outside, &count) != 3)
+			return false;
+		return one_pid && inside == 0 && outside == 0 && count == 4294967295UL;
+	}
+}
+
+static void client_close(struct kregd *d, struct client *cl)
+{
+	struct client **p = &d->clients;
+
+	while (*p && *p != cl)
+		p = &(*p)->next;
+	if (*p)
+		*p = cl->next;
+	kregd_unwatch_fd(d, cl->fd);
+	close(cl->fd);
+	free(cl);
+}
+
+/* Whether a connection from @uid would go past a limit. */
+static bool too_many(struct kregd *d, uid_t uid)
+{
+	unsigned int all = 0, of_uid = 0;
+	struct client *cl;
+
+	for (cl = d->clients; cl; cl = cl->next) {
+		all++;
+		of_uid += cl->uid == uid;
+	}
+	return all >= CLIENTS_MAX || of_uid >= CLIENTS_PER_UID_MAX;
+}
+
+void clients_accept(struct kregd *d)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct client *cl;
+	int fd, one = 1;
+
+	/* Accepted, even past a limit, and closed: the backlog drains, and never spins. */
+	while ((fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) || !on_host(cred.pid)) {
+			kregd_log(LOG_NOTICE, "refused a client outside the host's namespaces (pid %d)",
+				  (int)cred.pid);
+			close(fd);
+			continue;
+		}
+		if (too_many(d, cred.uid)) {
+			kregd_log(LOG_NOTICE, "refused a client of uid %u: too many connections",
+				  (unsigned int)cred.uid);
+			close(fd);
+			continue;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
+		cl = calloc(1, sizeof(*cl));
+		if (!cl) {
+			close(fd);
+			continue;
+		}
+		cl->kind = WATCHED_CLIENT;
+		cl->fd = fd;
+		cl->uid = cred.uid;
+		cl->id = next_id++;
+		cl->next = d->clients;
+		d->clients = cl;
+		kregd_watch_fd(d, fd, cl);
+	}
+}
+
+void clients_read(struct kregd *d, struct client *cl)
+{
+	char control[CMSG_SPACE(sizeof(struct ucred))];
+	struct kregd_request req;
+	struct iovec iov = { &req, sizeof(req) };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = control, .msg_controllen = sizeof(control),
+	};
+	struct kregd_reply reply;
+	struct ucred *cred = NULL;
+	struct cmsghdr *c;
+	ssize_t n;
+
+	for (;;) {
+		msg.msg_controllen = sizeof(control);
+		cred = NULL;
+		n = recvmsg(cl->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			client_close(d, cl);
+			return;
+		}
+		for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS)
+				cred = (struct ucred *)CMSG_DATA(c);
+		memset(&reply, 0, sizeof(reply));
+		reply.version = KREGD_PROTO_VERSION;
+		if (n != sizeof(req) || req.version != KREGD_PROTO_VERSION || !cred) {
+			reply.err = -EPROTO;
+			snprintf(reply.message, sizeof(reply.message),
+				 "kregd speaks protocol %d: libkreg and kregd must match",
+				 KREGD_PROTO_VERSION);
+			send(cl->fd, &reply, sizeof(reply), MSG_DONTWAIT | MSG_NOSIGNAL);
+			continue;
+		}
+		if (!on_host(cred->pid) || cl->pending >= CLIENT_PENDING_MAX) {
+			reply.err = cl->pending >= CLIENT_PENDING_MAX ? -EAGAIN : -EPERM;
+			reply.seq = req.seq;
+			reply.op = req.op;
+			snprintf(reply.message, sizeof(reply.message), "%s",
+				 reply.err == -EPERM ?
+				 "a process outside the host's namespaces: cluster names are the host's" :
+				 "too many requests waiting on this connection");
+			send(cl->fd, &reply, sizeof(reply), MSG_DONTWAIT | MSG_NOSIGNAL);
+			continue;
+		}
+		req.name[sizeof(req.name) - 1] = '\0';
+		if (req.meta_len > sizeof(req.meta))
+			req.meta_len = 0;
+		cl->pending++;
+		claims_request(d, cl->id, &req, cred->pid, cred->uid);
+		/* The request may have closed this client (a failed answer): stop reading it. */
+		{
+			struct client *p;
+
+			for (p = d->clients; p && p != cl; p = p->next)
+				;
+			if (!p)
+				return;
+		}
+	}
+}
+
+void clients_reply(struct kregd *d, uint64_t id, struct kregd_reply *reply)
+{
+	struct client *cl;
+
+	for (cl = d->clients; cl; cl = cl->next) {
+		if (cl->id != id)
+			continue;
+		if (cl->pending)
+			cl->pending--;
+		/* A client that cannot take its answer is gone, as far as kregd is concerned. */
+		if (send(cl->fd, reply, sizeof(*reply), MSG_DONTWAIT | MSG_NOSIGNAL) !=
+		    (ssize_t)sizeof(*reply))
+			client_close(d, cl);
+		return;
+	}
+}
+
+void clients_close_all(struct kregd *d)
+{
+	while (d->clients)
+		client_close(d, d->clients);
+	if (d->listen_fd >= 0) {
+		close(d->listen_fd);
+		unlink(d->c.socket);
+	}
+}
