@@ -431,7 +431,8 @@ int kreg_next_event(struct kreg_conn *conn, struct kreg_event *ev,
 /*
  * Waits until a live process holds @name and sets *@pid, woken by events
  * (no polling). Returns 0, -ETIMEDOUT after @timeout_ms (-1: for ever),
- * or another negative errno. Uses a connection of its own, so it takes no
+ * -EREMOTE once a cluster name is held on another node (no process here
+ * holds it: kreg_whereis_holder() says where), or another negative errno. Uses a connection of its own, so it takes no
  * events or messages from @conn's caller; @conn only proves the module is
  * there and is otherwise untouched.
  */

@@ -19,6 +19,12 @@
  *   ID MEM                what the node's registry takes: ID MEM KREGD_RSS_KB
  *                         KREG_SLAB_KB SHMEM_KB (kregd's resident memory, kreg.ko's
  *                         slab caches, the shared memory of the view)
+ *   ID SUP NAME           a supervisor (on the cluster provider) starts a child
+ *                         serving NAME, and restarts it when it dies: ID OK PID HOW
+ *                         (HOW 0: started, 1: already started, PID 0 elsewhere)
+ *   ID STARTLINK NAME     kreg_start_link() of a server on NAME: ID OK PID HOW
+ *   ID CALL NAME          kreg_call() through a via tuple: ID OK REPLY | ID ERR ...
+ *   ID AWAIT NAME MS      kreg_await_name(): ID OK PID | ID ERR ERRNO TEXT
  *   ID WATCH NAME         from now on, tell when NAME goes: ID OK, then
  *                         "EV GONE NAME REASON" when it does (one at a time)
  *
@@ -316,6 +322,113 @@ static int list_one(const struct kreg_entry_info *e, void *arg)
 	return 0;
 }
 
+/* --- the API on cluster names: servers, supervisors, via tuples, await ------------ */
+
+static int echo_call(struct kreg_server *srv, void *state, const void *req, size_t len,
+		     const struct kreg_from *from)
+{
+	(void)state;
+	(void)req;
+	(void)len;
+	return kreg_reply(srv, from, "pong", 4);
+}
+
+static const struct kreg_module echo = { .handle_call = echo_call };
+
+/* The supervisor's process: starts NAME's child, says how, supervises for ever. */
+static void supervisor_main(int fd, const char *name)
+{
+	struct kreg_child_spec spec = {
+		.name = name, .module = &echo, .restart = KREG_PERMANENT, .shutdown_ms = 1000,
+	};
+	struct kreg_supervisor *sup;
+	enum kreg_started how;
+	struct kreg_conn *c;
+	pid_t pid = 0;
+	int err;
+
+	err = kreg_open_provider(&c, KREG_PROVIDER_CLUSTER);
+	if (!err)
+		err = kreg_supervisor_new_on(&sup, c, KREG_ONE_FOR_ONE, 10, 60);
+	if (!err)
+		err = kreg_start_child(sup, &spec, &pid, &how);
+	if (err) {
+		holder_reply(fd, "ERR %d %s", err, kreg_strerror(err));
+		_exit(0);
+	}
+	holder_reply(fd, "OK %d %d", (int)pid, how == KREG_ALREADY_STARTED);
+	kreg_supervisor_run(sup, -1);
+	kreg_supervisor_free(sup);
+	_exit(0);
+}
+
+static void cmd_sup(const char *id, const char *name)
+{
+	char reply[256];
+	int sv[2], i;
+	pid_t pid;
+	ssize_t n;
+
+	for (i = 0; i < HOLDERS_MAX && holders[i].pid; i++)
+		;
+	if (i == HOLDERS_MAX || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+		say("%s ERR %d no room", id, -ENOSPC);
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		supervisor_main(sv[1], name);
+	}
+	close(sv[1]);
+	n = recv(sv[0], reply, sizeof(reply) - 1, 0);
+	reply[n > 0 ? n : 0] = '\0';
+	/* Kept as a holder of the name's: KILL stops the supervisor, and its children with it. */
+	holders[i].pid = pid;
+	holders[i].fd = sv[0];
+	snprintf(holders[i].name, sizeof(holders[i].name), "%s", name);
+	say("%s %s", id, n > 0 ? reply : "ERR -10 the supervisor died");
+}
+
+static void cmd_start_link(struct kreg_conn *c, const char *id, const char *name)
+{
+	enum kreg_started how;
+	pid_t pid = 0;
+	int err = kreg_start_link(c, name, &echo, NULL, &pid, &how);
+
+	if (err)
+		say("%s ERR %d %s", id, err, kreg_last_error(c));
+	else
+		say("%s OK %d %d", id, (int)pid, how == KREG_ALREADY_STARTED);
+}
+
+static void cmd_call(struct kreg_conn *c, const char *id, const char *name)
+{
+	char reply[64];
+	struct kreg_via via;
+	size_t len = 0;
+	int err = kreg_via_tuple(c, name, &via);
+
+	if (!err)
+		err = kreg_call(&via, "ping", 4, reply, sizeof(reply) - 1, &len, 5000);
+	reply[err ? 0 : len] = '\0';
+	if (err)
+		say("%s ERR %d %s", id, err, kreg_strerror(err));
+	else
+		say("%s OK %s", id, reply);
+}
+
+static void cmd_await(struct kreg_conn *c, const char *id, const char *name, int ms)
+{
+	pid_t pid = 0;
+	int err = kreg_await_name(c, name, ms, &pid);
+
+	if (err)
+		say("%s ERR %d %s", id, err, kreg_strerror(err));
+	else
+		say("%s OK %d", id, (int)pid);
+}
+
 /* A "Key:  N kB" line's N, from /proc file @path. */
 static long proc_kb(const char *path, const char *key)
 {
@@ -452,6 +565,20 @@ static void handle(struct kreg_conn **c, char *line)
 		kreg_list(*c, list_one, &l);
 		l.buf[l.len] = '\0';
 		say("%s LIST %d%s", id, l.n, l.buf);
+	} else if (!strcmp(op, "SUP") && arg) {
+		cmd_sup(id, arg);
+	} else if ((!strcmp(op, "STARTLINK") || !strcmp(op, "CALL") || !strcmp(op, "AWAIT")) &&
+		   arg) {
+		if (!*c && kreg_open_provider(c, KREG_PROVIDER_CLUSTER)) {
+			say("%s ERR %d kregd", id, -ENOTCONN);
+			return;
+		}
+		if (!strcmp(op, "STARTLINK"))
+			cmd_start_link(*c, id, arg);
+		else if (!strcmp(op, "CALL"))
+			cmd_call(*c, id, arg);
+		else
+			cmd_await(*c, id, arg, more ? atoi(more) : 10000);
 	} else if (!strcmp(op, "MEM")) {
 		cmd_mem(id);
 	} else if (!strcmp(op, "WATCH") && arg) {

@@ -259,6 +259,70 @@ TEST_F_TIMEOUT(cluster, a_node_without_kregd_is_fenced_by_its_kernel, 180)
 	let_go(N2, "orphan", "UNREG");
 }
 
+/* An API reply: "OK a b" into @a, @b; 0, or the error it says. */
+static int api(struct node *n, int *a, int *b, const char *fmt, const char *name)
+{
+	char reply[256];
+	int err = 0;
+
+	*a = *b = -1;
+	if (node_ask(n, reply, sizeof(reply), 30000, fmt, name))
+		return -ETIMEDOUT;
+	if (sscanf(reply, "OK %d %d", a, b) >= 1)
+		return 0;
+	if (!strcmp(reply, "OK pong"))
+		return 0;
+	return sscanf(reply, "ERR %d", &err) == 1 ? err : -EPROTO;
+}
+
+/*
+ * Commanded's API on cluster names: start_child under a supervisor, which
+ * keeps the name on the live process when it restarts it, at a higher
+ * token; start_link elsewhere reports already_started (no local pid: the
+ * holder is on another node); a via tuple follows the restart; await on
+ * another node learns of it (-EREMOTE: its holder is no process there).
+ */
+TEST_F_TIMEOUT(cluster, start_child_start_link_via_and_await_work_on_cluster_names, 180)
+{
+	char reply[256];
+	int pid, how, again, still, i;
+	struct who w, after;
+	unsigned int id;
+
+	SELECTED();
+	ASSERT_EQ(0, api(N1, &pid, &how, "SUP %s", "api.svc"));
+	EXPECT_LT(0, pid);
+	EXPECT_EQ(0, how);
+	ASSERT_EQ(0, who_until(N2, "api.svc", "node1", 5000, &w));
+	EXPECT_EQ(pid, w.pid);
+	EXPECT_EQ(0, api(N1, &again, &still, "CALL %s", "api.svc"));
+	/* start_link on node2: already started, by a process of node1. */
+	ASSERT_EQ(0, api(N2, &again, &how, "STARTLINK %s", "api.svc"));
+	EXPECT_EQ(1, how);
+	EXPECT_EQ(0, again);
+	/* The child dies: its supervisor restarts it, and the name follows, everywhere. */
+	ASSERT_EQ(0, node_ask(N1, reply, sizeof(reply), 10000, "SH kill -9 %d", pid));
+	for (i = 0; i < 150; i++) {
+		who(N2, "api.svc", false, &after);
+		if (after.err == 0 && after.pid != pid)
+			break;
+		sleep_ms(100);
+	}
+	EXPECT_EQ(0, after.err);
+	EXPECT_STREQ("node1", after.node);
+	EXPECT_NE(pid, after.pid);
+	EXPECT_LT(w.token, after.token);
+	EXPECT_EQ(0, api(N1, &again, &still, "CALL %s", "api.svc"));
+	/* await on node2, for a name node1 takes meanwhile: held, but by no process there. */
+	ASSERT_EQ(0, node_post(N2, &id, "AWAIT api.later 20000"));
+	ASSERT_EQ(0, api(N1, &pid, &how, "SUP %s", "api.later"));
+	ASSERT_EQ(0, node_answer(N2, id, reply, sizeof(reply), 30000));
+	EXPECT_EQ(1, sscanf(reply, "ERR %d", &again));
+	EXPECT_EQ(-EREMOTE, again) TH_LOG("await said %s", reply);
+	let_go(N1, "api.svc", "KILL");
+	let_go(N1, "api.later", "KILL");
+}
+
 /* The etcd leader dies: no name is lost, none gets a second holder. */
 TEST_F_TIMEOUT(cluster, the_etcd_leader_dying_loses_no_name, 180)
 {

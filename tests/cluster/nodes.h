@@ -207,6 +207,18 @@ static inline int node_send(struct node *n, unsigned int *id, const char *fmt, v
 	return write(n->fd, line, (size_t)len) == len ? 0 : -EIO;
 }
 
+/* Sends request @fmt to @n without waiting: its answer comes to node_answer(@id). */
+static inline int node_post(struct node *n, unsigned int *id, const char *fmt, ...)
+{
+	va_list ap;
+	int err;
+
+	va_start(ap, fmt);
+	err = node_send(n, id, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
 /* The answer to request @id, without its id: 0 or -ETIMEDOUT. */
 static inline int node_answer(struct node *n, unsigned int id, char *reply, size_t size,
 			      int timeout_ms)

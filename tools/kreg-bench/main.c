@@ -405,7 +405,7 @@ static struct kreg_rule *policy_rules(void)
 
 	if (!rules)
 		return NULL;
-	for (i = 0; i < POLICY_RULES - 3; i++) {
+	for (i = 0; i < POLICY_RULES - 4; i++) {
 		rules[i] = (struct kreg_rule){ .effect = KREG_EFFECT_ALLOW,
 			.rights = KREG_RIGHT_SEE | KREG_RIGHT_SEND, .who = KREG_WHO_GID,
 			.id = 2000 + i };
@@ -415,6 +415,8 @@ static struct kreg_rule *policy_rules(void)
 					 .pattern = "bench.*", .who = KREG_WHO_EVERYONE };
 	rules[i++] = (struct kreg_rule){ .effect = KREG_EFFECT_DENY, .rights = KREG_RIGHT_SEND,
 					 .pattern = "bench.private", .who = KREG_WHO_EVERYONE };
+	rules[i++] = (struct kreg_rule){ .effect = KREG_EFFECT_DENY, .rights = KREG_RIGHT_SEE,
+					 .pattern = "bench.hidden", .who = KREG_WHO_EVERYONE };
 	rules[i] = (struct kreg_rule){ .effect = KREG_EFFECT_ALLOW, .rights = KREG_RIGHT_SEE,
 				       .pattern = "*", .who = KREG_WHO_EVERYONE };
 	return rules;
@@ -514,6 +516,88 @@ static void measure_policy_pair(const char *op, const struct peer *p, void *ctx,
 	}
 }
 
+/* --- the timing channel: a hidden name answers as an absent one does --------- */
+
+#define NOBODY 65534
+static double hidden_ratio = -1;
+
+static int op_whereis_absent(const struct peer *p, void *ctx, long i, struct op_args *a)
+{
+	pid_t pid;
+	int err = p->whereis(ctx, a->name, &pid);
+
+	(void)i;
+	return err == -ENOENT ? 0 : err ? err : -EEXIST;
+}
+
+/*
+ * As nobody, a name the policy hides from it (bench.hidden, held by root)
+ * and a name nobody holds (bench.absent), alternating rep by rep in one
+ * process: if the first cost more, the time would tell what the answer
+ * does not. Both through netlink (the view never holds a hidden name).
+ * Writes the median of the pairs' ratios and each one's median to @out.
+ */
+static void hidden_as_nobody(const struct peer *nl, int out)
+{
+	double per_op[2][POLICY_REPS], ratios[POLICY_REPS], res[3] = { -1, 0, 0 };
+	struct op_args a[2] = { { .name = "bench.hidden" }, { .name = "bench.absent" } };
+	long total[2] = { 0, 0 }, n;
+	int rep, which, err = 0;
+	void *ctx;
+
+	if (setgid(NOBODY) || setuid(NOBODY) || nl->open(&ctx))
+		goto out;
+	for (which = 0; which < 2; which++)
+		run_warm_up(nl, ctx, op_whereis_absent, &a[which]);
+	for (rep = 0; rep < POLICY_REPS && !err; rep++) {
+		for (which = 0; which < 2 && !err; which++) {
+			per_op[which][rep] = run_rep(nl, ctx, op_whereis_absent, &a[which],
+						     total[which], &n, &err);
+			total[which] += n;
+		}
+		ratios[rep] = per_op[0][rep] / per_op[1][rep];
+	}
+	nl->close(ctx);
+	if (!err) {
+		res[0] = median(ratios, POLICY_REPS);
+		res[1] = median(per_op[0], POLICY_REPS);
+		res[2] = median(per_op[1], POLICY_REPS);
+	}
+out:
+	if (write(out, res, sizeof(res)) != (ssize_t)sizeof(res))
+		_exit(1);
+	_exit(0);
+}
+
+static void measure_hidden(const struct peer *p, const struct peer *nl, struct kreg_conn *admin,
+			   const struct kreg_rule *rules)
+{
+	double res[3] = { -1, 0, 0 };
+	int fds[2], err;
+	pid_t held, child;
+
+	if (kreg_policy_set(admin, rules, POLICY_RULES) || pipe(fds))
+		return;
+	held = spawn_ready(holder, p, "bench.hidden");
+	child = fork();
+	if (child == 0) {
+		close(fds[0]);
+		hidden_as_nobody(nl, fds[1]);
+	}
+	close(fds[1]);
+	if (child < 0 || read(fds[0], res, sizeof(res)) != (ssize_t)sizeof(res))
+		res[0] = -1;
+	close(fds[0]);
+	if (child > 0)
+		waitpid(child, NULL, 0);
+	stop(held);
+	kreg_policy_unload(admin);
+	hidden_ratio = res[0];
+	err = res[0] < 0 ? -EIO : 0;
+	record("whereis as nobody: a name hidden from it", nl->name, 0, POLICY_REPS, res[1], err);
+	record("whereis as nobody: a name nobody holds", nl->name, 0, POLICY_REPS, res[2], err);
+}
+
 /*
  * Whereis from the view (kreg: under the policy, the view holds the names
  * everyone may see, as bench.target is) and through netlink (kreg-nl: the
@@ -548,6 +632,7 @@ static void bench_policy_cost(void)
 	a.len = sizeof(struct bench_hdr) + 1;
 	measure_policy_pair("send round trip, 1 B", p, ctx, op_call, &a, admin, rules, false,
 			    1.05);
+	measure_hidden(p, nl, admin, rules);
 	stop(served);
 	stop(held);
 	nl->close(nl_ctx);
@@ -917,6 +1002,8 @@ static void print_targets(double header)
 	       w10 && w1m ? w1m->us / w10->us : -1, 2, 0, "x");
 	target("netlink whereis / genetlink round trip, paired (<= 1.3x)", floor_ratio, 1.3, 0,
 	       "x");
+	target("whereis as nobody: hidden / absent name (<= 1.1x)", hidden_ratio,
+	       1.1, 0, "x");
 	if (nl && floor)
 		printf("  %-58s %8.2fx  (rows measured apart: noise)\n",
 		       "netlink whereis / genetlink round trip, unpaired", nl->us / floor->us);
