@@ -65,7 +65,7 @@ KREGCTL_DEPS := $(KREGCTL_SRCS) tools/kregctl/kregctl.h bpf/cleanup.h bpf/kreg_e
 LIB_SRCS := $(wildcard lib/*.c lib/*/*.c)
 LIB_HDRS := lib/include/kreg.h $(wildcard lib/*.h lib/*/*.h) kmod/include/uapi/linux/kreg.h
 LIB_CFLAGS := $(USER_CFLAGS) -Ilib
-LIB_SO_VERSION := 3
+LIB_SO_VERSION := 4
 KERNEL_TESTS := $(patsubst tests/kernel/%.c,%,$(wildcard tests/kernel/*_test.c))
 HOST_TESTS := $(patsubst tests/host/%.c,%,$(wildcard tests/host/*_test.c))
 # Tests of the behaviour on both providers: on the host, the local one only.
@@ -371,10 +371,10 @@ check-dkms: guest-bins dkms-build
 
 # --- Debian packages -----------------------------------------------------------
 
-# kreg-dkms, libkreg3, libkreg-dev, kregctl and kregd (debian/), built by
+# kreg-dkms, libkreg4, libkreg-dev, kregctl and kregd (debian/), built by
 # dpkg-buildpackage in ../ and moved to build/deb; then lintian on them.
-DEB_FILES = kreg_$(KREG_VERSION)_* kreg-dkms_$(KREG_VERSION)_* libkreg3_$(KREG_VERSION)_* \
-	libkreg3-dbgsym_$(KREG_VERSION)_* libkreg-dev_$(KREG_VERSION)_* kregctl_$(KREG_VERSION)_* \
+DEB_FILES = kreg_$(KREG_VERSION)_* kreg-dkms_$(KREG_VERSION)_* libkreg4_$(KREG_VERSION)_* \
+	libkreg4-dbgsym_$(KREG_VERSION)_* libkreg-dev_$(KREG_VERSION)_* kregctl_$(KREG_VERSION)_* \
 	kregctl-dbgsym_$(KREG_VERSION)_* kregd_$(KREG_VERSION)_* kregd-dbgsym_$(KREG_VERSION)_*
 deb:
 	dpkg-buildpackage -b -us -uc

@@ -15,7 +15,9 @@
  *     and what no rule allows is denied.
  *  5. Without one, the host may do anything, as before access control
  *     existed; a container may use only its own "user.UID." names, so it
- *     can neither squat nor probe the host's.
+ *     can neither squat nor probe the host's. Another node's process, which
+ *     the relay sends for, may see and send to what the host may: the
+ *     cluster's nodes are the host's peers, admitted by their certificate.
  *  6. Whatever the above denied, CAP_SYS_ADMIN in the initial user
  *     namespace allows. It is asked for only then, so audit logs stay quiet.
  * A container is any process outside the initial user namespace or the
@@ -27,12 +29,16 @@
  * that the host's root will want.
  * A mount namespace alone does not make one: systemd gives one to every
  * service with PrivateTmp= or ProtectSystem=, and those are the host's.
- * Ids are kernel ids: a container's uid is the one the host sees.
+ * Ids are kernel ids: a container's uid is the one the host sees. Another
+ * node's uids are not this host's: its process is none of this host's
+ * uids, gids or "everyone", and never an administrator.
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/ctype.h>
 #include <linux/file.h>
+#include <linux/jhash.h>
+#include <linux/random.h>
 #include <linux/net.h>
 #include <linux/pid_namespace.h>
 #include <linux/sched.h>
@@ -62,6 +68,23 @@ void kreg_principal_cred(struct kreg_principal *p, const struct cred *cred,
 	p->pid_ns = pid_ns;
 	p->host = kreg_on_host(cred->user_ns, pid_ns);
 	p->admin = admin ? KREG_ADMIN_YES : KREG_ADMIN_NO;
+	p->node = NULL;
+	p->node_len = 0;
+}
+
+void kreg_principal_remote(struct kreg_principal *p, const char *node,
+			   size_t node_len)
+{
+	memset(p, 0, sizeof(*p));
+	p->uid = INVALID_UID;
+	p->gid = INVALID_GID;
+	/* Its ids are told as they are and its pid as none: it sees every holder. */
+	p->user_ns = &init_user_ns;
+	p->pid_ns = &init_pid_ns;
+	p->host = false;
+	p->admin = KREG_ADMIN_NO;
+	p->node = node;
+	p->node_len = node_len;
 }
 
 void kreg_principal_socket(struct kreg_principal *p, const struct sock *sk)
@@ -97,8 +120,11 @@ bool kreg_principal_admin(struct kreg_principal *p)
 bool kreg_principal_owns(const struct kreg_principal *p,
 			 const struct kreg_owner *owner)
 {
-	/* A name held on another node is nobody's here, its relay's neither. */
-	if (owner->flags & KREG_F_REMOTE)
+	/*
+	 * A name held on another node is nobody's here, its relay's neither;
+	 * and another node's process owns nothing here.
+	 */
+	if ((owner->flags & KREG_F_REMOTE) || p->node)
 		return false;
 	return uid_eq(owner->uid, p->uid) && owner->user_ns == p->user_ns &&
 	       owner->pid_ns == p->pid_ns;
@@ -122,9 +148,22 @@ u64 kreg_account(const struct cred *cred, const struct pid_namespace *pid_ns)
 	return KREG_ACCOUNT_USER_NS | ns->ns.inum;
 }
 
+/*
+ * Two nodes whose names hash alike would share one account: a share of a
+ * mailbox split two ways, never one node's mail read as the other's.
+ */
+u64 kreg_account_node(const char *node, size_t node_len)
+{
+	/* Seeded at random: no node can pick a name that lands on another's share. */
+	static u32 seed __read_mostly;
+
+	get_random_once(&seed, sizeof(seed));
+	return KREG_ACCOUNT_NODE | jhash(node, node_len, seed);
+}
+
 bool kreg_shares_host_uids(const struct kreg_principal *p)
 {
-	return p->user_ns == &init_user_ns && !p->host;
+	return p->user_ns == &init_user_ns && !p->host && !p->node;
 }
 
 /*
@@ -190,9 +229,14 @@ static bool kreg_decide(const struct kreg_principal *p, const char *name,
 	const struct kreg_rule *rule;
 	kuid_t reserved;
 	bool user_name = kreg_user_name(name, len, &reserved);
-	bool users_own = user_name && uid_eq(reserved, p->uid);
+	bool users_own = user_name && !p->node && uid_eq(reserved, p->uid);
 
 	v->rule = NULL;
+	/* Another node's process registers nothing here: its names are its node's. */
+	if (p->node && right == KREG_RIGHT_OWN) {
+		v->by = KREG_BY_DEFAULT;
+		return false;
+	}
 	if (right == KREG_RIGHT_OWN && user_name) {
 		v->by = KREG_BY_USER_NAMESPACE;
 		if (users_own && kreg_shares_host_uids(p))
@@ -210,7 +254,8 @@ static bool kreg_decide(const struct kreg_principal *p, const char *name,
 	v->by = KREG_BY_DEFAULT;
 	policy = kreg_policy_current();
 	if (!policy)
-		return p->host || users_own;
+		return p->host || users_own ||
+		       (p->node && right != KREG_RIGHT_OWN);
 	rule = kreg_policy_decide(policy, p, name, len, right);
 	if (!rule)
 		return false;

@@ -31,6 +31,12 @@ void kreg_principal_socket(struct kreg_principal *p, const struct sock *sk);
 /* A subscriber's: credentials, pid namespace and capability kept from then. */
 void kreg_principal_cred(struct kreg_principal *p, const struct cred *cred,
 			 struct pid_namespace *pid_ns, bool admin);
+/*
+ * A process of node @node (the relay sends for it): no credentials, none
+ * of this host's ids. @node must outlive @p.
+ */
+void kreg_principal_remote(struct kreg_principal *p, const char *node,
+			   size_t node_len);
 /* Whether @p is who registered a name held as @owner says. */
 bool kreg_principal_owns(const struct kreg_principal *p,
 			 const struct kreg_owner *owner);
@@ -64,6 +70,11 @@ u64 kreg_account(const struct cred *cred, const struct pid_namespace *pid_ns);
 #define KREG_ACCOUNT_PID_NS	(2ULL << 32)	/* | the pid namespace's inode */
 /* The names this node mirrors from the cluster: nobody's to be limited by. */
 #define KREG_ACCOUNT_CLUSTER	(3ULL << 32)
+/* Another node's processes, as a whole: | a hash of the node's name. */
+#define KREG_ACCOUNT_NODE	(4ULL << 32)
+
+/* The account that the mail a relay sends for node @node counts toward. */
+u64 kreg_account_node(const char *node, size_t node_len);
 
 /*
  * Whether @p runs in a container that shares the host's uids: the initial

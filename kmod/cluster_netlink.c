@@ -24,7 +24,7 @@
 int kreg_nl_validate_node(const struct nlattr *attr, struct netlink_ext_ack *extack)
 {
 	const char *name = nla_data(attr);
-	int len = nla_len(attr), i;
+	int len = nla_len(attr);
 
 	if (len < 2 || name[len - 1] != '\0' || len - 1 > KREG_NODE_MAX) {
 		NL_SET_ERR_MSG_ATTR(extack, attr,
@@ -32,12 +32,10 @@ int kreg_nl_validate_node(const struct nlattr *attr, struct netlink_ext_ack *ext
 				    " bytes, NUL-terminated");
 		return -EINVAL;
 	}
-	for (i = 0; i < len - 1; i++) {
-		if (!isalnum(name[i]) && name[i] != '-' && name[i] != '_' && name[i] != '.') {
-			NL_SET_ERR_MSG_ATTR(extack, attr,
-					    "a node's name has letters, digits, '-', '_' and '.' only");
-			return -EINVAL;
-		}
+	if (!kreg_node_name_ok(name, len - 1)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "a node's name has letters, digits, '-', '_' and '.' only");
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -50,7 +48,7 @@ bool kreg_nl_cluster_name(const char *name, size_t len)
 }
 
 /* Only the relay's socket is heard, and only while its opener and sender are admin. */
-static int kreg_nl_relay_only(struct sk_buff *skb, struct genl_info *info)
+int kreg_nl_relay_only(struct sk_buff *skb, struct genl_info *info)
 {
 	if (kreg_node_is_relay(NETLINK_CB(skb).sk) &&
 	    netlink_capable(skb, CAP_SYS_ADMIN))

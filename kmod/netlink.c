@@ -139,6 +139,8 @@ static const struct nla_policy kreg_policy[KREG_A_MAX + 1] = {
 	[KREG_A_REVISION]	= { .type = NLA_U64 },
 	[KREG_A_HEARD_NS]	= { .type = NLA_U64 },
 	[KREG_A_DEADLINE_NS]	= { .type = NLA_U64 },
+	[KREG_A_REMOTE_UID]	= { .type = NLA_U32 },
+	[KREG_A_REMOTE_GID]	= { .type = NLA_U32 },
 };
 
 static struct genl_family kreg_family;
@@ -448,16 +450,49 @@ static int kreg_nl_send_error(struct genl_info *info, int err)
 		GENL_SET_ERR_MSG(info,
 				 "the name is held on another node: send through kregd (libkreg's cluster provider)");
 		break;
+	case -ESTALE:
+		GENL_SET_ERR_MSG(info,
+				 "the name's holder is not the one KREG_A_TOKEN was granted to");
+		break;
 	}
 	return err;
 }
 
+/* Who sent for another node's process: that node, and its ids there. */
+struct kreg_nl_remote {
+	const char	*node;
+	u32		pid;
+	u32		uid;
+	u32		gid;
+};
+
+/* Its node and ids as that node told them; no process, uid or gid of this host. */
+static int kreg_nl_put_remote_sender(struct sk_buff *msg, const struct kreg_route *route,
+				     const struct kreg_nl_remote *r)
+{
+	if (nla_put_u32(msg, KREG_A_SENDER_PID, 0) ||
+	    nla_put_u32(msg, KREG_A_SENDER_UID, (u32)-1) ||
+	    nla_put_u32(msg, KREG_A_SENDER_GID, (u32)-1) ||
+	    nla_put_u64_64bit(msg, KREG_A_SENDER_CGROUP, 0, KREG_A_PAD) ||
+	    nla_put_u32(msg, KREG_A_SENDER_FLAGS, route->sender_flags) ||
+	    nla_put_string(msg, KREG_A_NODE, r->node) ||
+	    nla_put_u32(msg, KREG_A_REMOTE_PID, r->pid) ||
+	    nla_put_u32(msg, KREG_A_REMOTE_UID, r->uid) ||
+	    nla_put_u32(msg, KREG_A_REMOTE_GID, r->gid))
+		return -EMSGSIZE;
+	return 0;
+}
+
 /* What a delivery says of its sender, in the receiver's namespaces. */
 static int kreg_nl_put_sender(struct sk_buff *msg, const struct kreg_route *route,
-			      const struct kreg_principal *p, const char *from)
+			      const struct kreg_principal *p, const char *from,
+			      const struct kreg_nl_remote *remote)
 {
 	struct user_namespace *ns = kreg_mailbox_user_ns(route->mbox);
 	u64 cgroup;
+
+	if (remote)
+		return kreg_nl_put_remote_sender(msg, route, remote);
 
 	/* A sender the receiver cannot see is told nothing of: not its cgroup either. */
 	cgroup = 0;
@@ -491,6 +526,65 @@ static int kreg_nl_send(struct sk_buff *skb, struct genl_info *info)
 }
 
 /*
+ * Whom a SEND is for: the requesting socket's opener, or, from the relay
+ * alone, a process of another node (KREG_A_NODE and its ids there), in
+ * @remote; and the account its mail counts toward.
+ */
+static int kreg_nl_sender(struct sk_buff *skb, struct genl_info *info,
+			  struct kreg_principal *p, struct kreg_nl_remote *remote,
+			  bool *relayed, u64 *account)
+{
+	static const int remote_only[] = { KREG_A_REMOTE_PID, KREG_A_REMOTE_UID,
+					   KREG_A_REMOTE_GID };
+	struct nlattr *node = info->attrs[KREG_A_NODE];
+	unsigned int i;
+	int err;
+
+	*relayed = false;
+	if (!node) {
+		for (i = 0; i < ARRAY_SIZE(remote_only); i++) {
+			if (info->attrs[remote_only[i]]) {
+				NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[remote_only[i]],
+						    "a remote sender's ids need its node (KREG_A_NODE)");
+				return -EINVAL;
+			}
+		}
+		kreg_nl_principal(skb, p);
+		*account = kreg_account(p->cred, p->pid_ns);
+		return 0;
+	}
+	err = kreg_nl_relay_only(skb, info);
+	if (err)
+		return err;
+	/* Its names are its node's: this kernel can prove none of them. */
+	if (info->attrs[KREG_A_FROM_NAME]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KREG_A_FROM_NAME],
+				    "another node's process proves no name here");
+		return -EINVAL;
+	}
+	if (kreg_node_is_self(nla_data(node), nla_len(node) - 1)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, node,
+				    "this node's own processes send for themselves");
+		return -EINVAL;
+	}
+	for (i = 0; i < ARRAY_SIZE(remote_only); i++) {
+		if (!info->attrs[remote_only[i]]) {
+			NL_SET_ERR_MSG(info->extack,
+				       "a remote sender has its pid, uid and gid there (KREG_A_REMOTE_PID, _UID, _GID)");
+			return -EINVAL;
+		}
+	}
+	remote->node = nla_data(node);
+	remote->pid = nla_get_u32(info->attrs[KREG_A_REMOTE_PID]);
+	remote->uid = nla_get_u32(info->attrs[KREG_A_REMOTE_UID]);
+	remote->gid = nla_get_u32(info->attrs[KREG_A_REMOTE_GID]);
+	kreg_principal_remote(p, remote->node, nla_len(node) - 1);
+	*account = kreg_account_node(remote->node, nla_len(node) - 1);
+	*relayed = true;
+	return 0;
+}
+
+/*
  * The lookup is an RCU read that takes a counted reference on the mailbox;
  * the delivery happens after it, outside RCU and any table lock, in process
  * context: on PREEMPT_RT the socket locks it takes may sleep, which is
@@ -501,12 +595,17 @@ static int kreg_nl_send_traced(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr *payload = info->attrs[KREG_A_PAYLOAD];
 	struct nlattr *from_attr = info->attrs[KREG_A_FROM_NAME];
 	struct nlattr *flags_attr = info->attrs[KREG_A_SEND_FLAGS];
+	struct nlattr *token_attr = info->attrs[KREG_A_TOKEN];
 	u32 flags = flags_attr ? nla_get_u32(flags_attr) : 0;
+	u64 token = token_attr ? nla_get_u64(token_attr) : 0;
 	const char *name, *from = NULL;
 	size_t len, from_len = 0;
+	struct kreg_nl_remote remote;
 	struct kreg_principal p;
 	struct kreg_route route;
 	struct sk_buff *msg;
+	bool relayed;
+	u64 account;
 	void *hdr;
 	int err;
 
@@ -533,8 +632,15 @@ static int kreg_nl_send_traced(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	}
 
-	kreg_nl_principal(skb, &p);
-	err = kreg_table_route(name, len, from, from_len, &p, &route);
+	if (token_attr && !token) {
+		NL_SET_ERR_MSG_ATTR(info->extack, token_attr,
+				    "a fencing token is never 0");
+		return -EINVAL;
+	}
+	err = kreg_nl_sender(skb, info, &p, &remote, &relayed, &account);
+	if (err)
+		return err;
+	err = kreg_table_route(name, len, from, from_len, token, &p, &route);
 	if (err)
 		return kreg_nl_send_error(info, err);
 
@@ -542,19 +648,21 @@ static int kreg_nl_send_traced(struct sk_buff *skb, struct genl_info *info)
 	msg = genlmsg_new(nla_total_size(len + 1) + nla_total_size(from_len + 1) +
 			  4 * nla_total_size(sizeof(u32)) +
 			  nla_total_size_64bit(sizeof(u64)) +
+			  (relayed ? nla_total_size(KREG_NODE_MAX + 1) +
+				     3 * nla_total_size(sizeof(u32)) : 0) +
 			  nla_total_size(nla_len(payload)), GFP_KERNEL);
 	if (!msg)
 		goto put_mailbox;
 	hdr = genlmsg_put(msg, 0, 0, &kreg_family, 0, KREG_CMD_DELIVER);
 	if (!hdr || nla_put_string(msg, KREG_A_NAME, name) ||
-	    kreg_nl_put_sender(msg, &route, &p, from) ||
+	    kreg_nl_put_sender(msg, &route, &p, from, relayed ? &remote : NULL) ||
 	    nla_put(msg, KREG_A_PAYLOAD, nla_len(payload), nla_data(payload))) {
 		nlmsg_free(msg);
 		err = -EMSGSIZE;
 		goto put_mailbox;
 	}
 	genlmsg_end(msg, hdr);
-	err = kreg_mailbox_admit(route.mbox, msg, kreg_account(p.cred, p.pid_ns));
+	err = kreg_mailbox_admit(route.mbox, msg, account);
 	if (!err) {
 		/*
 		 * The message fits: the name goes now, so that the receiver,
@@ -563,7 +671,7 @@ static int kreg_nl_send_traced(struct sk_buff *skb, struct genl_info *info)
 		 */
 		if (flags & KREG_SEND_F_RELEASE_FROM)
 			kreg_table_release_own(from, from_len, &p);
-		err = kreg_mailbox_commit(route.mbox, msg, kreg_account(p.cred, p.pid_ns));
+		err = kreg_mailbox_commit(route.mbox, msg, account);
 	}
 	err = kreg_nl_send_error(info, err);
 put_mailbox:
@@ -728,13 +836,21 @@ static int kreg_nl_relay_attrs(u8 cmd, struct genl_info *info)
 {
 	static const int relay_only[] = { KREG_A_NODE, KREG_A_TOKEN, KREG_A_REMOTE_PID,
 					  KREG_A_REVISION, KREG_A_HEARD_NS, KREG_A_REASON,
-					  KREG_A_DEADLINE_NS };
-	unsigned int i;
+					  KREG_A_DEADLINE_NS, KREG_A_REMOTE_UID,
+					  KREG_A_REMOTE_GID };
+	/* A SEND's: any sender's token, and the relay's remote sender (checked there). */
+	static const int send_too[] = { KREG_A_NODE, KREG_A_TOKEN, KREG_A_REMOTE_PID,
+					KREG_A_REMOTE_UID, KREG_A_REMOTE_GID };
+	unsigned int i, j;
+	bool allowed;
 
 	if (cmd >= KREG_CMD_RELAY && cmd <= KREG_CMD_LEASE)
 		return 0;
 	for (i = 0; i < ARRAY_SIZE(relay_only); i++) {
-		if (info->attrs[relay_only[i]]) {
+		allowed = false;
+		for (j = 0; cmd == KREG_CMD_SEND && j < ARRAY_SIZE(send_too); j++)
+			allowed |= relay_only[i] == send_too[j];
+		if (!allowed && info->attrs[relay_only[i]]) {
 			NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[relay_only[i]],
 					    "only the relay's commands take this attribute");
 			return -EINVAL;

@@ -18,6 +18,8 @@ struct genl_family *kreg_nl_family(void);
 
 /* The relay's commands (cluster_netlink.c). */
 int kreg_nl_validate_node(const struct nlattr *attr, struct netlink_ext_ack *extack);
+/* 0 if the request comes from this node's relay, still CAP_SYS_ADMIN; else -EPERM. */
+int kreg_nl_relay_only(struct sk_buff *skb, struct genl_info *info);
 bool kreg_nl_cluster_name(const char *name, size_t len);
 int kreg_nl_relay(struct sk_buff *skb, struct genl_info *info);
 int kreg_nl_commit(struct sk_buff *skb, struct genl_info *info);

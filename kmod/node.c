@@ -114,6 +114,18 @@ bool kreg_node_is_relay(const struct sock *sk)
 	return is;
 }
 
+bool kreg_node_is_self(const char *name, size_t len)
+{
+	struct kreg_relay *r;
+	bool is;
+
+	rcu_read_lock();
+	r = rcu_dereference(kreg_relay);
+	is = r && r->name_len == len && !memcmp(r->name, name, len);
+	rcu_read_unlock();
+	return is;
+}
+
 bool kreg_node_has_relay(void)
 {
 	struct kreg_relay *r;

@@ -22,6 +22,8 @@ struct kreg_holder_info;
 int kreg_node_bind(struct sock *sk, u32 portid, const char *name, size_t len);
 /* Whether @sk is this node's relay. */
 bool kreg_node_is_relay(const struct sock *sk);
+/* Whether @name (@len bytes) is this node's, as its relay named it. */
+bool kreg_node_is_self(const char *name, size_t len);
 /* Whether a relay is bound: cluster names can be claimed. */
 bool kreg_node_has_relay(void);
 /* The socket with @portid in @net has closed: if it was the relay, none is. */

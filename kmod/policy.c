@@ -58,10 +58,11 @@ static const struct nla_policy kreg_rule_policy[KREG_RULE_A_MAX + 1] = {
 	[KREG_RULE_A_EFFECT]	= NLA_POLICY_MAX(NLA_U32, KREG_EFFECT_ALLOW),
 	[KREG_RULE_A_RIGHTS]	= NLA_POLICY_MASK(NLA_U32, KREG_RIGHTS_ALL),
 	[KREG_RULE_A_PATTERN]	= { .type = NLA_NUL_STRING, .len = KREG_NAME_MAX + 1 },
-	[KREG_RULE_A_WHO]	= NLA_POLICY_MAX(NLA_U32, KREG_WHO_GID),
+	[KREG_RULE_A_WHO]	= NLA_POLICY_MAX(NLA_U32, KREG_WHO_CLUSTER),
 	[KREG_RULE_A_ID]	= { .type = NLA_U32 },
 	[KREG_RULE_A_SOURCE]	= { .type = NLA_NUL_STRING,
 				    .len = KREG_POLICY_SOURCE_MAX - 1 },
+	[KREG_RULE_A_NODE]	= { .type = NLA_NUL_STRING, .len = KREG_NODE_MAX },
 };
 
 const struct kreg_policy *kreg_policy_effective(const struct kreg_policy *policy)
@@ -141,11 +142,19 @@ static bool kreg_in_group(const struct kreg_principal *p, kgid_t gid)
 static bool kreg_rule_applies(const struct kreg_rule *r,
 			      const struct kreg_principal *p)
 {
+	/* Another node's process: only its node's rules and the cluster's. */
+	if (p->node)
+		return r->who == KREG_WHO_CLUSTER ||
+		       (r->who == KREG_WHO_NODE && r->node_len == p->node_len &&
+			!memcmp(r->node, p->node, p->node_len));
 	switch (r->who) {
 	case KREG_WHO_UID:
 		return uid_eq(r->uid, p->uid);
 	case KREG_WHO_GID:
 		return kreg_in_group(p, r->gid);
+	case KREG_WHO_NODE:
+	case KREG_WHO_CLUSTER:
+		return false;
 	default:
 		/* Containers are named by their ids, never by "everyone". */
 		return p->host;
@@ -160,6 +169,7 @@ static const struct kreg_rule *kreg_bucket_decide(const struct kreg_policy *poli
 {
 	static const u8 rank[] = {
 		[KREG_WHO_EVERYONE] = 1, [KREG_WHO_GID] = 2, [KREG_WHO_UID] = 3,
+		[KREG_WHO_CLUSTER] = 1, [KREG_WHO_NODE] = 3,
 	};
 	const struct kreg_rule *best = NULL, *r;
 	u32 i;
@@ -218,7 +228,9 @@ static int kreg_bucket_public(const struct kreg_policy *policy,
 		return -1;
 	for (i = 0; i < b->count; i++) {
 		r = &policy->rules[policy->by_bucket[b->first + i]];
-		if (!(r->rights & right))
+		/* The view is this host's: other nodes' rules say nothing of it. */
+		if (!(r->rights & right) || r->who == KREG_WHO_NODE ||
+		    r->who == KREG_WHO_CLUSTER)
 			continue;
 		if (r->effect == KREG_EFFECT_DENY)
 			return 0;
@@ -310,7 +322,7 @@ static int kreg_parse_pattern(const char *pattern, struct kreg_rule *r,
 /* Fills @r from one KREG_A_RULE; its strings are placed later. */
 static int kreg_parse_rule(const struct nlattr *attr, struct kreg_rule *r,
 			   const char **pattern, const char **source,
-			   struct netlink_ext_ack *extack)
+			   const char **node, struct netlink_ext_ack *extack)
 {
 	struct nlattr *tb[KREG_RULE_A_MAX + 1];
 	u32 id;
@@ -338,9 +350,38 @@ static int kreg_parse_rule(const struct nlattr *attr, struct kreg_rule *r,
 	if (err)
 		return err;
 	*source = tb[KREG_RULE_A_SOURCE] ? nla_data(tb[KREG_RULE_A_SOURCE]) : "";
-
+	*node = "";
+	r->node_len = 0;
+	if ((r->who == KREG_WHO_NODE) != !!tb[KREG_RULE_A_NODE]) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "a node's rule, and only it, names the node (KREG_RULE_A_NODE)");
+		return -EINVAL;
+	}
+	if (r->who == KREG_WHO_NODE) {
+		*node = nla_data(tb[KREG_RULE_A_NODE]);
+		r->node_len = strlen(*node);
+		if (!kreg_node_name_ok(*node, r->node_len)) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[KREG_RULE_A_NODE],
+					    "a node's name is 1 to " __stringify(KREG_NODE_MAX)
+					    " letters, digits, '-', '_' and '.'");
+			return -EINVAL;
+		}
+	}
 	if (r->who == KREG_WHO_EVERYONE)
 		return 0;
+	if (r->who == KREG_WHO_NODE || r->who == KREG_WHO_CLUSTER) {
+		if (r->rights & KREG_RIGHT_OWN) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[KREG_RULE_A_RIGHTS],
+					    "another node's processes own no name here: see and send only");
+			return -EINVAL;
+		}
+		if (tb[KREG_RULE_A_ID]) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[KREG_RULE_A_ID],
+					    "only a uid or gid rule takes an id");
+			return -EINVAL;
+		}
+		return 0;
+	}
 	if (!tb[KREG_RULE_A_ID]) {
 		NL_SET_ERR_MSG_ATTR(extack, attr, "a uid or gid rule needs its id");
 		return -EINVAL;
@@ -420,7 +461,7 @@ out:
 struct kreg_policy *kreg_policy_build(const struct nlattr *rules,
 				      struct netlink_ext_ack *extack)
 {
-	const char *pattern, *source;
+	const char *pattern, *source, *node;
 	struct kreg_policy *policy;
 	const struct nlattr *attr;
 	size_t strings = 0, at = 0;
@@ -452,11 +493,11 @@ struct kreg_policy *kreg_policy_build(const struct nlattr *rules,
 	nla_for_each_nested(attr, rules, rem) {
 		struct kreg_rule *r = &policy->rules[n];
 
-		err = kreg_parse_rule(attr, r, &pattern, &source, extack);
+		err = kreg_parse_rule(attr, r, &pattern, &source, &node, extack);
 		if (err)
 			goto free;
 		r->index = n++;
-		strings += r->key_len + 1 + strlen(source) + 1;
+		strings += r->key_len + 1 + strlen(source) + 1 + r->node_len + 1;
 	}
 	policy->strings = kvmalloc(max_t(size_t, strings, 1), GFP_KERNEL);
 	if (!policy->strings) {
@@ -469,13 +510,15 @@ struct kreg_policy *kreg_policy_build(const struct nlattr *rules,
 		struct kreg_rule *r = &policy->rules[n++];
 		char *key = policy->strings + at;
 
-		kreg_parse_rule(attr, r, &pattern, &source, NULL);
+		kreg_parse_rule(attr, r, &pattern, &source, &node, NULL);
 		memcpy(key, pattern, r->key_len);
 		key[r->key_len] = '\0';
 		r->key = key;
 		at += r->key_len + 1;
 		r->source = strcpy(policy->strings + at, source);
 		at += strlen(source) + 1;
+		r->node = strcpy(policy->strings + at, node);
+		at += r->node_len + 1;
 	}
 	err = kreg_policy_index(policy);
 	if (err)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The policy: rules that grant or deny rights on names to uids, gids and
- * everyone, loaded whole by an administrator and replaced atomically.
+ * everyone of this host, and to other nodes' processes (a node, or the
+ * cluster), loaded whole by an administrator and replaced atomically.
  */
 #ifndef _KREG_POLICY_H
 #define _KREG_POLICY_H
@@ -21,6 +22,8 @@ struct kreg_rule {
 	bool		prefix;		/* "key.*" (key ends in '.') or "*" (key "") */
 	kuid_t		uid;		/* KREG_WHO_UID */
 	kgid_t		gid;		/* KREG_WHO_GID */
+	const char	*node;		/* KREG_WHO_NODE */
+	u8		node_len;
 	u32		index;		/* its place in the loaded policy */
 	u16		key_len;
 	const char	*key;		/* the name, or the prefix with its '.' */
@@ -51,7 +54,8 @@ const struct kreg_rule *kreg_policy_rule(const struct kreg_policy *policy,
  * The rule that decides @right on @name for @p: the one with the most
  * specific pattern (the exact name, then the longest prefix, then "*")
  * among those that apply to @p, and at that pattern the most specific
- * principal (uid, then gid, then everyone), deny winning a tie. NULL when no
+ * principal (uid, then gid, then everyone; for another node's process, its
+ * node, then the cluster), deny winning a tie. NULL when no
  * rule applies.
  */
 const struct kreg_rule *kreg_policy_decide(const struct kreg_policy *policy,

@@ -48,7 +48,9 @@ static int kreg_nl_put_rule(struct sk_buff *msg, const struct kreg_rule *r)
 	    nla_put_u32(msg, KREG_RULE_A_RIGHTS, r->rights) ||
 	    nla_put_string(msg, KREG_RULE_A_PATTERN, pattern) ||
 	    nla_put_u32(msg, KREG_RULE_A_WHO, r->who) ||
-	    (r->who != KREG_WHO_EVERYONE && nla_put_u32(msg, KREG_RULE_A_ID, id)) ||
+	    ((r->who == KREG_WHO_UID || r->who == KREG_WHO_GID) &&
+	     nla_put_u32(msg, KREG_RULE_A_ID, id)) ||
+	    (r->who == KREG_WHO_NODE && nla_put_string(msg, KREG_RULE_A_NODE, r->node)) ||
 	    (*r->source && nla_put_string(msg, KREG_RULE_A_SOURCE, r->source))) {
 		nla_nest_cancel(msg, nest);
 		return -EMSGSIZE;
@@ -57,10 +59,11 @@ static int kreg_nl_put_rule(struct sk_buff *msg, const struct kreg_rule *r)
 	return 0;
 }
 
-/* The largest rule message: pattern, source, five u32 and the nest. */
+/* The largest rule message: pattern, source, node, five u32 and the nest. */
 #define KREG_RULE_SIZE	(nla_total_size(0) + 5 * nla_total_size(sizeof(u32)) + \
 			 nla_total_size(KREG_NAME_MAX + 2) + \
-			 nla_total_size(KREG_POLICY_SOURCE_MAX))
+			 nla_total_size(KREG_POLICY_SOURCE_MAX) + \
+			 nla_total_size(KREG_NODE_MAX + 1))
 
 /*
  * Replaces the policy by the rules nested in KREG_A_POLICY (none: unloads
@@ -160,6 +163,8 @@ int kreg_nl_policy_check(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *right_attr = info->attrs[KREG_A_RIGHT];
 	struct nlattr *name_attr = info->attrs[KREG_A_NAME];
+	/* Would a process of that node (the relay sending for it) have the right? */
+	struct nlattr *node = info->attrs[KREG_A_NODE];
 	struct kreg_principal p;
 	struct kreg_verdict v;
 	struct sk_buff *msg;
@@ -168,12 +173,18 @@ int kreg_nl_policy_check(struct sk_buff *skb, struct genl_info *info)
 	bool allowed, held;
 	u32 right;
 	void *hdr;
-	int err;
+	int err = 0;
 
 	if (!kreg_nl_admin(skb, info->extack))
 		return -EPERM;
-	if (!info->attrs[KREG_A_UID] || !name_attr || !right_attr) {
-		GENL_SET_ERR_MSG(info, "a check needs a uid, a name and a right");
+	if (!(info->attrs[KREG_A_UID] || node) || !name_attr || !right_attr) {
+		GENL_SET_ERR_MSG(info, "a check needs a uid or a node, a name and a right");
+		return -EINVAL;
+	}
+	if (node && (info->attrs[KREG_A_UID] || info->attrs[KREG_A_GID] ||
+		     info->attrs[KREG_A_GROUPS])) {
+		NL_SET_ERR_MSG_ATTR(info->extack, node,
+				    "another node's process has no uid or gid of this host");
 		return -EINVAL;
 	}
 	right = nla_get_u32(right_attr);
@@ -182,7 +193,10 @@ int kreg_nl_policy_check(struct sk_buff *skb, struct genl_info *info)
 				    "a check asks about exactly one right");
 		return -EINVAL;
 	}
-	err = kreg_nl_check_principal(info, &p, &gids);
+	if (node)
+		kreg_principal_remote(&p, nla_data(node), nla_len(node) - 1);
+	else
+		err = kreg_nl_check_principal(info, &p, &gids);
 	if (err)
 		return err;
 	err = -ENOMEM;

@@ -9,6 +9,7 @@
 
 #include <linux/types.h>
 #include <linux/uidgid.h>
+#include <uapi/linux/kreg.h>
 
 struct cred;
 struct group_info;
@@ -27,7 +28,7 @@ enum kreg_admin {
  * subscriber, or a POLICY_CHECK. Its credentials outlive its use.
  */
 struct kreg_principal {
-	const struct cred	*cred;		/* NULL: POLICY_CHECK's */
+	const struct cred	*cred;		/* NULL: POLICY_CHECK's, another node's */
 	kuid_t			uid;		/* effective */
 	kgid_t			gid;		/* effective */
 	const struct group_info	*groups;	/* supplementary, sorted; or NULL */
@@ -38,6 +39,12 @@ struct kreg_principal {
 	struct pid_namespace	*pid_ns;
 	bool			host;		/* the initial user and pid namespaces */
 	enum kreg_admin		admin;		/* CAP_SYS_ADMIN in the initial ones */
+	/*
+	 * A process of another node, which the relay sends for: none of this
+	 * host's uids, gids or "everyone", and no credentials (NULL: local).
+	 */
+	const char		*node;
+	size_t			node_len;
 };
 
 /*
@@ -50,5 +57,25 @@ struct kreg_owner {
 	const struct pid_namespace	*pid_ns;
 	u8				flags;	/* the name's KREG_F_* */
 };
+
+/*
+ * Whether @name (@len bytes, no NUL) is a node's name: 1 to KREG_NODE_MAX
+ * letters, digits, '-', '_' and '.', as a certificate or a host name has.
+ */
+static inline bool kreg_node_name_ok(const char *name, size_t len)
+{
+	size_t i;
+
+	if (len < 1 || len > KREG_NODE_MAX)
+		return false;
+	/* ASCII only: the kernel's isalnum() takes Latin-1 letters too. */
+	for (i = 0; i < len; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') ||
+		      (name[i] >= 'A' && name[i] <= 'Z') ||
+		      (name[i] >= '0' && name[i] <= '9') ||
+		      name[i] == '-' || name[i] == '_' || name[i] == '.'))
+			return false;
+	return true;
+}
 
 #endif /* _KREG_PRINCIPAL_H */

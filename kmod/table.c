@@ -803,6 +803,9 @@ static u32 kreg_sender_flags(struct kreg_principal *p, const struct kreg_entry *
 	struct kreg_verdict v;
 	u32 flags = 0;
 
+	/* Another node's process owns nothing here, and may own nothing. */
+	if (p->node)
+		return KREG_SENDER_F_REMOTE;
 	if (p->host)
 		flags |= KREG_SENDER_F_HOST;
 	/* Who registered it needs nothing more: no capability is asked. */
@@ -820,7 +823,7 @@ static u32 kreg_sender_flags(struct kreg_principal *p, const struct kreg_entry *
  * counted reference to the mailbox.
  */
 int kreg_table_route(const char *name, size_t len, const char *from,
-		     size_t from_len, struct kreg_principal *p,
+		     size_t from_len, u64 token, struct kreg_principal *p,
 		     struct kreg_route *route)
 {
 	struct kreg_name_key key = { .name = name, .len = len };
@@ -864,6 +867,15 @@ int kreg_table_route(const char *name, size_t len, const char *from,
 			goto unlock;
 		}
 	}
+	/*
+	 * Meant for the holder granted @token: the name has another now, or
+	 * was never the cluster's. (A claim's token is read after it reads as
+	 * committed, above.)
+	 */
+	if (token && e->token != token) {
+		err = -ESTALE;
+		goto unlock;
+	}
 	/* Held on another node: kregd relays there, this node's kernel cannot. */
 	if (kreg_entry_remote(e)) {
 		err = -EREMOTE;
@@ -888,8 +900,11 @@ int kreg_table_route(const char *name, size_t len, const char *from,
 		err = -ECONNREFUSED;
 		goto unlock;
 	}
-	/* As the receiver, who registered the name from its mailbox, sees it. */
-	route->sender = task_tgid_nr_ns(current, e->pid_ns);
+	/*
+	 * As the receiver, who registered the name from its mailbox, sees it;
+	 * another node's process is none of this host's.
+	 */
+	route->sender = p->node ? 0 : task_tgid_nr_ns(current, e->pid_ns);
 	route->sender_flags = kreg_sender_flags(p, e);
 unlock:
 	rcu_read_unlock();

@@ -227,12 +227,14 @@ bool kreg_table_owner(const char *name, size_t len, struct kreg_owner *owner);
  * its pid namespace cannot see, reads as absent (-ENOENT), and so does a
  * claim not yet committed, but to the relay (@relay); SEND also needs the
  * SEND right (-EACCES), and a name held on another node is -EREMOTE. @from,
- * when not NULL, must be held by the calling process (-EPERM).
+ * when not NULL, must be held by the calling process (-EPERM). @token, when
+ * not 0, must be the holder's fencing token (-ESTALE). A @p of another node
+ * (the relay sends for it) is told as no process of this host.
  */
 int kreg_table_whereis(const char *name, size_t len, struct kreg_principal *p,
 		       bool relay, struct kreg_found *found);
 int kreg_table_route(const char *name, size_t len, const char *from,
-		     size_t from_len, struct kreg_principal *p,
+		     size_t from_len, u64 token, struct kreg_principal *p,
 		     struct kreg_route *route);
 /* Releases @name if the calling process holds it and @p registered it (RELEASE_FROM). */
 void kreg_table_release_own(const char *name, size_t len,

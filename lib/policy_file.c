@@ -9,6 +9,9 @@
  *   RIGHTS   own, see, send, or a comma-separated list of them, or all
  *   PATTERN  a name, PREFIX.* (names starting with "PREFIX."), or *
  *   WHO      everyone | uid N | user NAME | gid N | group NAME
+ *            | node NAME | cluster   (another node's processes, which its
+ *            kregd relays: never a uid, gid or everyone of this host;
+ *            see and send only)
  *
  * A bad line fails the whole read with FILE:LINE and the reason, so that a
  * policy is loaded whole or not at all.
@@ -109,14 +112,42 @@ static bool kreg_group_id(const char *name, uint32_t *id)
 	return true;
 }
 
-/* WHO: "everyone", or a uid or gid given by number or by name. */
+/* A node's name: letters, digits, '-', '_' and '.', as kreg.ko takes it. */
+static bool kreg_node_name(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n < 1 || n > KREG_NODE_MAX)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("-_.", s[i]))
+			return false;
+	return true;
+}
+
+/*
+ * WHO: "everyone", a uid or gid given by number or by name, another node
+ * ("node NAME") or every other node ("cluster").
+ */
 static const char *kreg_who_parse(char **words, int n, struct kreg_rule *r)
 {
 	static const char usage[] =
-		"whom the rule is about: everyone, uid N, user NAME, gid N or group NAME";
+		"whom the rule is about: everyone, uid N, user NAME, gid N, group NAME, "
+		"node NAME or cluster";
 
 	if (n == 1 && !strcmp(words[0], "everyone")) {
 		r->who = KREG_WHO_EVERYONE;
+		return NULL;
+	}
+	if (n == 1 && !strcmp(words[0], "cluster")) {
+		r->who = KREG_WHO_CLUSTER;
+		return NULL;
+	}
+	if (n == 2 && !strcmp(words[0], "node")) {
+		r->who = KREG_WHO_NODE;
+		if (!kreg_node_name(words[1]))
+			return "a node's name is 1 to 63 letters, digits, '-', '_' and '.'";
+		strcpy(r->node, words[1]);
 		return NULL;
 	}
 	if (n != 2)
@@ -172,6 +203,10 @@ static const char *kreg_line_parse(char *line, struct kreg_rule *r, bool *is_rul
 	problem = kreg_who_parse(words + 3, n - 3, r);
 	if (problem)
 		return problem;
+	if ((r->who == KREG_WHO_NODE || r->who == KREG_WHO_CLUSTER) &&
+	    (r->rights & KREG_RIGHT_OWN))
+		return "another node's processes own no name here: a node or cluster rule "
+		       "gives see and send only";
 	*is_rule = true;
 	return NULL;
 }
@@ -287,7 +322,7 @@ int kreg_policy_read(const char *path, struct kreg_rule **rules, size_t *n,
 int kreg_rule_format(const struct kreg_rule *r, char *buf, size_t size)
 {
 	static const char *const names[] = { "own", "see", "send" };
-	char rights[32] = "", who[32];
+	char rights[32] = "", who[KREG_NODE_MAX + 8];
 	unsigned int i;
 	int len;
 
@@ -306,6 +341,10 @@ int kreg_rule_format(const struct kreg_rule *r, char *buf, size_t size)
 		snprintf(who, sizeof(who), "uid %u", r->id);
 	else if (r->who == KREG_WHO_GID)
 		snprintf(who, sizeof(who), "gid %u", r->id);
+	else if (r->who == KREG_WHO_NODE)
+		snprintf(who, sizeof(who), "node %.*s", KREG_NODE_MAX, r->node);
+	else if (r->who == KREG_WHO_CLUSTER)
+		strcpy(who, "cluster");
 	else
 		strcpy(who, "everyone");
 	len = snprintf(buf, size, "%s %s %s %s",

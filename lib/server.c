@@ -58,6 +58,10 @@ static bool kreg_decode(const struct kreg_message *msg, struct kreg_decoded *d)
 	d->from.uid = msg->sender_uid;
 	d->from.gid = msg->sender_gid;
 	d->from.cgroup = msg->sender_cgroup;
+	memcpy(d->from.node, msg->sender_node, sizeof(d->from.node));
+	d->from.remote_pid = msg->sender_remote_pid;
+	d->from.remote_uid = msg->sender_remote_uid;
+	d->from.remote_gid = msg->sender_remote_gid;
 	d->body = f->body;
 	d->len = msg->len - sizeof(*f);
 	return true;

@@ -299,6 +299,7 @@ struct kreg_rule {
 	enum kreg_who who;
 	uint32_t id;				/* the uid or gid, for those */
 	char source[KREG_POLICY_SOURCE_MAX];	/* "FILE:LINE", or "" */
+	char node[KREG_NODE_MAX + 1];		/* KREG_WHO_NODE's */
 };
 
 /*
@@ -328,6 +329,9 @@ struct kreg_verdict {
 int kreg_policy_check(struct kreg_conn *conn, uid_t uid, gid_t gid,
 		      const gid_t *groups, size_t ngroups, const char *name,
 		      enum kreg_right right, struct kreg_verdict *verdict);
+/* The same for a process of node @node, whose messages this node's kregd relays. */
+int kreg_policy_check_node(struct kreg_conn *conn, const char *node, const char *name,
+			   enum kreg_right right, struct kreg_verdict *verdict);
 
 /*
  * Reads the rules of policy file @path, or of every "*.conf" file in
@@ -385,6 +389,15 @@ struct kreg_message {
 	uint64_t sender_cgroup;		/* its cgroup v2 id (0: not known) */
 	/* KREG_SENDER_F_*: whether it registered the name, or may own it. */
 	uint32_t sender_flags;
+	/*
+	 * A process of another node (KREG_SENDER_F_REMOTE; sender is then 0
+	 * and its uid and gid -1): that node, and its pid, uid and gid there.
+	 * "" for this node's. Its from_name is a name it holds there.
+	 */
+	char sender_node[KREG_NODE_MAX + 1];
+	pid_t sender_remote_pid;
+	uid_t sender_remote_uid;
+	gid_t sender_remote_gid;
 	size_t len;
 	unsigned char data[KREG_PAYLOAD_MAX];
 };
@@ -506,6 +519,11 @@ struct kreg_from {
 	uid_t uid;
 	gid_t gid;
 	uint64_t cgroup;
+	/* A caller on another node: its node ("" on this one), pid, uid and gid there. */
+	char node[KREG_NODE_MAX + 1];
+	pid_t remote_pid;
+	uid_t remote_uid;
+	gid_t remote_gid;
 };
 
 /* What a callback returns: go on, stop normally, or a negative errno to stop with. */

@@ -73,6 +73,9 @@ static struct nla_policy kreg_nla_policy[KREG_A_MAX + 1] = {
 	[KREG_A_REMOTE_PID]	= { .type = NLA_U32 },
 	[KREG_A_REVISION]	= { .type = NLA_U64 },
 	[KREG_A_HEARD_NS]	= { .type = NLA_U64 },
+	[KREG_A_DEADLINE_NS]	= { .type = NLA_U64 },
+	[KREG_A_REMOTE_UID]	= { .type = NLA_U32 },
+	[KREG_A_REMOTE_GID]	= { .type = NLA_U32 },
 };
 
 static void kreg_queue_init(struct kreg_queue *q)

@@ -35,6 +35,25 @@ int kreg_kernel_send(struct kreg_conn *conn, const char *name, const char *from,
 	return kreg_request(conn, msg, KREG_REQ_ACK, NULL, NULL);
 }
 
+/* A process of another node, which kregd relayed: its node and ids there. */
+static void kreg_remote_sender(struct nlattr **attrs, struct kreg_message *m)
+{
+	m->sender_node[0] = '\0';
+	m->sender_remote_pid = 0;
+	m->sender_remote_uid = (uid_t)-1;
+	m->sender_remote_gid = (gid_t)-1;
+	if (!(m->sender_flags & KREG_SENDER_F_REMOTE) || !attrs[KREG_A_NODE])
+		return;
+	snprintf(m->sender_node, sizeof(m->sender_node), "%s",
+		 nla_get_string(attrs[KREG_A_NODE]));
+	if (attrs[KREG_A_REMOTE_PID])
+		m->sender_remote_pid = (pid_t)nla_get_u32(attrs[KREG_A_REMOTE_PID]);
+	if (attrs[KREG_A_REMOTE_UID])
+		m->sender_remote_uid = nla_get_u32(attrs[KREG_A_REMOTE_UID]);
+	if (attrs[KREG_A_REMOTE_GID])
+		m->sender_remote_gid = nla_get_u32(attrs[KREG_A_REMOTE_GID]);
+}
+
 int kreg_kernel_recv(struct kreg_conn *conn, struct kreg_message *m, int timeout_ms)
 {
 	struct nlattr *attrs[KREG_A_MAX + 1];
@@ -64,6 +83,7 @@ int kreg_kernel_recv(struct kreg_conn *conn, struct kreg_message *m, int timeout
 		snprintf(m->from_name, sizeof(m->from_name), "%s",
 			 attrs[KREG_A_FROM_NAME] ?
 			 nla_get_string(attrs[KREG_A_FROM_NAME]) : "");
+		kreg_remote_sender(attrs, m);
 		m->len = (size_t)nla_len(attrs[KREG_A_PAYLOAD]);
 		memcpy(m->data, nla_data(attrs[KREG_A_PAYLOAD]), m->len);
 	}

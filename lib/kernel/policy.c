@@ -17,6 +17,7 @@ static struct nla_policy kreg_rule_nla_policy[KREG_RULE_A_MAX + 1] = {
 	[KREG_RULE_A_WHO]	= { .type = NLA_U32 },
 	[KREG_RULE_A_ID]	= { .type = NLA_U32 },
 	[KREG_RULE_A_SOURCE]	= { .type = NLA_STRING, .maxlen = KREG_POLICY_SOURCE_MAX },
+	[KREG_RULE_A_NODE]	= { .type = NLA_STRING, .maxlen = KREG_NODE_MAX + 1 },
 };
 
 static int kreg_kernel_only(struct kreg_conn *conn)
@@ -36,7 +37,9 @@ static int kreg_put_rule(struct nl_msg *msg, const struct kreg_rule *r)
 	    nla_put_u32(msg, KREG_RULE_A_RIGHTS, r->rights) < 0 ||
 	    nla_put_string(msg, KREG_RULE_A_PATTERN, r->pattern) < 0 ||
 	    nla_put_u32(msg, KREG_RULE_A_WHO, r->who) < 0 ||
-	    (r->who != KREG_WHO_EVERYONE && nla_put_u32(msg, KREG_RULE_A_ID, r->id) < 0) ||
+	    ((r->who == KREG_WHO_UID || r->who == KREG_WHO_GID) &&
+	     nla_put_u32(msg, KREG_RULE_A_ID, r->id) < 0) ||
+	    (r->who == KREG_WHO_NODE && nla_put_string(msg, KREG_RULE_A_NODE, r->node) < 0) ||
 	    (r->source[0] && nla_put_string(msg, KREG_RULE_A_SOURCE, r->source) < 0))
 		return -EMSGSIZE;
 	nla_nest_end(msg, nest);
@@ -60,6 +63,8 @@ static int kreg_get_rule(struct nlattr *attr, struct kreg_rule *r)
 	if (tb[KREG_RULE_A_SOURCE])
 		snprintf(r->source, sizeof(r->source), "%s",
 			 nla_get_string(tb[KREG_RULE_A_SOURCE]));
+	if (tb[KREG_RULE_A_NODE])
+		snprintf(r->node, sizeof(r->node), "%s", nla_get_string(tb[KREG_RULE_A_NODE]));
 	return 0;
 }
 
@@ -209,6 +214,29 @@ int kreg_policy_check(struct kreg_conn *conn, uid_t uid, gid_t gid,
 		     (ngroups && nla_put(msg, KREG_A_GROUPS, (int)(ngroups * 4), gids) < 0)))
 		err = -EMSGSIZE;
 	free(gids);
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	return kreg_request(conn, msg, KREG_REQ_REPLY, kreg_verdict_reply, verdict);
+}
+
+int kreg_policy_check_node(struct kreg_conn *conn, const char *node, const char *name,
+			   enum kreg_right right, struct kreg_verdict *verdict)
+{
+	struct nl_msg *msg;
+	int err = kreg_kernel_only(conn);
+
+	if (err)
+		return err;
+	memset(verdict, 0, sizeof(*verdict));
+	msg = kreg_msg_new(conn, KREG_CMD_POLICY_CHECK, KREG_NAME_MAX + KREG_NODE_MAX + 64);
+	if (!msg)
+		return -ENOMEM;
+	err = kreg_put_name(msg, name);
+	if (!err && (nla_put_string(msg, KREG_A_NODE, node) < 0 ||
+		     nla_put_u32(msg, KREG_A_RIGHT, right) < 0))
+		err = -EMSGSIZE;
 	if (err) {
 		nlmsg_free(msg);
 		return err;

@@ -746,6 +746,10 @@ static int kreg_local_recv(struct kreg_conn *conn, struct kreg_message *msg,
 	msg->sender_gid = getegid();
 	msg->sender_cgroup = 0;
 	msg->sender_flags = KREG_SENDER_F_OWNER | KREG_SENDER_F_MAY_OWN | KREG_SENDER_F_HOST;
+	msg->sender_node[0] = '\0';
+	msg->sender_remote_pid = 0;
+	msg->sender_remote_uid = (uid_t)-1;
+	msg->sender_remote_gid = (gid_t)-1;
 	msg->len = it->size;
 	memcpy(msg->data, it->data, it->size);
 	free(it);

@@ -52,8 +52,8 @@ if [ ! -f "$state/installed" ]; then
 	fi
 	check "the module DKMS installed has BTF (for exit cleanup)" \
 		sh -c 'readelf -S "$(modinfo -n kreg)" | grep -q " \.BTF "'
-	check "dpkg installs libkreg3, libkreg-dev and kregctl" \
-		dpkg -i $P/libkreg3_*.deb $P/libkreg-dev_*.deb $P/kregctl_*.deb
+	check "dpkg installs libkreg4, libkreg-dev and kregctl" \
+		dpkg -i $P/libkreg4_*.deb $P/libkreg-dev_*.deb $P/kregctl_*.deb
 	check "kreg.service is enabled" systemctl is-enabled kreg.service
 	touch "$state/installed"
 	sync
@@ -92,8 +92,8 @@ check "systemctl stop kreg detaches exit cleanup" \
 	sh -c 'systemctl stop kreg && kregctl -j bpf status | jq -e ".attached == false" &&
 	! test -e /sys/fs/bpf/kreg'
 
-dpkg -L kreg-dkms kregctl libkreg3 libkreg-dev 2>/dev/null | sort -u >/tmp/kreg-files
-check "dpkg purges the packages" dpkg --purge kregctl libkreg-dev libkreg3 kreg-dkms
+dpkg -L kreg-dkms kregctl libkreg4 libkreg-dev 2>/dev/null | sort -u >/tmp/kreg-files
+check "dpkg purges the packages" dpkg --purge kregctl libkreg-dev libkreg4 kreg-dkms
 check "no module left in the kernel" sh -c '! test -d /sys/module/kreg'
 check "no module file left" sh -c '! find /lib/modules -name "kreg.ko*" | grep .'
 check "no DKMS state left" sh -c '! test -e /var/lib/dkms/kreg && ! ls -d /usr/src/kreg-* 2>/dev/null'

@@ -22,7 +22,7 @@ packages=(
 	linux-image-amd64 linux-headers-amd64 initramfs-tools
 	# kreg-dkms: DKMS and the module's BTF tools
 	dkms openssl gcc make dwarves libbpf-dev
-	# libkreg3, libkreg-dev, kregctl, and the checks
+	# libkreg4, libkreg-dev, kregctl, and the checks
 	libnl-3-dev libnl-genl-3-dev pkg-config jq
 )
 dir=$(mktemp -d /var/tmp/kreg-debian-root.XXXXXX)

@@ -17,7 +17,7 @@ img=$(bash "$here/make-root.sh") || { echo "KREG-COUNTS 0 1 0"; exit 1; }
 
 payload=$(mktemp -d)
 trap 'rm -rf "$payload"' EXIT
-cp "$debs"/kreg-dkms_*.deb "$debs"/libkreg3_*.deb "$debs"/libkreg-dev_*.deb \
+cp "$debs"/kreg-dkms_*.deb "$debs"/libkreg4_*.deb "$debs"/libkreg-dev_*.deb \
 	"$debs"/kregctl_*.deb "$here/check.sh" "$here/kreg-demo.c" "$payload/"
 rm -f "$out/payload.img"
 truncate -s 64M "$out/payload.img"

@@ -122,6 +122,26 @@ TEST_F(pf, users_and_groups_by_name)
 	EXPECT_EQ(0, self->rules[1].id);
 }
 
+/* Processes of other nodes, whose messages kregd relays: a node, or the cluster. */
+TEST_F(pf, other_nodes_by_name_and_the_whole_cluster)
+{
+	const char *path = put(self, "c.conf", "allow see,send orders.* node node-2.dc1\n"
+					       "deny send orders.admin cluster\n");
+	char text[256];
+
+	ASSERT_EQ(0, kreg_policy_read(path, &self->rules, &self->n, self->error,
+				      sizeof(self->error))) TH_LOG("%s", self->error);
+	ASSERT_EQ(2, self->n);
+	EXPECT_EQ(KREG_WHO_NODE, self->rules[0].who);
+	EXPECT_STREQ("node-2.dc1", self->rules[0].node);
+	EXPECT_EQ(KREG_WHO_CLUSTER, self->rules[1].who);
+	EXPECT_STREQ("", self->rules[1].node);
+	ASSERT_EQ(0, kreg_rule_format(&self->rules[0], text, sizeof(text)));
+	EXPECT_STREQ("allow see,send orders.* node node-2.dc1", text);
+	ASSERT_EQ(0, kreg_rule_format(&self->rules[1], text, sizeof(text)));
+	EXPECT_STREQ("deny send orders.admin cluster", text);
+}
+
 /* The first bad line of @text, alone in a file: the error for it. */
 static int read_bad(FIXTURE_DATA(pf) *self, const char *text, char *want_where, size_t size)
 {
@@ -148,6 +168,13 @@ TEST_F(pf, a_bad_line_fails_the_read_with_file_line_and_reason)
 		{ "allow see x.* everyone and more", "everyone, uid N" },
 		{ "allow see x.*", "EFFECT RIGHTS PATTERN WHO" },
 		{ "allow see x.* uid 99999999999", "no such user" },
+		{ "allow see x.* node", "node NAME or cluster" },
+		{ "allow see x.* node bad/name", "a node's name" },
+		{ "allow see x.* node 0123456789012345678901234567890123456789012345678901234567890123",
+		  "a node's name" },
+		{ "allow see x.* cluster node-2", "node NAME or cluster" },
+		{ "allow all x.* cluster", "own no name here" },
+		{ "allow own,send x.* node node-2", "own no name here" },
 	};
 	char text[256], where[192];
 	size_t i;

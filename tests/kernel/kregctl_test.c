@@ -68,6 +68,16 @@ TEST_F(ctl, every_printing_command_speaks_json)
 			"and .rules[0].id == 7 and .rules[0].source == \"/tmp/ctl.conf:1\"'"));
 	EXPECT_EQ(0, sh("kregctl -j policy check 1000 ctl.json send | jq -e '.allowed == false "
 			"and .decided_by == \"default\"'"));
+	/* Another node's processes: only the rules about them. */
+	EXPECT_EQ(0, sh("printf 'allow see,send ctl.* gid 7\\nallow see,send ctl.* node node-b\\n' "
+			">/tmp/ctl.conf && kregctl policy load /tmp/ctl.conf >/dev/null"));
+	EXPECT_EQ(0, sh("kregctl -j policy show | jq -e '.rules[1].who == \"node\" and "
+			".rules[1].node == \"node-b\"'"));
+	EXPECT_EQ(0, sh("kregctl -j policy check node node-b ctl.json send | jq -e '.allowed and "
+			".node == \"node-b\" and .decided_by == \"rule\" and .rule.node == \"node-b\"'"));
+	EXPECT_EQ(1, sh("kregctl policy check node node-c ctl.json send"));
+	EXPECT_EQ(0, sh("kregctl policy check node node-c ctl.json send | grep -q "
+			"'deny: node node-c.s processes may not send ctl.json'"));
 	EXPECT_EQ(0, sh("kregctl -j policy unload | jq -e '.loaded == false'"));
 }
 

@@ -48,6 +48,22 @@ static inline void raw_put(struct raw_msg *m, uint16_t type, const void *data, s
 	m->nlh.nlmsg_len = NLMSG_ALIGN(m->nlh.nlmsg_len) + NLA_ALIGN(a->nla_len);
 }
 
+/* Opens a nested attribute: what is put until raw_nest_end() goes inside it. */
+static inline struct nlattr *raw_nest_start(struct raw_msg *m, uint16_t type)
+{
+	struct nlattr *a = raw_tail(m);
+
+	a->nla_type = type | NLA_F_NESTED;
+	a->nla_len = NLA_HDRLEN;
+	m->nlh.nlmsg_len = NLMSG_ALIGN(m->nlh.nlmsg_len) + NLA_HDRLEN;
+	return a;
+}
+
+static inline void raw_nest_end(struct raw_msg *m, struct nlattr *a)
+{
+	a->nla_len = (uint16_t)(m->buf + m->nlh.nlmsg_len - (char *)a);
+}
+
 static inline void raw_put_str(struct raw_msg *m, uint16_t type, const char *s)
 {
 	raw_put(m, type, s, strlen(s) + 1);

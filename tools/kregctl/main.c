@@ -64,7 +64,9 @@ static const struct {
 	  "  policy unload            back to the defaults (no policy)\n"
 	  "  policy show              print the loaded rules, with where each came from\n"
 	  "  policy check UID NAME own|see|send\n"
-	  "                           say whether UID (a number or a user) may, and what\n"
+	  "  policy check node NODE NAME own|see|send\n"
+	  "                           say whether UID (a number or a user), or a process\n"
+	  "                           of node NODE that kregd relays, may, and what\n"
 	  "                           decides it (exit status 1: it may not)\n" },
 };
 

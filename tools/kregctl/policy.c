@@ -50,7 +50,7 @@ static const char *const right_names[] = { "own", "see", "send" };
 /* One rule as JSON: what kreg_rule_format() says in words, in members. */
 static void json_rule(const char *key, const struct kreg_rule *rule)
 {
-	static const char *const who[] = { "everyone", "uid", "gid" };
+	static const char *const who[] = { "everyone", "uid", "gid", "node", "cluster" };
 	unsigned int i;
 
 	json_object(&ctl_out, key);
@@ -61,9 +61,11 @@ static void json_rule(const char *key, const struct kreg_rule *rule)
 			json_string(&ctl_out, NULL, right_names[i]);
 	json_end(&ctl_out, ']');
 	json_string(&ctl_out, "pattern", rule->pattern);
-	json_string(&ctl_out, "who", rule->who <= KREG_WHO_GID ? who[rule->who] : "?");
-	if (rule->who != KREG_WHO_EVERYONE)
+	json_string(&ctl_out, "who", rule->who <= KREG_WHO_CLUSTER ? who[rule->who] : "?");
+	if (rule->who == KREG_WHO_UID || rule->who == KREG_WHO_GID)
 		json_uint(&ctl_out, "id", rule->id);
+	if (rule->who == KREG_WHO_NODE)
+		json_string(&ctl_out, "node", rule->node);
 	if (rule->source[0])
 		json_string(&ctl_out, "source", rule->source);
 	else
@@ -157,48 +159,45 @@ static int parse_user(const char *word, uid_t *uid, gid_t *gid, gid_t *groups, i
 	return 0;
 }
 
-static int policy_check(struct kreg_conn *conn, char **argv)
-{
-	static gid_t groups[NGROUPS_MAX];
-	int ngroups = NGROUPS_MAX, err;
-	enum kreg_right right;
-	struct kreg_verdict v;
-	char text[KREG_NAME_MAX + 128];
+/* Whom a check was about: a uid of this host, or a process of another node. */
+struct checked {
+	const char *node;	/* NULL: the uid */
 	uid_t uid;
-	gid_t gid;
+};
 
-	if (parse_right(argv[3], &right)) {
-		fprintf(stderr, "kregctl: the right is own, see or send, not '%s'\n", argv[3]);
-		return EXIT_ERROR;
-	}
-	if (parse_user(argv[1], &uid, &gid, groups, &ngroups)) {
-		fprintf(stderr, "kregctl: no such user: %s\n", argv[1]);
-		return EXIT_ERROR;
-	}
-	err = kreg_policy_check(conn, uid, gid, groups, (size_t)ngroups, argv[2], right, &v);
-	if (err)
-		return ctl_fail(conn, "policy check", err);
+static int print_verdict(const struct checked *who, const char *name, const char *right,
+			 const struct kreg_verdict *v)
+{
+	char text[KREG_NAME_MAX + 128];
+
 	if (ctl_json) {
 		json_object(&ctl_out, NULL);
-		json_uint(&ctl_out, "uid", uid);
-		json_string(&ctl_out, "name", argv[2]);
-		json_string(&ctl_out, "right", argv[3]);
-		json_bool(&ctl_out, "allowed", v.allowed);
-		json_string(&ctl_out, "decided_by", kreg_decided_by_name(v.by));
-		if (v.by == KREG_BY_RULE)
-			json_rule("rule", &v.rule);
+		if (who->node)
+			json_string(&ctl_out, "node", who->node);
+		else
+			json_uint(&ctl_out, "uid", who->uid);
+		json_string(&ctl_out, "name", name);
+		json_string(&ctl_out, "right", right);
+		json_bool(&ctl_out, "allowed", v->allowed);
+		json_string(&ctl_out, "decided_by", kreg_decided_by_name(v->by));
+		if (v->by == KREG_BY_RULE)
+			json_rule("rule", &v->rule);
 		else
 			json_null(&ctl_out, "rule");
 		json_end(&ctl_out, '}');
-		return v.allowed ? 0 : EXIT_NOTFOUND;
+		return v->allowed ? 0 : EXIT_NOTFOUND;
 	}
-	printf("%s: uid %u may %s%s %s\n", v.allowed ? "allow" : "deny", (unsigned int)uid,
-	       v.allowed ? "" : "not ", argv[3], argv[2]);
-	switch (v.by) {
+	if (who->node)
+		printf("%s: node %s's processes may %s%s %s\n", v->allowed ? "allow" : "deny",
+		       who->node, v->allowed ? "" : "not ", right, name);
+	else
+		printf("%s: uid %u may %s%s %s\n", v->allowed ? "allow" : "deny",
+		       (unsigned int)who->uid, v->allowed ? "" : "not ", right, name);
+	switch (v->by) {
 	case KREG_BY_RULE:
-		kreg_rule_format(&v.rule, text, sizeof(text));
+		kreg_rule_format(&v->rule, text, sizeof(text));
 		printf("decided by the rule \"%s\" (%s)\n", text,
-		       v.rule.source[0] ? v.rule.source : "no source");
+		       v->rule.source[0] ? v->rule.source : "no source");
 		break;
 	case KREG_BY_USER_NAMESPACE:
 		printf("decided by the user namespace: names under user.UID. are UID's alone to own\n");
@@ -213,14 +212,57 @@ static int policy_check(struct kreg_conn *conn, char **argv)
 		printf("decided by the name being a reply address: anyone may answer a call\n");
 		break;
 	case KREG_BY_DEFAULT:
-		printf("decided by the default: %s\n", v.allowed ?
-		       "no policy is loaded, and the initial user namespace may do anything" :
-		       "a loaded policy denies what no rule allows");
+		printf("decided by the default: %s\n", !v->allowed ?
+		       "a loaded policy denies what no rule allows" : who->node ?
+		       "no policy is loaded, and the cluster's nodes may see and send as the host" :
+		       "no policy is loaded, and the initial user namespace may do anything");
 		break;
 	}
-	if (uid == 0 && !v.allowed)
+	if (!who->node && who->uid == 0 && !v->allowed)
 		printf("(a root process with CAP_SYS_ADMIN would bypass this)\n");
-	return v.allowed ? 0 : EXIT_NOTFOUND;
+	return v->allowed ? 0 : EXIT_NOTFOUND;
+}
+
+/* check UID NAME RIGHT */
+static int policy_check(struct kreg_conn *conn, char **argv)
+{
+	static gid_t groups[NGROUPS_MAX];
+	int ngroups = NGROUPS_MAX, err;
+	struct checked who = { NULL, 0 };
+	enum kreg_right right;
+	struct kreg_verdict v;
+	gid_t gid;
+
+	if (parse_right(argv[3], &right)) {
+		fprintf(stderr, "kregctl: the right is own, see or send, not '%s'\n", argv[3]);
+		return EXIT_ERROR;
+	}
+	if (parse_user(argv[1], &who.uid, &gid, groups, &ngroups)) {
+		fprintf(stderr, "kregctl: no such user: %s\n", argv[1]);
+		return EXIT_ERROR;
+	}
+	err = kreg_policy_check(conn, who.uid, gid, groups, (size_t)ngroups, argv[2], right, &v);
+	if (err)
+		return ctl_fail(conn, "policy check", err);
+	return print_verdict(&who, argv[2], argv[3], &v);
+}
+
+/* check node NODE NAME RIGHT: a process of another node, which kregd relays. */
+static int policy_check_node(struct kreg_conn *conn, char **argv)
+{
+	struct checked who = { argv[2], 0 };
+	enum kreg_right right;
+	struct kreg_verdict v;
+	int err;
+
+	if (parse_right(argv[4], &right)) {
+		fprintf(stderr, "kregctl: the right is own, see or send, not '%s'\n", argv[4]);
+		return EXIT_ERROR;
+	}
+	err = kreg_policy_check_node(conn, argv[2], argv[3], right, &v);
+	if (err)
+		return ctl_fail(conn, "policy check", err);
+	return print_verdict(&who, argv[3], argv[4], &v);
 }
 
 int cmd_policy(struct kreg_conn *conn, int argc, char **argv)
@@ -244,6 +286,8 @@ int cmd_policy(struct kreg_conn *conn, int argc, char **argv)
 	}
 	if (argc == 2 && !strcmp(argv[1], "show"))
 		return policy_show(conn);
+	if (argc == 6 && !strcmp(argv[1], "check") && !strcmp(argv[2], "node"))
+		return policy_check_node(conn, argv + 1);
 	if (argc == 5 && !strcmp(argv[1], "check"))
 		return policy_check(conn, argv + 1);
 	ctl_usage(stderr);

@@ -42,6 +42,18 @@
  * the kernel does by itself at the lease's deadline unless the relay
  * renewed it (KREG_CMD_LEASE): with kregd gone, stopped or stuck too.
  *
+ * Version 5: messages across nodes. The relay SENDs on behalf of a process
+ * of another node (KREG_A_NODE, KREG_A_REMOTE_PID, KREG_A_REMOTE_UID,
+ * KREG_A_REMOTE_GID); no other socket may, nor the relay's socket in a
+ * process without CAP_SYS_ADMIN. Such a sender is never one of
+ * this host's uids: without a policy it may see and send to what the host
+ * may, under one what a rule about its node or the cluster allows (and a
+ * reply address), and its delivery says so
+ * (KREG_SENDER_F_REMOTE, its node, pid, uid and gid there); rules name it
+ * as KREG_WHO_NODE or KREG_WHO_CLUSTER. Its share of a
+ * mailbox is its node's. A SEND with KREG_A_TOKEN reaches the name only
+ * while its holder is the one that token was granted to (ESTALE).
+ *
  * The read-only view of the table (the end of this file) has its own
  * version, KREG_VIEW_VERSION; the family does not depend on it.
  */
@@ -52,7 +64,7 @@
 #include <linux/types.h>
 
 #define KREG_GENL_NAME		"kreg"
-#define KREG_GENL_VERSION	4
+#define KREG_GENL_VERSION	5
 
 /*
  * A name is 1 to KREG_NAME_MAX printable ASCII bytes (0x20-0x7e),
@@ -97,11 +109,19 @@
  *	does not), the delivery carries it: the receiver knows, from the
  *	kernel, which name's holder sent it. KREG_A_SEND_FLAGS
  *	KREG_SEND_F_RELEASE_FROM releases that name as the message is
- *	delivered, for a server's last answer.
+ *	delivered, for a server's last answer. With KREG_A_TOKEN, only to
+ *	the holder granted that fencing token: ESTALE if the name has
+ *	another (or is no cluster name). The relay alone (EPERM for any
+ *	other socket) may send for a process of another node: KREG_A_NODE,
+ *	its KREG_A_REMOTE_PID, _REMOTE_UID and _REMOTE_GID there, all
+ *	required; never with KREG_A_FROM_NAME, which this kernel proves.
  * @KREG_CMD_DELIVER: kernel to mailbox: KREG_A_NAME, KREG_A_PAYLOAD, the
  *	sender's KREG_A_SENDER_PID, _UID, _GID (as the receiver's namespaces
  *	see them), _CGROUP and _FLAGS, and KREG_A_FROM_NAME when it proved
- *	one.
+ *	one. From another node's process (KREG_SENDER_F_REMOTE): its
+ *	KREG_A_NODE, KREG_A_REMOTE_PID, _REMOTE_UID and _REMOTE_GID there;
+ *	its KREG_A_SENDER_PID is 0 and its _SENDER_UID and _GID are -1: no
+ *	process or id of this host.
  * @KREG_CMD_REGISTERED: event: KREG_A_NAME, KREG_A_PID, KREG_A_UID (as the
  *	subscriber's namespaces see them) and any KREG_A_META.
  * @KREG_CMD_UNREGISTERED: event: the same plus KREG_A_REASON.
@@ -122,7 +142,8 @@
  *	KREG_A_POLICY, unload it.
  * @KREG_CMD_POLICY_GET: (CAP_SYS_ADMIN) dump the rules, one KREG_A_RULE each.
  * @KREG_CMD_POLICY_CHECK: (CAP_SYS_ADMIN) would KREG_A_UID (with KREG_A_GID
- *	and the supplementary KREG_A_GROUPS) have KREG_A_RIGHT on KREG_A_NAME?
+ *	and the supplementary KREG_A_GROUPS), or a process of node KREG_A_NODE
+ *	(instead of those), have KREG_A_RIGHT on KREG_A_NAME?
  *	Replies KREG_A_VERDICT, KREG_A_DECIDED_BY and, when a rule decided,
  *	that KREG_A_RULE.
  * @KREG_CMD_RELAY: (CAP_SYS_ADMIN) the requesting socket becomes this
@@ -201,7 +222,8 @@ enum kreg_cmd {
  * @KREG_A_UID_ENTRIES: u32, names that count toward the caller's account's
  *	quota (a uid, or a container as a whole)
  * @KREG_A_SENDER_UID: u32, the sender's effective uid, as the receiver's
- *	user namespace sees it (the overflow uid when it cannot)
+ *	user namespace sees it (the overflow uid when it cannot; -1 for a
+ *	sender on another node)
  * @KREG_A_SENDER_GID: u32, the sender's effective gid, likewise
  * @KREG_A_SENDER_CGROUP: u64, the sender's cgroup v2 id (its inode number
  *	under /sys/fs/cgroup)
@@ -224,11 +246,15 @@ enum kreg_cmd {
  * @KREG_A_HOST_UID: u32, STATUS: the caller's effective uid as the initial
  *	user namespace sees it: the UID of the "user.UID." names it owns
  * @KREG_A_NODE: string, a node's name: RELAY, MIRROR; in replies and
- *	events, the node of a cluster name's holder; STATUS, this node's
+ *	events, the node of a cluster name's holder; STATUS, this node's;
+ *	SEND (relay) and DELIVER, a remote sender's; POLICY_CHECK, the node
+ *	asked about
  * @KREG_A_TOKEN: u64, a cluster name's fencing token: the revision at which
- *	the cluster granted it, higher for each new holder of the name
+ *	the cluster granted it, higher for each new holder of the name; SEND,
+ *	the holder the message is meant for
  * @KREG_A_REMOTE_PID: u32, the pid of a holder on another node, there (its
- *	KREG_A_PID is then 0: no process of this node holds it)
+ *	KREG_A_PID is then 0: no process of this node holds it); SEND (relay)
+ *	and DELIVER, a remote sender's pid there
  * @KREG_A_REVISION: u64, PROGRESS, STATUS: the cluster revision the mirrors
  *	are as of
  * @KREG_A_HEARD_NS: u64, PROGRESS, STATUS: when that was known
@@ -236,6 +262,9 @@ enum kreg_cmd {
  *	same, for how old the answer may be
  * @KREG_A_DEADLINE_NS: u64, LEASE: until when this node's holders keep their
  *	cluster names (CLOCK_BOOTTIME, ns)
+ * @KREG_A_REMOTE_UID: u32, SEND (relay), DELIVER: the effective uid of a
+ *	sender on another node, as that node knows it
+ * @KREG_A_REMOTE_GID: u32, likewise its effective gid
  */
 enum kreg_attr {
 	KREG_A_UNSPEC,
@@ -277,6 +306,8 @@ enum kreg_attr {
 	KREG_A_REVISION,
 	KREG_A_HEARD_NS,
 	KREG_A_DEADLINE_NS,
+	KREG_A_REMOTE_UID,
+	KREG_A_REMOTE_GID,
 
 	__KREG_A_MAX,
 	KREG_A_MAX = __KREG_A_MAX - 1
@@ -291,6 +322,7 @@ enum kreg_attr {
  * @KREG_RULE_A_WHO: u32, enum kreg_who
  * @KREG_RULE_A_ID: u32, the uid or gid of KREG_WHO_UID or KREG_WHO_GID, as
  *	the loader's user namespace sees it
+ * @KREG_RULE_A_NODE: string, the node of a KREG_WHO_NODE rule
  * @KREG_RULE_A_SOURCE: string, where the rule came from ("FILE:LINE"), at
  *	most KREG_POLICY_SOURCE_MAX bytes; kept and reported, never interpreted
  */
@@ -302,6 +334,7 @@ enum kreg_rule_attr {
 	KREG_RULE_A_WHO,
 	KREG_RULE_A_ID,
 	KREG_RULE_A_SOURCE,
+	KREG_RULE_A_NODE,
 
 	__KREG_RULE_A_MAX,
 	KREG_RULE_A_MAX = __KREG_RULE_A_MAX - 1
@@ -331,11 +364,16 @@ enum kreg_effect {
  *	namespaces (containers are never "everyone": name their uid or gid)
  * @KREG_WHO_UID: processes whose effective uid is KREG_RULE_A_ID
  * @KREG_WHO_GID: processes whose effective or a supplementary gid is it
+ * @KREG_WHO_NODE: the processes of another node, KREG_RULE_A_NODE, that
+ *	this node's relay sends for (never matched by a uid, gid or everyone)
+ * @KREG_WHO_CLUSTER: the processes of every other node of the cluster
  */
 enum kreg_who {
 	KREG_WHO_EVERYONE,
 	KREG_WHO_UID,
 	KREG_WHO_GID,
+	KREG_WHO_NODE,
+	KREG_WHO_CLUSTER,
 };
 
 /**
@@ -399,10 +437,13 @@ enum kreg_decided_by {
  *	by CAP_SYS_ADMIN, by its "user.UID." or by a rule of the policy; never
  *	by the default of a host without one.
  * KREG_SENDER_F_HOST: the sender runs on the host, not in a container.
+ * KREG_SENDER_F_REMOTE: the sender is a process of another node, relayed
+ *	by this node's relay (never with the others).
  */
 #define KREG_SENDER_F_OWNER	(1U << 0)
 #define KREG_SENDER_F_MAY_OWN	(1U << 1)
 #define KREG_SENDER_F_HOST	(1U << 2)
+#define KREG_SENDER_F_REMOTE	(1U << 3)
 
 /**
  * enum kreg_reason - why an entry was removed
