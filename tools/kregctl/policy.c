@@ -122,17 +122,19 @@ static int policy_show(struct kreg_conn *conn)
 	return 0;
 }
 
+/* own, see or send; else says so. */
 static int parse_right(const char *word, enum kreg_right *right)
 {
-	if (!strcmp(word, "own"))
-		*right = KREG_RIGHT_OWN;
-	else if (!strcmp(word, "see"))
-		*right = KREG_RIGHT_SEE;
-	else if (!strcmp(word, "send"))
-		*right = KREG_RIGHT_SEND;
-	else
-		return -EINVAL;
-	return 0;
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		if (!strcmp(word, right_names[i])) {
+			*right = (enum kreg_right)(1U << i);
+			return 0;
+		}
+	}
+	fprintf(stderr, "kregctl: the right is own, see or send, not '%s'\n", word);
+	return -EINVAL;
 }
 
 /* A uid, by number or by name, with its groups when the user exists. */
@@ -233,10 +235,8 @@ static int policy_check(struct kreg_conn *conn, char **argv)
 	struct kreg_verdict v;
 	gid_t gid;
 
-	if (parse_right(argv[3], &right)) {
-		fprintf(stderr, "kregctl: the right is own, see or send, not '%s'\n", argv[3]);
+	if (parse_right(argv[3], &right))
 		return EXIT_ERROR;
-	}
 	if (parse_user(argv[1], &who.uid, &gid, groups, &ngroups)) {
 		fprintf(stderr, "kregctl: no such user: %s\n", argv[1]);
 		return EXIT_ERROR;
@@ -255,10 +255,8 @@ static int policy_check_node(struct kreg_conn *conn, char **argv)
 	struct kreg_verdict v;
 	int err;
 
-	if (parse_right(argv[4], &right)) {
-		fprintf(stderr, "kregctl: the right is own, see or send, not '%s'\n", argv[4]);
+	if (parse_right(argv[4], &right))
 		return EXIT_ERROR;
-	}
 	err = kreg_policy_check_node(conn, argv[2], argv[3], right, &v);
 	if (err)
 		return ctl_fail(conn, "policy check", err);
