@@ -302,7 +302,8 @@ static bool kreg_traced(struct kreg_principal *p, const char *name,
 {
 	if (!allowed)
 		trace_kreg_denied(name, task_tgid_nr(current),
-				  from_kuid(&init_user_ns, p->uid), right);
+				  from_kuid(&init_user_ns, p->uid), right,
+				  p->node ? p->node : "");
 	return allowed;
 }
 

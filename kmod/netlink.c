@@ -517,11 +517,14 @@ static int kreg_nl_send(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *payload = info->attrs[KREG_A_PAYLOAD];
 	struct nlattr *name = info->attrs[KREG_A_NAME];
+	/* The node it sent for: the relay's, or what another socket claimed (EPERM). */
+	struct nlattr *node = info->attrs[KREG_A_NODE];
 	int err = kreg_nl_send_traced(skb, info);
 
 	if (name)
 		trace_kreg_send(nla_data(name), task_tgid_nr(current),
-				payload ? nla_len(payload) : 0, err);
+				payload ? nla_len(payload) : 0, err,
+				node ? (const char *)nla_data(node) : "");
 	return err;
 }
 

@@ -42,6 +42,7 @@ struct kreg_principal {
 	/*
 	 * A process of another node, which the relay sends for: none of this
 	 * host's uids, gids or "everyone", and no credentials (NULL: local).
+	 * NUL-terminated (a netlink attribute the policy checked).
 	 */
 	const char		*node;
 	size_t			node_len;

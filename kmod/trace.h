@@ -132,42 +132,48 @@ TRACE_EVENT(kreg_lookup,
 		  __entry->result)
 );
 
+/* @node: the other node the relay (@sender) sent for, or "". */
 TRACE_EVENT(kreg_send,
-	TP_PROTO(const char *name, pid_t sender, u32 len, int result),
-	TP_ARGS(name, sender, len, result),
+	TP_PROTO(const char *name, pid_t sender, u32 len, int result, const char *node),
+	TP_ARGS(name, sender, len, result, node),
 	TP_STRUCT__entry(
 		__string(name, name)
 		__field(pid_t, sender)
 		__field(u32, len)
 		__field(int, result)
+		__string(node, node)
 	),
 	TP_fast_assign(
 		__assign_str(name, name);
 		__entry->sender = sender;
 		__entry->len = len;
 		__entry->result = result;
+		__assign_str(node, node);
 	),
-	TP_printk("name=%s sender=%d len=%u result=%d", __get_str(name),
-		  __entry->sender, __entry->len, __entry->result)
+	TP_printk("name=%s sender=%d len=%u result=%d node=%s", __get_str(name),
+		  __entry->sender, __entry->len, __entry->result, __get_str(node))
 );
 
+/* @node: the other node whose process the relay (@pid) sent for, or "". */
 TRACE_EVENT(kreg_denied,
-	TP_PROTO(const char *name, pid_t pid, uid_t uid, int right),
-	TP_ARGS(name, pid, uid, right),
+	TP_PROTO(const char *name, pid_t pid, uid_t uid, int right, const char *node),
+	TP_ARGS(name, pid, uid, right, node),
 	TP_STRUCT__entry(
 		__string(name, name)
 		__field(pid_t, pid)
 		__field(uid_t, uid)
 		__field(int, right)
+		__string(node, node)
 	),
 	TP_fast_assign(
 		__assign_str(name, name);
 		__entry->pid = pid;
 		__entry->uid = uid;
 		__entry->right = right;
+		__assign_str(node, node);
 	),
-	TP_printk("name=%s pid=%d uid=%u right=%s", __get_str(name),
-		  __entry->pid, __entry->uid,
+	TP_printk("name=%s pid=%d uid=%u node=%s right=%s", __get_str(name),
+		  __entry->pid, __entry->uid, __get_str(node),
 		  __print_symbolic(__entry->right,
 				   { KREG_RIGHT_OWN, "own" },
 				   { KREG_RIGHT_SEE, "see" },

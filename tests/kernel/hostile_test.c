@@ -565,9 +565,7 @@ static int attack_server(void *arg)
 	if (raw_request(&n, &msg, NULL))
 		return 3;
 	len = forge(buf, KREG_FRAME_STOP, 7, 0, "");
-	if (raw_send_to(&n, "hostile.svc", mailbox, 0, buf, len))
-		return 4;
-	if (raw_next(&n, KREG_CMD_DELIVER, &msg, 5000))
+	if (raw_send_and_next(&n, "hostile.svc", mailbox, buf, len, KREG_CMD_DELIVER, &msg, 5000))
 		return 5;
 	f = raw_attr_data(raw_attr(&msg.nlh, KREG_A_PAYLOAD));
 	if (f->kind != KREG_FRAME_REPLY || f->ref != 7 || f->status != -EPERM ||

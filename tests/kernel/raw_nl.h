@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -338,6 +339,47 @@ static inline int raw_send_to(struct raw_nl *n, const char *name, const char *fr
 		raw_put_u32(&m, KREG_A_SEND_FLAGS, flags);
 	raw_put(&m, KREG_A_PAYLOAD, data, len);
 	return raw_request(n, &m, NULL);
+}
+
+/*
+ * SEND @len bytes to @name from @from, and wait for both its ack and the
+ * next message of kind @cmd on @n (the answer it asks for) into @out,
+ * whichever comes first: the answer can overtake the ack when the sender
+ * is preempted between delivering and acknowledging (PREEMPT_RT), and
+ * raw_request() would skip it. 0, the SEND's error, or -ETIMEDOUT.
+ */
+static inline int raw_send_and_next(struct raw_nl *n, const char *name, const char *from,
+				    const void *data, size_t len, uint8_t cmd,
+				    struct raw_msg *out, int timeout_ms)
+{
+	static char buf[RAW_NL_BUF];
+	static struct raw_msg m;
+	bool acked = false, got = false;
+	int err;
+
+	raw_kreg_msg(&m, n, KREG_CMD_SEND);
+	raw_put_str(&m, KREG_A_NAME, name);
+	if (from)
+		raw_put_str(&m, KREG_A_FROM_NAME, from);
+	raw_put(&m, KREG_A_PAYLOAD, data, len);
+	err = raw_send(n, &m);
+	while (!err && !(acked && got)) {
+		ssize_t rlen = raw_recv(n, buf, sizeof(buf), timeout_ms);
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+
+		if (rlen < 0)
+			return (int)rlen;
+		for (; NLMSG_OK(nlh, rlen); nlh = NLMSG_NEXT(nlh, rlen)) {
+			if (nlh->nlmsg_type == NLMSG_ERROR && nlh->nlmsg_seq == m.nlh.nlmsg_seq) {
+				err = ((const struct nlmsgerr *)NLMSG_DATA(nlh))->error;
+				acked = true;
+			} else if (!got && nlh->nlmsg_type == n->family && raw_cmd(nlh) == cmd) {
+				memcpy(out->buf, nlh, nlh->nlmsg_len);
+				got = true;
+			}
+		}
+	}
+	return err;
 }
 
 /*

@@ -418,4 +418,56 @@ TEST_F(relayed, a_send_meant_for_one_holder_never_reaches_the_next)
 	EXPECT_EQ(-ETIMEDOUT, raw_next(&self->holder, KREG_CMD_DELIVER, &d, 300));
 }
 
+/* Writes @text to tracefs file @file: 0 or -errno. */
+static int tracefs_write(const char *file, const char *text)
+{
+	char path[256];
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "/sys/kernel/tracing/%s", file);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* The trace buffer's text, into @buf. */
+static ssize_t tracefs_read(char *buf, size_t size)
+{
+	int fd = open("/sys/kernel/tracing/trace", O_RDONLY);
+	ssize_t n, at = 0;
+
+	if (fd < 0)
+		return -errno;
+	while (at < (ssize_t)size - 1 && (n = read(fd, buf + at, size - 1 - at)) > 0)
+		at += n;
+	buf[at] = '\0';
+	close(fd);
+	return at;
+}
+
+/* An operator tracing sends and denials sees the node, not only kregd's pid. */
+TEST_F(relayed, the_tracepoints_say_which_node_a_send_was_for)
+{
+	static char trace[1 << 16];
+	struct remote node_c = node_b;
+
+	node_c.node = "node-c";
+	ASSERT_EQ(0, raw_nl_register(&self->holder, "svc.pol"));
+	ASSERT_EQ(0, load_policy(self->c, "allow see svc.pol cluster\n"));
+	ASSERT_EQ(0, tracefs_write("trace", ""));
+	ASSERT_EQ(0, tracefs_write("events/kreg/kreg_send/enable", "1"));
+	ASSERT_EQ(0, tracefs_write("events/kreg/kreg_denied/enable", "1"));
+	EXPECT_EQ(-EACCES, send_as(&self->relay, "svc.pol", &node_c, 0, "denied"));
+	tracefs_write("events/kreg/kreg_send/enable", "0");
+	tracefs_write("events/kreg/kreg_denied/enable", "0");
+	ASSERT_LT(0, tracefs_read(trace, sizeof(trace)));
+	EXPECT_NE(NULL, strstr(trace, "kreg_denied: name=svc.pol"));
+	EXPECT_NE(NULL, strstr(trace, "node=node-c right=send")) TH_LOG("%s", trace);
+	EXPECT_NE(NULL, strstr(trace, "result=-13 node=node-c")) TH_LOG("%s", trace);
+}
+
 TEST_HARNESS_MAIN
