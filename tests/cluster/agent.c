@@ -183,43 +183,71 @@ static void holder_main(int fd, const char *name, const char *value)
 
 /* --- the agent ---------------------------------------------------------------- */
 
-static void cmd_reg(const char *id, const char *name, const char *value)
+static void supervisor_main(int fd, const char *name);
+
+/*
+ * Forks a child into a free holder slot, on a socket pair: a holder of
+ * @name (with @value, or none), or a @supervisor that starts one.
+ * Returns the slot, its pid in *@pid and our end in *@fd; or -1, said to @id.
+ */
+static int spawn_holder(const char *id, const char *name, const char *value,
+			bool supervisor, pid_t *pid, int *fd)
 {
 	int sv[2], i;
-	char reply[512];
-	pid_t pid;
-	ssize_t n;
 
 	for (i = 0; i < HOLDERS_MAX && holders[i].pid; i++)
 		;
 	if (i == HOLDERS_MAX || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
 		say("%s ERR %d no room", id, -ENOSPC);
-		return;
+		return -1;
 	}
-	pid = fork();
-	if (pid == 0) {
+	*pid = fork();
+	if (*pid == 0) {
 		close(sv[0]);
-		holder_main(sv[1], name, value);
+		if (supervisor)
+			supervisor_main(sv[1], name);
+		else
+			holder_main(sv[1], name, value);
 		_exit(0);
 	}
 	close(sv[1]);
-	n = recv(sv[0], reply, sizeof(reply) - 1, 0);
+	*fd = sv[0];
+	return i;
+}
+
+/* Slot @i keeps child @pid, reached on @fd, as a holder of @name. */
+static void keep_holder(int i, pid_t pid, int fd, const char *name)
+{
+	holders[i].pid = pid;
+	holders[i].fd = fd;
+	snprintf(holders[i].name, sizeof(holders[i].name), "%s", name);
+}
+
+static void cmd_reg(const char *id, const char *name, const char *value)
+{
+	char reply[512];
+	int i, fd;
+	pid_t pid;
+	ssize_t n;
+
+	i = spawn_holder(id, name, value, false, &pid, &fd);
+	if (i < 0)
+		return;
+	n = recv(fd, reply, sizeof(reply) - 1, 0);
 	if (n <= 0) {
 		say("%s ERR %d the holder died", id, -ECHILD);
-		close(sv[0]);
+		close(fd);
 		waitpid(pid, NULL, 0);
 		return;
 	}
 	reply[n] = '\0';
 	if (strncmp(reply, "OK ", 3)) {
-		close(sv[0]);
+		close(fd);
 		waitpid(pid, NULL, 0);
 		say("%s %s", id, reply);
 		return;
 	}
-	holders[i].pid = pid;
-	holders[i].fd = sv[0];
-	snprintf(holders[i].name, sizeof(holders[i].name), "%s", name);
+	keep_holder(i, pid, fd, name);
 	holders[i].token = strtoull(reply + 3, NULL, 10);
 	say("%s %s", id, reply);
 }
@@ -365,28 +393,17 @@ static void supervisor_main(int fd, const char *name)
 static void cmd_sup(const char *id, const char *name)
 {
 	char reply[256];
-	int sv[2], i;
+	int i, fd;
 	pid_t pid;
 	ssize_t n;
 
-	for (i = 0; i < HOLDERS_MAX && holders[i].pid; i++)
-		;
-	if (i == HOLDERS_MAX || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
-		say("%s ERR %d no room", id, -ENOSPC);
+	i = spawn_holder(id, name, NULL, true, &pid, &fd);
+	if (i < 0)
 		return;
-	}
-	pid = fork();
-	if (pid == 0) {
-		close(sv[0]);
-		supervisor_main(sv[1], name);
-	}
-	close(sv[1]);
-	n = recv(sv[0], reply, sizeof(reply) - 1, 0);
+	n = recv(fd, reply, sizeof(reply) - 1, 0);
 	reply[n > 0 ? n : 0] = '\0';
 	/* Kept as a holder of the name's: KILL stops the supervisor, and its children with it. */
-	holders[i].pid = pid;
-	holders[i].fd = sv[0];
-	snprintf(holders[i].name, sizeof(holders[i].name), "%s", name);
+	keep_holder(i, pid, fd, name);
 	say("%s %s", id, n > 0 ? reply : "ERR -10 the supervisor died");
 }
 

@@ -75,6 +75,11 @@ static inline void raw_put_u32(struct raw_msg *m, uint16_t type, uint32_t v)
 	raw_put(m, type, &v, sizeof(v));
 }
 
+static inline void raw_put_u64(struct raw_msg *m, uint16_t type, uint64_t v)
+{
+	raw_put(m, type, &v, sizeof(v));
+}
+
 static inline void raw_msg_init(struct raw_msg *m, struct raw_nl *n, uint16_t type,
 				uint8_t cmd, uint8_t version)
 {
@@ -123,6 +128,16 @@ static inline uint32_t raw_attr_u32(const struct nlmsghdr *nlh, uint16_t type)
 {
 	const struct nlattr *a = raw_attr(nlh, type);
 	uint32_t v = 0;
+
+	if (a)
+		memcpy(&v, raw_attr_data(a), sizeof(v));
+	return v;
+}
+
+static inline uint64_t raw_attr_u64(const struct nlmsghdr *nlh, uint16_t type)
+{
+	const struct nlattr *a = raw_attr(nlh, type);
+	uint64_t v = 0;
 
 	if (a)
 		memcpy(&v, raw_attr_data(a), sizeof(v));

@@ -10,21 +10,6 @@
 
 #include "raw_nl.h"
 
-static inline void raw_put_u64(struct raw_msg *m, uint16_t type, uint64_t v)
-{
-	raw_put(m, type, &v, sizeof(v));
-}
-
-static inline uint64_t raw_attr_u64(const struct nlmsghdr *nlh, uint16_t type)
-{
-	const struct nlattr *a = raw_attr(nlh, type);
-	uint64_t v = 0;
-
-	if (a)
-		memcpy(&v, raw_attr_data(a), sizeof(v));
-	return v;
-}
-
 static inline int relay_bind(struct raw_nl *n, const char *node)
 {
 	static struct raw_msg m;
