@@ -196,8 +196,8 @@ $(BUILD)/kregctl: $(KREGCTL_DEPS)
 
 KREGD_SRCS := $(wildcard tools/kregd/*.c)
 KREGD_DEPS := $(KREGD_SRCS) $(wildcard tools/kregd/*.h) lib/cluster/protocol.h $(BUILD)/libkreg.a
-KREGD_CFLAGS := $(USER_CFLAGS) -Ilib/cluster $(shell pkg-config --cflags libcurl json-c 2>/dev/null)
-KREGD_LIBS := $(shell pkg-config --libs libcurl json-c 2>/dev/null)
+KREGD_CFLAGS := $(USER_CFLAGS) -Ilib/cluster $(shell pkg-config --cflags libcurl json-c openssl 2>/dev/null)
+KREGD_LIBS := $(shell pkg-config --libs libcurl json-c openssl 2>/dev/null)
 
 kregd: $(BUILD)/kregd
 
@@ -215,14 +215,17 @@ $(BUILD)/guest/kregctl: $(KREGCTL_DEPS)
 		$(NL_LIBS) $(BPF_STATIC_LIBS) -lpthread
 
 # The cluster tests' agent in each node (tests/cluster/agent.c).
-$(BUILD)/guest/kreg-agent: tests/cluster/agent.c $(BUILD)/libkreg.a
+$(BUILD)/guest/kreg-agent: tests/cluster/agent.c tests/cluster/mail.c tests/cluster/mail.h \
+		$(BUILD)/libkreg.a
 	@mkdir -p $(dir $@)
-	$(CC) $(USER_CFLAGS) -static -o $@ $< $(BUILD)/libkreg.a $(NL_LIBS) -lpthread
+	$(CC) $(USER_CFLAGS) -static -o $@ tests/cluster/agent.c tests/cluster/mail.c \
+		$(BUILD)/libkreg.a $(NL_LIBS) -lpthread
 
 # The cluster suite, on this machine: etcd here, nodes in QEMU guests.
 $(BUILD)/cluster-test: tests/cluster/cluster_test.c $(wildcard tests/cluster/*.h) \
-		$(BUILD)/libkreg.a $(KTOOLS)
-	$(CC) $(TEST_CFLAGS) -o $@ $< $(BUILD)/libkreg.a $(NL_LIBS) -lpthread
+		tools/kregd/peer_wire.h $(BUILD)/libkreg.a $(KTOOLS)
+	$(CC) $(TEST_CFLAGS) -Itools/kregd -o $@ $< $(BUILD)/libkreg.a $(NL_LIBS) -lpthread \
+		-lssl -lcrypto
 
 TEST_SKELS := $(patsubst tests/kernel/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(wildcard tests/kernel/*.bpf.c))
 

@@ -436,7 +436,7 @@ static int kreg_nl_send_error(struct genl_info *info, int err)
 		break;
 	case -EPERM:
 		GENL_SET_ERR_MSG(info,
-				 "the sending process does not hold KREG_A_FROM_NAME");
+				 "the sender does not hold KREG_A_FROM_NAME (another node's: a cluster name it holds there, or its own user. name)");
 		break;
 	case -ECONNREFUSED:
 		GENL_SET_ERR_MSG(info,
@@ -466,9 +466,12 @@ struct kreg_nl_remote {
 	u32		gid;
 };
 
-/* Its node and ids as that node told them; no process, uid or gid of this host. */
+/*
+ * Its node and ids as that node told them, no process, uid or gid of this
+ * host; and the name it holds there, if it named one.
+ */
 static int kreg_nl_put_remote_sender(struct sk_buff *msg, const struct kreg_route *route,
-				     const struct kreg_nl_remote *r)
+				     const char *from, const struct kreg_nl_remote *r)
 {
 	if (nla_put_u32(msg, KREG_A_SENDER_PID, 0) ||
 	    nla_put_u32(msg, KREG_A_SENDER_UID, (u32)-1) ||
@@ -478,7 +481,8 @@ static int kreg_nl_put_remote_sender(struct sk_buff *msg, const struct kreg_rout
 	    nla_put_string(msg, KREG_A_NODE, r->node) ||
 	    nla_put_u32(msg, KREG_A_REMOTE_PID, r->pid) ||
 	    nla_put_u32(msg, KREG_A_REMOTE_UID, r->uid) ||
-	    nla_put_u32(msg, KREG_A_REMOTE_GID, r->gid))
+	    nla_put_u32(msg, KREG_A_REMOTE_GID, r->gid) ||
+	    (from && nla_put_string(msg, KREG_A_FROM_NAME, from)))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -492,7 +496,7 @@ static int kreg_nl_put_sender(struct sk_buff *msg, const struct kreg_route *rout
 	u64 cgroup;
 
 	if (remote)
-		return kreg_nl_put_remote_sender(msg, route, remote);
+		return kreg_nl_put_remote_sender(msg, route, from, remote);
 
 	/* A sender the receiver cannot see is told nothing of: not its cgroup either. */
 	cgroup = 0;
@@ -559,10 +563,11 @@ static int kreg_nl_sender(struct sk_buff *skb, struct genl_info *info,
 	err = kreg_nl_relay_only(skb, info);
 	if (err)
 		return err;
-	/* Its names are its node's: this kernel can prove none of them. */
-	if (info->attrs[KREG_A_FROM_NAME]) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KREG_A_FROM_NAME],
-				    "another node's process proves no name here");
+	/* Its names are its node's: none of them is released here. */
+	if (info->attrs[KREG_A_SEND_FLAGS] &&
+	    (nla_get_u32(info->attrs[KREG_A_SEND_FLAGS]) & KREG_SEND_F_RELEASE_FROM)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[KREG_A_SEND_FLAGS],
+				    "another node's process releases no name here");
 		return -EINVAL;
 	}
 	if (kreg_node_is_self(nla_data(node), nla_len(node) - 1)) {

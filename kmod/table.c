@@ -819,6 +819,28 @@ static u32 kreg_sender_flags(struct kreg_principal *p, const struct kreg_entry *
 }
 
 /*
+ * Whether another node's process (@p, which the relay sends for) holds
+ * @from there, as far as this node can tell: a cluster name if this node's
+ * mirror says its node holds it; a name of its node's own under "user."
+ * (a caller's reply address there) on its relay's word, since this node
+ * keeps none of them. Under RCU.
+ */
+static bool kreg_remote_holds(const struct kreg_principal *p, const struct kreg_name_key *from)
+{
+	static const char cluster[] = KREG_CLUSTER_PREFIX, user[] = "user.";
+	const struct kreg_entry *e;
+
+	if (from->len > sizeof(user) - 1 && !memcmp(from->name, user, sizeof(user) - 1))
+		return true;
+	if (from->len <= sizeof(cluster) - 1 ||
+	    memcmp(from->name, cluster, sizeof(cluster) - 1))
+		return false;
+	e = kreg_lookup(from);
+	return e && kreg_entry_remote(e) && e->node_len == p->node_len &&
+	       !memcmp(kreg_entry_node(e), p->node, p->node_len);
+}
+
+/*
  * Under RCU only: the delivery, which may sleep, happens after this, on a
  * counted reference to the mailbox.
  */
@@ -886,7 +908,12 @@ int kreg_table_route(const char *name, size_t len, const char *from,
 	 * it and registered it. A process merely named as a name's holder by
 	 * someone else may neither speak for it nor release it.
 	 */
-	if (from) {
+	if (from && p->node) {
+		if (!kreg_remote_holds(p, &from_key)) {
+			err = -EPERM;
+			goto unlock;
+		}
+	} else if (from) {
 		sender = kreg_lookup(&from_key);
 		if (!sender || sender->pid != task_tgid(current) ||
 		    !kreg_entry_alive(sender) || kreg_entry_pending(sender) ||

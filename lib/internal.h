@@ -50,6 +50,18 @@ struct kreg_provider_ops {
 	/* @from: a name the sender holds, or NULL; @flags: KREG_SEND_F_*. */
 	int (*send)(struct kreg_conn *conn, const char *name, const char *from,
 		    uint32_t flags, const void *data, size_t len);
+	/* Only to @token's holder; NULL: a provider without tokens (-ESTALE). */
+	int (*send_fenced)(struct kreg_conn *conn, const char *name, uint64_t token,
+			   const void *data, size_t len);
+	/*
+	 * To @name on node @node, a name of that node's own (a caller's reply
+	 * address), as the holder of @from; NULL: a provider of one node.
+	 */
+	int (*send_node)(struct kreg_conn *conn, const char *node, const char *name,
+			 const char *from, const void *data, size_t len);
+	/* kreg_multi_send_each(); NULL: one node, this one (->send()). */
+	int (*multi_send)(struct kreg_conn *conn, const char *name, const void *data, size_t len,
+			  struct kreg_node_result *results, size_t max, size_t *n);
 	int (*recv)(struct kreg_conn *conn, struct kreg_message *msg, int timeout_ms);
 	int (*subscribe)(struct kreg_conn *conn);
 	int (*next_event)(struct kreg_conn *conn, struct kreg_event *ev, int timeout_ms);

@@ -13,6 +13,9 @@
 
 #include "internal.h"
 
+/* How many nodes' answers kreg_multi_send() looks at, to log their failures. */
+#define KREG_MULTI_SEND_REPORT	64
+
 static const struct kreg_provider_ops *kreg_ops_of(enum kreg_provider provider)
 {
 	switch (provider) {
@@ -265,14 +268,50 @@ int kreg_send_from(struct kreg_conn *conn, const char *name, const char *from,
 	return conn->ops->send(conn, name, from, 0, data, len);
 }
 
+int kreg_send_fenced(struct kreg_conn *conn, const char *name, uint64_t token,
+		     const void *data, size_t len)
+{
+	if (!conn->ops->send_fenced) {
+		kreg_set_error(conn, "the %s provider has no fencing tokens",
+			       kreg_provider_name(conn->ops->provider));
+		return -ESTALE;
+	}
+	return conn->ops->send_fenced(conn, name, token, data, len);
+}
+
+int kreg_multi_send_each(struct kreg_conn *conn, const char *name, const void *data,
+			 size_t len, struct kreg_node_result *results, size_t max, size_t *n)
+{
+	int err;
+
+	*n = 0;
+	if (conn->ops->multi_send)
+		return conn->ops->multi_send(conn, name, data, len, results, max, n);
+	/* One node: this host (or this process). */
+	err = conn->ops->send(conn, name, NULL, 0, data, len);
+	if (max) {
+		memset(&results[0], 0, sizeof(results[0]));
+		results[0].err = err;
+		*n = 1;
+	}
+	return 0;
+}
+
 int kreg_multi_send(struct kreg_conn *conn, const char *name, const void *data,
 		    size_t len)
 {
-	/* One node today. Failures are the sender's to ignore, by contract. */
-	int err = conn->ops->send(conn, name, NULL, 0, data, len);
+	struct kreg_node_result results[KREG_MULTI_SEND_REPORT];
+	size_t n, i;
+	int err;
 
+	/* Failures are the sender's to ignore, by contract: logged, not returned. */
+	err = kreg_multi_send_each(conn, name, data, len, results, KREG_MULTI_SEND_REPORT, &n);
 	if (err)
 		kreg_log(KREG_LOG_DEBUG, "multi_send to \"%s\": %s", name, kreg_strerror(err));
+	for (i = 0; i < n; i++)
+		if (results[i].err)
+			kreg_log(KREG_LOG_DEBUG, "multi_send to \"%s\" on node \"%s\": %s", name,
+				 results[i].node, kreg_strerror(results[i].err));
 	return 0;
 }
 

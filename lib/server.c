@@ -67,8 +67,11 @@ static bool kreg_decode(const struct kreg_message *msg, struct kreg_decoded *d)
 	return true;
 }
 
-/* Sends one frame to @name through @conn, as @from (NULL: as nobody). */
-static int kreg_send_frame(struct kreg_conn *conn, const char *name,
+/*
+ * Sends one frame to @name through @conn, as @from (NULL: as nobody); with
+ * @node, to @name on that node (a caller's reply address there).
+ */
+static int kreg_send_frame(struct kreg_conn *conn, const char *node, const char *name,
 			   enum kreg_frame_kind kind, uint64_t ref, int32_t status,
 			   const char *from, uint32_t flags, const void *data, size_t len)
 {
@@ -89,7 +92,12 @@ static int kreg_send_frame(struct kreg_conn *conn, const char *name,
 	};
 	if (len)
 		memcpy(f->body, data, len);
-	err = conn->ops->send(conn, name, from, flags, f, sizeof(*f) + len);
+	if (!node)
+		err = conn->ops->send(conn, name, from, flags, f, sizeof(*f) + len);
+	else if (conn->ops->send_node)
+		err = conn->ops->send_node(conn, node, name, from, f, sizeof(*f) + len);
+	else
+		err = -EREMOTE;
 	free(f);
 	return err;
 }
@@ -102,8 +110,10 @@ static int kreg_answer(struct kreg_server *srv, const struct kreg_from *from,
 
 	if (len > KREG_CALL_MAX)
 		return -EMSGSIZE;
-	err = kreg_send_frame(srv->conn, from->reply_to, KREG_FRAME_REPLY, from->ref,
-			      status, srv->name, flags, data, len);
+	/* A caller of another node is answered there, at its reply address. */
+	err = kreg_send_frame(srv->conn, from->node[0] ? from->node : NULL, from->reply_to,
+			      KREG_FRAME_REPLY, from->ref, status, srv->name,
+			      from->node[0] ? 0 : flags, data, len);
 	if (err == -EMSGSIZE || err == -ENOMEM)
 		return err;
 	if (err)
@@ -252,10 +262,11 @@ int kreg_serve_until(struct kreg_conn *conn, const char *name,
 		module->terminate(&srv, srv.state, rc);
 	/*
 	 * The name goes as the answer leaves (the kernel releases it), so it is
-	 * gone by the time kreg_stop() returns to the one who asked.
+	 * gone by the time kreg_stop() returns to the one who asked. (Who may
+	 * stop a server is of its node: another node's process never may.)
 	 */
 	if (stop_from.reply_to[0] &&
-	    kreg_send_frame(conn, stop_from.reply_to, KREG_FRAME_REPLY, stop_from.ref, 0,
+	    kreg_send_frame(conn, NULL, stop_from.reply_to, KREG_FRAME_REPLY, stop_from.ref, 0,
 			    name, KREG_SEND_F_RELEASE_FROM, NULL, 0))
 		kreg_unregister(conn, name);
 	free(msg);
@@ -383,7 +394,7 @@ static int kreg_request_reply(const struct kreg_via *dest, enum kreg_frame_kind 
 		err = kreg_random64(&ref);
 	if (err)
 		return err;
-	err = kreg_send_frame(conn, dest->name, kind, ref, 0, conn->reply_name, 0, req, len);
+	err = kreg_send_frame(conn, NULL, dest->name, kind, ref, 0, conn->reply_name, 0, req, len);
 	if (err)
 		return err;
 	return kreg_await_reply(conn, dest->name, ref, reply, size, reply_len, timeout_ms);
@@ -398,7 +409,7 @@ int kreg_call(const struct kreg_via *dest, const void *req, size_t len,
 
 int kreg_cast(const struct kreg_via *dest, const void *msg, size_t len)
 {
-	return kreg_send_frame(dest->registry, dest->name, KREG_FRAME_CAST, 0, 0, NULL, 0,
+	return kreg_send_frame(dest->registry, NULL, dest->name, KREG_FRAME_CAST, 0, 0, NULL, 0,
 			       msg, len);
 }
 

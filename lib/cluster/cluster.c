@@ -29,6 +29,12 @@
 
 /* A claim, a release, a linearizable read: etcd answers within a second, or fails. */
 #define KREGD_TIMEOUT_MS	5000
+/*
+ * A message to another node: kregd answers for certain within about 10 s
+ * (its address read, a link made, an ACK or the link given up). Past this
+ * it is -ETIMEDOUT, which says as kregd's would: maybe delivered, never twice.
+ */
+#define KREGD_SEND_TIMEOUT_MS	15000
 /* Claims of one name by processes of this node: each waits its turn, this often. */
 #define CLAIM_TURNS		3
 
@@ -250,18 +256,133 @@ static int kreg_cluster_list(struct kreg_conn *conn, kreg_list_fn fn, void *arg)
 	return kreg_kernel_list(conn, kreg_cluster_list_one, &l);
 }
 
-static int kreg_cluster_send(struct kreg_conn *conn, const char *name, const char *from,
-			     uint32_t flags, const void *data, size_t len)
+/*
+ * A message that the kernel says is for another node: kregd relays it
+ * there, and answers with that node's kernel's answer. @name is a cluster
+ * name (without its prefix), or with @node a name of that node's own (a
+ * caller's reply address); @kfrom, a kernel name the sender holds here.
+ * -EREMCHG: the name came to this node meanwhile.
+ */
+static int kreg_cluster_relay(struct kreg_conn *conn, const char *node, const char *name,
+			      const char *kfrom, uint64_t token, const void *data, size_t len)
+{
+	struct kregd_request req = { .op = KREGD_SEND };
+	struct kregd_reply reply;
+
+	snprintf(req.name, sizeof(req.name), "%s", name);
+	if (node)
+		snprintf(req.node, sizeof(req.node), "%s", node);
+	if (kfrom)
+		snprintf(req.from, sizeof(req.from), "%s", kfrom);
+	req.token = token;
+	req.payload_len = (uint32_t)len;
+	return kreg_kregd_ask_payload(conn, &req, data, &reply, KREGD_SEND_TIMEOUT_MS);
+}
+
+/* The kernel delivers, or says where the holder is: then kregd relays. */
+static int kreg_cluster_send_token(struct kreg_conn *conn, const char *name, const char *from,
+				   uint32_t flags, uint64_t token, const void *data, size_t len)
 {
 	char kname[KREG_NAME_MAX + 1], kfrom[KREG_NAME_MAX + 1];
-	int err;
+	int err, turn;
 
 	err = kreg_cluster_name(conn, name, kname, sizeof(kname));
 	if (!err && from)
 		err = kreg_cluster_name(conn, from, kfrom, sizeof(kfrom));
 	if (err)
 		return err;
-	return kreg_kernel_send(conn, kname, from ? kfrom : NULL, flags, data, len);
+	/* A name that moves between nodes as this runs: each gets a turn. */
+	for (turn = 0; turn < CLAIM_TURNS; turn++) {
+		err = token ? kreg_kernel_send_fenced(conn, kname, token, data, len) :
+			      kreg_kernel_send(conn, kname, from ? kfrom : NULL, flags, data, len);
+		if (err != -EREMOTE || !kreg_is_cluster_name(kname))
+			return err;
+		if (flags & KREG_SEND_F_RELEASE_FROM) {
+			kreg_set_error(conn, "a name is released with the last message only on its own node");
+			return -EREMOTE;
+		}
+		err = kreg_cluster_relay(conn, NULL, name, from ? kfrom : NULL, token, data, len);
+		if (err != -EREMCHG)
+			return err;
+	}
+	return err;
+}
+
+/* An answer to a caller of another node, at its reply address @name there. */
+static int kreg_cluster_send_node(struct kreg_conn *conn, const char *node, const char *name,
+				  const char *from, const void *data, size_t len)
+{
+	char kfrom[KREG_NAME_MAX + 1];
+	int err = 0;
+
+	if (from)
+		err = kreg_cluster_name(conn, from, kfrom, sizeof(kfrom));
+	if (err)
+		return err;
+	if (len > KREG_PAYLOAD_MAX) {
+		kreg_set_error(conn, "the payload is larger than KREG_PAYLOAD_MAX (%d bytes)",
+			       KREG_PAYLOAD_MAX);
+		return -EMSGSIZE;
+	}
+	return kreg_cluster_relay(conn, node, name, from ? kfrom : NULL, 0, data, len);
+}
+
+/*
+ * To each node's own @name: this node's through its kernel, the others'
+ * through kregd, which answers once every node has.
+ */
+static int kreg_cluster_multi_send(struct kreg_conn *conn, const char *name, const void *data,
+				   size_t len, struct kreg_node_result *results, size_t max,
+				   size_t *n)
+{
+	struct kregd_request req = { .op = KREGD_MULTI_SEND };
+	struct kregd_reply *reply;
+	int err, here;
+	uint32_t i;
+
+	if (!strncmp(name, KREG_CLUSTER_PREFIX, sizeof(KREG_CLUSTER_PREFIX) - 1)) {
+		kreg_set_error(conn, "multi_send reaches each node's own name, not a cluster name");
+		return -EINVAL;
+	}
+	here = kreg_kernel_send(conn, name, NULL, 0, data, len);
+	if (max) {
+		memset(&results[0], 0, sizeof(results[0]));
+		snprintf(results[0].node, sizeof(results[0].node), "%s", kreg_kernel_node(conn));
+		results[0].err = here;
+		*n = 1;
+	}
+	if (here == -EINVAL || here == -EMSGSIZE)
+		return 0;
+	reply = malloc(sizeof(*reply));
+	if (!reply)
+		return -ENOMEM;
+	snprintf(req.name, sizeof(req.name), "%s", name);
+	req.payload_len = (uint32_t)len;
+	err = kreg_kregd_ask_payload(conn, &req, data, reply, KREGD_SEND_TIMEOUT_MS);
+	for (i = 0; !err && i < reply->n_results && i < KREGD_PEERS_MAX && *n < max; i++) {
+		struct kreg_node_result *r = &results[(*n)++];
+
+		snprintf(r->node, sizeof(r->node), "%s", reply->results[i].node);
+		r->err = reply->results[i].err;
+	}
+	free(reply);
+	return err;
+}
+
+static int kreg_cluster_send(struct kreg_conn *conn, const char *name, const char *from,
+			     uint32_t flags, const void *data, size_t len)
+{
+	return kreg_cluster_send_token(conn, name, from, flags, 0, data, len);
+}
+
+static int kreg_cluster_send_fenced(struct kreg_conn *conn, const char *name, uint64_t token,
+				    const void *data, size_t len)
+{
+	if (!token) {
+		kreg_set_error(conn, "a fencing token is never 0");
+		return -EINVAL;
+	}
+	return kreg_cluster_send_token(conn, name, NULL, 0, token, data, len);
 }
 
 static int kreg_cluster_recv(struct kreg_conn *conn, struct kreg_message *msg, int timeout_ms)
@@ -313,16 +434,19 @@ const struct kreg_provider_ops kreg_cluster_ops = {
 	.list		= kreg_cluster_list,
 	.status		= kreg_kernel_status,
 	.send		= kreg_cluster_send,
+	.send_fenced	= kreg_cluster_send_fenced,
+	.send_node	= kreg_cluster_send_node,
+	.multi_send	= kreg_cluster_multi_send,
 	.recv		= kreg_cluster_recv,
 	.subscribe	= kreg_kernel_subscribe,
 	.next_event	= kreg_cluster_next_event,
 	.owner_uid	= kreg_kernel_owner_uid,
 };
 
-int kreg_cluster_status(struct kreg_conn *conn, struct kreg_cluster_status *st)
+/* kregd's STATUS, asked through any provider's handle. */
+static int kreg_kregd_status(struct kreg_conn *conn, struct kregd_reply *reply)
 {
 	struct kregd_request req = { .op = KREGD_STATUS };
-	struct kregd_reply reply;
 	struct kreg_cluster tmp = { .fd = -1 };
 	bool borrowed = !conn->cluster;
 	int err;
@@ -330,12 +454,20 @@ int kreg_cluster_status(struct kreg_conn *conn, struct kreg_cluster_status *st)
 	/* Any handle may ask kregd how its node stands. */
 	if (borrowed)
 		conn->cluster = &tmp;
-	err = kreg_kregd_ask(conn, &req, &reply, KREGD_TIMEOUT_MS);
+	err = kreg_kregd_ask(conn, &req, reply, KREGD_TIMEOUT_MS);
 	if (borrowed) {
 		if (tmp.fd >= 0)
 			close(tmp.fd);
 		conn->cluster = NULL;
 	}
+	return err;
+}
+
+int kreg_cluster_status(struct kreg_conn *conn, struct kreg_cluster_status *st)
+{
+	struct kregd_reply reply;
+	int err = kreg_kregd_status(conn, &reply);
+
 	if (err)
 		return err;
 	memset(st, 0, sizeof(*st));
@@ -352,5 +484,35 @@ int kreg_cluster_status(struct kreg_conn *conn, struct kreg_cluster_status *st)
 	st->local_names = reply.status.local;
 	st->revision = reply.status.revision;
 	st->age_ms = reply.status.age_ms;
+	return 0;
+}
+
+int kreg_cluster_peers(struct kreg_conn *conn, struct kreg_peer *peers, size_t max, size_t *n)
+{
+	struct kregd_reply reply;
+	uint32_t i;
+	int err = kreg_kregd_status(conn, &reply);
+
+	if (err)
+		return err;
+	*n = 0;
+	for (i = 0; i < reply.status.n_peers && i < KREGD_PEERS_MAX && *n < max; i++) {
+		const struct kregd_peer *in = &reply.peers[i];
+		struct kreg_peer *out = &peers[(*n)++];
+
+		memset(out, 0, sizeof(*out));
+		snprintf(out->node, sizeof(out->node), "%s", in->node);
+		snprintf(out->address, sizeof(out->address), "%s", in->address);
+		out->state = (enum kreg_link_state)in->state;
+		out->last_error = in->last_err;
+		out->rtt_us = in->rtt_us;
+		out->queued_bytes = in->queued_bytes;
+		out->in_flight = in->in_flight;
+		out->sent = in->sent;
+		out->delivered = in->delivered;
+		out->failed = in->failed;
+		out->received = in->received;
+		out->up_ms = in->up_ms;
+	}
 	return 0;
 }

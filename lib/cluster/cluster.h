@@ -28,6 +28,10 @@ struct kreg_cluster {
  */
 KREG_HIDDEN int kreg_kregd_ask(struct kreg_conn *conn, struct kregd_request *req,
 			       struct kregd_reply *reply, int timeout_ms);
+/* The same, with a payload after the request (@req->payload_len bytes). */
+KREG_HIDDEN int kreg_kregd_ask_payload(struct kreg_conn *conn, struct kregd_request *req,
+				       const void *payload, struct kregd_reply *reply,
+				       int timeout_ms);
 KREG_HIDDEN void kreg_kregd_close(struct kreg_conn *conn);
 
 #endif /* KREG_CLUSTER_H */

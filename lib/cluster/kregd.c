@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -49,17 +50,23 @@ void kreg_kregd_close(struct kreg_conn *conn)
 		close(conn->cluster->fd);
 }
 
-/* Sends @req, on a new connection if kregd restarted since the last. */
-static int kreg_kregd_send(struct kreg_conn *conn, struct kregd_request *req)
+/* Sends @req and its payload, on a new connection if kregd restarted since the last. */
+static int kreg_kregd_send(struct kreg_conn *conn, struct kregd_request *req,
+			   const void *payload)
 {
 	struct kreg_cluster *c = conn->cluster;
+	struct iovec iov[2] = {
+		{ req, sizeof(*req) }, { (void *)payload, req->payload_len },
+	};
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = req->payload_len ? 2 : 1 };
+	ssize_t want = (ssize_t)(sizeof(*req) + req->payload_len);
 	int err, tries;
 
 	for (tries = 0; tries < 2; tries++) {
 		err = kreg_kregd_connect(conn);
 		if (err)
 			return err;
-		if (send(c->fd, req, sizeof(*req), MSG_NOSIGNAL) == (ssize_t)sizeof(*req))
+		if (sendmsg(c->fd, &msg, MSG_NOSIGNAL) == want)
 			return 0;
 		/* Never received: safe to send again, to whoever listens now. */
 		err = -errno;
@@ -73,6 +80,13 @@ static int kreg_kregd_send(struct kreg_conn *conn, struct kregd_request *req)
 int kreg_kregd_ask(struct kreg_conn *conn, struct kregd_request *req,
 		   struct kregd_reply *reply, int timeout_ms)
 {
+	req->payload_len = 0;
+	return kreg_kregd_ask_payload(conn, req, NULL, reply, timeout_ms);
+}
+
+int kreg_kregd_ask_payload(struct kreg_conn *conn, struct kregd_request *req,
+			   const void *payload, struct kregd_reply *reply, int timeout_ms)
+{
 	struct kreg_cluster *c = conn->cluster;
 	uint64_t deadline = kreg_deadline(timeout_ms);
 	bool resent = false;
@@ -83,7 +97,7 @@ int kreg_kregd_ask(struct kreg_conn *conn, struct kregd_request *req,
 	req->version = KREGD_PROTO_VERSION;
 	req->seq = ++c->seq;
 	req->epoch = c->epoch;
-	err = kreg_kregd_send(conn, req);
+	err = kreg_kregd_send(conn, req, payload);
 	if (err)
 		return err;
 	pfd.fd = c->fd;
@@ -112,9 +126,11 @@ int kreg_kregd_ask(struct kreg_conn *conn, struct kregd_request *req,
 			/*
 			 * kregd restarted under the request. Asked again of the new
 			 * one, unless it was a claim, which the old one may have
-			 * made: its caller sees the error and tries again itself.
+			 * made, or a message, which the old one may have sent
+			 * (never twice): its caller sees the error and decides.
 			 */
-			if (resent || req->op == KREGD_CLAIM || kreg_kregd_send(conn, req)) {
+			if (resent || req->op == KREGD_CLAIM || req->op == KREGD_SEND ||
+			    kreg_kregd_send(conn, req, payload)) {
 				kreg_set_error(conn, "kregd went away");
 				return -ENOTCONN;
 			}

@@ -21,7 +21,9 @@
 #include <linux/kreg.h>
 
 #define KREGD_SOCKET		"/run/kreg/kregd.sock"
-#define KREGD_PROTO_VERSION	1
+#define KREGD_PROTO_VERSION	3
+/* Peers STATUS lists at most. */
+#define KREGD_PEERS_MAX		32
 
 enum kregd_op {
 	/*
@@ -46,8 +48,33 @@ enum kregd_op {
 	KREGD_SYNC,
 	/* Wait until no claim of @name by this node is being decided. */
 	KREGD_AWAIT_CLAIM,
-	/* How this node stands in the cluster (struct kregd_status). */
+	/* How this node stands in the cluster (struct kregd_status), and its peers. */
 	KREGD_STATUS,
+	/*
+	 * Deliver the payload after the request (@payload_len bytes) to the
+	 * holder of cluster name @name on its node, through the peer link to
+	 * that node; only to the holder @token was granted to, if not 0. With
+	 * @node, to @name on that node instead, a name of its own there (a
+	 * caller's reply address, "user."). With @from, as the holder of that
+	 * name, which the sending process must hold on this node (a cluster
+	 * name, with the prefix, or its reply address: EPERM). The sender is
+	 * the process the credentials say, checked here as the kernel would
+	 * (it may send to the name). The answer is that node's
+	 * kernel's: 0, -ENOENT, -ECONNREFUSED, -EAGAIN, -EACCES, -ESTALE;
+	 * or the link's: -EHOSTUNREACH (no link could be made), -ETIMEDOUT
+	 * and -ECONNRESET (the link failed with the message sent: it may or
+	 * may not have been delivered, and is never sent again), -EAGAIN
+	 * (the link's queue is full). -EREMCHG: the name is held on this
+	 * node now, where the kernel delivers it.
+	 */
+	KREGD_SEND,
+	/*
+	 * Deliver the payload to @name, a name of each node's own (not a
+	 * cluster name), on every other node of the cluster (those with a
+	 * record in etcd): the answer comes once every node has answered or
+	 * failed, each node's in results[].
+	 */
+	KREGD_MULTI_SEND,
 };
 
 struct kregd_request {
@@ -59,6 +86,10 @@ struct kregd_request {
 	char name[KREG_NAME_MAX + 1];	/* without KREG_CLUSTER_PREFIX */
 	uint32_t meta_len;
 	uint8_t meta[KREG_META_MAX];
+	uint32_t payload_len;		/* SEND: the payload follows the request */
+	uint32_t pad;
+	char node[KREG_NODE_MAX + 1];	/* SEND: to a name of that node's own, or "" */
+	char from[KREG_NAME_MAX + 1];	/* SEND: as the holder of this kernel name, or "" */
 };
 
 struct kregd_holder {
@@ -83,6 +114,34 @@ struct kregd_status {
 	uint64_t revision;		/* the copy is as of this revision */
 	int64_t age_ms;			/* and that was known this long ago */
 	char endpoint[128];		/* the endpoint in use */
+	uint32_t n_peers;		/* entries of peers[] */
+	uint32_t pad;
+};
+
+enum kregd_link_state {
+	KREGD_LINK_DOWN,		/* none: one is made when a message is to go */
+	KREGD_LINK_CONNECTING,		/* reading its address, dialing, TLS, HELLO */
+	KREGD_LINK_UP,
+};
+
+/* A peer node this node has a link to, or had. */
+struct kregd_peer {
+	char node[KREG_NODE_MAX + 1];
+	char address[80];		/* where it was dialed, or was dialed from */
+	uint32_t state;			/* enum kregd_link_state */
+	int32_t last_err;		/* the last failure, 0 for none */
+	int64_t rtt_us;			/* the last round trip, -1 unknown */
+	uint64_t queued_bytes;		/* written to the link, or waiting for it, not yet acked */
+	uint64_t in_flight;		/* messages sent and not yet acked */
+	uint64_t sent, delivered, failed;	/* messages from this node, by their answer */
+	uint64_t received;		/* messages from that node */
+	uint64_t up_ms;			/* how long the link has been up */
+};
+
+/* MULTI_SEND: one node's answer. */
+struct kregd_node_result {
+	char node[KREG_NODE_MAX + 1];
+	int32_t err;
 };
 
 struct kregd_reply {
@@ -95,6 +154,10 @@ struct kregd_reply {
 	uint64_t revision;		/* SYNC: the cluster revision read */
 	struct kregd_holder holder;	/* CLAIM: the new holder, or the one that has it */
 	struct kregd_status status;	/* STATUS */
+	struct kregd_peer peers[KREGD_PEERS_MAX];	/* STATUS: status.n_peers of them */
+	uint32_t n_results;		/* MULTI_SEND: entries of results[] */
+	uint32_t pad2;
+	struct kregd_node_result results[KREGD_PEERS_MAX];
 	char message[160];		/* what went wrong, for kreg_last_error() */
 };
 

@@ -113,6 +113,36 @@ struct kreg_cluster_status {
  */
 int kreg_cluster_status(struct kreg_conn *conn, struct kreg_cluster_status *st);
 
+enum kreg_link_state {
+	KREG_LINK_DOWN,			/* none now: one is made when a message is to go */
+	KREG_LINK_CONNECTING,		/* its address read in etcd, dialed, TLS, HELLO */
+	KREG_LINK_UP,
+};
+
+/*
+ * Another node this node's kregd has a link to, or had: messages to names
+ * held there go through it (TLS 1.3, both nodes' certificates checked),
+ * each answered with that node's kernel's errno.
+ */
+struct kreg_peer {
+	char node[KREG_NODE_MAX + 1];
+	char address[80];		/* where it was dialed, or dialed from */
+	enum kreg_link_state state;
+	int last_error;			/* the link's last failure (negative errno), or 0 */
+	int64_t rtt_us;			/* the last round trip, -1 not known */
+	uint64_t queued_bytes;		/* sent or waiting to be, not yet answered */
+	uint64_t in_flight;		/* messages sent, not yet answered */
+	uint64_t sent, delivered, failed;	/* messages to it, by their answers */
+	uint64_t received;		/* messages from it */
+	uint64_t up_ms;			/* how long the link has been up */
+};
+
+/*
+ * This node's peers, at most @max into @peers, *@n of them (added in
+ * libkreg 0.10.0): -ENOTCONN when kregd is not running.
+ */
+int kreg_cluster_peers(struct kreg_conn *conn, struct kreg_peer *peers, size_t max, size_t *n);
+
 /*
  * A fence for a resource that holders of one cluster name write to: it
  * admits a write with a fencing token no lower than any it admitted
@@ -352,9 +382,24 @@ const char *kreg_decided_by_name(enum kreg_decided_by by);
  * Delivers @len bytes to the mailbox of @name. Errors: -ENOENT (not
  * registered), -ECONNREFUSED (no mailbox), -EAGAIN (the mailbox is full:
  * nothing was delivered, try later), -EMSGSIZE (@len > KREG_PAYLOAD_MAX).
+ * A cluster name held on another node is reached through kregd's link to
+ * that node, and the answer is that node's kernel's; or the link's:
+ * -EHOSTUNREACH (no link could be made: nothing was sent), -ETIMEDOUT or
+ * -ECONNRESET (the link failed with the message sent: it may or may not
+ * have been delivered; it is never sent twice).
  */
 int kreg_send(struct kreg_conn *conn, const char *name, const void *data,
 	      size_t len);
+
+/*
+ * kreg_send() only if @name's holder is still the one fencing token @token
+ * was granted to (kreg_whereis_holder(), struct kreg_holder.token):
+ * -ESTALE when the name has another holder now, or never had a token (not
+ * a cluster name). On a name held on another node, the check is that
+ * node's kernel's, as the message arrives. (Added in libkreg 0.10.0.)
+ */
+int kreg_send_fenced(struct kreg_conn *conn, const char *name, uint64_t token,
+		     const void *data, size_t len);
 
 /*
  * kreg_send() as the holder of @from, a name this process holds (-EPERM
@@ -366,12 +411,30 @@ int kreg_send_from(struct kreg_conn *conn, const char *name, const char *from,
 		   const void *data, size_t len);
 
 /*
- * Fire and forget: kreg_send() to @name on every node of the registry (one
- * node today: this host, or this process for the local provider). Returns
- * 0 whether or not anything was delivered, as Commanded's multi_send does.
+ * Fire and forget: kreg_send() to @name on every node of the registry, as
+ * Commanded's multi_send: with the cluster provider, to the name each node
+ * has of its own (the kernel provider's @name there, not the cluster's),
+ * on this node and every other node of the cluster; with the others, on
+ * this host (or in this process, for the local provider). Returns 0
+ * whether or not anything was delivered, once every node has answered.
  */
 int kreg_multi_send(struct kreg_conn *conn, const char *name, const void *data,
 		    size_t len);
+
+/* One node's answer to kreg_multi_send_each(). */
+struct kreg_node_result {
+	char node[KREG_NODE_MAX + 1];	/* "" for this host, outside a cluster */
+	int err;			/* 0, or what kreg_send() there answered */
+};
+
+/*
+ * kreg_multi_send(), saying what each node answered: at most @max of them
+ * into @results, *@n in all, this node's first. Returns 0, or the error
+ * that kept it from asking the other nodes (kregd not running): this
+ * node's answer is in @results even then. (Added in libkreg 0.10.0.)
+ */
+int kreg_multi_send_each(struct kreg_conn *conn, const char *name, const void *data,
+			 size_t len, struct kreg_node_result *results, size_t max, size_t *n);
 
 /*
  * A message, with who sent it as the kernel saw it: enough for a service to
@@ -594,7 +657,9 @@ int kreg_via_tuple(struct kreg_conn *registry, const char *name,
  * the holder of @dest's name, to this call (a random reference), is taken.
  * Copies at most @size bytes of it into @reply and sets *@reply_len to its
  * length. Errors: those of kreg_send(), -ETIMEDOUT, or the server's
- * kreg_reply_error().
+ * kreg_reply_error(). With the cluster provider the server may be on any
+ * node: the answer comes back to this node, and only from the node that
+ * holds the name, as this node's copy says.
  */
 int kreg_call(const struct kreg_via *dest, const void *req, size_t len,
 	      void *reply, size_t size, size_t *reply_len, int timeout_ms);
@@ -607,7 +672,8 @@ int kreg_cast(const struct kreg_via *dest, const void *msg, size_t len);
  * process exits, a thread returns), and its names go with it. Waits for
  * that, up to @timeout_ms. A server obeys only who registered its name or
  * may own it (kreg_message.sender_flags): CAP_SYS_ADMIN, its user.UID., or a
- * rule of the policy; anyone else's stop is ignored, and times out.
+ * rule of the policy; anyone else's stop, a process of another node's
+ * included, is answered -EPERM.
  */
 int kreg_stop(const struct kreg_via *dest, int timeout_ms);
 

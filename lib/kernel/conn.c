@@ -297,6 +297,7 @@ const struct kreg_provider_ops kreg_kernel_ops = {
 	.list		= kreg_kernel_list,
 	.status		= kreg_kernel_status,
 	.send		= kreg_kernel_send,
+	.send_fenced	= kreg_kernel_send_fenced,
 	.recv		= kreg_kernel_recv,
 	.subscribe	= kreg_kernel_subscribe,
 	.next_event	= kreg_kernel_next_event,

@@ -37,6 +37,8 @@ KREG_HIDDEN int kreg_kernel_status(struct kreg_conn *conn, struct kreg_status *s
 KREG_HIDDEN int kreg_kernel_send(struct kreg_conn *conn, const char *name,
 				 const char *from, uint32_t flags, const void *data,
 				 size_t len);
+KREG_HIDDEN int kreg_kernel_send_fenced(struct kreg_conn *conn, const char *name,
+					uint64_t token, const void *data, size_t len);
 KREG_HIDDEN int kreg_kernel_recv(struct kreg_conn *conn, struct kreg_message *msg,
 				 int timeout_ms);
 KREG_HIDDEN int kreg_kernel_subscribe(struct kreg_conn *conn);

@@ -6,8 +6,8 @@
 
 #include "kernel.h"
 
-int kreg_kernel_send(struct kreg_conn *conn, const char *name, const char *from,
-		     uint32_t flags, const void *data, size_t len)
+static int kreg_kernel_send_token(struct kreg_conn *conn, const char *name, const char *from,
+				  uint32_t flags, uint64_t token, const void *data, size_t len)
 {
 	struct nl_msg *msg;
 	int err;
@@ -26,6 +26,8 @@ int kreg_kernel_send(struct kreg_conn *conn, const char *name, const char *from,
 		      nla_put_string(msg, KREG_A_FROM_NAME, from) < 0 ? -EMSGSIZE : 0;
 	if (!err && flags && nla_put_u32(msg, KREG_A_SEND_FLAGS, flags) < 0)
 		err = -EMSGSIZE;
+	if (!err && token && nla_put_u64(msg, KREG_A_TOKEN, token) < 0)
+		err = -EMSGSIZE;
 	if (!err && nla_put(msg, KREG_A_PAYLOAD, (int)len, data) < 0)
 		err = -EMSGSIZE;
 	if (err) {
@@ -33,6 +35,22 @@ int kreg_kernel_send(struct kreg_conn *conn, const char *name, const char *from,
 		return err;
 	}
 	return kreg_request(conn, msg, KREG_REQ_ACK, NULL, NULL);
+}
+
+int kreg_kernel_send(struct kreg_conn *conn, const char *name, const char *from,
+		     uint32_t flags, const void *data, size_t len)
+{
+	return kreg_kernel_send_token(conn, name, from, flags, 0, data, len);
+}
+
+int kreg_kernel_send_fenced(struct kreg_conn *conn, const char *name, uint64_t token,
+			    const void *data, size_t len)
+{
+	if (!token) {
+		kreg_set_error(conn, "a fencing token is never 0");
+		return -EINVAL;
+	}
+	return kreg_kernel_send_token(conn, name, NULL, 0, token, data, len);
 }
 
 /* A process of another node, which kregd relayed: its node and ids there. */

@@ -11,6 +11,11 @@
 #                               DIR/NAME.console (kernel and kregd)
 #   node.sh stop DIR NAME       power it off (kill QEMU)
 #
+# Each node's relay (peer links) listens on 7946 in the guest, forwarded
+# from this machine's 127.0.0.1:RELAY_PORT (23890 + KREG_ETCD_PORT_OFFSET +
+# the node's number), which is the address it publishes: the other nodes
+# dial 192.0.2.2:RELAY_PORT, QEMU's way to this machine.
+#
 # KVER names the guest kernel (default: scripts/kernels.sh default); its
 # kreg.ko is $BUILD/KVER/kmod/kreg.ko.
 set -euo pipefail
@@ -48,6 +53,7 @@ base() {
 start() {
 	local name=$1
 	local root=$dir/root-$name endpoints= port
+	local relay_port=$((23890 + ${KREG_ETCD_PORT_OFFSET:-0} + ${name#node}))
 	for port in $(sed 's/,/ /g; s|https://127.0.0.1:||g' "$dir/endpoints"); do
 		endpoints+="${endpoints:+, }https://192.0.2.2:$port"
 	done
@@ -65,6 +71,8 @@ start() {
 	password_file = /etc/kreg/cluster/password
 	lease_ttl = ${KREG_LEASE_TTL:-3}
 	fence_margin_ms = ${KREG_FENCE_MARGIN_MS:-700}
+	relay_listen = 0.0.0.0:7946
+	relay_address = 192.0.2.2:$relay_port
 	EOF
 	cp "$dir/ca.crt" "$root/etc/kreg/cluster/ca.crt"
 	cp "$dir/$name.crt" "$root/etc/kreg/cluster/node.crt"
@@ -80,7 +88,7 @@ start() {
 	setsid qemu-system-x86_64 -accel tcg -cpu max -m 768 -smp 1 -display none -no-reboot \
 		-kernel "$(scripts/kernels.sh image "$KVER")" -initrd "$dir/$name.initrd" \
 		-append "console=ttyS0 panic=-1 quiet slab_nomerge" \
-		-netdev user,id=u0,net=192.0.2.0/24,host=192.0.2.2,restrict=off \
+		-netdev "user,id=u0,net=192.0.2.0/24,host=192.0.2.2,restrict=off,hostfwd=tcp:127.0.0.1:$relay_port-:7946" \
 		-device e1000,netdev=u0 \
 		-chardev "socket,id=agent,path=$dir/$name.agent,server=on,wait=off" \
 		-serial stdio -serial chardev:agent \

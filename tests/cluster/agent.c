@@ -24,9 +24,24 @@
  *                         (HOW 0: started, 1: already started, PID 0 elsewhere)
  *   ID STARTLINK NAME     kreg_start_link() of a server on NAME: ID OK PID HOW
  *   ID CALL NAME          kreg_call() through a via tuple: ID OK REPLY | ID ERR ...
+ *   ID CAST NAME, ID STOP NAME
+ *                         kreg_cast(), kreg_stop() through a via tuple: ID OK | ID ERR ...
  *   ID AWAIT NAME MS      kreg_await_name(): ID OK PID | ID ERR ERRNO TEXT
  *   ID WATCH NAME         from now on, tell when NAME goes: ID OK, then
  *                         "EV GONE NAME REASON" when it does (one at a time)
+ *   ID SEND NAME TEXT [TOKEN]
+ *                         kreg_send() (kreg_send_fenced() with TOKEN) on the
+ *                         cluster provider: ID OK | ID ERR ERRNO TEXT
+ *   ID LOCAL NAME         a holder process registers NAME as this node's own
+ *                         (the kernel provider) and keeps it: ID OK 0 - PID
+ *   ID MULTI NAME TEXT    kreg_multi_send_each() of TEXT to every node's own NAME:
+ *                         ID OK NODE:ERR ... | ID ERR ERRNO TEXT
+ *   ID INBOX NAME         what NAME's holder (REG, LOCAL) received: its inbox's report
+ *                         (mail.h)
+ *   ID STREAM NAME TAG SENDERS COUNT SIZE
+ *                         SENDERS processes send COUNT numbered messages each
+ *                         to NAME (mail.h); the answer, the stream's report,
+ *                         comes when they are done, other requests meanwhile
  *
  * and tells, unasked, what its holders learn: "EV FENCED NAME TOKEN" when
  * a holder's name is taken from it with reason "fenced". The host stamps
@@ -47,6 +62,7 @@
 #include <unistd.h>
 
 #include "kreg.h"
+#include "mail.h"
 
 #define HOLDERS_MAX	256
 
@@ -55,6 +71,7 @@ struct holder {
 	pid_t pid;
 	int fd;			/* socketpair to the holder process */
 	uint64_t token;
+	char stream_id[16];	/* a stream's: the request its report answers */
 };
 
 static struct holder holders[HOLDERS_MAX];
@@ -67,7 +84,7 @@ static const char *kregd_config = "/etc/kreg/cluster.conf";
 
 static void say(const char *fmt, ...)
 {
-	char buf[2048];
+	char buf[8192];
 	va_list ap;
 	int n;
 
@@ -103,7 +120,7 @@ static void holder_forget(struct holder *h)
 
 static void holder_reply(int fd, const char *fmt, ...)
 {
-	char buf[512];
+	char buf[8192];
 	va_list ap;
 	int n;
 
@@ -114,8 +131,13 @@ static void holder_reply(int fd, const char *fmt, ...)
 		_exit(4);
 }
 
-static void holder_main(int fd, const char *name, const char *value)
+enum holder_kind { HOLDER_CLUSTER, HOLDER_LOCAL, HOLDER_SUPERVISOR };
+
+static void holder_main(int fd, const char *name, const char *value, enum holder_kind kind)
 {
+	static struct inbox inbox;
+	static struct kreg_message m;
+	static char report[8000];
 	struct kreg_conn *c;
 	struct kreg_holder h;
 	struct kreg_event ev;
@@ -123,7 +145,8 @@ static void holder_main(int fd, const char *name, const char *value)
 	char cmd[64];
 	int err;
 
-	err = kreg_open_provider(&c, KREG_PROVIDER_CLUSTER);
+	err = kreg_open_provider(&c, kind == HOLDER_LOCAL ? KREG_PROVIDER_KERNEL :
+				 KREG_PROVIDER_CLUSTER);
 	if (err) {
 		holder_reply(fd, "ERR %d %s", err, kreg_strerror(err));
 		_exit(0);
@@ -149,11 +172,16 @@ static void holder_main(int fd, const char *name, const char *value)
 		if (poll(p, 2, -1) < 0)
 			continue;
 		if (p[1].revents) {
+			/* Events and mail share the socket: both are read out whole. */
+			while (kreg_recv(c, &m, 0) == 0)
+				inbox_take(&inbox, &m);
 			while (kreg_next_event(c, &ev, 0) == 0) {
 				if (ev.kind == KREG_EVENT_UNREGISTERED && !strcmp(ev.name, name) &&
 				    ev.reason == KREG_REASON_FENCED)
 					holder_reply(fd, "FENCED %llu", (unsigned long long)ev.token);
 			}
+			while (kreg_recv(c, &m, 0) == 0)
+				inbox_take(&inbox, &m);
 		}
 		if (!p[0].revents)
 			continue;
@@ -171,6 +199,11 @@ static void holder_main(int fd, const char *name, const char *value)
 					     err ? "nobody" : h.node);
 			else
 				holder_reply(fd, "ERR %d %s", err, kreg_last_error(c));
+		} else if (!strcmp(cmd, "INBOX")) {
+			while (kreg_recv(c, &m, 0) == 0)
+				inbox_take(&inbox, &m);
+			inbox_report(&inbox, report, sizeof(report));
+			holder_reply(fd, "%s", report);
 		} else if (!strcmp(cmd, "UNREG")) {
 			err = kreg_unregister(c, name);
 			if (err)
@@ -191,7 +224,7 @@ static void supervisor_main(int fd, const char *name);
  * Returns the slot, its pid in *@pid and our end in *@fd; or -1, said to @id.
  */
 static int spawn_holder(const char *id, const char *name, const char *value,
-			bool supervisor, pid_t *pid, int *fd)
+			enum holder_kind kind, pid_t *pid, int *fd)
 {
 	int sv[2], i;
 
@@ -204,10 +237,10 @@ static int spawn_holder(const char *id, const char *name, const char *value,
 	*pid = fork();
 	if (*pid == 0) {
 		close(sv[0]);
-		if (supervisor)
+		if (kind == HOLDER_SUPERVISOR)
 			supervisor_main(sv[1], name);
 		else
-			holder_main(sv[1], name, value);
+			holder_main(sv[1], name, value, kind);
 		_exit(0);
 	}
 	close(sv[1]);
@@ -223,14 +256,14 @@ static void keep_holder(int i, pid_t pid, int fd, const char *name)
 	snprintf(holders[i].name, sizeof(holders[i].name), "%s", name);
 }
 
-static void cmd_reg(const char *id, const char *name, const char *value)
+static void cmd_reg(const char *id, const char *name, const char *value, enum holder_kind kind)
 {
 	char reply[512];
 	int i, fd;
 	pid_t pid;
 	ssize_t n;
 
-	i = spawn_holder(id, name, value, false, &pid, &fd);
+	i = spawn_holder(id, name, value, kind, &pid, &fd);
 	if (i < 0)
 		return;
 	n = recv(fd, reply, sizeof(reply) - 1, 0);
@@ -255,7 +288,7 @@ static void cmd_reg(const char *id, const char *name, const char *value)
 /* Asks holder @h, and gives its answer, while telling what else it says. */
 static void ask_holder(const char *id, struct holder *h, const char *cmd)
 {
-	char reply[512];
+	char reply[8192];
 	ssize_t n;
 
 	if (send(h->fd, cmd, strlen(cmd), 0) < 0) {
@@ -397,7 +430,7 @@ static void cmd_sup(const char *id, const char *name)
 	pid_t pid;
 	ssize_t n;
 
-	i = spawn_holder(id, name, NULL, true, &pid, &fd);
+	i = spawn_holder(id, name, NULL, HOLDER_SUPERVISOR, &pid, &fd);
 	if (i < 0)
 		return;
 	n = recv(fd, reply, sizeof(reply) - 1, 0);
@@ -433,6 +466,19 @@ static void cmd_call(struct kreg_conn *c, const char *id, const char *name)
 		say("%s ERR %d %s", id, err, kreg_strerror(err));
 	else
 		say("%s OK %s", id, reply);
+}
+
+static void cmd_cast_stop(struct kreg_conn *c, const char *id, const char *op, const char *name)
+{
+	struct kreg_via via;
+	int err = kreg_via_tuple(c, name, &via);
+
+	if (!err)
+		err = !strcmp(op, "CAST") ? kreg_cast(&via, "note", 4) : kreg_stop(&via, 5000);
+	if (err)
+		say("%s ERR %d %s", id, err, kreg_strerror(err));
+	else
+		say("%s OK", id);
 }
 
 static void cmd_await(struct kreg_conn *c, const char *id, const char *name, int ms)
@@ -513,6 +559,64 @@ static void watcher_events(void)
 	}
 }
 
+/* --- messages across nodes ---------------------------------------------------- */
+
+static void cmd_send(struct kreg_conn *c, const char *id, const char *name, const char *text,
+		     uint64_t token)
+{
+	int err = token ? kreg_send_fenced(c, name, token, text, strlen(text)) :
+			  kreg_send(c, name, text, strlen(text));
+
+	if (err)
+		say("%s ERR %d %s", id, err, kreg_last_error(c));
+	else
+		say("%s OK", id);
+}
+
+static void cmd_multi(struct kreg_conn *c, const char *id, const char *name, const char *text)
+{
+	struct kreg_node_result r[16];
+	char out[1024];
+	size_t n = 0, i, at = 0;
+	int err = kreg_multi_send_each(c, name, text, strlen(text), r, 16, &n);
+
+	if (err) {
+		say("%s ERR %d %s", id, err, kreg_last_error(c));
+		return;
+	}
+	for (i = 0; i < n && at < sizeof(out) - 80; i++)
+		at += (size_t)snprintf(out + at, sizeof(out) - at, " %s:%d", r[i].node, r[i].err);
+	out[at] = '\0';
+	say("%s OK%s", id, out);
+}
+
+/* A stream runs in a child of its own: its report answers @id when it is done. */
+static void cmd_stream(const char *id, const char *name, const char *tag, const char *rest)
+{
+	int senders = 0, count = 0, size = 0, sv[2], i;
+	pid_t pid;
+
+	if (!rest || sscanf(rest, "%d %d %d", &senders, &count, &size) != 3) {
+		say("%s ERR %d STREAM NAME TAG SENDERS COUNT SIZE", id, -EINVAL);
+		return;
+	}
+	for (i = 0; i < HOLDERS_MAX && holders[i].pid; i++)
+		;
+	if (i == HOLDERS_MAX || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+		say("%s ERR %d no room", id, -ENOSPC);
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		stream_run(sv[1], name, tag, senders, count, size);
+		_exit(0);
+	}
+	close(sv[1]);
+	keep_holder(i, pid, sv[0], "");
+	snprintf(holders[i].stream_id, sizeof(holders[i].stream_id), "%s", id);
+}
+
 static void handle(struct kreg_conn **c, char *line)
 {
 	char *save, *id = strtok_r(line, " ", &save), *op = strtok_r(NULL, " ", &save);
@@ -521,7 +625,7 @@ static void handle(struct kreg_conn **c, char *line)
 
 	if (!id || !op)
 		return;
-	if (!strcmp(op, "REG") && arg) {
+	if ((!strcmp(op, "REG") || !strcmp(op, "LOCAL")) && arg) {
 		/* A holder of it from before (fenced, say) makes way. */
 		h = holder_of(arg);
 		if (h) {
@@ -529,7 +633,7 @@ static void handle(struct kreg_conn **c, char *line)
 			waitpid(h->pid, NULL, 0);
 			holder_forget(h);
 		}
-		cmd_reg(id, arg, more);
+		cmd_reg(id, arg, more, !strcmp(op, "LOCAL") ? HOLDER_LOCAL : HOLDER_CLUSTER);
 	} else if (!strcmp(op, "WHO") && arg) {
 		if (!*c && kreg_open_provider(c, KREG_PROVIDER_CLUSTER)) {
 			say("%s ERR %d kregd", id, -ENOTCONN);
@@ -584,8 +688,8 @@ static void handle(struct kreg_conn **c, char *line)
 		say("%s LIST %d%s", id, l.n, l.buf);
 	} else if (!strcmp(op, "SUP") && arg) {
 		cmd_sup(id, arg);
-	} else if ((!strcmp(op, "STARTLINK") || !strcmp(op, "CALL") || !strcmp(op, "AWAIT")) &&
-		   arg) {
+	} else if ((!strcmp(op, "STARTLINK") || !strcmp(op, "CALL") || !strcmp(op, "AWAIT") ||
+		    !strcmp(op, "CAST") || !strcmp(op, "STOP")) && arg) {
 		if (!*c && kreg_open_provider(c, KREG_PROVIDER_CLUSTER)) {
 			say("%s ERR %d kregd", id, -ENOTCONN);
 			return;
@@ -594,8 +698,31 @@ static void handle(struct kreg_conn **c, char *line)
 			cmd_start_link(*c, id, arg);
 		else if (!strcmp(op, "CALL"))
 			cmd_call(*c, id, arg);
+		else if (!strcmp(op, "CAST") || !strcmp(op, "STOP"))
+			cmd_cast_stop(*c, id, op, arg);
 		else
 			cmd_await(*c, id, arg, more ? atoi(more) : 10000);
+	} else if (!strcmp(op, "SEND") && arg && more) {
+		if (!*c && kreg_open_provider(c, KREG_PROVIDER_CLUSTER)) {
+			say("%s ERR %d kregd", id, -ENOTCONN);
+			return;
+		}
+		cmd_send(*c, id, arg, more, save && *save ? strtoull(save, NULL, 10) : 0);
+	} else if (!strcmp(op, "MULTI") && arg && more) {
+		if (!*c && kreg_open_provider(c, KREG_PROVIDER_CLUSTER)) {
+			say("%s ERR %d kregd", id, -ENOTCONN);
+			return;
+		}
+		cmd_multi(*c, id, arg, more);
+	} else if (!strcmp(op, "INBOX") && arg) {
+		h = holder_of(arg);
+		if (!h) {
+			say("%s ERR %d no holder of it here", id, -ENOENT);
+			return;
+		}
+		ask_holder(id, h, "INBOX");
+	} else if (!strcmp(op, "STREAM") && arg && more) {
+		cmd_stream(id, arg, more, save);
 	} else if (!strcmp(op, "MEM")) {
 		cmd_mem(id);
 	} else if (!strcmp(op, "WATCH") && arg) {
@@ -620,10 +747,10 @@ static void handle(struct kreg_conn **c, char *line)
 	}
 }
 
-/* What holders say unasked (fencing) goes to the host as it comes. */
+/* What holders say unasked (fencing), and streams' reports, go to the host as they come. */
 static void holders_events(struct pollfd *p, int n)
 {
-	char reply[256];
+	char reply[8192];
 	int i;
 
 	for (i = 0; i < n; i++) {
@@ -632,6 +759,13 @@ static void holders_events(struct pollfd *p, int n)
 		if (!p[i].revents)
 			continue;
 		len = recv(p[i].fd, reply, sizeof(reply) - 1, MSG_DONTWAIT);
+		if (holders[i].stream_id[0] && len >= 0) {
+			reply[len > 0 ? len : 0] = '\0';
+			say("%s %s", holders[i].stream_id, len > 0 ? reply : "ERR -10 the stream died");
+			waitpid(holders[i].pid, NULL, 0);
+			holder_forget(&holders[i]);
+			continue;
+		}
 		if (len > 0) {
 			reply[len] = '\0';
 			if (!strncmp(reply, "FENCED ", 7))

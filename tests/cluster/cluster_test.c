@@ -11,6 +11,7 @@
 #include "kreg.h"
 #include "kselftest_harness.h"
 #include "nodes.h"
+#include "peer_raw.h"
 
 #define N1	(&nodes[0])
 #define N2	(&nodes[1])
@@ -26,11 +27,28 @@ FIXTURE_SETUP(cluster)
 	memset(&hist, 0, sizeof(hist));
 }
 
-/* KREG_CLUSTER_ONLY=WORD: only the scenarios whose name has WORD (a test's first line). */
+/*
+ * KREG_CLUSTER_ONLY=WORD[,WORD...]: only the scenarios whose name has one
+ * of the WORDs (a test's first line).
+ */
+static bool selected(const char *name)
+{
+	const char *only = getenv("KREG_CLUSTER_ONLY"), *w;
+	char word[128];
+
+	if (!only)
+		return true;
+	for (w = only; *w; w += strcspn(w, ",") + (w[strcspn(w, ",")] == ',')) {
+		snprintf(word, sizeof(word), "%.*s", (int)strcspn(w, ","), w);
+		if (*word && strstr(name, word))
+			return true;
+	}
+	return false;
+}
+
 #define SELECTED() do {							\
-	const char *only = getenv("KREG_CLUSTER_ONLY");			\
-	if (only && !strstr(_metadata->name, only))			\
-		SKIP(return, "not %s", only);				\
+	if (!selected(_metadata->name))					\
+		SKIP(return, "not %s", getenv("KREG_CLUSTER_ONLY"));	\
 } while (0)
 
 FIXTURE_TEARDOWN(cluster)
@@ -452,6 +470,405 @@ TEST_F_TIMEOUT(cluster, a_compaction_under_a_watch_leaves_the_copy_exact, 180)
 		let_go(N1, name, "UNREG");
 	}
 	let_go(N1, "c.new", "UNREG");
+}
+
+/* --- messages to names held on another node ------------------------------------- */
+
+/* One sender's part of a stream's report (mail.h). */
+struct sent_by {
+	char tag[16];
+	unsigned int acked, failed, retried;
+	char failed_seqs[512];	/* "first-last@errno/..." */
+};
+
+/* One sender's part of an inbox's report (mail.h). */
+struct got_by {
+	char tag[16];
+	unsigned int count, max, dups, disorder, missing;
+	char missing_seqs[512];	/* "first-last/..." */
+};
+
+/* A stream's report: its senders, how many, and how long it took. */
+static int parse_stream(const char *r, struct sent_by *s, int max, long *ms)
+{
+	char word[1024];
+	int n = 0, at = 0, used;
+
+	if (strncmp(r, "OK ", 3))
+		return -1;
+	r += 3;
+	while (sscanf(r + at, "%1023s%n", word, &used) == 1) {
+		at += used;
+		if (!strncmp(word, "ms=", 3)) {
+			*ms = atol(word + 3);
+			continue;
+		}
+		if (!strchr(word, ':') || n == max)
+			continue;
+		memset(&s[n], 0, sizeof(s[n]));
+		if (sscanf(word, "%15[^:]:%u:%u:%u:%511s", s[n].tag, &s[n].acked, &s[n].failed,
+			   &s[n].retried, s[n].failed_seqs) >= 4)
+			n++;
+	}
+	return n;
+}
+
+/* An inbox's report: its senders, how many; the totals and the last sender. */
+static int parse_inbox(const char *r, unsigned int *total, unsigned int *corrupt, char *last,
+		       size_t last_size, struct got_by *g, int max)
+{
+	char word[1024];
+	int n = 0, at = 0, used;
+
+	if (sscanf(r, "OK %u %u %n", total, corrupt, &at) != 2)
+		return -1;
+	while (sscanf(r + at, "%1023s%n", word, &used) == 1) {
+		at += used;
+		if (!strncmp(word, "last=", 5)) {
+			copy_cut(last, last_size, word + 5);
+			continue;
+		}
+		if (n == max)
+			continue;
+		memset(&g[n], 0, sizeof(g[n]));
+		if (sscanf(word, "%15[^:]:%u:%u:%u:%u:%u:%511s", g[n].tag, &g[n].count, &g[n].max,
+			   &g[n].dups, &g[n].disorder, &g[n].missing, g[n].missing_seqs) >= 6)
+			n++;
+	}
+	return n;
+}
+
+/* Whether every number of @first..@last is in runs "first-last@errno/..." @failed. */
+static bool failed_listed(const char *failed, unsigned int first, unsigned int last)
+{
+	unsigned int seq, a, b;
+	const char *p;
+
+	for (seq = first; seq <= last; seq++) {
+		bool in = false;
+
+		for (p = failed; p && *p && !in; p = strchr(p, '/') ? strchr(p, '/') + 1 : NULL)
+			in = sscanf(p, "%u-%u@", &a, &b) == 2 && a <= seq && seq <= b;
+		if (!in)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Every sender's messages against what arrived: none twice, none out of
+ * order, none damaged, every one acknowledged arrived, and a message that
+ * did not arrive is one its sender was told failed. Returns the failures.
+ */
+static unsigned int check_streams(struct __test_metadata *_metadata, const struct sent_by *s,
+				  int ns, const struct got_by *g, int ng)
+{
+	unsigned int failed = 0;
+	int i, j;
+
+	for (i = 0; i < ns; i++) {
+		const struct got_by *got = NULL;
+		char *seqs, *save, *seq;
+
+		for (j = 0; j < ng; j++)
+			if (!strcmp(g[j].tag, s[i].tag))
+				got = &g[j];
+		failed += s[i].failed;
+		if (!s[i].acked && !got)
+			continue;
+		ASSERT_NE(NULL, got) TH_LOG("nothing of sender %s arrived", s[i].tag);
+		EXPECT_EQ(0u, got->dups) TH_LOG("%s: delivered twice", s[i].tag);
+		EXPECT_EQ(0u, got->disorder) TH_LOG("%s: out of order", s[i].tag);
+		EXPECT_LE(s[i].acked, got->count) TH_LOG("%s: acknowledged, not delivered", s[i].tag);
+		EXPECT_GE(s[i].acked + s[i].failed, got->count);
+		EXPECT_LE(got->missing, s[i].failed) TH_LOG("%s: lost silently", s[i].tag);
+		/* Each hole in what arrived is a message its sender knows failed. */
+		seqs = strdup(got->missing_seqs);
+		for (seq = strtok_r(seqs, "/", &save); seq; seq = strtok_r(NULL, "/", &save)) {
+			unsigned int first = 0, last = 0;
+
+			sscanf(seq, "%u-%u", &first, &last);
+			EXPECT_TRUE(failed_listed(s[i].failed_seqs, first, last))
+				TH_LOG("%s: messages %u-%u lost, but their sender was told they were delivered",
+				       s[i].tag, first, last);
+		}
+		free(seqs);
+	}
+	return failed;
+}
+
+/* A message to a name on the other node arrives, from whom it says; kregctl sends too. */
+TEST_F_TIMEOUT(cluster, a_message_reaches_a_name_held_on_another_node, 120)
+{
+	char reply[8192], last[128];
+	struct got_by g[4];
+	unsigned int total, corrupt;
+	struct reg r;
+	struct who w;
+
+	SELECTED();
+	reg(N2, "mbox.a", &r);
+	ASSERT_EQ(0, r.err);
+	ASSERT_EQ(0, who_until(N1, "mbox.a", "node2", 5000, &w));
+	ASSERT_EQ(0, node_ask(N1, reply, sizeof(reply), 15000, "SEND mbox.a hello"));
+	EXPECT_STREQ("OK", reply);
+	/* kregctl names it as the kernel does, and hands it to kregd. */
+	ASSERT_EQ(0, node_ask(N1, reply, sizeof(reply), 15000,
+			      "SH kregctl send cluster.mbox.a from-kregctl"));
+	EXPECT_EQ(0, strncmp(reply, "SH 0 ", 5)) TH_LOG("%s", reply);
+	ASSERT_EQ(0, node_ask(N1, reply, sizeof(reply), 15000, "SEND mbox.nobody hello"));
+	EXPECT_EQ(0, strncmp(reply, "ERR -2 ", 7)) TH_LOG("to nobody: %s", reply);
+	ASSERT_EQ(0, node_ask(N2, reply, sizeof(reply), 10000, "INBOX mbox.a"));
+	ASSERT_LE(0, parse_inbox(reply, &total, &corrupt, last, sizeof(last), g, 4)) TH_LOG("%s", reply);
+	EXPECT_EQ(2u, total);
+	/* The last came from node1, as a remote sender (uid 0 there), pid there shown. */
+	EXPECT_EQ(0, strncmp(last, "node1/", 6)) TH_LOG("last sender %s", last);
+	EXPECT_NE(NULL, strstr(last, "/0/")) TH_LOG("last sender %s", last);
+	/* node1 lists node2 as a peer with its link up, and what went through it. */
+	ASSERT_EQ(0, node_ask(N1, reply, sizeof(reply), 10000, "SH kregctl -j cluster status"));
+	EXPECT_NE(NULL, strstr(reply, "\"node\":\"node2\",\"state\":\"up\"")) TH_LOG("%s", reply);
+	EXPECT_NE(NULL, strstr(reply, "\"delivered\":2")) TH_LOG("%s", reply);
+	ASSERT_EQ(0, node_ask(N2, reply, sizeof(reply), 10000, "SH kregctl cluster status"));
+	EXPECT_NE(NULL, strstr(reply, "node1")) TH_LOG("%s", reply);
+	let_go(N2, "mbox.a", "UNREG");
+}
+
+/*
+ * A server on node1, under a supervisor: node2 calls it through a via
+ * tuple, and the answer comes back to node2; a cast reaches it; a stop is
+ * refused (another node's process is never its owner); and after a
+ * restart the via tuple follows the name.
+ */
+TEST_F_TIMEOUT(cluster, calls_and_casts_reach_a_server_on_another_node, 180)
+{
+	char reply[256];
+	int pid, how, i;
+	struct who w, after;
+
+	SELECTED();
+	ASSERT_EQ(0, api(N1, &pid, &how, "SUP %s", "calls.svc"));
+	ASSERT_EQ(0, who_until(N2, "calls.svc", "node1", 5000, &w));
+	ASSERT_EQ(0, node_ask(N2, reply, sizeof(reply), 15000, "CALL calls.svc"));
+	EXPECT_STREQ("OK pong", reply);
+	ASSERT_EQ(0, node_ask(N2, reply, sizeof(reply), 15000, "CAST calls.svc"));
+	EXPECT_STREQ("OK", reply);
+	ASSERT_EQ(0, node_ask(N2, reply, sizeof(reply), 15000, "STOP calls.svc"));
+	EXPECT_EQ(0, strncmp(reply, "ERR -1 ", 7)) TH_LOG("a stop from node2: %s", reply);
+	/* Still serving, on node1. */
+	ASSERT_EQ(0, node_ask(N1, reply, sizeof(reply), 15000, "CALL calls.svc"));
+	EXPECT_STREQ("OK pong", reply);
+	ASSERT_EQ(0, node_ask(N1, reply, sizeof(reply), 10000, "SH kill -9 %d", pid));
+	for (i = 0; i < 150; i++) {
+		who(N2, "calls.svc", false, &after);
+		if (after.err == 0 && after.pid != pid)
+			break;
+		sleep_ms(100);
+	}
+	EXPECT_LT(w.token, after.token);
+	ASSERT_EQ(0, node_ask(N2, reply, sizeof(reply), 15000, "CALL calls.svc"));
+	EXPECT_STREQ("OK pong", reply);
+	let_go(N1, "calls.svc", "KILL");
+}
+
+/*
+ * multi_send, as Commanded's: to the process each node has under its own
+ * name, on every node, each node's answer reported.
+ */
+TEST_F_TIMEOUT(cluster, multi_send_reaches_each_nodes_own_name_and_says_how_each_did, 120)
+{
+	char reply[8192], last[128];
+	struct got_by g[2];
+	unsigned int total, corrupt;
+
+	SELECTED();
+	ASSERT_EQ(0, node_ask(N1, reply, sizeof(reply), 10000, "LOCAL bcast"));
+	ASSERT_EQ(0, strncmp(reply, "OK ", 3)) TH_LOG("%s", reply);
+	ASSERT_EQ(0, node_ask(N2, reply, sizeof(reply), 10000, "LOCAL bcast"));
+	ASSERT_EQ(0, strncmp(reply, "OK ", 3)) TH_LOG("%s", reply);
+	ASSERT_EQ(0, node_ask(N1, reply, sizeof(reply), 20000, "MULTI bcast hello"));
+	EXPECT_STREQ("OK node1:0 node2:0", reply);
+	ASSERT_EQ(0, node_ask(N2, reply, sizeof(reply), 10000, "INBOX bcast"));
+	ASSERT_LE(0, parse_inbox(reply, &total, &corrupt, last, sizeof(last), g, 2));
+	EXPECT_EQ(1u, total);
+	EXPECT_EQ(0, strncmp(last, "node1/", 6)) TH_LOG("%s", last);
+	ASSERT_EQ(0, node_ask(N1, reply, sizeof(reply), 10000, "INBOX bcast"));
+	ASSERT_LE(0, parse_inbox(reply, &total, &corrupt, last, sizeof(last), g, 2));
+	EXPECT_EQ(1u, total);
+	/* node2's holder gone: its answer says so, node1's is delivered all the same. */
+	ASSERT_EQ(0, node_ask(N2, reply, sizeof(reply), 10000, "KILL bcast"));
+	ASSERT_EQ(0, node_ask(N1, reply, sizeof(reply), 20000, "MULTI bcast again"));
+	EXPECT_STREQ("OK node1:0 node2:-2", reply);
+	/* A cluster name is no node's own. */
+	ASSERT_EQ(0, node_ask(N1, reply, sizeof(reply), 20000, "MULTI cluster.bcast x"));
+	EXPECT_EQ(0, strncmp(reply, "ERR -22 ", 8)) TH_LOG("%s", reply);
+	node_ask(N1, reply, sizeof(reply), 10000, "KILL bcast");
+}
+
+/* A message meant for one holder never reaches the next: -ESTALE, from the holder's node. */
+TEST_F_TIMEOUT(cluster, a_stale_fencing_token_is_refused_across_nodes, 120)
+{
+	char reply[512];
+	struct reg r, again;
+	struct who w;
+
+	SELECTED();
+	reg(N2, "fenced.box", &r);
+	ASSERT_EQ(0, r.err);
+	ASSERT_EQ(0, who_until(N1, "fenced.box", "node2", 5000, &w));
+	ASSERT_EQ(0, node_ask(N1, reply, sizeof(reply), 15000, "SEND fenced.box one %llu", r.token));
+	EXPECT_STREQ("OK", reply);
+	ASSERT_EQ(0, let_go(N2, "fenced.box", "UNREG"));
+	reg(N2, "fenced.box", &again);
+	ASSERT_EQ(0, again.err);
+	ASSERT_LT(r.token, again.token);
+	/* Until node1's copy has the new holder, its kernel checks the old token itself. */
+	for (int i = 0; i < 50; i++) {
+		who(N1, "fenced.box", false, &w);
+		if (w.err == 0 && w.token == again.token)
+			break;
+		sleep_ms(100);
+	}
+	ASSERT_EQ(0, node_ask(N1, reply, sizeof(reply), 15000, "SEND fenced.box two %llu", r.token));
+	EXPECT_EQ(0, strncmp(reply, "ERR -116 ", 9)) TH_LOG("old token: %s", reply);
+	ASSERT_EQ(0, node_ask(N1, reply, sizeof(reply), 15000, "SEND fenced.box three %llu",
+			      again.token));
+	EXPECT_STREQ("OK", reply);
+	let_go(N2, "fenced.box", "UNREG");
+}
+
+/*
+ * 8 senders on two nodes, 5000 numbered, checksummed messages each, to one
+ * mailbox: 4 senders on node1 through the peer link, 4 on node2 beside it.
+ */
+TEST_F_TIMEOUT(cluster, eight_senders_times_5000_messages_arrive_once_in_order_intact, 900)
+{
+	static char reply[16384], reply2[16384];
+	struct sent_by s[16];
+	struct got_by g[16];
+	unsigned int id1, id2, total, corrupt, failed;
+	char last[128];
+	long ms1 = 0, ms2 = 0;
+	int n1, n2, ng;
+	struct reg r;
+	struct who w;
+
+	SELECTED();
+	reg(N2, "stream.box", &r);
+	ASSERT_EQ(0, r.err);
+	ASSERT_EQ(0, who_until(N1, "stream.box", "node2", 5000, &w));
+	ASSERT_EQ(0, node_post(N1, &id1, "STREAM stream.box a 4 5000 64"));
+	ASSERT_EQ(0, node_post(N2, &id2, "STREAM stream.box b 4 5000 64"));
+	ASSERT_EQ(0, node_answer(N1, id1, reply, sizeof(reply), 840000));
+	ASSERT_EQ(0, node_answer(N2, id2, reply2, sizeof(reply2), 60000));
+	n1 = parse_stream(reply, s, 8, &ms1);
+	n2 = parse_stream(reply2, s + 4, 8, &ms2);
+	ASSERT_EQ(4, n1) TH_LOG("%s", reply);
+	ASSERT_EQ(4, n2) TH_LOG("%s", reply2);
+	ASSERT_EQ(0, node_ask(N2, reply, sizeof(reply), 10000, "INBOX stream.box"));
+	ng = parse_inbox(reply, &total, &corrupt, last, sizeof(last), g, 16);
+	ASSERT_EQ(8, ng) TH_LOG("%s", reply);
+	EXPECT_EQ(0u, corrupt);
+	failed = check_streams(_metadata, s, 8, g, ng);
+	/* Nothing went wrong on the way: every message is there. */
+	EXPECT_EQ(0u, failed);
+	EXPECT_EQ(40000u, total);
+	TH_LOG("40000 messages: node1's 4 senders through the link in %ld ms (%.0f/s), node2's 4 in %ld ms",
+	       ms1, ms1 ? 20000.0 * 1000 / ms1 : 0, ms2);
+	let_go(N2, "stream.box", "UNREG");
+}
+
+/* The link cut under a stream: senders are told, nothing is delivered twice or lost silently. */
+TEST_F_TIMEOUT(cluster, a_link_cut_mid_stream_fails_senders_and_never_delivers_twice, 600)
+{
+	static char reply[16384];
+	struct sent_by s[8];
+	struct got_by g[8];
+	unsigned int id, total, corrupt, failed;
+	char last[128];
+	long ms = 0;
+	int ns, ng;
+	struct reg r;
+	struct who w;
+
+	SELECTED();
+	reg(N2, "cut.box", &r);
+	ASSERT_EQ(0, r.err);
+	ASSERT_EQ(0, who_until(N1, "cut.box", "node2", 5000, &w));
+	ASSERT_EQ(0, node_post(N1, &id, "STREAM cut.box c 4 2500 64"));
+	sleep_ms(3000);
+	ASSERT_EQ(0, node_monitor(N1, "set_link u0 off"));
+	sleep_ms(5000);
+	ASSERT_EQ(0, node_monitor(N1, "set_link u0 on"));
+	ASSERT_EQ(0, node_answer(N1, id, reply, sizeof(reply), 500000));
+	ns = parse_stream(reply, s, 8, &ms);
+	ASSERT_EQ(4, ns) TH_LOG("%s", reply);
+	ASSERT_EQ(0, node_ask(N2, reply, sizeof(reply), 10000, "INBOX cut.box"));
+	ng = parse_inbox(reply, &total, &corrupt, last, sizeof(last), g, 8);
+	ASSERT_LE(1, ng) TH_LOG("%s", reply);
+	EXPECT_EQ(0u, corrupt);
+	failed = check_streams(_metadata, s, ns, g, ng);
+	/* The cut came mid-stream: some senders were told so. */
+	EXPECT_LT(0u, failed) TH_LOG("the stream (%ld ms) did not see the cut", ms);
+	TH_LOG("cut for 5 s under 4 x 2500 messages: %u failed with an error, %u delivered",
+	       failed, total);
+	ASSERT_EQ(0, node_ready(N1, 30000));
+	let_go(N2, "cut.box", "UNREG");
+}
+
+/*
+ * Only the cluster's nodes may speak on a peer link, each as itself: raw
+ * TLS to node2's relay from this machine, with no certificate, another
+ * CA's, a certificate naming no node, and node1's saying it is another
+ * node, all refused; node1's saying node1 is answered (the control).
+ */
+TEST_F_TIMEOUT(cluster, a_peer_without_its_nodes_certificate_is_refused, 120)
+{
+	char ca[128], crt[128], key[128], rogue_crt[128], rogue_key[128];
+	char admin_crt[128], admin_key[128], reply[8192], last[128];
+	struct got_by g[4];
+	unsigned int total, corrupt;
+	struct reg r;
+	int err;
+
+	SELECTED();
+	snprintf(ca, sizeof(ca), "%s/ca.crt", cluster_dir);
+	snprintf(crt, sizeof(crt), "%s/node1.crt", cluster_dir);
+	snprintf(key, sizeof(key), "%s/node1.key", cluster_dir);
+	snprintf(admin_crt, sizeof(admin_crt), "%s/admin.crt", cluster_dir);
+	snprintf(admin_key, sizeof(admin_key), "%s/admin.key", cluster_dir);
+	snprintf(rogue_crt, sizeof(rogue_crt), "%s/rogue/node1.crt", cluster_dir);
+	snprintf(rogue_key, sizeof(rogue_key), "%s/rogue/node1.key", cluster_dir);
+	/* Another CA, and a certificate of it naming node1, as kreg's test CA makes them. */
+	ASSERT_EQ(0, script("d=%s/rogue; mkdir -p $d && cd $d && "
+			    "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+			    "-keyout ca.key -out ca.crt -days 1 -subj '/CN=rogue CA' 2>/dev/null && "
+			    "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+			    "-keyout node1.key -out node1.csr -subj '/O=rogue' 2>/dev/null && "
+			    "printf '[e]\\nsubjectAltName=DNS:node1\\n"
+			    "extendedKeyUsage=clientAuth,serverAuth\\n' >ext && "
+			    "openssl x509 -req -in node1.csr -CA ca.crt -CAkey ca.key -CAcreateserial "
+			    "-out node1.crt -days 1 -extfile ext -extensions e 2>/dev/null",
+			    cluster_dir) ? -1 : 0);
+	reg(N2, "guarded", &r);
+	ASSERT_EQ(0, r.err);
+	EXPECT_EQ(RAW_NO_TLS, raw_peer_send(N2, ca, NULL, NULL, "node1", "guarded", "x", &err));
+	EXPECT_EQ(RAW_NO_TLS, raw_peer_send(N2, ca, rogue_crt, rogue_key, "node1", "guarded", "x",
+					    &err));
+	EXPECT_EQ(RAW_NO_ACK, raw_peer_send(N2, ca, admin_crt, admin_key, "node1", "guarded", "x",
+					    &err));
+	EXPECT_EQ(RAW_NO_ACK, raw_peer_send(N2, ca, crt, key, "node3", "guarded", "x", &err));
+	EXPECT_EQ(RAW_NO_ACK, raw_peer_send(N2, ca, crt, key, "node2", "guarded", "x", &err));
+	/* The control: the node's own certificate, as itself. */
+	EXPECT_EQ(RAW_ACKED, raw_peer_send(N2, ca, crt, key, "node1", "guarded", "signed", &err));
+	EXPECT_EQ(0, err);
+	EXPECT_EQ(RAW_ACKED, raw_peer_send(N2, ca, crt, key, "node1", "nobody.here", "x", &err));
+	EXPECT_EQ(-ENOENT, err);
+	ASSERT_EQ(0, node_ask(N2, reply, sizeof(reply), 10000, "INBOX guarded"));
+	ASSERT_LE(0, parse_inbox(reply, &total, &corrupt, last, sizeof(last), g, 4));
+	/* Only the control's message arrived, attributed to node1's pid 4242 there. */
+	EXPECT_EQ(1u, total) TH_LOG("%s", reply);
+	EXPECT_EQ(0, strncmp(last, "node1/4242/0/", 13)) TH_LOG("%s", last);
+	let_go(N2, "guarded", "UNREG");
 }
 
 /* A node that dies outright: its names are free once its lease runs out. */

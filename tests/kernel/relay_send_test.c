@@ -22,14 +22,19 @@ struct remote {
 	uint32_t	pid, uid, gid;
 };
 
-/* SEND @text to @name, for @r if given, meant for @token's holder if not 0. */
-static int send_as(struct raw_nl *n, const char *name, const struct remote *r,
-		   uint64_t token, const char *text)
+/*
+ * SEND @text to @name, for @r if given, meant for @token's holder if not 0,
+ * as the holder of @from if not NULL.
+ */
+static int send_from_as(struct raw_nl *n, const char *name, const struct remote *r,
+			uint64_t token, const char *from, const char *text)
 {
 	static struct raw_msg m;
 
 	raw_kreg_msg(&m, n, KREG_CMD_SEND);
 	raw_put_str(&m, KREG_A_NAME, name);
+	if (from)
+		raw_put_str(&m, KREG_A_FROM_NAME, from);
 	if (r && r->node)
 		raw_put_str(&m, KREG_A_NODE, r->node);
 	if (r) {
@@ -41,6 +46,12 @@ static int send_as(struct raw_nl *n, const char *name, const struct remote *r,
 		raw_put_u64(&m, KREG_A_TOKEN, token);
 	raw_put(&m, KREG_A_PAYLOAD, text, strlen(text));
 	return raw_request(n, &m, NULL);
+}
+
+static int send_as(struct raw_nl *n, const char *name, const struct remote *r,
+		   uint64_t token, const char *text)
+{
+	return send_from_as(n, name, r, token, NULL, text);
 }
 
 static const struct remote node_b = { "node-b", 4242, 1000, 1001 };
@@ -67,7 +78,7 @@ FIXTURE_SETUP(relayed)
  */
 static const char *const names[] = {
 	"svc.relayed", "svc.spoofed", "svc.relays-own", "svc.pol", "svc.flood", "svc.nodes.a",
-	"cluster.tok", "plain.tok",
+	"cluster.tok", "plain.tok", "svc.answers",
 };
 
 FIXTURE_TEARDOWN(relayed)
@@ -153,7 +164,7 @@ TEST_F(relayed, only_the_relay_sends_for_another_node)
 	EXPECT_EQ(0, run_as(NOBODY, claim_a_node, NULL));
 	EXPECT_EQ(0, claim_a_node(NULL));
 	EXPECT_EQ(0, run_as(NOBODY, claim_a_node, &self->relay));
-	/* Even the relay proves no name for another node's process: this kernel cannot. */
+	/* Even the relay releases no name for another node's process. */
 	ASSERT_EQ(0, raw_nl_register(&self->relay, "svc.relays-own"));
 	raw_kreg_msg(&m, &self->relay, KREG_CMD_SEND);
 	raw_put_str(&m, KREG_A_NAME, "svc.spoofed");
@@ -415,6 +426,44 @@ TEST_F(relayed, a_send_meant_for_one_holder_never_reaches_the_next)
 	EXPECT_EQ(-ESTALE, send_as(&self->user, "cluster.away", NULL, 89, "old"));
 	/* Then only the one meant for 80. */
 	expect_mail(_metadata, &self->holder, "for 80");
+	EXPECT_EQ(-ETIMEDOUT, raw_next(&self->holder, KREG_CMD_DELIVER, &d, 300));
+}
+
+/*
+ * A call's answer across nodes: another node's process names a name it
+ * holds there. A cluster name, only if this node's mirror says its node
+ * holds it; a reply address of its node's ("user."); nothing else.
+ */
+TEST_F(relayed, a_remote_sender_names_only_what_its_node_holds)
+{
+	static struct raw_msg d;
+	static const struct remote node_c = { "node-c", 7, 1000, 1000 };
+
+	ASSERT_EQ(0, raw_nl_register(&self->holder, "svc.answers"));
+	ASSERT_EQ(0, relay_mirror(&self->relay, "cluster.echo", "node-b", 4242, 31, NULL));
+	/* node-b's server answers from its name: it is node-b's, as the mirror says. */
+	ASSERT_EQ(0, send_from_as(&self->relay, "svc.answers", &node_b, 0, "cluster.echo",
+				  "pong"));
+	ASSERT_EQ(0, raw_next(&self->holder, KREG_CMD_DELIVER, &d, 3000));
+	EXPECT_STREQ("cluster.echo", raw_attr_str(&d.nlh, KREG_A_FROM_NAME));
+	EXPECT_STREQ("node-b", raw_attr_str(&d.nlh, KREG_A_NODE));
+	EXPECT_EQ(KREG_SENDER_F_REMOTE, raw_attr_u32(&d.nlh, KREG_A_SENDER_FLAGS));
+	/* node-c says it too: not node-c's. */
+	EXPECT_EQ(-EPERM, send_from_as(&self->relay, "svc.answers", &node_c, 0, "cluster.echo",
+				       "forged"));
+	/* A cluster name nobody holds, or held here: no remote sender's. */
+	EXPECT_EQ(-EPERM, send_from_as(&self->relay, "svc.answers", &node_b, 0, "cluster.none",
+				       "forged"));
+	/* A name of this node's, which no other node's process holds. */
+	EXPECT_EQ(-EPERM, send_from_as(&self->relay, "svc.answers", &node_b, 0, "svc.relayed",
+				       "forged"));
+	/* A caller's reply address on node-b: its node's own, so it rides along. */
+	ASSERT_EQ(0, send_from_as(&self->relay, "svc.answers", &node_b, 0,
+				  "user.1000.reply.00000000000000aa", "call"));
+	ASSERT_EQ(0, raw_next(&self->holder, KREG_CMD_DELIVER, &d, 3000));
+	EXPECT_STREQ("user.1000.reply.00000000000000aa", raw_attr_str(&d.nlh, KREG_A_FROM_NAME));
+	EXPECT_STREQ("node-b", raw_attr_str(&d.nlh, KREG_A_NODE));
+	/* Nothing else arrived. */
 	EXPECT_EQ(-ETIMEDOUT, raw_next(&self->holder, KREG_CMD_DELIVER, &d, 300));
 }
 

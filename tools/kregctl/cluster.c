@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* kregctl cluster status: how this node stands in its cluster, from kregd. */
+/*
+ * kregctl cluster status: how this node stands in its cluster, from kregd,
+ * and its links to the other nodes, which messages to their names take.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,12 +15,81 @@ static void seconds(char *buf, size_t size, int64_t ms)
 		 (long long)((ms < 0 ? -ms : ms) % 1000 / 100));
 }
 
+static const char *link_state(enum kreg_link_state s)
+{
+	return s == KREG_LINK_UP ? "up" : s == KREG_LINK_CONNECTING ? "connecting" : "down";
+}
+
+static void peers_json(const struct kreg_peer *peers, size_t n)
+{
+	size_t i;
+
+	json_array(&ctl_out, "peers");
+	for (i = 0; i < n; i++) {
+		const struct kreg_peer *p = &peers[i];
+
+		json_object(&ctl_out, NULL);
+		json_string(&ctl_out, "node", p->node);
+		json_string(&ctl_out, "state", link_state(p->state));
+		json_string(&ctl_out, "address", p->address);
+		if (p->rtt_us >= 0)
+			json_int(&ctl_out, "rtt_us", p->rtt_us);
+		else
+			json_null(&ctl_out, "rtt_us");
+		json_uint(&ctl_out, "queued_bytes", p->queued_bytes);
+		json_uint(&ctl_out, "in_flight", p->in_flight);
+		json_uint(&ctl_out, "sent", p->sent);
+		json_uint(&ctl_out, "delivered", p->delivered);
+		json_uint(&ctl_out, "failed", p->failed);
+		json_uint(&ctl_out, "received", p->received);
+		json_uint(&ctl_out, "up_ms", p->up_ms);
+		if (p->last_error)
+			json_string(&ctl_out, "last_error", kreg_strerror(p->last_error));
+		else
+			json_null(&ctl_out, "last_error");
+		json_end(&ctl_out, '}');
+	}
+	json_end(&ctl_out, ']');
+}
+
+static void peers_table(const struct kreg_peer *peers, size_t n)
+{
+	size_t i;
+
+	if (!n) {
+		printf("peers: none yet (a link is made when a message is to go)\n");
+		return;
+	}
+	printf("%-16s %-10s %-22s %9s %9s %6s %8s %9s %6s %8s\n", "PEER", "LINK", "ADDRESS",
+	       "RTT", "QUEUED", "FLIGHT", "SENT", "DELIVERED", "FAILED", "RECEIVED");
+	for (i = 0; i < n; i++) {
+		const struct kreg_peer *p = &peers[i];
+		char rtt[24];
+
+		if (p->rtt_us >= 0)
+			snprintf(rtt, sizeof(rtt), "%.2f ms", (double)p->rtt_us / 1000);
+		else
+			snprintf(rtt, sizeof(rtt), "-");
+		printf("%-16s %-10s %-22s %9s %8lluB %6llu %8llu %9llu %6llu %8llu\n", p->node,
+		       link_state(p->state), p->address[0] ? p->address : "-", rtt,
+		       (unsigned long long)p->queued_bytes, (unsigned long long)p->in_flight,
+		       (unsigned long long)p->sent, (unsigned long long)p->delivered,
+		       (unsigned long long)p->failed, (unsigned long long)p->received);
+		if (p->last_error && p->state != KREG_LINK_UP)
+			printf("%-16s last failure: %s\n", "", kreg_strerror(p->last_error));
+	}
+}
+
 static int cluster_status(struct kreg_conn *conn)
 {
 	struct kreg_cluster_status st;
+	static struct kreg_peer peers[64];
 	char ttl[32], left[32], age[32];
+	size_t n_peers = 0;
 	int err = kreg_cluster_status(conn, &st);
 
+	if (!err)
+		err = kreg_cluster_peers(conn, peers, sizeof(peers) / sizeof(peers[0]), &n_peers);
 	if (err)
 		return ctl_fail(conn, "cluster status", err);
 	if (ctl_json) {
@@ -46,6 +118,7 @@ static int cluster_status(struct kreg_conn *conn)
 			json_int(&ctl_out, "age_ms", st.age_ms);
 		else
 			json_null(&ctl_out, "age_ms");
+		peers_json(peers, n_peers);
 		json_end(&ctl_out, '}');
 		return 0;
 	}
@@ -67,6 +140,7 @@ static int cluster_status(struct kreg_conn *conn)
 	else
 		printf("copy: not read yet\n");
 	printf("fenced: %u holder%s since kregd started\n", st.fenced, st.fenced == 1 ? "" : "s");
+	peers_table(peers, n_peers);
 	return 0;
 }
 

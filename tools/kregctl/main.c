@@ -45,7 +45,8 @@ static const struct {
 	{ "list", "  list                     print every name: NAME NODE PID UID REGISTERED MAILBOX\n"
 	  "                           META (a cluster name held on another node: its\n"
 	  "                           node, and its pid there)\n" },
-	{ "send", "  send NAME MESSAGE        deliver MESSAGE to NAME's mailbox (- reads stdin)\n" },
+	{ "send", "  send NAME MESSAGE        deliver MESSAGE to NAME's mailbox (- reads stdin);\n"
+	  "                           a cluster name held on another node through kregd\n" },
 	{ "run", "  run NAME [--restart permanent|transient|temporary] [--max-restarts N]\n"
 	  "      [--max-seconds S] [--shutdown MS] -- CMD [ARGS]\n"
 	  "                           run CMD under NAME, restarted as asked (default:\n"
@@ -58,7 +59,8 @@ static const struct {
 	{ "status", "  status                   the module's version, names held, limits, your\n"
 	  "                           uid's quota, exit cleanup, policy\n" },
 	{ "cluster", "  cluster status           this node in its cluster (kregd): lease, time left\n"
-	  "                           before fencing, etcd endpoints, the copy's age\n" },
+	  "                           before fencing, etcd endpoints, the copy's age, and\n"
+	  "                           the links to peers: state, round trip, queued bytes\n" },
 	{ "policy", "  policy load FILE|DIR     replace the access policy by the rules of FILE, or\n"
 	  "                           of DIR/*.conf (e.g. /etc/kreg/policy.d)\n"
 	  "  policy unload            back to the defaults (no policy)\n"
@@ -536,6 +538,18 @@ static int cmd_send(struct kreg_conn *conn, int argc, char **argv)
 		len = strlen(data);
 	}
 	err = kreg_send(conn, argv[1], data, len);
+	if (err == -EREMOTE && !strncmp(argv[1], KREG_CLUSTER_PREFIX, strlen(KREG_CLUSTER_PREFIX))) {
+		/* Held on another node: kregd relays it there, through the cluster provider. */
+		struct kreg_conn *cluster;
+
+		err = kreg_open_provider(&cluster, KREG_PROVIDER_CLUSTER);
+		if (err)
+			return ctl_fail(conn, argv[1], err);
+		err = kreg_send(cluster, argv[1] + strlen(KREG_CLUSTER_PREFIX), data, len);
+		err = err ? ctl_fail(cluster, argv[1], err) : 0;
+		kreg_close(cluster);
+		return err;
+	}
 	return err ? ctl_fail(conn, argv[1], err) : 0;
 }
 

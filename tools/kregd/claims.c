@@ -47,6 +47,7 @@
 #include "etcd.h"
 #include "kreg.h"
 #include "kregd.h"
+#include "peers.h"
 #include "log.h"
 #include "relay.h"
 
@@ -614,7 +615,7 @@ static void count(struct name_rec *r, void *arg)
 
 static void status(struct kregd *d, uint64_t client, const struct kregd_request *req)
 {
-	struct kregd_reply r;
+	static struct kregd_reply r;
 	struct kregd_status *st = &r.status;
 	uint64_t now = kregd_now_ms();
 
@@ -631,13 +632,16 @@ static void status(struct kregd *d, uint64_t client, const struct kregd_request 
 	st->revision = (uint64_t)d->revision;
 	st->age_ms = d->heard_ms ? (int64_t)(now - d->heard_ms) : -1;
 	snprintf(st->endpoint, sizeof(st->endpoint), "%s", etcd_endpoint(d->etcd));
+	st->n_peers = peers_status(d, r.peers, KREGD_PEERS_MAX);
 	r.epoch = (uint64_t)d->lease;
 	reply_to(d, client, req->seq, KREGD_STATUS, 0, NULL, &r);
 }
 
 void claims_request(struct kregd *d, uint64_t client, const struct kregd_request *req,
-		    pid_t pid, uid_t uid)
+		    const void *payload, const struct ucred *cred)
 {
+	pid_t pid = cred->pid;
+	uid_t uid = cred->uid;
 	struct claim *c;
 	struct waiter *w;
 
@@ -673,6 +677,18 @@ void claims_request(struct kregd *d, uint64_t client, const struct kregd_request
 		return;
 	case KREGD_STATUS:
 		status(d, client, req);
+		return;
+	case KREGD_MULTI_SEND:
+		/* Names of the other nodes' own: theirs to judge. */
+		peers_multi_send(d, client, req, payload, cred);
+		return;
+	case KREGD_SEND:
+		/* A name of another node's own is that node's to judge. */
+		if (req->node[0] || clients_may_send(d, cred, req->name))
+			peers_send(d, client, req, payload, cred);
+		else
+			reply_to(d, client, req->seq, KREGD_SEND, -EACCES,
+				 "this node's policy does not let this process send to the name", NULL);
 		return;
 	}
 	reply_to(d, client, req->seq, req->op, -EOPNOTSUPP, "unknown request", NULL);

@@ -24,6 +24,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "kreg.h"
 #include "kregd.h"
 #include "log.h"
 
@@ -41,6 +42,11 @@ struct client {
 };
 
 static uint64_t next_id = 1;
+/*
+ * Clients closed during this turn of the loop: freed after it, since an
+ * event for one may still wait in the batch epoll returned.
+ */
+static struct client *closed;
 static const enum watched_kind listen_kind = WATCHED_LISTEN;
 
 int clients_listen(struct kregd *d)
@@ -126,7 +132,19 @@ static void client_close(struct kregd *d, struct client *cl)
 		*p = cl->next;
 	kregd_unwatch_fd(d, cl->fd);
 	close(cl->fd);
-	free(cl);
+	cl->fd = -1;
+	cl->next = closed;
+	closed = cl;
+}
+
+void clients_reap(void)
+{
+	while (closed) {
+		struct client *cl = closed;
+
+		closed = cl->next;
+		free(cl);
+	}
 }
 
 /* Whether a connection from @uid would go past a limit. */
@@ -181,19 +199,23 @@ void clients_accept(struct kregd *d)
 
 void clients_read(struct kregd *d, struct client *cl)
 {
+	/* A request, and a SEND's payload after it: one datagram. */
+	static uint8_t buf[sizeof(struct kregd_request) + KREG_PAYLOAD_MAX];
+	struct kregd_request *req = (struct kregd_request *)buf;
 	char control[CMSG_SPACE(sizeof(struct ucred))];
-	struct kregd_request req;
-	struct iovec iov = { &req, sizeof(req) };
+	struct iovec iov = { buf, sizeof(buf) };
 	struct msghdr msg = {
 		.msg_iov = &iov, .msg_iovlen = 1,
 		.msg_control = control, .msg_controllen = sizeof(control),
 	};
-	struct kregd_reply reply;
+	static struct kregd_reply reply;
 	struct ucred *cred = NULL;
 	struct cmsghdr *c;
 	ssize_t n;
 
 	for (;;) {
+		if (cl->fd < 0)
+			return;
 		msg.msg_controllen = sizeof(control);
 		cred = NULL;
 		n = recvmsg(cl->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
@@ -208,7 +230,9 @@ void clients_read(struct kregd *d, struct client *cl)
 				cred = (struct ucred *)CMSG_DATA(c);
 		memset(&reply, 0, sizeof(reply));
 		reply.version = KREGD_PROTO_VERSION;
-		if (n != sizeof(req) || req.version != KREGD_PROTO_VERSION || !cred) {
+		if (n < (ssize_t)sizeof(*req) || req->version != KREGD_PROTO_VERSION || !cred ||
+		    req->payload_len > KREG_PAYLOAD_MAX ||
+		    (size_t)n != sizeof(*req) + req->payload_len) {
 			reply.err = -EPROTO;
 			snprintf(reply.message, sizeof(reply.message),
 				 "kregd speaks protocol %d: libkreg and kregd must match",
@@ -218,8 +242,8 @@ void clients_read(struct kregd *d, struct client *cl)
 		}
 		if (!on_host(cred->pid) || cl->pending >= CLIENT_PENDING_MAX) {
 			reply.err = cl->pending >= CLIENT_PENDING_MAX ? -EAGAIN : -EPERM;
-			reply.seq = req.seq;
-			reply.op = req.op;
+			reply.seq = req->seq;
+			reply.op = req->op;
 			snprintf(reply.message, sizeof(reply.message), "%s",
 				 reply.err == -EPERM ?
 				 "a process outside the host's namespaces: cluster names are the host's" :
@@ -227,21 +251,76 @@ void clients_read(struct kregd *d, struct client *cl)
 			send(cl->fd, &reply, sizeof(reply), MSG_DONTWAIT | MSG_NOSIGNAL);
 			continue;
 		}
-		req.name[sizeof(req.name) - 1] = '\0';
-		if (req.meta_len > sizeof(req.meta))
-			req.meta_len = 0;
+		req->name[sizeof(req->name) - 1] = '\0';
+		req->node[sizeof(req->node) - 1] = '\0';
+		req->from[sizeof(req->from) - 1] = '\0';
+		if (req->meta_len > sizeof(req->meta))
+			req->meta_len = 0;
 		cl->pending++;
-		claims_request(d, cl->id, &req, cred->pid, cred->uid);
-		/* The request may have closed this client (a failed answer): stop reading it. */
-		{
-			struct client *p;
+		/* The request may close this client (a failed answer): the loop's check. */
+		claims_request(d, cl->id, req, buf + sizeof(*req), cred);
+	}
+}
 
-			for (p = d->clients; p && p != cl; p = p->next)
-				;
-			if (!p)
-				return;
+/*
+ * Process @pid's supplementary groups, from /proc: how many, at most @max;
+ * and whether it has CAP_SYS_ADMIN, which makes it the kernel's
+ * administrator (it runs on the host: on_host()).
+ */
+static size_t groups_of(pid_t pid, gid_t *groups, size_t max, bool *admin)
+{
+	char path[64], line[4096], *p, *end;
+	unsigned long long caps;
+	size_t n = 0;
+	FILE *f;
+
+	*admin = false;
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "CapEff: %llx", &caps) == 1)
+			*admin = caps & (1ULL << 21);	/* CAP_SYS_ADMIN */
+		if (strncmp(line, "Groups:", 7))
+			continue;
+		for (p = line + 7; n < max; p = end) {
+			unsigned long g = strtoul(p, &end, 10);
+
+			if (end == p)
+				break;
+			groups[n++] = (gid_t)g;
 		}
 	}
+	fclose(f);
+	return n;
+}
+
+bool clients_may_send(struct kregd *d, const struct ucred *cred, const char *name)
+{
+	char kname[KREG_NAME_MAX + 1];
+	struct kreg_verdict v;
+	gid_t groups[256];
+	bool admin;
+	size_t n;
+
+	/*
+	 * What the sender's own SEND, which answered -EREMOTE, had checked: a
+	 * client that came here directly is checked too. The kernel's
+	 * administrator (CAP_SYS_ADMIN) may, which POLICY_CHECK of a uid
+	 * cannot say. Asked on a handle of its own: on the events' one, the
+	 * answer's wait would stash events where the loop never looks.
+	 */
+	n = groups_of(cred->pid, groups, sizeof(groups) / sizeof(groups[0]), &admin);
+	if (admin)
+		return true;
+	snprintf(kname, sizeof(kname), "%s%s", KREG_CLUSTER_PREFIX, name);
+	if (!d->policy && kreg_open_provider(&d->policy, KREG_PROVIDER_KERNEL))
+		return false;
+	if (kreg_policy_check(d->policy, cred->uid, cred->gid, groups, n, kname,
+			      KREG_RIGHT_SEND, &v))
+		return false;
+	return v.allowed;
 }
 
 void clients_reply(struct kregd *d, uint64_t id, struct kregd_reply *reply)

@@ -120,8 +120,41 @@ static int set(struct kregd_config *c, const char *key, char *value, const char 
 		return set_string(c->state_dir, sizeof(c->state_dir), value);
 	if (!strcmp(key, "socket"))
 		return set_string(c->socket, sizeof(c->socket), value);
+	if (!strcmp(key, "relay_listen") || !strcmp(key, "relay_address")) {
+		char host[128], port[16];
+
+		*why = "an address is HOST:PORT, or [IPV6]:PORT";
+		if (kregd_split_address(value, host, sizeof(host), port, sizeof(port)))
+			return -EINVAL;
+		return set_string(key[6] == 'l' ? c->relay_listen : c->relay_address,
+				  sizeof(c->relay_listen), value);
+	}
 	*why = "unknown setting";
 	return -EINVAL;
+}
+
+int kregd_split_address(const char *addr, char *host, size_t hsize, char *port, size_t psize)
+{
+	const char *colon = strrchr(addr, ':'), *start = addr, *end = colon;
+	char *num_end;
+	long num;
+
+	if (!colon || colon == addr)
+		return -EINVAL;
+	if (*addr == '[') {
+		start = addr + 1;
+		end = strchr(addr, ']');
+		if (!end || end + 1 != colon)
+			return -EINVAL;
+	}
+	num = strtol(colon + 1, &num_end, 10);
+	if ((size_t)(end - start) >= hsize || end == start || *num_end || num < 1 || num > 65535 ||
+	    strlen(colon + 1) >= psize)
+		return -EINVAL;
+	memcpy(host, start, (size_t)(end - start));
+	host[end - start] = '\0';
+	strcpy(port, colon + 1);
+	return 0;
 }
 
 /* A secret must be root's, and nobody else's to read. */
@@ -209,6 +242,14 @@ int kregd_config_read(const char *path, struct kregd_config *c, char *error, siz
 	if (c->fence_margin_ms >= c->lease_ttl * 1000 / 2) {
 		snprintf(error, size, "%s: fence_margin_ms must be under half the lease's TTL", path);
 		return -EINVAL;
+	}
+	if (!c->relay_listen[0])
+		strcpy(c->relay_listen, "0.0.0.0:" KREGD_RELAY_PORT);
+	if (!c->relay_address[0]) {
+		char host[128], port[16];
+
+		kregd_split_address(c->relay_listen, host, sizeof(host), port, sizeof(port));
+		snprintf(c->relay_address, sizeof(c->relay_address), "%s:%s", c->node, port);
 	}
 	if (c->key[0] && (err = root_only(c->key, error, size)))
 		return err;

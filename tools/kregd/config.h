@@ -25,7 +25,19 @@ struct kregd_config {
 	int fence_signal;		/* 0, or a signal fenced holders get (SIGTERM) */
 	char state_dir[256];		/* /run/kreg: the lease, kept across restarts */
 	char socket[256];		/* the clients' socket */
+	/*
+	 * Peer links: where this node's relay listens (HOST:PORT, default
+	 * 0.0.0.0:7946), and the address other nodes dial, published in its
+	 * record in etcd (default NODE:PORT, the node's name as a host name).
+	 */
+	char relay_listen[128];
+	char relay_address[128];
 };
+
+#define KREGD_RELAY_PORT	"7946"
+
+/* Splits "HOST:PORT" or "[V6]:PORT" into @host and @port: 0 or -EINVAL. */
+int kregd_split_address(const char *addr, char *host, size_t hsize, char *port, size_t psize);
 
 /*
  * Reads @path into @c (defaults first). A bad line, a missing setting, or a

@@ -14,6 +14,7 @@
  *   claims.c   this node's names: claims, releases, holders' deaths, reads of etcd
  *   clients.c  the socket libkreg's cluster provider speaks to
  *   relay.c    the relay's commands in kreg.ko
+ *   peers.c    links to the other nodes' kregd, for messages (TLS: tls.c)
  *   etcd.c     the etcd gateway client
  */
 #ifndef KREGD_H
@@ -21,6 +22,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "config.h"
@@ -38,6 +40,8 @@ enum watched_kind {
 	WATCHED_CLIENT,
 	WATCHED_HOLDER,			/* a name_rec's pidfd */
 	WATCHED_SIGNAL,
+	WATCHED_PEER_LISTEN,
+	WATCHED_PEER_LINK,		/* a struct link (peers.c) */
 };
 
 /* One cluster name as this node knows it (copy.c): its size is its name's. */
@@ -84,6 +88,7 @@ struct kregd {
 	struct etcd *etcd;
 	struct relay *relay;
 	struct kreg_conn *events;	/* libkreg's: the kernel's events, for this node's names */
+	struct kreg_conn *policy;	/* libkreg's, for policy checks (clients_may_send()) */
 	int epfd;
 	int listen_fd;
 	char cluster_prefix[160];	/* /kreg/CLUSTER/ */
@@ -119,6 +124,7 @@ struct kregd {
 	uint64_t prune_at_ms;
 
 	struct client *clients;
+	void *peers;			/* set once peers listen (peers.c) */
 	bool stopping;
 };
 
@@ -177,9 +183,9 @@ void watch_apply(struct kregd *d, const char *name, struct json_object *kv, int6
 		 int reason);
 
 /* claims.c */
-/* Request @req of client @client (process @pid, uid @uid). */
+/* Request @req of client @client, process @cred, with @payload (req->payload_len bytes). */
 void claims_request(struct kregd *d, uint64_t client, const struct kregd_request *req,
-		    pid_t pid, uid_t uid);
+		    const void *payload, const struct ucred *cred);
 void claims_event(struct kregd *d);
 /* Releases to try again, when their time has come. */
 void claims_tick(struct kregd *d);
@@ -210,5 +216,9 @@ void clients_read(struct kregd *d, struct client *cl);
 /* Answers request @seq of client @id, if it is still connected. */
 void clients_reply(struct kregd *d, uint64_t id, struct kregd_reply *reply);
 void clients_close_all(struct kregd *d);
+/* Frees the clients closed during this turn of the loop. */
+void clients_reap(void);
+/* Whether this node's policy lets process @cred send to cluster name @name. */
+bool clients_may_send(struct kregd *d, const struct ucred *cred, const char *name);
 
 #endif /* KREGD_H */

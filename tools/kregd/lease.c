@@ -147,7 +147,7 @@ void lease_check(struct kregd *d)
 		lease_fence(d, "no keepalive was acknowledged in time");
 }
 
-/* The node's record: which lease it holds (and, later, where its relay listens). */
+/* The node's record: which lease it holds, and where its relay listens for peers. */
 static void put_node_record(struct kregd *d);
 
 static void node_record_done(void *arg, int err, struct json_object *reply)
@@ -165,6 +165,8 @@ static void put_node_record(struct kregd *d)
 
 	json_object_object_add(value, "node", json_object_new_string(d->c.node));
 	json_object_object_add(value, "lease", json_object_new_int64(d->lease));
+	if (d->peers && d->c.relay_address[0])
+		json_object_object_add(value, "relay", json_object_new_string(d->c.relay_address));
 	snprintf(key, sizeof(key), "%s%s", d->nodes_prefix, d->c.node);
 	etcd_put_b64(body, "key", key, strlen(key));
 	etcd_put_b64(body, "value", json_object_to_json_string(value),

@@ -3,7 +3,7 @@
  * kregd: the node daemon of kreg's cluster provider (kregd.h says what
  * each part does). One loop, one thread: libcurl's transfers wait in
  * curl_multi_poll(), with kregd's own descriptors (the kernel's events,
- * clients, holders' pidfds, signals) behind one epoll descriptor beside
+ * clients, peer links, holders' pidfds, signals) behind one epoll descriptor beside
  * them; the lease and the watch are ticked after every wake-up.
  *
  *   kregd [-c /etc/kreg/cluster.conf] [-v]
@@ -26,6 +26,7 @@
 #include "kreg.h"
 #include "kregd.h"
 #include "log.h"
+#include "peers.h"
 #include "relay.h"
 
 #define TICK_MS		100
@@ -76,7 +77,7 @@ static void notify_ready(void)
 	close(fd);
 }
 
-static void dispatch(struct kregd *d, void *ptr)
+static void dispatch(struct kregd *d, void *ptr, uint32_t events)
 {
 	enum watched_kind kind = *(enum watched_kind *)ptr;
 
@@ -92,6 +93,12 @@ static void dispatch(struct kregd *d, void *ptr)
 		break;
 	case WATCHED_HOLDER:
 		claims_holder_exited(d, ptr);
+		break;
+	case WATCHED_PEER_LISTEN:
+		peers_accept(d);
+		break;
+	case WATCHED_PEER_LINK:
+		peers_io(d, ptr, events);
 		break;
 	case WATCHED_SIGNAL:
 		break;
@@ -126,11 +133,13 @@ static int loop(struct kregd *d, int sigfd)
 				d->stopping = true;
 				continue;
 			}
-			dispatch(d, evs[i].data.ptr);
+			dispatch(d, evs[i].data.ptr, evs[i].events);
 		}
+		clients_reap();
 		lease_tick(d);
 		watch_tick(d);
 		claims_tick(d);
+		peers_tick(d);
 		if (!ready && d->synced && d->lease) {
 			notify_ready();
 			ready = true;
@@ -226,6 +235,8 @@ int main(int argc, char **argv)
 		kregd_log(LOG_ERR, "%s: %s", d.c.socket, strerror(-err));
 		return 1;
 	}
+	if (peers_start(&d))
+		return 1;
 	d.etcd = etcd_new(&d.c);
 	if (!d.etcd) {
 		kregd_log(LOG_ERR, "no memory for the etcd client");
@@ -239,6 +250,10 @@ int main(int argc, char **argv)
 	loop(&d, sigfd);
 
 	clients_close_all(&d);
+	clients_reap();
+	peers_stop(&d);
+	if (d.policy)
+		kreg_close(d.policy);
 	etcd_free(d.etcd);
 	kreg_close(d.events);
 	/* The relay's socket closes: the mirrors go with it, this node's names stay. */

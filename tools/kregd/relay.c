@@ -2,8 +2,9 @@
 /*
  * The relay's socket in kreg.ko, over libnl-genl. It carries requests and
  * their answers only: the kernel delivers nothing else to it (mail for the
- * names it mirrors is refused with EREMOTE until messages cross nodes), and
- * kregd reads events on a socket of its own (libkreg's).
+ * names it mirrors is refused with EREMOTE, and libkreg hands it to kregd,
+ * which relays it to the holder's node), and kregd reads events on a
+ * socket of its own (libkreg's).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -131,9 +132,9 @@ static int relay_request(struct relay *r, struct nl_msg *msg, struct relay_answe
 	return a->err ? a->err : err;
 }
 
-static struct nl_msg *relay_msg(struct relay *r, uint8_t cmd, int flags)
+static struct nl_msg *relay_msg_sized(struct relay *r, uint8_t cmd, int flags, size_t size)
 {
-	struct nl_msg *msg = nlmsg_alloc_size(4096);
+	struct nl_msg *msg = nlmsg_alloc_size(size);
 	bool replies = cmd == KREG_CMD_WHEREIS || cmd == KREG_CMD_FENCE || (flags & NLM_F_DUMP);
 
 	if (msg && !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, r->family, 0,
@@ -142,6 +143,11 @@ static struct nl_msg *relay_msg(struct relay *r, uint8_t cmd, int flags)
 		return NULL;
 	}
 	return msg;
+}
+
+static struct nl_msg *relay_msg(struct relay *r, uint8_t cmd, int flags)
+{
+	return relay_msg_sized(r, cmd, flags, 4096);
 }
 
 int relay_open(struct relay **rp, const char *node)
@@ -309,5 +315,25 @@ int relay_list(struct relay *r, int (*fn)(const struct relay_entry *e, void *arg
 
 	if (!msg)
 		return -ENOMEM;
+	return relay_request(r, msg, &a);
+}
+
+int relay_send(struct relay *r, const char *name, const struct relay_sender *sender,
+	       const char *from, uint64_t token, const void *data, size_t len)
+{
+	struct relay_answer a = { 0 };
+	struct nl_msg *msg = relay_msg_sized(r, KREG_CMD_SEND, 0, len + 1024);
+
+	if (!msg || nla_put_string(msg, KREG_A_NAME, name) < 0 ||
+	    nla_put_string(msg, KREG_A_NODE, sender->node) < 0 ||
+	    nla_put_u32(msg, KREG_A_REMOTE_PID, (uint32_t)sender->pid) < 0 ||
+	    nla_put_u32(msg, KREG_A_REMOTE_UID, sender->uid) < 0 ||
+	    nla_put_u32(msg, KREG_A_REMOTE_GID, sender->gid) < 0 ||
+	    (from && nla_put_string(msg, KREG_A_FROM_NAME, from) < 0) ||
+	    (token && nla_put_u64(msg, KREG_A_TOKEN, token) < 0) ||
+	    nla_put(msg, KREG_A_PAYLOAD, (int)len, data) < 0) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
 	return relay_request(r, msg, &a);
 }

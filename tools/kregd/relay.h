@@ -23,6 +23,13 @@ struct relay_entry {
 	bool pending;		/* a claim */
 };
 
+/* A process of another node, for which the relay sends. */
+struct relay_sender {
+	const char *node;
+	pid_t pid;
+	uint32_t uid, gid;
+};
+
 /* Opens the relay's socket and binds it for @node: -EBUSY, -EPERM, -EPROTONOSUPPORT. */
 int relay_open(struct relay **rp, const char *node);
 void relay_close(struct relay *r);
@@ -43,5 +50,14 @@ int relay_progress(struct relay *r, uint64_t revision, uint64_t heard_ns);
 int relay_lease(struct relay *r, uint64_t deadline_ns);
 /* Calls @fn for each cluster name of the table (claims and mirrors too). */
 int relay_list(struct relay *r, int (*fn)(const struct relay_entry *e, void *arg), void *arg);
+
+/*
+ * Delivers @len bytes to @name's holder on this node for @sender, a process
+ * of another node, as the holder there of @from if not NULL (only to
+ * @token's holder, if not 0): the kernel's answer, 0, -ENOENT,
+ * -ECONNREFUSED, -EAGAIN, -EACCES, -EPERM or -ESTALE.
+ */
+int relay_send(struct relay *r, const char *name, const struct relay_sender *sender,
+	       const char *from, uint64_t token, const void *data, size_t len);
 
 #endif /* KREGD_RELAY_H */

@@ -28,6 +28,7 @@
 
 #include "etcd.h"
 #include "kregd.h"
+#include "peers.h"
 #include "log.h"
 #include "relay.h"
 
@@ -335,6 +336,11 @@ static void watch_event(struct kregd *d, struct json_object *ev)
 
 	if (kv_key(kv, key, sizeof(key)))
 		return;
+	/* A node's record: the cluster's members, whom multi_send reaches. */
+	if (node_of_key(d, key)) {
+		peers_member(d, node_of_key(d, key), !type || strcmp(type, "DELETE"));
+		return;
+	}
 	name = name_of_key(d, key);
 	if (!name)
 		return;
@@ -580,6 +586,8 @@ static void read_page_done(void *arg, int err, struct json_object *reply)
 
 		if (kv_key(kv, key, sizeof(key)))
 			continue;
+		if (node_of_key(d, key))
+			peers_member(d, node_of_key(d, key), true);
 		name = name_of_key(d, key);
 		if (!name)
 			continue;

@@ -54,6 +54,14 @@
  * mailbox is its node's. A SEND with KREG_A_TOKEN reaches the name only
  * while its holder is the one that token was granted to (ESTALE).
  *
+ * Version 6: calls across nodes. The relay's SEND for another node's
+ * process may carry KREG_A_FROM_NAME, a name that process holds on its
+ * node, which that node's relay vouched for: a cluster name only if this
+ * node's mirror says that node holds it (EPERM otherwise), or a name of
+ * its node's own under "user." (a caller's reply address); never with
+ * KREG_SEND_F_RELEASE_FROM. The delivery carries it with the sender's node
+ * (KREG_SENDER_F_REMOTE): an answer goes to that name on that node.
+ *
  * The read-only view of the table (the end of this file) has its own
  * version, KREG_VIEW_VERSION; the family does not depend on it.
  */
@@ -64,7 +72,7 @@
 #include <linux/types.h>
 
 #define KREG_GENL_NAME		"kreg"
-#define KREG_GENL_VERSION	5
+#define KREG_GENL_VERSION	6
 
 /*
  * A name is 1 to KREG_NAME_MAX printable ASCII bytes (0x20-0x7e),
@@ -114,7 +122,9 @@
  *	another (or is no cluster name). The relay alone (EPERM for any
  *	other socket) may send for a process of another node: KREG_A_NODE,
  *	its KREG_A_REMOTE_PID, _REMOTE_UID and _REMOTE_GID there, all
- *	required; never with KREG_A_FROM_NAME, which this kernel proves.
+ *	required; with KREG_A_FROM_NAME, a name it holds there: a cluster
+ *	name that node holds as this node's mirror says (EPERM otherwise), or
+ *	its node's own "user." name (a reply address); never releasing it.
  * @KREG_CMD_DELIVER: kernel to mailbox: KREG_A_NAME, KREG_A_PAYLOAD, the
  *	sender's KREG_A_SENDER_PID, _UID, _GID (as the receiver's namespaces
  *	see them), _CGROUP and _FLAGS, and KREG_A_FROM_NAME when it proved
