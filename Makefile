@@ -311,8 +311,10 @@ bench-local: $(BUILD)/kreg-bench
 CLUSTER_BENCH_ETCD := tools/kregd/etcd.c tools/kregd/config.c tools/kregd/log.c
 CLUSTER_BENCH_DEPS := $(CLUSTER_BENCH_ETCD) $(wildcard tools/kregd/*.h) $(BUILD)/libkreg.a
 
-$(BUILD)/kreg-cluster-bench: tools/kreg-bench/cluster/in_node.c $(CLUSTER_BENCH_DEPS)
-	$(CC) $(KREGD_CFLAGS) -Itools/kregd $(LDFLAGS) -o $@ $< $(CLUSTER_BENCH_ETCD) \
+$(BUILD)/kreg-cluster-bench: tools/kreg-bench/cluster/in_node.c tools/kreg-bench/cluster/messages.c \
+		tools/kreg-bench/cluster/messages.h tools/kreg-bench/cluster/stats.h $(CLUSTER_BENCH_DEPS)
+	$(CC) $(KREGD_CFLAGS) -Itools/kregd $(LDFLAGS) -o $@ tools/kreg-bench/cluster/in_node.c \
+		tools/kreg-bench/cluster/messages.c $(CLUSTER_BENCH_ETCD) \
 		$(BUILD)/libkreg.a $(NL_LIBS) $(KREGD_LIBS)
 
 $(BUILD)/cluster-bench: tools/kreg-bench/cluster/driver.c $(wildcard tests/cluster/*.h) \

@@ -14,7 +14,9 @@
 # Each node's relay (peer links) listens on 7946 in the guest, forwarded
 # from this machine's 127.0.0.1:RELAY_PORT (23890 + KREG_ETCD_PORT_OFFSET +
 # the node's number), which is the address it publishes: the other nodes
-# dial 192.0.2.2:RELAY_PORT, QEMU's way to this machine.
+# dial 192.0.2.2:RELAY_PORT, QEMU's way to this machine. Guest ports 7947
+# and 7948 (the benchmark's raw echo servers) come from 23900 and 23910 +
+# the same.
 #
 # KVER names the guest kernel (default: scripts/kernels.sh default); its
 # kreg.ko is $BUILD/KVER/kmod/kreg.ko.
@@ -54,6 +56,9 @@ start() {
 	local name=$1
 	local root=$dir/root-$name endpoints= port
 	local relay_port=$((23890 + ${KREG_ETCD_PORT_OFFSET:-0} + ${name#node}))
+	# The benchmark's raw TCP and TLS echo servers (kreg-cluster-bench serve 7947 7948).
+	local tcp_port=$((23900 + ${KREG_ETCD_PORT_OFFSET:-0} + ${name#node}))
+	local tls_port=$((23910 + ${KREG_ETCD_PORT_OFFSET:-0} + ${name#node}))
 	for port in $(sed 's/,/ /g; s|https://127.0.0.1:||g' "$dir/endpoints"); do
 		endpoints+="${endpoints:+, }https://192.0.2.2:$port"
 	done
@@ -88,7 +93,7 @@ start() {
 	setsid qemu-system-x86_64 -accel tcg -cpu max -m 768 -smp 1 -display none -no-reboot \
 		-kernel "$(scripts/kernels.sh image "$KVER")" -initrd "$dir/$name.initrd" \
 		-append "console=ttyS0 panic=-1 quiet slab_nomerge" \
-		-netdev "user,id=u0,net=192.0.2.0/24,host=192.0.2.2,restrict=off,hostfwd=tcp:127.0.0.1:$relay_port-:7946" \
+		-netdev "user,id=u0,net=192.0.2.0/24,host=192.0.2.2,restrict=off,hostfwd=tcp:127.0.0.1:$relay_port-:7946,hostfwd=tcp:127.0.0.1:$tcp_port-:7947,hostfwd=tcp:127.0.0.1:$tls_port-:7948" \
 		-device e1000,netdev=u0 \
 		-chardev "socket,id=agent,path=$dir/$name.agent,server=on,wait=off" \
 		-serial stdio -serial chardev:agent \

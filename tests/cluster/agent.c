@@ -22,7 +22,9 @@
  *   ID SUP NAME           a supervisor (on the cluster provider) starts a child
  *                         serving NAME, and restarts it when it dies: ID OK PID HOW
  *                         (HOW 0: started, 1: already started, PID 0 elsewhere)
- *   ID STARTLINK NAME     kreg_start_link() of a server on NAME: ID OK PID HOW
+ *   ID STARTLINK NAME [busy]
+ *                         kreg_start_link() of a server on NAME (busy: 10 ms for
+ *                         each message it is sent): ID OK PID HOW
  *   ID CALL NAME          kreg_call() through a via tuple: ID OK REPLY | ID ERR ...
  *   ID CAST NAME, ID STOP NAME
  *                         kreg_cast(), kreg_stop() through a via tuple: ID OK | ID ERR ...
@@ -396,6 +398,18 @@ static int echo_call(struct kreg_server *srv, void *state, const void *req, size
 
 static const struct kreg_module echo = { .handle_call = echo_call };
 
+/* A busy server: each message takes it 10 ms, so that a flood piles up in its mailbox. */
+static int busy_info(struct kreg_server *srv, void *state, const struct kreg_message *msg)
+{
+	(void)srv;
+	(void)state;
+	(void)msg;
+	usleep(10000);
+	return KREG_CONTINUE;
+}
+
+static const struct kreg_module busy = { .handle_call = echo_call, .handle_info = busy_info };
+
 /* The supervisor's process: starts NAME's child, says how, supervises for ever. */
 static void supervisor_main(int fd, const char *name)
 {
@@ -440,11 +454,11 @@ static void cmd_sup(const char *id, const char *name)
 	say("%s %s", id, n > 0 ? reply : "ERR -10 the supervisor died");
 }
 
-static void cmd_start_link(struct kreg_conn *c, const char *id, const char *name)
+static void cmd_start_link(struct kreg_conn *c, const char *id, const char *name, bool slow)
 {
 	enum kreg_started how;
 	pid_t pid = 0;
-	int err = kreg_start_link(c, name, &echo, NULL, &pid, &how);
+	int err = kreg_start_link(c, name, slow ? &busy : &echo, NULL, &pid, &how);
 
 	if (err)
 		say("%s ERR %d %s", id, err, kreg_last_error(c));
@@ -695,7 +709,7 @@ static void handle(struct kreg_conn **c, char *line)
 			return;
 		}
 		if (!strcmp(op, "STARTLINK"))
-			cmd_start_link(*c, id, arg);
+			cmd_start_link(*c, id, arg, more && !strcmp(more, "busy"));
 		else if (!strcmp(op, "CALL"))
 			cmd_call(*c, id, arg);
 		else if (!strcmp(op, "CAST") || !strcmp(op, "STOP"))

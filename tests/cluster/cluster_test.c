@@ -777,6 +777,48 @@ TEST_F_TIMEOUT(cluster, eight_senders_times_5000_messages_arrive_once_in_order_i
 	let_go(N2, "stream.box", "UNREG");
 }
 
+/*
+ * A flood from node1 at a busy server on node2 is held to node1's share of
+ * its mailbox (its senders are told -EAGAIN, and send again), while node2's
+ * own callers keep theirs: their calls are answered meanwhile.
+ */
+TEST_F_TIMEOUT(cluster, a_remote_flood_is_held_to_its_share_and_local_calls_get_answers, 300)
+{
+	static char reply[16384];
+	struct sent_by s[8];
+	unsigned int id, retried = 0;
+	long ms = 0;
+	int pid, how, ns, i;
+	uint64_t t0, worst = 0;
+	struct who w;
+
+	SELECTED();
+	ASSERT_EQ(0, node_ask(N2, reply, sizeof(reply), 15000, "STARTLINK flood.svc busy"));
+	ASSERT_EQ(2, sscanf(reply, "OK %d %d", &pid, &how)) TH_LOG("%s", reply);
+	ASSERT_EQ(0, who_until(N1, "flood.svc", "node2", 5000, &w));
+	ASSERT_EQ(0, node_post(N1, &id, "STREAM flood.svc f 4 300 64"));
+	sleep_ms(2000);
+	for (i = 0; i < 3; i++) {
+		t0 = now_ms();
+		ASSERT_EQ(0, node_ask(N2, reply, sizeof(reply), 15000, "CALL flood.svc"));
+		EXPECT_STREQ("OK pong", reply);
+		if (now_ms() - t0 > worst)
+			worst = now_ms() - t0;
+	}
+	ASSERT_EQ(0, node_answer(N1, id, reply, sizeof(reply), 240000));
+	ns = parse_stream(reply, s, 8, &ms);
+	ASSERT_EQ(4, ns) TH_LOG("%s", reply);
+	for (i = 0; i < ns; i++) {
+		EXPECT_EQ(300u, s[i].acked) TH_LOG("%s", reply);
+		retried += s[i].retried;
+	}
+	/* The share held: node1's senders were told the mailbox was full for them. */
+	EXPECT_LT(0u, retried) TH_LOG("%s", reply);
+	TH_LOG("1200 messages from node1 at 10 ms each: %u sends told -EAGAIN and sent again; node2's calls answered in %llu ms at worst",
+	       retried, (unsigned long long)worst);
+	ASSERT_EQ(0, node_ask(N2, reply, sizeof(reply), 10000, "SH kill %d", pid));
+}
+
 /* The link cut under a stream: senders are told, nothing is delivered twice or lost silently. */
 TEST_F_TIMEOUT(cluster, a_link_cut_mid_stream_fails_senders_and_never_delivers_twice, 600)
 {

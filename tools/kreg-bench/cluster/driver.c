@@ -7,6 +7,8 @@
  *  - a cluster register against a bare create-if-absent transaction from
  *    the same node, and a whereis from the node's copy against the kernel
  *    view's whereis (in_node.c, run in node1): ratios of pairs;
+ *  - messages between the nodes (messages.c): a cluster send against a raw
+ *    TLS round trip, a call against a raw TCP round trip, 1 KiB throughput;
  *  - a holder's death on node1 until node2 sees its name go (p50, p99);
  *  - a host's death (its QEMU frozen: etcd cannot tell the difference)
  *    until another node sees the name go and takes it, against the TTL;
@@ -137,6 +139,61 @@ static void in_node(void)
 		printf("BENCH-DATA cluster whereis_ratio %.3f\n", ratio);
 	}
 	let_go(N2, "bench.who", "UNREG");
+}
+
+/* --- messages between nodes (messages.c, in node1; its echo servers in node2) ------ */
+
+/* Where this machine forwards node @n's guest port @guest (scripts/cluster/node.sh). */
+static int forwarded(const struct node *n, int base)
+{
+	const char *offset = getenv("KREG_ETCD_PORT_OFFSET");
+
+	return base + (offset ? atoi(offset) : 0) + atoi(n->name + 4);
+}
+
+static void messages(void)
+{
+	static char reply[8192];
+	int pid, how;
+	struct reg box;
+
+	node_ask(N2, reply, sizeof(reply), 10000,
+		 "SH /bin/kreg-cluster-bench serve 7947 7948 >/dev/null 2>&1 &");
+	reg(N2, "bench.mbox", &box);
+	if (box.err || node_ask(N2, reply, sizeof(reply), 10000, "STARTLINK bench.echo") ||
+	    sscanf(reply, "OK %d %d", &pid, &how) != 2 ||
+	    who_until(N1, "bench.mbox", "node2", 5000, &(struct who){ 0 }) ||
+	    who_until(N1, "bench.echo", "node2", 5000, &(struct who){ 0 }) ||
+	    node_ask(N1, reply, sizeof(reply), 900000,
+		     "SH /bin/kreg-cluster-bench msg 192.0.2.2:%d 192.0.2.2:%d bench.mbox bench.echo",
+		     forwarded(N2, 23900), forwarded(N2, 23910)) ||
+	    strncmp(reply, "SH 0 ", 5)) {
+		fprintf(stderr, "# messages bench failed: %d %s\n", box.err, reply);
+		row("messages between nodes (in node1)", NULL, "MISSED", "failed");
+		let_go(N2, "bench.mbox", "UNREG");
+		return;
+	}
+	row("cluster send to node2, 64 B, round trip", NULL, NULL, "%.0f us",
+	    figure(reply, "send_tls_kreg_us"));
+	row("raw TLS 1.3 round trip node1-node2, 64 B", NULL, NULL, "%.0f us",
+	    figure(reply, "send_tls_raw_us"));
+	row("cluster send / raw TLS round trip (pairs)", "<= 1.3x",
+	    within(figure(reply, "send_tls_ratio"), 1.3), "%.2fx", figure(reply, "send_tls_ratio"));
+	row("call through a via tuple, server on node2", NULL, NULL, "%.0f us",
+	    figure(reply, "call_tcp_kreg_us"));
+	row("raw TCP round trip node1-node2, 64 B", NULL, NULL, "%.0f us",
+	    figure(reply, "call_tcp_raw_us"));
+	row("cross-node call / raw TCP round trip (pairs)", "<= 2x",
+	    within(figure(reply, "call_tcp_ratio"), 2), "%.2fx", figure(reply, "call_tcp_ratio"));
+	row("1 KiB messages, 8 senders, cluster send", NULL, NULL, "%.0f /s",
+	    figure(reply, "kib_kreg_per_s"));
+	row("1 KiB records, raw TLS, 8 in flight", NULL, NULL, "%.0f /s",
+	    figure(reply, "kib_tls_per_s"));
+	row("raw TLS / cluster send, 1 KiB throughput", NULL, NULL, "%.2fx",
+	    figure(reply, "kib_ratio"));
+	printf("BENCH-DATA cluster send_tls_ratio %.3f\n", figure(reply, "send_tls_ratio"));
+	printf("BENCH-DATA cluster call_tcp_ratio %.3f\n", figure(reply, "call_tcp_ratio"));
+	let_go(N2, "bench.mbox", "UNREG");
 }
 
 /* --- deaths --------------------------------------------------------------------- */
@@ -555,7 +612,7 @@ static void table(void)
 	       "return {:ok, pid}, one killed later.\n");
 }
 
-/* KREG_BENCH_ONLY=PART (in_node, deaths, hosts, names): only that part. */
+/* KREG_BENCH_ONLY=PART (in_node, messages, deaths, hosts, names): only that part. */
 static bool part(const char *name)
 {
 	const char *only = getenv("KREG_BENCH_ONLY");
@@ -573,6 +630,8 @@ int main(void)
 	}
 	if (part("in_node"))
 		in_node();
+	if (part("messages"))
+		messages();
 	if (part("deaths"))
 		holder_deaths();
 	if (part("hosts"))

@@ -17,6 +17,8 @@
  *	long as NAME is in the kernel (with its "cluster." prefix):
  *	batches of lookups, alternating; the median of the pairs' ratios.
  *
+ *   kreg-cluster-bench serve ..., msg ...: messages between nodes (messages.c).
+ *
  * Each figure is a line "BENCH NAME VALUE", for the driver to read.
  */
 #include <errno.h>
@@ -31,30 +33,11 @@
 #include "config.h"
 #include "etcd.h"
 #include "kreg.h"
+#include "messages.h"
+#include "stats.h"
 
 #define WHEREIS_BATCH	20000
 #define WHEREIS_PAIRS	31
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static void report(const char *name, double value)
 {
@@ -290,8 +273,13 @@ int main(int argc, char **argv)
 		err = bench_register(atoi(argv[2]) > 0 ? atoi(argv[2]) : 1);
 	else if (argc == 3 && !strcmp(argv[1], "whereis"))
 		err = bench_whereis(argv[2]);
+	else if (argc == 4 && !strcmp(argv[1], "serve"))
+		err = bench_serve(atoi(argv[2]), atoi(argv[3]));
+	else if (argc == 6 && !strcmp(argv[1], "msg"))
+		err = bench_messages(argv[2], argv[3], argv[4], argv[5]);
 	else {
-		fprintf(stderr, "usage: kreg-cluster-bench register PAIRS | whereis NAME\n");
+		fprintf(stderr, "usage: kreg-cluster-bench register PAIRS | whereis NAME |\n"
+				"       serve TCP_PORT TLS_PORT | msg TCP_ADDR TLS_ADDR MAILBOX SERVER\n");
 		return 2;
 	}
 	return err ? 1 : 0;
