@@ -587,6 +587,7 @@ static int kreg_nl_sender(struct sk_buff *skb, struct genl_info *info,
 	remote->uid = nla_get_u32(info->attrs[KREG_A_REMOTE_UID]);
 	remote->gid = nla_get_u32(info->attrs[KREG_A_REMOTE_GID]);
 	kreg_principal_remote(p, remote->node, nla_len(node) - 1);
+	p->remote_uid = remote->uid;
 	*account = kreg_account_node(remote->node, nla_len(node) - 1);
 	*relayed = true;
 	return 0;

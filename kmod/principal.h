@@ -46,6 +46,8 @@ struct kreg_principal {
 	 */
 	const char		*node;
 	size_t			node_len;
+	/* Its uid there, as its relay tells it: only ever matched to its node's names. */
+	u32			remote_uid;
 };
 
 /*

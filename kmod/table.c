@@ -19,6 +19,7 @@
  * through one hook, under the lock, in order: this file calls nothing
  * above it. Entries are freed after an RCU grace period.
  */
+#include <linux/ctype.h>
 #include <linux/cred.h>
 #include <linux/hashtable.h>
 #include <linux/jhash.h>
@@ -819,18 +820,37 @@ static u32 kreg_sender_flags(struct kreg_principal *p, const struct kreg_entry *
 }
 
 /*
+ * "user.UID.reply.REST", a caller's reply address, of @uid: written as
+ * libkreg writes it (no leading zero), as the kernel takes a user's names.
+ */
+static bool kreg_reply_address_of(const char *name, size_t len, u32 uid)
+{
+	static const char user[] = "user.", reply[] = ".reply.";
+	size_t i = sizeof(user) - 1, start;
+	u64 value = 0;
+
+	if (len <= i || memcmp(name, user, i))
+		return false;
+	for (start = i; i < len && isdigit(name[i]) && i - start < 10; i++)
+		value = value * 10 + (name[i] - '0');
+	if (i == start || (name[start] == '0' && i - start > 1) || value != uid)
+		return false;
+	return len > i + sizeof(reply) - 1 && !memcmp(name + i, reply, sizeof(reply) - 1);
+}
+
+/*
  * Whether another node's process (@p, which the relay sends for) holds
  * @from there, as far as this node can tell: a cluster name if this node's
- * mirror says its node holds it; a name of its node's own under "user."
- * (a caller's reply address there) on its relay's word, since this node
- * keeps none of them. Under RCU.
+ * mirror says its node holds it; a reply address of its uid there
+ * ("user.UID.reply.") on its relay's word, since this node keeps none of
+ * them. Under RCU.
  */
 static bool kreg_remote_holds(const struct kreg_principal *p, const struct kreg_name_key *from)
 {
-	static const char cluster[] = KREG_CLUSTER_PREFIX, user[] = "user.";
+	static const char cluster[] = KREG_CLUSTER_PREFIX;
 	const struct kreg_entry *e;
 
-	if (from->len > sizeof(user) - 1 && !memcmp(from->name, user, sizeof(user) - 1))
+	if (kreg_reply_address_of(from->name, from->len, p->remote_uid))
 		return true;
 	if (from->len <= sizeof(cluster) - 1 ||
 	    memcmp(from->name, cluster, sizeof(cluster) - 1))

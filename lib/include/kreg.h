@@ -444,7 +444,13 @@ int kreg_multi_send_each(struct kreg_conn *conn, const char *name, const void *d
  */
 struct kreg_message {
 	char name[KREG_NAME_MAX + 1];	/* the name it was sent to */
-	/* The name the sender proved it holds (kreg_send_from()), or "". */
+	/*
+	 * The name the sender proved it holds (kreg_send_from()), or "". For
+	 * another node's process (sender_node set), a name it holds on its
+	 * node, which that node vouched for: a cluster name this node's copy
+	 * says that node holds, or its reply address there ("user.UID.reply.",
+	 * its uid there). A name of that node, never this one's.
+	 */
 	char from_name[KREG_NAME_MAX + 1];
 	pid_t sender;			/* the sending process (0: in a pid namespace this one cannot see) */
 	uid_t sender_uid;		/* its effective uid */

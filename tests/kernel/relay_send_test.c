@@ -457,7 +457,15 @@ TEST_F(relayed, a_remote_sender_names_only_what_its_node_holds)
 	/* A name of this node's, which no other node's process holds. */
 	EXPECT_EQ(-EPERM, send_from_as(&self->relay, "svc.answers", &node_b, 0, "svc.relayed",
 				       "forged"));
-	/* A caller's reply address on node-b: its node's own, so it rides along. */
+	/* A user's name that is no reply address: no receiver may take it for a local uid's. */
+	EXPECT_EQ(-EPERM, send_from_as(&self->relay, "svc.answers", &node_b, 0, "user.1000.app",
+				       "forged"));
+	EXPECT_EQ(-EPERM, send_from_as(&self->relay, "svc.answers", &node_b, 0,
+				       "user.x.reply.00aa", "forged"));
+	/* Another uid's reply address there: not this sender's. */
+	EXPECT_EQ(-EPERM, send_from_as(&self->relay, "svc.answers", &node_b, 0,
+				       "user.1001.reply.00000000000000aa", "forged"));
+	/* A caller's reply address on node-b, of its uid there: it rides along. */
 	ASSERT_EQ(0, send_from_as(&self->relay, "svc.answers", &node_b, 0,
 				  "user.1000.reply.00000000000000aa", "call"));
 	ASSERT_EQ(0, raw_next(&self->holder, KREG_CMD_DELIVER, &d, 3000));

@@ -296,9 +296,8 @@ static size_t groups_of(pid_t pid, gid_t *groups, size_t max, bool *admin)
 	return n;
 }
 
-bool clients_may_send(struct kregd *d, const struct ucred *cred, const char *name)
+bool clients_may_send_kname(struct kregd *d, const struct ucred *cred, const char *kname)
 {
-	char kname[KREG_NAME_MAX + 1];
 	struct kreg_verdict v;
 	gid_t groups[256];
 	bool admin;
@@ -314,13 +313,20 @@ bool clients_may_send(struct kregd *d, const struct ucred *cred, const char *nam
 	n = groups_of(cred->pid, groups, sizeof(groups) / sizeof(groups[0]), &admin);
 	if (admin)
 		return true;
-	snprintf(kname, sizeof(kname), "%s%s", KREG_CLUSTER_PREFIX, name);
 	if (!d->policy && kreg_open_provider(&d->policy, KREG_PROVIDER_KERNEL))
 		return false;
 	if (kreg_policy_check(d->policy, cred->uid, cred->gid, groups, n, kname,
 			      KREG_RIGHT_SEND, &v))
 		return false;
 	return v.allowed;
+}
+
+bool clients_may_send(struct kregd *d, const struct ucred *cred, const char *name)
+{
+	char kname[KREG_NAME_MAX + 1];
+
+	snprintf(kname, sizeof(kname), "%s%s", KREG_CLUSTER_PREFIX, name);
+	return clients_may_send_kname(d, cred, kname);
 }
 
 void clients_reply(struct kregd *d, uint64_t id, struct kregd_reply *reply)

@@ -220,5 +220,7 @@ void clients_close_all(struct kregd *d);
 void clients_reap(void);
 /* Whether this node's policy lets process @cred send to cluster name @name. */
 bool clients_may_send(struct kregd *d, const struct ucred *cred, const char *name);
+/* The same for kernel name @kname (a name of this node's own, say). */
+bool clients_may_send_kname(struct kregd *d, const struct ucred *cred, const char *kname);
 
 #endif /* KREGD_H */

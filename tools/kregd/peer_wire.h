@@ -45,6 +45,8 @@ enum peer_frame_type {
  */
 #define PEER_SEND_LEN		32
 #define PEER_SEND_OWN_NAME	(1u << 0)
+/* With PEER_SEND_OWN_NAME: a call's answer, to a reply address ("user.UID.reply."). */
+#define PEER_SEND_REPLY		(1u << 1)
 /* ACK: the errno the receiving kernel answered the SEND with seq (4, positive), reserved (4). */
 #define PEER_ACK_LEN		8
 /* PING, PONG: the pinger's clock (8), echoed. */

@@ -531,16 +531,19 @@ static bool printable(const uint8_t *p, size_t len)
 	return true;
 }
 
-/* Whether @name is a reply address ("user.UID.reply."), the only node-own name peers reach. */
+/* Whether @name is a reply address, "user.UID.reply.REST" (UID written as the kernel takes it). */
 static bool reply_address(const uint8_t *name, size_t len)
 {
-	char buf[KREG_NAME_MAX + 1];
-	unsigned int uid;
-	int at = 0;
+	static const char user[] = "user.", reply[] = ".reply.";
+	size_t i = sizeof(user) - 1, start;
 
-	memcpy(buf, name, len);
-	buf[len] = '\0';
-	return sscanf(buf, "user.%u.reply.%n", &uid, &at) == 1 && at > 0;
+	if (len <= i || memcmp(name, user, i))
+		return false;
+	for (start = i; i < len && name[i] >= '0' && name[i] <= '9' && i - start < 10; i++)
+		;
+	if (i == start || (name[start] == '0' && i - start > 1))
+		return false;
+	return len > i + sizeof(reply) - 1 && !memcmp(name + i, reply, sizeof(reply) - 1);
 }
 
 /* A message from the peer, for a name held here: the kernel's answer goes back. */
@@ -581,8 +584,11 @@ static void on_send(struct kregd *d, struct link *l, uint64_t seq, const uint8_t
 	room = (flags & PEER_SEND_OWN_NAME) ? KREG_NAME_MAX : KREG_NAME_MAX - prefix;
 	if (!name_len || name_len > room || from_len > KREG_NAME_MAX ||
 	    !printable(name, name_len) || !printable(name + name_len, from_len) ||
-	    (flags & ~PEER_SEND_OWN_NAME))
+	    (flags & ~(PEER_SEND_OWN_NAME | PEER_SEND_REPLY)))
 		err = -EINVAL;
+	/* An answer goes to a reply address only, whatever the sending node says. */
+	if (!err && (flags & PEER_SEND_REPLY) && !reply_address(name, name_len))
+		err = -EACCES;
 	/* A name of this node's own is none of the cluster's: the kernel judges the rest. */
 	if (!err && (flags & PEER_SEND_OWN_NAME) && name_len >= prefix &&
 	    !memcmp(name, KREG_CLUSTER_PREFIX, prefix))
@@ -948,7 +954,7 @@ static int destination(struct kregd *d, const struct kregd_request *req, const c
  */
 static void peer_enqueue(struct kregd *d, struct peer *p, struct msg *m,
 			 const struct kregd_request *req, const void *payload,
-			 const struct ucred *cred, bool own)
+			 const struct ucred *cred, uint32_t flags)
 {
 	size_t name_len = strlen(req->name), from_len = strlen(req->from);
 	uint8_t *b = m->frame;
@@ -983,7 +989,7 @@ static void peer_enqueue(struct kregd *d, struct peer *p, struct msg *m,
 	peer_put16(b + 20, (uint16_t)name_len);
 	peer_put16(b + 22, (uint16_t)from_len);
 	peer_put32(b + 24, req->payload_len);
-	peer_put32(b + 28, own ? PEER_SEND_OWN_NAME : 0);
+	peer_put32(b + 28, flags);
 	b += PEER_SEND_LEN;
 	memcpy(b, req->name, name_len);
 	memcpy(b + name_len, req->from, from_len);
@@ -1054,7 +1060,7 @@ void peers_send(struct kregd *d, uint64_t client, const struct kregd_request *re
 	}
 	m->client = client;
 	m->client_seq = req->seq;
-	peer_enqueue(d, p, m, req, payload, cred, own);
+	peer_enqueue(d, p, m, req, payload, cred, own ? PEER_SEND_OWN_NAME | PEER_SEND_REPLY : 0);
 }
 
 void peers_multi_send(struct kregd *d, uint64_t client, const struct kregd_request *req,
@@ -1069,6 +1075,12 @@ void peers_multi_send(struct kregd *d, uint64_t client, const struct kregd_reque
 	    req->from[0] || req->token) {
 		answer(d, client, req->seq, -EINVAL,
 		       "multi_send reaches each node's own name, from nobody, with no token");
+		return;
+	}
+	/* What this node's policy lets the sender reach of its own name, it may of theirs. */
+	if (!clients_may_send_kname(d, cred, req->name)) {
+		answer(d, client, req->seq, -EACCES,
+		       "this node's policy does not let this process send to the name");
 		return;
 	}
 	mu = calloc(1, sizeof(*mu));
@@ -1097,7 +1109,7 @@ void peers_multi_send(struct kregd *d, uint64_t client, const struct kregd_reque
 		}
 		m->multi = mu;
 		m->slot = i;
-		peer_enqueue(d, p, m, &one, payload, cred, true);
+		peer_enqueue(d, p, m, &one, payload, cred, PEER_SEND_OWN_NAME);
 	}
 	/* Set going: the answer can be sent now, once every part has one. */
 	multi_release(d, mu);

@@ -57,8 +57,8 @@
  * Version 6: calls across nodes. The relay's SEND for another node's
  * process may carry KREG_A_FROM_NAME, a name that process holds on its
  * node, which that node's relay vouched for: a cluster name only if this
- * node's mirror says that node holds it (EPERM otherwise), or a name of
- * its node's own under "user." (a caller's reply address); never with
+ * node's mirror says that node holds it (EPERM otherwise), or the
+ * caller's reply address there ("user.UID.reply.", of its own uid); never with
  * KREG_SEND_F_RELEASE_FROM. The delivery carries it with the sender's node
  * (KREG_SENDER_F_REMOTE): an answer goes to that name on that node.
  *
@@ -124,12 +124,15 @@
  *	its KREG_A_REMOTE_PID, _REMOTE_UID and _REMOTE_GID there, all
  *	required; with KREG_A_FROM_NAME, a name it holds there: a cluster
  *	name that node holds as this node's mirror says (EPERM otherwise), or
- *	its node's own "user." name (a reply address); never releasing it.
+ *	its reply address there ("user.UID.reply.", UID its KREG_A_REMOTE_UID);
+ *	never releasing it.
  * @KREG_CMD_DELIVER: kernel to mailbox: KREG_A_NAME, KREG_A_PAYLOAD, the
  *	sender's KREG_A_SENDER_PID, _UID, _GID (as the receiver's namespaces
  *	see them), _CGROUP and _FLAGS, and KREG_A_FROM_NAME when it proved
  *	one. From another node's process (KREG_SENDER_F_REMOTE): its
- *	KREG_A_NODE, KREG_A_REMOTE_PID, _REMOTE_UID and _REMOTE_GID there;
+ *	KREG_A_NODE, KREG_A_REMOTE_PID, _REMOTE_UID and _REMOTE_GID there,
+ *	and KREG_A_FROM_NAME a name of that node's (vouched for by its relay,
+ *	checked as far as this node can: see KREG_CMD_SEND);
  *	its KREG_A_SENDER_PID is 0 and its _SENDER_UID and _GID are -1: no
  *	process or id of this host.
  * @KREG_CMD_REGISTERED: event: KREG_A_NAME, KREG_A_PID, KREG_A_UID (as the
