@@ -694,6 +694,9 @@ TEST_F_TIMEOUT(cluster, multi_send_reaches_each_nodes_own_name_and_says_how_each
 	ASSERT_EQ(0, node_ask(N1, reply, sizeof(reply), 10000, "INBOX bcast"));
 	ASSERT_LE(0, parse_inbox(reply, &total, &corrupt, last, sizeof(last), g, 2));
 	EXPECT_EQ(1u, total);
+	/* And from node2, whichever of the two read the cluster's members first. */
+	ASSERT_EQ(0, node_ask(N2, reply, sizeof(reply), 20000, "MULTI bcast back"));
+	EXPECT_STREQ("OK node2:0 node1:0", reply);
 	/* node2's holder gone: its answer says so, node1's is delivered all the same. */
 	ASSERT_EQ(0, node_ask(N2, reply, sizeof(reply), 10000, "KILL bcast"));
 	ASSERT_EQ(0, node_ask(N1, reply, sizeof(reply), 20000, "MULTI bcast again"));

@@ -624,7 +624,8 @@ static void read_page(struct reading *rd, const char *from)
 	struct json_object *body = json_object_new_object();
 	char end[200];
 
-	etcd_prefix_end(d->names_prefix, end, sizeof(end));
+	/* Names and nodes, as the watch has them: the members are read too (multi_send). */
+	etcd_prefix_end(d->cluster_prefix, end, sizeof(end));
 	if (from) {
 		/* From just after @from: the key with a NUL byte appended. */
 		char after[512];
@@ -634,7 +635,7 @@ static void read_page(struct reading *rd, const char *from)
 		after[len] = '\0';
 		etcd_put_b64(body, "key", after, len + 1);
 	} else {
-		etcd_put_b64(body, "key", d->names_prefix, strlen(d->names_prefix));
+		etcd_put_b64(body, "key", d->cluster_prefix, strlen(d->cluster_prefix));
 	}
 	etcd_put_b64(body, "range_end", end, strlen(end));
 	etcd_put_i64(body, "limit", READ_PAGE);
