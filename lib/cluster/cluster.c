@@ -269,6 +269,11 @@ static int kreg_cluster_relay(struct kreg_conn *conn, const char *node, const ch
 	struct kregd_request req = { .op = KREGD_SEND };
 	struct kregd_reply reply;
 
+	if (len > KREG_PAYLOAD_MAX) {
+		kreg_set_error(conn, "the payload is larger than KREG_PAYLOAD_MAX (%d bytes)",
+			       KREG_PAYLOAD_MAX);
+		return -EMSGSIZE;
+	}
 	snprintf(req.name, sizeof(req.name), "%s", name);
 	if (node)
 		snprintf(req.node, sizeof(req.node), "%s", node);
@@ -319,11 +324,6 @@ static int kreg_cluster_send_node(struct kreg_conn *conn, const char *node, cons
 		err = kreg_cluster_name(conn, from, kfrom, sizeof(kfrom));
 	if (err)
 		return err;
-	if (len > KREG_PAYLOAD_MAX) {
-		kreg_set_error(conn, "the payload is larger than KREG_PAYLOAD_MAX (%d bytes)",
-			       KREG_PAYLOAD_MAX);
-		return -EMSGSIZE;
-	}
 	return kreg_cluster_relay(conn, node, name, from ? kfrom : NULL, 0, data, len);
 }
 

@@ -225,10 +225,10 @@ static void supervisor_main(int fd, const char *name);
  * @name (with @value, or none), or a @supervisor that starts one.
  * Returns the slot, its pid in *@pid and our end in *@fd; or -1, said to @id.
  */
-static int spawn_holder(const char *id, const char *name, const char *value,
-			enum holder_kind kind, pid_t *pid, int *fd)
+/* A free holder slot and a socket pair for its child: the slot, or -1, said to @id. */
+static int holder_slot(const char *id, int sv[2])
 {
-	int sv[2], i;
+	int i;
 
 	for (i = 0; i < HOLDERS_MAX && holders[i].pid; i++)
 		;
@@ -236,6 +236,16 @@ static int spawn_holder(const char *id, const char *name, const char *value,
 		say("%s ERR %d no room", id, -ENOSPC);
 		return -1;
 	}
+	return i;
+}
+
+static int spawn_holder(const char *id, const char *name, const char *value,
+			enum holder_kind kind, pid_t *pid, int *fd)
+{
+	int sv[2], i = holder_slot(id, sv);
+
+	if (i < 0)
+		return -1;
 	*pid = fork();
 	if (*pid == 0) {
 		close(sv[0]);
@@ -614,12 +624,9 @@ static void cmd_stream(const char *id, const char *name, const char *tag, const 
 		say("%s ERR %d STREAM NAME TAG SENDERS COUNT SIZE", id, -EINVAL);
 		return;
 	}
-	for (i = 0; i < HOLDERS_MAX && holders[i].pid; i++)
-		;
-	if (i == HOLDERS_MAX || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
-		say("%s ERR %d no room", id, -ENOSPC);
+	i = holder_slot(id, sv);
+	if (i < 0)
 		return;
-	}
 	pid = fork();
 	if (pid == 0) {
 		close(sv[0]);

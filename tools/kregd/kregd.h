@@ -124,7 +124,7 @@ struct kregd {
 	uint64_t prune_at_ms;
 
 	struct client *clients;
-	void *peers;			/* set once peers listen (peers.c) */
+	bool relaying;			/* peers can reach this node (peers_start()) */
 	bool stopping;
 };
 

@@ -165,7 +165,7 @@ static void put_node_record(struct kregd *d)
 
 	json_object_object_add(value, "node", json_object_new_string(d->c.node));
 	json_object_object_add(value, "lease", json_object_new_int64(d->lease));
-	if (d->peers && d->c.relay_address[0])
+	if (d->relaying && d->c.relay_address[0])
 		json_object_object_add(value, "relay", json_object_new_string(d->c.relay_address));
 	snprintf(key, sizeof(key), "%s%s", d->nodes_prefix, d->c.node);
 	etcd_put_b64(body, "key", key, strlen(key));

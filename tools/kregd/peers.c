@@ -1189,7 +1189,7 @@ int peers_start(struct kregd *d)
 	}
 	freeaddrinfo(ai);
 	listen_fd = fd;
-	d->peers = &listen_fd;
+	d->relaying = true;
 	publish_numeric(d);
 	kregd_watch_fd(d, fd, (void *)&peer_listen_kind);
 	kregd_log(LOG_INFO, "relay listening on %s for peers, published as %s",
