@@ -12,12 +12,17 @@ if insmod /kreg.ko; then
 else
 	echo "KREG-CHECK-FAIL insmod kreg.ko"
 fi
+# Each program's wall time, in seconds of guest uptime, says where a slow
+# run went (the debug kernel's run is the longest part of CI).
+uptime_s() { read -r up _ </proc/uptime; echo "${up%.*}"; }
 for t in /tests/*_test; do
 	name=${t##*/}
 	[ "$name" = unload_test ] && continue
 	echo "KREG-BIN-START $name"
+	start=$(uptime_s)
 	"$t"
 	echo "KREG-BIN-EXIT $name $?"
+	echo "KREG-BIN-TIME $name $(($(uptime_s) - start)) s"
 done
 if [ -x /tests/unload_test ]; then
 	echo "KREG-BIN-START unload_test"
