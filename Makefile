@@ -69,7 +69,7 @@ LIB_SO_VERSION := 4
 KERNEL_TESTS := $(patsubst tests/kernel/%.c,%,$(wildcard tests/kernel/*_test.c))
 HOST_TESTS := $(patsubst tests/host/%.c,%,$(wildcard tests/host/*_test.c))
 # Tests of the behaviour on both providers: on the host, the local one only.
-BOTH_PROVIDER_TESTS := registration_test
+BOTH_PROVIDER_TESTS := registration_test server_loop_test supervision_test
 
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
@@ -83,7 +83,7 @@ PKGLIBDIR ?= $(PREFIX)/lib/kreg
 
 .SECONDARY:
 
-.PHONY: all module lib kregctl kregd guest-bins check-cluster host-tests check check-host check-guest \
+.PHONY: all module lib kregctl kregd guest-bins check-cluster host-tests examples check check-host check-guest \
 	check-debug check-all demo bench bench-local bench-cluster checkpatch setup install clean man \
 	dkms-source dkms-build check-dkms deb check-debian
 
@@ -235,9 +235,24 @@ $(BUILD)/guest/tests/%: tests/kernel/%.c $(wildcard tests/kernel/*.h) $(BUILD)/l
 	$(CC) $(TEST_CFLAGS) -I$(BUILD)/bpf -Ibpf -static -o $@ $< bpf/cleanup.c $(BUILD)/libkreg.a \
 		$(NL_LIBS) $(BPF_STATIC_LIBS) -lpthread
 
+# --- examples: servers in a program's own loop (run by tests/host/examples_test.c)
+
+SYSTEMD_CFLAGS := $(shell pkg-config --cflags libsystemd 2>/dev/null)
+SYSTEMD_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null)
+EXAMPLES := epoll_server sd_event_server
+
+examples: $(EXAMPLES:%=$(BUILD)/examples/%)
+
+$(BUILD)/examples/%: examples/%.c examples/counter.c examples/counter.h $(BUILD)/libkreg.a
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) $(if $(filter sd_event%,$*),$(SYSTEMD_CFLAGS)) -o $@ $< \
+		examples/counter.c $(BUILD)/libkreg.a $(NL_LIBS) -lpthread \
+		$(if $(filter sd_event%,$*),$(SYSTEMD_LIBS))
+
 # --- tests -------------------------------------------------------------------
 
-host-tests: $(HOST_TESTS:%=$(BUILD)/host-tests/%) $(BOTH_PROVIDER_TESTS:%=$(BUILD)/host-tests/%)
+host-tests: $(HOST_TESTS:%=$(BUILD)/host-tests/%) $(BOTH_PROVIDER_TESTS:%=$(BUILD)/host-tests/%) \
+	examples
 
 $(BOTH_PROVIDER_TESTS:%=$(BUILD)/host-tests/%): $(BUILD)/host-tests/%: tests/kernel/%.c \
 		$(BUILD)/libkreg-asan.a $(KTOOLS)

@@ -28,6 +28,7 @@
 #include <net/genetlink.h>
 
 #include "access.h"
+#include "grammar.h"
 #include "events.h"
 #include "mailbox.h"
 #include "netlink.h"
@@ -39,53 +40,17 @@
 /* Entries a LIST dump walks per RCU section, whatever it reports. */
 #define KREG_LIST_BATCH		256
 
-/* A "user.UID." name whose UID has a leading zero: another spelling of UID. */
-static bool kreg_user_uid_padded(const char *name, int len)
-{
-	static const char prefix[] = "user.0";
-	int i = sizeof(prefix) - 1;
-
-	if (len <= i || memcmp(name, prefix, i) || !isdigit(name[i]))
-		return false;
-	while (i < len && isdigit(name[i]))
-		i++;
-	return i < len && name[i] == '.';
-}
-
 static int kreg_validate_name(const struct nlattr *attr,
 			      struct netlink_ext_ack *extack)
 {
 	const char *name = nla_data(attr);
 	int len = nla_len(attr);
-	int i;
 
 	if (len == 0 || name[len - 1] != '\0') {
 		NL_SET_ERR_MSG_ATTR(extack, attr, "name is not NUL-terminated");
 		return -EINVAL;
 	}
-	if (len == 1) {
-		NL_SET_ERR_MSG_ATTR(extack, attr, "name is empty");
-		return -EINVAL;
-	}
-	if (len - 1 > KREG_NAME_MAX) {
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "name is longer than " __stringify(KREG_NAME_MAX) " bytes");
-		return -EINVAL;
-	}
-	for (i = 0; i < len - 1; i++) {
-		/* Printable ASCII only: the kernel's isprint() admits Latin-1. */
-		if (name[i] < 0x20 || name[i] > 0x7e) {
-			NL_SET_ERR_MSG_ATTR(extack, attr,
-					    "name has a byte that is not printable ASCII");
-			return -EINVAL;
-		}
-	}
-	if (kreg_user_uid_padded(name, len - 1)) {
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "the uid of a user.UID. name has a leading zero");
-		return -EINVAL;
-	}
-	return 0;
+	return kreg_grammar_verdict(kreg_name_problem_of(name, len - 1), attr, extack);
 }
 
 #define KREG_SET_BY_KERNEL(what) \

@@ -17,6 +17,7 @@
 #include <linux/slab.h>
 #include <net/netlink.h>
 
+#include "grammar.h"
 #include "lock.h"
 #include "policy.h"
 #include "principal.h"
@@ -278,14 +279,14 @@ void kreg_policy_free(struct kreg_policy *policy)
 }
 
 /*
- * A pattern is a name, "PREFIX.*" or "*". Any other '*' is refused, so that
- * "orders*" is not silently taken as a name.
+ * A pattern is a name, "PREFIX.*" or "*" (kreg_pattern_problem_of()), so
+ * that "orders*" is not silently taken as a name.
  */
 static int kreg_parse_pattern(const char *pattern, struct kreg_rule *r,
 			      struct netlink_ext_ack *extack,
 			      const struct nlattr *attr)
 {
-	size_t len = strlen(pattern), i;
+	size_t len = strlen(pattern);
 
 	r->prefix = false;
 	if (!strcmp(pattern, "*")) {
@@ -295,28 +296,8 @@ static int kreg_parse_pattern(const char *pattern, struct kreg_rule *r,
 		r->prefix = true;
 		len--;		/* keep the '.' */
 	}
-	if (!r->prefix && len == 0) {
-		NL_SET_ERR_MSG_ATTR(extack, attr, "a rule's pattern is empty");
-		return -EINVAL;
-	}
-	if (len > KREG_NAME_MAX) {
-		NL_SET_ERR_MSG_ATTR(extack, attr, "a rule's pattern is longer than a name");
-		return -EINVAL;
-	}
-	for (i = 0; i < len; i++) {
-		if (pattern[i] < 0x20 || pattern[i] > 0x7e) {
-			NL_SET_ERR_MSG_ATTR(extack, attr,
-					    "a rule's pattern has a byte that is not printable ASCII");
-			return -EINVAL;
-		}
-		if (pattern[i] == '*') {
-			NL_SET_ERR_MSG_ATTR(extack, attr,
-					    "'*' may only be a whole pattern, or follow a '.' at its end");
-			return -EINVAL;
-		}
-	}
 	r->key_len = len;
-	return 0;
+	return kreg_grammar_verdict(kreg_pattern_problem_of(pattern), attr, extack);
 }
 
 /* Fills @r from one KREG_A_RULE; its strings are placed later. */

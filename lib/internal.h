@@ -6,6 +6,7 @@
 #include <netlink/attr.h>
 #include <netlink/msg.h>
 #include <netlink/socket.h>
+#include <pthread.h>
 
 #include "kreg.h"
 
@@ -125,6 +126,15 @@ struct kreg_conn {
 	bool node_known;
 };
 
+/*
+ * Whether mail read off the socket during a request waits in the handle
+ * for kreg_recv(): kreg_fd() does not show it as readable.
+ */
+static inline bool kreg_has_stashed_mail(const struct kreg_conn *conn)
+{
+	return conn->deliveries.head != NULL;
+}
+
 /* CLOCK_MONOTONIC in milliseconds: every timeout in the library uses it. */
 KREG_HIDDEN uint64_t kreg_now_ms(void);
 /* When a wait of @timeout_ms (-1: for ever) that starts now is over. */
@@ -144,7 +154,7 @@ KREG_HIDDEN void kreg_log(enum kreg_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /*
  * kreg_serve() that tells @started init's result, and also stops (orderly)
- * when @stop_fd (-1: none) becomes readable.
+ * when @stop_fd (-1: none) becomes readable (server_loop.c).
  */
 KREG_HIDDEN int kreg_serve_until(struct kreg_conn *conn, const char *name,
 				 const struct kreg_module *module, void *args,
@@ -170,6 +180,29 @@ KREG_HIDDEN void kreg_process_main(pid_t parent, enum kreg_provider provider,
 				   const struct kreg_module *module,
 				   int (*start)(struct kreg_conn *conn, void *arg),
 				   void *arg, int report_fd);
+
+/*
+ * A child that kreg starts as a thread: on the local provider, whose table
+ * is this process's. It lives as kreg_process_main()'s process does, with
+ * @stop_fd for SIGTERM (a server stops in order when it is written), and
+ * pthread_cancel() for SIGKILL; when it ends, @status is its wait status
+ * (WIFEXITED, WEXITSTATUS) and @done_fd is readable.
+ */
+struct kreg_thread_child {
+	pthread_t thread;
+	bool started;			/* thread is to be joined */
+	pid_t tid;
+	int stop_fd;
+	int done_fd;
+	int status;
+};
+
+KREG_HIDDEN int kreg_thread_child_start(struct kreg_thread_child *child, const char *name,
+					const struct kreg_module *module,
+					int (*start)(struct kreg_conn *conn, void *arg),
+					void *arg, int report_fd);
+/* Joins it (once done_fd is readable, or after a cancel) and closes its fds. */
+KREG_HIDDEN void kreg_thread_child_reap(struct kreg_thread_child *child);
 
 /* Drops the calling thread's local names, as if it had ended. */
 KREG_HIDDEN void kreg_local_release_self(void);

@@ -54,26 +54,6 @@ static int kreg_rights_parse(char *word, unsigned int *rights)
 	return *rights ? 0 : -EINVAL;
 }
 
-/* The kernel's rule for patterns, said in advance with the line's number. */
-static const char *kreg_pattern_problem(const char *p)
-{
-	size_t len = strlen(p), i, key = len;
-
-	if (!strcmp(p, "*"))
-		return NULL;
-	if (len > 2 && !strcmp(p + len - 2, ".*"))
-		key = len - 1;
-	if (key > KREG_NAME_MAX)
-		return "the pattern is longer than a name (255 bytes)";
-	for (i = 0; i < key; i++) {
-		if (p[i] == '*')
-			return "'*' may only be a whole pattern, or follow a '.' at its end";
-		if (p[i] < 0x20 || p[i] > 0x7e)
-			return "the pattern has a byte that is not printable ASCII";
-	}
-	return NULL;
-}
-
 static bool kreg_number(const char *word, uint32_t *out)
 {
 	unsigned long v;
@@ -196,7 +176,7 @@ static const char *kreg_line_parse(char *line, struct kreg_rule *r, bool *is_rul
 		return "the effect is allow or deny";
 	if (kreg_rights_parse(words[1], &r->rights))
 		return "rights are own, see, send or all, separated by commas";
-	problem = kreg_pattern_problem(words[2]);
+	problem = kreg_pattern_problem_of(words[2]);
 	if (problem)
 		return problem;
 	snprintf(r->pattern, sizeof(r->pattern), "%s", words[2]);

@@ -157,16 +157,9 @@ void kreg_set_error(struct kreg_conn *conn, const char *fmt, ...)
 
 const char *kreg_name_problem(const char *name)
 {
-	size_t i, len = strnlen(name, KREG_NAME_MAX + 1);
+	const char *problem = kreg_name_problem_of(name, strnlen(name, KREG_NAME_MAX + 1));
 
-	if (len == 0)
-		return "name is empty";
-	if (len > KREG_NAME_MAX)
-		return "name is longer than 255 bytes";
-	for (i = 0; i < len; i++)
-		if (name[i] < 0x20 || name[i] > 0x7e)
-			return "name has a byte that is not printable ASCII";
-	return "";
+	return problem ? problem : "";
 }
 
 /* A holder as a bare pid: only a process of this node is one. */
@@ -210,8 +203,10 @@ int kreg_whereis_holder(struct kreg_conn *conn, const char *name, unsigned int f
 			struct kreg_holder *holder)
 {
 	memset(holder, 0, sizeof(*holder));
-	if (flags & ~KREG_WHEREIS_LINEARIZABLE)
+	if (flags & ~KREG_WHEREIS_LINEARIZABLE) {
+		kreg_set_error(conn, "unknown whereis flags 0x%x", flags & ~KREG_WHEREIS_LINEARIZABLE);
 		return -EINVAL;
+	}
 	return conn->ops->whereis(conn, name, flags, NULL, 0, NULL, holder);
 }
 
@@ -263,8 +258,10 @@ int kreg_send(struct kreg_conn *conn, const char *name, const void *data,
 int kreg_send_from(struct kreg_conn *conn, const char *name, const char *from,
 		   const void *data, size_t len)
 {
-	if (!from)
+	if (!from) {
+		kreg_set_error(conn, "a send from a name needs the name");
 		return -EINVAL;
+	}
 	return conn->ops->send(conn, name, from, 0, data, len);
 }
 

@@ -25,16 +25,11 @@
 
 #include "frame.h"
 #include "internal.h"
+#include "server.h"
 
 _Static_assert(sizeof(struct kreg_frame) + KREG_CALL_MAX <= KREG_PAYLOAD_MAX,
 	       "a call fits one message");
 
-struct kreg_server {
-	struct kreg_conn *conn;
-	const char *name;
-	const struct kreg_module *module;
-	void *state;
-};
 
 /* A decoded frame; points into the message it came in. */
 struct kreg_decoded {
@@ -67,13 +62,9 @@ static bool kreg_decode(const struct kreg_message *msg, struct kreg_decoded *d)
 	return true;
 }
 
-/*
- * Sends one frame to @name through @conn, as @from (NULL: as nobody); with
- * @node, to @name on that node (a caller's reply address there).
- */
-static int kreg_send_frame(struct kreg_conn *conn, const char *node, const char *name,
-			   enum kreg_frame_kind kind, uint64_t ref, int32_t status,
-			   const char *from, uint32_t flags, const void *data, size_t len)
+int kreg_send_frame(struct kreg_conn *conn, const char *node, const char *name,
+		    enum kreg_frame_kind kind, uint64_t ref, int32_t status,
+		    const char *from, uint32_t flags, const void *data, size_t len)
 {
 	struct kreg_frame *f;
 	int err;
@@ -164,8 +155,8 @@ static bool kreg_may_stop(const struct kreg_message *msg)
 	return msg->sender_flags & (KREG_SENDER_F_OWNER | KREG_SENDER_F_MAY_OWN);
 }
 
-static int kreg_dispatch(struct kreg_server *srv, const struct kreg_message *msg,
-			 struct kreg_from *stop_from)
+int kreg_dispatch(struct kreg_server *srv, const struct kreg_message *msg,
+		  struct kreg_from *stop_from)
 {
 	const struct kreg_module *m = srv->module;
 	struct kreg_decoded d;
@@ -212,79 +203,12 @@ static int kreg_dispatch(struct kreg_server *srv, const struct kreg_message *msg
 	}
 }
 
-int kreg_serve_until(struct kreg_conn *conn, const char *name,
-		     const struct kreg_module *module, void *args,
-		     void (*started)(int err, void *arg), void *started_arg, int stop_fd)
-{
-	struct kreg_server srv = { .conn = conn, .name = name, .module = module, .state = args };
-	struct kreg_from stop_from = { .reply_to = "" };
-	struct kreg_message *msg;
-	int rc = 0;
-
-	msg = malloc(sizeof(*msg));
-	if (!msg)
-		rc = -ENOMEM;
-	if (!rc && module->init)
-		rc = module->init(&srv, args, &srv.state);
-	if (rc > 0)
-		rc = -EINVAL;	/* init has no "stop": a positive return is a bug */
-	/* A server that failed to start holds no name once its starter hears so. */
-	if (rc)
-		kreg_unregister(conn, name);
-	if (started)
-		started(rc, started_arg);
-	if (rc) {
-		free(msg);
-		return rc;
-	}
-	for (;;) {
-		int err = kreg_recv(conn, msg, 0);
-
-		if (err == 0) {
-			rc = kreg_dispatch(&srv, msg, &stop_from);
-			if (rc == KREG_CONTINUE)
-				continue;
-			if (rc == KREG_STOP)
-				rc = 0;
-			break;
-		}
-		if (err != -ETIMEDOUT) {
-			rc = err;
-			break;
-		}
-		err = kreg_wait_or_stop(conn, stop_fd);
-		if (err < 0)
-			rc = err;
-		if (err)
-			break;	/* 1: SIGTERM, an orderly stop */
-	}
-	if (module->terminate)
-		module->terminate(&srv, srv.state, rc);
-	/*
-	 * The name goes as the answer leaves (the kernel releases it), so it is
-	 * gone by the time kreg_stop() returns to the one who asked. (Who may
-	 * stop a server is of its node: another node's process never may.)
-	 */
-	if (stop_from.reply_to[0] &&
-	    kreg_send_frame(conn, NULL, stop_from.reply_to, KREG_FRAME_REPLY, stop_from.ref, 0,
-			    name, KREG_SEND_F_RELEASE_FROM, NULL, 0))
-		kreg_unregister(conn, name);
-	free(msg);
-	return rc;
-}
-
-int kreg_serve(struct kreg_conn *conn, const char *name,
-	       const struct kreg_module *module, void *args)
-{
-	return kreg_serve_until(conn, name, module, args, NULL, NULL, -1);
-}
-
 int kreg_via_tuple(struct kreg_conn *registry, const char *name,
 		   struct kreg_via *via)
 {
 	size_t len = strnlen(name, KREG_NAME_MAX + 1);
 
-	if (!len || len > KREG_NAME_MAX)
+	if (kreg_name_problem_of(name, len))
 		return -EINVAL;
 	via->registry = registry;
 	memcpy(via->name, name, len + 1);

@@ -3,11 +3,14 @@
  * Supervision in userspace, as OTP defines it: strategies, restart types and
  * restart intensity. Exits are learned from pidfds, never by polling; a named
  * child takes its name itself when it starts, so restarts keep names pointing
- * at the live process.
+ * at the live process. On the local provider, whose table is this process's,
+ * children are threads of it (start.c): an eventfd says one ended, another
+ * asks it to stop (its SIGTERM), and pthread_cancel() is its SIGKILL.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +22,9 @@
 
 struct kreg_supervised {
 	struct kreg_child_spec spec;	/* spec.name is our own copy */
-	pid_t pid;			/* 0: not running */
-	int pidfd;
+	pid_t pid;			/* 0: not running (a thread's id, on the local provider) */
+	int pidfd;			/* a process's; a thread's is thread->done_fd */
+	struct kreg_thread_child *thread;	/* the local provider's: where it runs */
 	bool done;			/* ended for good: not to be restarted */
 };
 
@@ -56,9 +60,13 @@ int kreg_supervisor_new_on(struct kreg_supervisor **supp, struct kreg_conn *regi
 		free(sup);
 		return -ENOMEM;
 	}
-	/* Supervisors run processes: the local provider's table is one process's. */
-	sup->provider = registry && kreg_registry_provider(registry) == KREG_PROVIDER_CLUSTER ?
-			KREG_PROVIDER_CLUSTER : KREG_PROVIDER_KERNEL;
+	if (registry) {
+		sup->provider = kreg_registry_provider(registry);
+	} else if (kreg_configured_provider(&sup->provider)) {
+		free(sup->restarts);
+		free(sup);
+		return -ENOPROTOOPT;
+	}
 	sup->strategy = strategy;
 	sup->max_restarts = max_restarts;
 	sup->max_seconds = max_seconds;
@@ -66,13 +74,39 @@ int kreg_supervisor_new_on(struct kreg_supervisor **supp, struct kreg_conn *regi
 	return 0;
 }
 
-/* Forks child @c; a first start reports on @report_fd, a restart has none (-1). */
+/* Child @c's descriptor that is readable once it ended. */
+static int kreg_child_fd(const struct kreg_supervised *c)
+{
+	return c->thread ? c->thread->done_fd : c->pidfd;
+}
+
+/* Starts child @c; a first start reports on @report_fd, a restart has none (-1). */
 static int kreg_child_launch(struct kreg_supervisor *sup, struct kreg_supervised *c,
 			     int report_fd)
 {
-	pid_t parent = getpid(), pid = fork();
+	pid_t parent = getpid(), pid;
 	int err;
 
+	if (c->thread) {
+		/* The thread closes its report descriptor; the caller closes its own. */
+		int fd = report_fd >= 0 ? fcntl(report_fd, F_DUPFD_CLOEXEC, 0) : -1;
+
+		if (report_fd >= 0 && fd < 0)
+			return -errno;
+		err = kreg_thread_child_start(c->thread, c->spec.name, c->spec.module,
+					      c->spec.start, c->spec.arg, fd);
+		if (err) {
+			if (fd >= 0)
+				close(fd);
+			return err;
+		}
+		/* Its id, which it learns first thing: a restart reports nothing. */
+		while (!__atomic_load_n(&c->thread->tid, __ATOMIC_ACQUIRE))
+			sched_yield();
+		c->pid = c->thread->tid;
+		return 0;
+	}
+	pid = fork();
 	if (pid < 0)
 		return -errno;
 	if (pid == 0)
@@ -94,29 +128,55 @@ static int kreg_child_reap(struct kreg_supervised *c)
 {
 	int status = 0;
 
-	while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
-		;
-	close(c->pidfd);
-	c->pidfd = -1;
+	if (c->thread) {
+		kreg_thread_child_reap(c->thread);
+		status = c->thread->status;
+	} else {
+		while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
+			;
+		close(c->pidfd);
+		c->pidfd = -1;
+	}
 	c->pid = 0;
 	return status;
+}
+
+/* A thread's SIGTERM and SIGKILL: a server's stop eventfd, and a cancel. */
+static void kreg_child_signal(struct kreg_supervised *c, int sig)
+{
+	uint64_t one = 1;
+
+	/* A start function has no stop request to heed: SIGTERM's default, then. */
+	if (!c->thread)
+		pidfd_send_signal(c->pidfd, sig, NULL, 0);
+	else if (sig == SIGKILL || !c->spec.module ||
+		 write(c->thread->stop_fd, &one, sizeof(one)) < 0)
+		pthread_cancel(c->thread->thread);
 }
 
 /* SIGTERM, a grace period, then SIGKILL; reaps the child. */
 static void kreg_child_stop(struct kreg_supervised *c)
 {
-	struct pollfd p = { .fd = c->pidfd, .events = POLLIN };
+	struct pollfd p = { .events = POLLIN };
 
 	if (!c->pid)
 		return;
+	p.fd = kreg_child_fd(c);
 	if (c->spec.shutdown_ms > 0) {
-		pidfd_send_signal(c->pidfd, SIGTERM, NULL, 0);
+		kreg_child_signal(c, SIGTERM);
 		if (poll(&p, 1, c->spec.shutdown_ms) == 0)
-			pidfd_send_signal(c->pidfd, SIGKILL, NULL, 0);
+			kreg_child_signal(c, SIGKILL);
 	} else {
-		pidfd_send_signal(c->pidfd, SIGKILL, NULL, 0);
+		kreg_child_signal(c, SIGKILL);
 	}
 	kreg_child_reap(c);
+}
+
+/* Frees what a stopped child @c keeps: its name's copy, its thread's state. */
+static void kreg_child_forget(struct kreg_supervised *c)
+{
+	free((char *)c->spec.name);
+	free(c->thread);
 }
 
 int kreg_start_child(struct kreg_supervisor *sup, const struct kreg_child_spec *spec,
@@ -127,6 +187,7 @@ int kreg_start_child(struct kreg_supervisor *sup, const struct kreg_child_spec *
 	int fds[2], err;
 
 	if (!!spec->start == !!spec->module || (spec->module && !spec->name) ||
+	    (spec->name && *kreg_name_problem(spec->name)) ||
 	    spec->restart > KREG_TEMPORARY || spec->shutdown_ms < 0)
 		return -EINVAL;
 	if (sup->n == sup->cap) {
@@ -142,14 +203,24 @@ int kreg_start_child(struct kreg_supervisor *sup, const struct kreg_child_spec *
 	memset(c, 0, sizeof(*c));
 	c->spec = *spec;
 	c->pidfd = -1;
+	c->spec.name = NULL;
+	if (sup->provider == KREG_PROVIDER_LOCAL) {
+		/* Apart from the array, which grows: the thread keeps a pointer. */
+		c->thread = calloc(1, sizeof(*c->thread));
+		if (!c->thread)
+			return -ENOMEM;
+		c->thread->stop_fd = c->thread->done_fd = -1;
+	}
 	if (spec->name) {
 		c->spec.name = strdup(spec->name);
-		if (!c->spec.name)
-			return -ENOMEM;
+		if (!c->spec.name) {
+			err = -ENOMEM;
+			goto forget;
+		}
 	}
 	if (pipe2(fds, O_CLOEXEC)) {
 		err = -errno;
-		goto free_name;
+		goto forget;
 	}
 	err = kreg_child_launch(sup, c, fds[1]);
 	close(fds[1]);
@@ -175,8 +246,8 @@ int kreg_start_child(struct kreg_supervisor *sup, const struct kreg_child_spec *
 		if (c->pid)
 			kreg_child_reap(c);
 		if (err)
-			goto free_name;
-		free((char *)c->spec.name);
+			goto forget;
+		kreg_child_forget(c);
 		/* A holder on another node has no pid here. */
 		if (pid)
 			*pid = r.holder.local ? r.pid : 0;
@@ -191,8 +262,8 @@ int kreg_start_child(struct kreg_supervisor *sup, const struct kreg_child_spec *
 		*how = KREG_STARTED;
 	return 0;
 
-free_name:
-	free((char *)c->spec.name);
+forget:
+	kreg_child_forget(c);
 	return err;
 }
 
@@ -217,7 +288,7 @@ void kreg_supervisor_free(struct kreg_supervisor *sup)
 		return;
 	kreg_supervisor_stop(sup);
 	for (i = 0; i < sup->n; i++)
-		free((char *)sup->children[i].spec.name);
+		kreg_child_forget(&sup->children[i]);
 	free(sup->children);
 	free(sup->restarts);
 	free(sup);
@@ -313,7 +384,7 @@ int kreg_supervisor_run(struct kreg_supervisor *sup, int timeout_ms)
 		if (!n)
 			break;		/* nothing left to supervise */
 		for (i = 0; i < sup->n; i++) {
-			fds[i].fd = sup->children[i].pid ? sup->children[i].pidfd : -1;
+			fds[i].fd = sup->children[i].pid ? kreg_child_fd(&sup->children[i]) : -1;
 			fds[i].events = POLLIN;
 			fds[i].revents = 0;
 		}

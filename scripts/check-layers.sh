@@ -7,7 +7,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../kmod"
 # From the bottom up. A unit is a .c file and the .h of the same name.
 layers=(
-	"lock fault trace version principal"
+	"lock fault trace version principal grammar"
 	"policy"
 	"access"
 	"holders mailbox"

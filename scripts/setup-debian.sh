@@ -9,6 +9,8 @@ packages=(
 	dwarves libelf-dev zlib1g-dev libbpf-dev bpftool clang llvm
 	qemu-system-x86 busybox-static cpio
 	libdbus-1-dev dbus-daemon gnuplot-nox jq
+	# the sd-event example (examples/sd_event_server.c)
+	libsystemd-dev
 	# DKMS builds of kreg.ko (make dkms-build, check-dkms; dkms signs with openssl)
 	dkms openssl
 	# the Debian packages (make deb) and the Debian 12 guest that installs them

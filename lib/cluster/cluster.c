@@ -46,26 +46,20 @@ static int kreg_cluster_name(struct kreg_conn *conn, const char *name, char *kna
 	const size_t prefix = sizeof(KREG_CLUSTER_PREFIX) - 1;
 	bool user = !strncmp(name, kreg_user_prefix, sizeof(kreg_user_prefix) - 1);
 	char *out = user ? kname : kname + prefix;
-	size_t i, max = (user ? KREG_NAME_MAX : KREG_NAME_MAX - prefix);
+	size_t max = (user ? KREG_NAME_MAX : KREG_NAME_MAX - prefix);
+	const char *problem = kreg_name_problem(name);
+	size_t len = strnlen(name, KREG_NAME_MAX + 1);
 
 	if (size < KREG_NAME_MAX + 1)
 		return -EINVAL;
-	/* On every lookup: checked and copied in one pass. */
-	for (i = 0; name[i] && i < max; i++) {
-		if (name[i] < 0x20 || name[i] > 0x7e)
-			break;
-		out[i] = name[i];
-	}
-	if (name[i] || !i) {
-		const char *problem = kreg_name_problem(name);
-
+	if (*problem || len > max) {
 		if (*problem)
 			kreg_set_error(conn, "%s", problem);
 		else
 			kreg_set_error(conn, "a cluster name is at most %zu bytes", max);
 		return -EINVAL;
 	}
-	out[i] = '\0';
+	memcpy(out, name, len + 1);
 	if (!user)
 		memcpy(kname, KREG_CLUSTER_PREFIX, prefix);
 	return 0;

@@ -642,6 +642,70 @@ int kreg_serve(struct kreg_conn *conn, const char *name,
 #define KREG_CALL_MAX (KREG_PAYLOAD_MAX - 512)
 
 /*
+ * Servers in the caller's own event loop (epoll, libevent, sd-event...).
+ *
+ * kreg_server_open() runs @module's init on @conn, which holds @name, as
+ * kreg_serve() does, and returns; the caller then polls kreg_server_fd()
+ * for POLLIN (it is an epoll descriptor: add it to an epoll set, or poll
+ * it) and calls kreg_server_dispatch() when it is readable. kreg_serve()
+ * is exactly this with a poll() of its own.
+ *
+ * kreg_server_dispatch() never blocks. It runs a pending continue step,
+ * handles the messages that are queued (at most 64, so that one busy
+ * server cannot starve the loop: the fd stays readable), then the timers
+ * that are due. Returns 0 while the server runs, 1 once it stopped in an
+ * orderly way (a callback returned KREG_STOP, or kreg_stop() asked), or
+ * the negative errno it stopped with; terminate has run then. A stop that
+ * kreg_stop() asked for is answered with the name released; otherwise the
+ * name stays with whoever registered it (the caller, who may hand it on),
+ * as with a server process, whose names go when it ends.
+ *
+ * kreg_server_close() frees the server; if it still runs, terminate runs
+ * first (reason 0). Never from the server's own callbacks: stop it by
+ * returning KREG_STOP.
+ */
+int kreg_server_open(struct kreg_conn *conn, const char *name,
+		     const struct kreg_module *module, void *args,
+		     struct kreg_server **srvp);
+int kreg_server_fd(const struct kreg_server *srv);
+int kreg_server_dispatch(struct kreg_server *srv);
+void kreg_server_close(struct kreg_server *srv);
+
+/*
+ * GenServer's timeout: if no message comes within @timeout_ms, handle_info
+ * gets a message with KREG_MESSAGE_F_TIMEOUT in sender_flags, no data, and
+ * the server's own pid as sender. Any message that comes first cancels it,
+ * as in GenServer; a callback arms it again. -1 cancels it.
+ */
+int kreg_server_timeout(struct kreg_server *srv, int timeout_ms);
+#define KREG_MESSAGE_F_TIMEOUT	(1U << 31)
+
+/*
+ * Erlang's send_after: sends @len bytes to @name (any name, the server's
+ * own included: its handle_info gets them) after @delay_ms, from the
+ * server's handle. *@timer (if not NULL) names the timer for
+ * kreg_cancel_timer(). A send that fails when the timer fires is logged
+ * (warning) with its errno. A timer lives as long as its server.
+ */
+int kreg_send_after(struct kreg_server *srv, const char *name, const void *data,
+		    size_t len, int delay_ms, uint64_t *timer);
+/* 0, or -ENOENT when the timer has fired or was cancelled already. */
+int kreg_cancel_timer(struct kreg_server *srv, uint64_t timer);
+
+/*
+ * GenServer's handle_continue: @step runs as soon as the current callback
+ * returns, before any message. Called from init, it runs after the
+ * server's starter was told init succeeded (kreg_start_link() has
+ * returned), so slow setup need not hold the starter up. @step returns
+ * what a callback returns (KREG_CONTINUE, KREG_STOP or a negative errno).
+ * One step may be pending at a time: -EBUSY otherwise.
+ */
+int kreg_server_continue(struct kreg_server *srv,
+			 int (*step)(struct kreg_server *srv, void *state, void *arg),
+			 void *arg);
+
+
+/*
  * A by-name address, bound to a registry (Commanded's via tuple): what the
  * server API takes as a destination. The name is looked up each time it is
  * used, so a via tuple follows a restarted server.
@@ -690,10 +754,17 @@ enum kreg_started {
 };
 
 /*
- * Supervision, as OTP defines it. A supervisor forks its children, learns
- * of their exits through pidfds, and restarts them by strategy; a child with
- * a name takes that name itself when it starts, so after a restart the name
- * follows the live process.
+ * Supervision, as OTP defines it. A supervisor starts its children, learns
+ * of their ends, and restarts them by strategy; a child with a name takes
+ * that name itself when it starts, so after a restart the name follows the
+ * live child. On the kernel and cluster providers a child is a process
+ * (forked; its end is learned through a pidfd). On the local provider,
+ * whose table is this process's, a child is a thread of this process: its
+ * "pid" is its thread id, its exit status is what start returned (a server:
+ * 0 after an orderly stop, 1 after an error), SIGTERM is a stop request its
+ * server obeys, and SIGKILL is pthread_cancel() (a start function should
+ * reach cancellation points, such as poll() or read()); its names go as it
+ * ends, cancelled or not.
  */
 enum kreg_strategy {
 	KREG_ONE_FOR_ONE,	/* restart only the child that ended */
@@ -713,8 +784,9 @@ enum kreg_restart {
 struct kreg_child_spec {
 	const char *name;	/* taken by the child itself; NULL: no name */
 	/*
-	 * Runs in the new process. @conn is the name's connection and mailbox
-	 * (NULL without a name). The return value is the exit status.
+	 * Runs in the new process (a thread, on the local provider). @conn is
+	 * the name's connection and mailbox (NULL without a name). The return
+	 * value is the exit status.
 	 */
 	int (*start)(struct kreg_conn *conn, void *arg);
 	/* Or, instead of start: a server running this module on the name. */
@@ -728,16 +800,17 @@ struct kreg_supervisor;
 
 /*
  * More than @max_restarts restarts within @max_seconds and the supervisor
- * stops every child and reports -ELOOP. Its children take their names in
- * the kernel's table.
+ * stops every child and reports -ELOOP. Its children take their names on
+ * the configured provider (KREG_REGISTRY, as kreg_open()); -ENOPROTOOPT
+ * when KREG_REGISTRY names none.
  */
 int kreg_supervisor_new(struct kreg_supervisor **supp, enum kreg_strategy strategy,
 			int max_restarts, int max_seconds);
 
 /*
  * kreg_supervisor_new() whose children take their names on @registry's
- * provider: the kernel's (also for a local handle: supervisors run
- * processes) or the cluster's. A child whose name another node holds
+ * provider: the kernel's, the local one's (children are threads), or the
+ * cluster's. A child whose name another node holds
  * reports KREG_ALREADY_STARTED with pid 0 (kreg_whereis_holder() tells
  * where it is).
  */
@@ -752,8 +825,7 @@ int kreg_supervisor_new_on(struct kreg_supervisor **supp, struct kreg_conn *regi
  * could report has started and ended: it is added, and kreg_supervisor_run()
  * restarts it as its restart type says. A server that dies in init fails
  * the start (-ECHILD). Children start, and are restarted,
- * in the order added. The names are in the kernel's table: supervisors run
- * processes.
+ * in the order added, on the supervisor's provider.
  */
 int kreg_start_child(struct kreg_supervisor *sup, const struct kreg_child_spec *spec,
 		     pid_t *pid, enum kreg_started *how);

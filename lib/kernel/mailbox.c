@@ -17,13 +17,18 @@ static int kreg_kernel_send_token(struct kreg_conn *conn, const char *name, cons
 			       KREG_PAYLOAD_MAX);
 		return -EMSGSIZE;
 	}
+	if (from && *kreg_name_problem(from)) {
+		kreg_set_error(conn, "the sender's name: %s", kreg_name_problem(from));
+		return -EINVAL;
+	}
 	msg = kreg_msg_new(conn, KREG_CMD_SEND, 2 * KREG_NAME_MAX + len + 32);
-	if (!msg)
+	if (!msg) {
+		kreg_set_error(conn, "out of memory");
 		return -ENOMEM;
+	}
 	err = kreg_put_name(msg, name);
-	if (!err && from)
-		err = strnlen(from, KREG_NAME_MAX + 1) > KREG_NAME_MAX ? -EINVAL :
-		      nla_put_string(msg, KREG_A_FROM_NAME, from) < 0 ? -EMSGSIZE : 0;
+	if (!err && from && nla_put_string(msg, KREG_A_FROM_NAME, from) < 0)
+		err = -EMSGSIZE;
 	if (!err && flags && nla_put_u32(msg, KREG_A_SEND_FLAGS, flags) < 0)
 		err = -EMSGSIZE;
 	if (!err && token && nla_put_u64(msg, KREG_A_TOKEN, token) < 0)

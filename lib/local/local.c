@@ -17,6 +17,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -84,6 +85,31 @@ static struct {
 	struct kreg_local_port *ports;
 	pthread_key_t holder_key;
 } kreg_local = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/*
+ * The table's lock, with cancellation off while it is held: a supervisor
+ * cancels a thread child that outlived its grace period (its SIGKILL), and
+ * one cancelled at a read() or write() under the lock would hold it for
+ * ever. The lock is not recursive, so one saved state per thread suffices.
+ */
+static __thread int kreg_local_cancel_state;
+
+static void kreg_local_lock(void)
+{
+	int state;
+
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &state);
+	pthread_mutex_lock(&kreg_local.lock);
+	kreg_local_cancel_state = state;
+}
+
+static void kreg_local_unlock(void)
+{
+	int state = kreg_local_cancel_state;
+
+	pthread_mutex_unlock(&kreg_local.lock);
+	pthread_setcancelstate(state, NULL);
+}
 
 static pthread_once_t kreg_local_once = PTHREAD_ONCE_INIT;
 static void kreg_local_init(void);
@@ -254,10 +280,10 @@ static void kreg_local_remove(struct kreg_local_entry **slot, enum kreg_reason r
 
 static void kreg_local_drop_names(struct kreg_local_holder *h)
 {
-	pthread_mutex_lock(&kreg_local.lock);
+	kreg_local_lock();
 	while (h->names)
 		kreg_local_remove(kreg_local_slot(h->names->name), KREG_REASON_EXITED);
-	pthread_mutex_unlock(&kreg_local.lock);
+	kreg_local_unlock();
 }
 
 /* A holder thread ends: its names go, as a process's go in the kernel. */
@@ -284,12 +310,12 @@ void kreg_local_release_self(void)
  */
 static void kreg_local_fork_prepare(void)
 {
-	pthread_mutex_lock(&kreg_local.lock);
+	kreg_local_lock();
 }
 
 static void kreg_local_fork_parent(void)
 {
-	pthread_mutex_unlock(&kreg_local.lock);
+	kreg_local_unlock();
 }
 
 static void kreg_local_fork_child(void)
@@ -325,7 +351,7 @@ static void kreg_local_fork_child(void)
 		holder->tid = kreg_gettid();
 		holder->names = NULL;
 	}
-	pthread_mutex_unlock(&kreg_local.lock);
+	kreg_local_unlock();
 }
 
 static void kreg_local_init(void)
@@ -352,10 +378,10 @@ static int kreg_local_open(struct kreg_conn *conn)
 	kreg_fifo_init(&port->deliveries);
 	kreg_fifo_init(&port->events);
 	conn->port = port;
-	pthread_mutex_lock(&kreg_local.lock);
+	kreg_local_lock();
 	port->next = kreg_local.ports;
 	kreg_local.ports = port;
-	pthread_mutex_unlock(&kreg_local.lock);
+	kreg_local_unlock();
 	return 0;
 }
 
@@ -366,7 +392,7 @@ static void kreg_local_close(struct kreg_conn *conn)
 
 	if (!port)
 		return;
-	pthread_mutex_lock(&kreg_local.lock);
+	kreg_local_lock();
 	for (pp = &kreg_local.ports; *pp; pp = &(*pp)->next) {
 		if (*pp == port) {
 			*pp = port->next;
@@ -392,7 +418,7 @@ static void kreg_local_close(struct kreg_conn *conn)
 			}
 		}
 	}
-	pthread_mutex_unlock(&kreg_local.lock);
+	kreg_local_unlock();
 	kreg_fifo_free(&port->deliveries);
 	kreg_fifo_free(&port->events);
 	close(port->efd);
@@ -435,6 +461,45 @@ static struct kreg_local_holder *kreg_local_self(void)
 	return h;
 }
 
+/*
+ * Whether @tid is a thread of this process that is not exiting. A thread
+ * is signalable for a moment after pthread_join() returned (the kernel
+ * clears its id, which wakes the joiner, before it lets go of it), so
+ * tgkill() alone would call a joined thread alive. Its flags say
+ * PF_EXITING from before that moment on.
+ */
+static bool kreg_local_thread_lives(pid_t tid)
+{
+	const unsigned long pf_exiting = 0x4;	/* include/linux/sched.h */
+	char path[64], line[512], *end;
+	unsigned long flags;
+	ssize_t n = -1;
+	int fd, state;
+
+	if (syscall(SYS_tgkill, getpid(), tid, 0) != 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &state);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, line, sizeof(line) - 1);
+		close(fd);
+	}
+	pthread_setcancelstate(state, NULL);
+	/* Gone since, if /proc is there to say so; else tgkill() is all there is. */
+	if (fd < 0)
+		return errno != ENOENT || access("/proc/self/task", F_OK) != 0;
+	if (n <= 0)
+		return true;
+	line[n] = '\0';
+	/* After the comm's ')': state, ppid, pgrp, session, tty, tpgid, flags. */
+	end = strrchr(line, ')');
+	if (!end || sscanf(end + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+		return true;
+	return !(flags & pf_exiting);
+}
+
+
 static int kreg_local_register(struct kreg_conn *conn, const char *name, pid_t pid,
 			       const void *meta, size_t meta_len, uint32_t flags,
 			       struct kreg_holder *holder)
@@ -458,7 +523,7 @@ static int kreg_local_register(struct kreg_conn *conn, const char *name, pid_t p
 	}
 	if (pid && pid != kreg_gettid()) {
 		/* Only a thread's own end can drop its names: it registers itself. */
-		if (syscall(SYS_tgkill, getpid(), pid, 0) == 0) {
+		if (kreg_local_thread_lives(pid)) {
 			kreg_set_error(conn, "a thread can register only itself");
 			return -EPERM;
 		}
@@ -482,7 +547,7 @@ static int kreg_local_register(struct kreg_conn *conn, const char *name, pid_t p
 	e->uid = getuid();
 	e->registered_ns = kreg_realtime_ns();
 
-	pthread_mutex_lock(&kreg_local.lock);
+	kreg_local_lock();
 	err = kreg_local_grow();
 	slot = err ? NULL : kreg_local_slot(name);
 	if (slot && *slot) {
@@ -504,7 +569,7 @@ static int kreg_local_register(struct kreg_conn *conn, const char *name, pid_t p
 		holder->local = true;
 		e = NULL;
 	}
-	pthread_mutex_unlock(&kreg_local.lock);
+	kreg_local_unlock();
 	free(e);
 	return err;
 }
@@ -517,13 +582,13 @@ static int kreg_local_unregister(struct kreg_conn *conn, const char *name)
 	err = kreg_local_begin(conn, name);
 	if (err)
 		return err;
-	pthread_mutex_lock(&kreg_local.lock);
+	kreg_local_lock();
 	slot = kreg_local_slot(name);
 	if (slot && *slot)
 		kreg_local_remove(slot, KREG_REASON_EXPLICIT);
 	else
 		err = -ENOENT;
-	pthread_mutex_unlock(&kreg_local.lock);
+	kreg_local_unlock();
 	if (err)
 		kreg_set_error(conn, "the name is not registered");
 	return err;
@@ -541,7 +606,7 @@ static int kreg_local_whereis(struct kreg_conn *conn, const char *name, unsigned
 	err = kreg_local_begin(conn, name);
 	if (err)
 		return err;
-	pthread_mutex_lock(&kreg_local.lock);
+	kreg_local_lock();
 	slot = kreg_local_slot(name);
 	if (slot && *slot) {
 		struct kreg_local_entry *e = *slot;
@@ -555,7 +620,7 @@ static int kreg_local_whereis(struct kreg_conn *conn, const char *name, unsigned
 	} else {
 		err = KREG_UNDEFINED;
 	}
-	pthread_mutex_unlock(&kreg_local.lock);
+	kreg_local_unlock();
 	return err;
 }
 
@@ -564,9 +629,9 @@ static int kreg_local_status(struct kreg_conn *conn, struct kreg_status *st)
 {
 	(void)conn;
 	memset(st, 0, sizeof(*st));
-	pthread_mutex_lock(&kreg_local.lock);
+	kreg_local_lock();
 	st->entries = kreg_local.count;
-	pthread_mutex_unlock(&kreg_local.lock);
+	kreg_local_unlock();
 	st->uid = geteuid();
 	st->uid_entries = st->entries;
 	return 0;
@@ -590,7 +655,7 @@ static int kreg_local_list(struct kreg_conn *conn, kreg_list_fn fn, void *arg)
 	int err = 0;
 
 	conn->error[0] = '\0';
-	pthread_mutex_lock(&kreg_local.lock);
+	kreg_local_lock();
 	copy = calloc(kreg_local.count ? kreg_local.count : 1, sizeof(*copy));
 	if (!copy)
 		err = -ENOMEM;
@@ -616,7 +681,7 @@ static int kreg_local_list(struct kreg_conn *conn, kreg_list_fn fn, void *arg)
 			copy[n++] = c;
 		}
 	}
-	pthread_mutex_unlock(&kreg_local.lock);
+	kreg_local_unlock();
 	for (i = 0; i < n; i++) {
 		if (!err)
 			err = fn(&copy[i]->info, arg);
@@ -664,7 +729,7 @@ static int kreg_local_send(struct kreg_conn *conn, const char *name, const char 
 	if (len)
 		memcpy(it->data, data, len);
 
-	pthread_mutex_lock(&kreg_local.lock);
+	kreg_local_lock();
 	slot = kreg_local_slot(name);
 	if (!slot || !*slot) {
 		kreg_set_error(conn, "the name is not registered");
@@ -686,7 +751,7 @@ static int kreg_local_send(struct kreg_conn *conn, const char *name, const char 
 		if (flags & KREG_SEND_F_RELEASE_FROM)
 			kreg_local_remove(kreg_local_slot(from), KREG_REASON_EXPLICIT);
 	}
-	pthread_mutex_unlock(&kreg_local.lock);
+	kreg_local_unlock();
 	free(it);
 	return err;
 }
@@ -706,7 +771,7 @@ static int kreg_local_take(struct kreg_conn *conn, struct kreg_local_fifo *fifo,
 		uint64_t count;
 		int wait_ms, err = -ETIMEDOUT;
 
-		pthread_mutex_lock(&kreg_local.lock);
+		kreg_local_lock();
 		*out = kreg_fifo_pop(fifo);
 		if (*out) {
 			err = 0;
@@ -719,7 +784,7 @@ static int kreg_local_take(struct kreg_conn *conn, struct kreg_local_fifo *fifo,
 		    read(port->efd, &count, sizeof(count)) < 0) {
 			/* Already 0. */
 		}
-		pthread_mutex_unlock(&kreg_local.lock);
+		kreg_local_unlock();
 		if (err != -ETIMEDOUT)
 			return err;
 		wait_ms = kreg_ms_left(deadline, timeout_ms);
@@ -758,9 +823,9 @@ static int kreg_local_recv(struct kreg_conn *conn, struct kreg_message *msg,
 
 static int kreg_local_subscribe(struct kreg_conn *conn)
 {
-	pthread_mutex_lock(&kreg_local.lock);
+	kreg_local_lock();
 	conn->port->subscribed = true;
-	pthread_mutex_unlock(&kreg_local.lock);
+	kreg_local_unlock();
 	return 0;
 }
 

@@ -31,7 +31,7 @@ kill $cache
 wait $cache 2>/dev/null
 run kregctl whereis cache
 run kregctl whereis nobody
-run kregctl register "bad name with a tab	here"
+run kregctl register "orders.*"
 
 say "# access control: a policy, loaded whole from a directory, and what it decides"
 mkdir -p /tmp/policy.d

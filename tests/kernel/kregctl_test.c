@@ -84,13 +84,17 @@ TEST_F(ctl, every_printing_command_speaks_json)
 }
 
 /* Names may hold quotes and backslashes; values any byte. */
+/* A name has no quote to escape (the grammar refuses it); a value may have any. */
 TEST_F(ctl, strings_are_escaped)
 {
-	EXPECT_EQ(0, sh("kregctl register 'ctl.we\"ird\\name' %d --meta \"$(printf 'a\\tb')\" "
+	EXPECT_EQ(2, sh("out=$(kregctl register 'ctl.we\"ird\\name' %d 2>&1); st=$?; "
+			"echo \"$out\" | grep -qF 'name has a byte other than a letter' && exit $st; "
+			"exit 99", self->a));
+	EXPECT_EQ(0, sh("kregctl register ctl.weird %d --meta \"$(printf 'we\"ird\\\\a\\tb')\" "
 			">/dev/null", self->a));
 	EXPECT_EQ(0, sh("kregctl -j list | jq -e '.names | map(select(.name == "
-			"\"ctl.we\\\"ird\\\\name\")) | .[0].meta == \"a\\tb\"'"));
-	EXPECT_EQ(0, sh("kregctl unregister 'ctl.we\"ird\\name'"));
+			"\"ctl.weird\")) | .[0].meta == \"we\\\"ird\\\\a\\tb\"'"));
+	EXPECT_EQ(0, sh("kregctl unregister ctl.weird"));
 }
 
 TEST_F(ctl, monitor_prints_a_json_line_per_event)

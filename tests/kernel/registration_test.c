@@ -227,6 +227,58 @@ TEST_F(reg, the_handle_uses_the_provider_asked_for)
 	EXPECT_EQ(0, n);
 }
 
+/* One grammar on every provider: the same errno and the same words. */
+TEST_F(reg, a_name_outside_the_grammar_is_einval_everywhere_and_starts_nothing)
+{
+	static const struct { const char *name, *why; } bad[] = {
+		{ "orders.*", "'*' is never part of a name (it is a pattern's wildcard)" },
+		{ "secret.", "name ends with a dot" },
+		{ "a..b", "name has an empty element (two dots in a row)" },
+		{ "two words", "name has a byte other than a letter, a digit, '_', '-' or '.'" },
+		{ "user.01000.x", "the uid of a user.UID. name has a leading zero" },
+	};
+	struct kreg_via via;
+	enum kreg_started how;
+	pid_t pid = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		EXPECT_EQ(-EINVAL, kreg_register(self->c, bad[i].name, 0, NULL));
+		EXPECT_STREQ(bad[i].why, kreg_last_error(self->c));
+		EXPECT_EQ(-EINVAL, kreg_start_link(self->c, bad[i].name, &bare, NULL, &pid, &how));
+		EXPECT_EQ(-EINVAL, kreg_via_tuple(self->c, bad[i].name, &via));
+		EXPECT_EQ(-EINVAL, kreg_whereis_name(self->c, bad[i].name, &pid));
+	}
+	/* Nothing was started: no child to reap. */
+	EXPECT_EQ(-1, waitpid(-1, NULL, WNOHANG));
+	EXPECT_EQ(ECHILD, errno);
+}
+
+/* After one failure, the next says its own reason, never the one before. */
+TEST_F(reg, each_refusal_says_its_own_reason)
+{
+	static char big[KREG_PAYLOAD_MAX + 1];
+	char why[128];
+
+	EXPECT_EQ(-EINVAL, kreg_register(self->c, "", 0, NULL));
+	EXPECT_STREQ("name is empty", kreg_last_error(self->c));
+	EXPECT_EQ(-EMSGSIZE, kreg_call(&self->via, big, KREG_CALL_MAX + 1, NULL, 0, NULL, 1000));
+	snprintf(why, sizeof(why), "the request is larger than KREG_CALL_MAX (%d bytes)",
+		 KREG_CALL_MAX);
+	EXPECT_STREQ(why, kreg_last_error(self->c));
+	EXPECT_EQ(-EINVAL, kreg_register(self->c, "", 0, NULL));
+	EXPECT_EQ(-EMSGSIZE, kreg_cast(&self->via, big, KREG_CALL_MAX + 1));
+	EXPECT_NE(NULL, strstr(kreg_last_error(self->c), "KREG_CALL_MAX"));
+	EXPECT_EQ(-EINVAL, kreg_register(self->c, "", 0, NULL));
+	EXPECT_EQ(-EMSGSIZE, kreg_send(self->c, self->name, big, sizeof(big)));
+	EXPECT_NE(NULL, strstr(kreg_last_error(self->c), "KREG_PAYLOAD_MAX"));
+	EXPECT_EQ(-EINVAL, kreg_register(self->c, "", 0, NULL));
+	EXPECT_EQ(-EINVAL, kreg_send_from(self->c, self->name, NULL, "x", 1));
+	EXPECT_STREQ("a send from a name needs the name", kreg_last_error(self->c));
+	EXPECT_EQ(-EINVAL, kreg_send_from(self->c, self->name, "a..b", "x", 1));
+	EXPECT_NE(NULL, strstr(kreg_last_error(self->c), "empty element"));
+}
+
 TEST_F(reg, start_link_runs_a_server_that_holds_the_name)
 {
 	enum kreg_started how = KREG_ALREADY_STARTED;

@@ -383,7 +383,8 @@ static int cmd_run(struct kreg_conn *conn, int argc, char **argv)
 			(int)pid);
 		return EXIT_ERROR;
 	}
-	err = kreg_supervisor_new(&sup, KREG_ONE_FOR_ONE, (int)max_restarts, (int)max_seconds);
+	err = kreg_supervisor_new_on(&sup, conn, KREG_ONE_FOR_ONE, (int)max_restarts,
+				     (int)max_seconds);
 	if (!err)
 		err = kreg_start_child(sup, &spec, &pid, NULL);
 	/* Not a request on conn: its last error would be the lookup's above. */

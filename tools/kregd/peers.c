@@ -520,15 +520,10 @@ static void on_hello(struct kregd *d, struct link *l, const uint8_t *body, size_
 	link_up(d, l);
 }
 
-/* Whether @len bytes at @p are a name as kregd passes one on: printable ASCII. */
-static bool printable(const uint8_t *p, size_t len)
+/* Whether @len bytes at @p are a name by the grammar (an absent from-name is 0 bytes). */
+static bool well_formed(const uint8_t *p, size_t len, bool optional)
 {
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (p[i] < 0x20 || p[i] > 0x7e)
-			return false;
-	return true;
+	return (optional && !len) || !kreg_name_problem_of((const char *)p, len);
 }
 
 /* Whether @name is a reply address, "user.UID.reply.REST" (UID written as the kernel takes it). */
@@ -583,7 +578,7 @@ static void on_send(struct kregd *d, struct link *l, uint64_t seq, const uint8_t
 	/* A name as kregd's clients may give one: the kernel checks the rest. */
 	room = (flags & PEER_SEND_OWN_NAME) ? KREG_NAME_MAX : KREG_NAME_MAX - prefix;
 	if (!name_len || name_len > room || from_len > KREG_NAME_MAX ||
-	    !printable(name, name_len) || !printable(name + name_len, from_len) ||
+	    !well_formed(name, name_len, false) || !well_formed(name + name_len, from_len, true) ||
 	    (flags & ~(PEER_SEND_OWN_NAME | PEER_SEND_REPLY)))
 		err = -EINVAL;
 	/* An answer goes to a reply address only, whatever the sending node says. */

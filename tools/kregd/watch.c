@@ -58,12 +58,12 @@ static void kernel_name(const char *name, char *kname, size_t size)
  * The name a key is for, or NULL when it is not a name's key, or not one
  * that the kernel would take (whoever may write to etcd decides what
  * comes here): 1 to KREG_NAME_MAX bytes with the cluster's prefix,
- * printable ASCII.
+ * by the names' grammar.
  */
 static const char *name_of_key(struct kregd *d, const char *key)
 {
 	size_t n = strlen(d->names_prefix), len;
-	const char *name, *p;
+	const char *name;
 
 	if (strncmp(key, d->names_prefix, n) || !key[n])
 		return NULL;
@@ -71,10 +71,7 @@ static const char *name_of_key(struct kregd *d, const char *key)
 	len = strlen(name);
 	if (len > KREG_NAME_MAX - strlen(KREG_CLUSTER_PREFIX))
 		return NULL;
-	for (p = name; *p; p++)
-		if (*p < 0x20 || *p > 0x7e)
-			return NULL;
-	return name;
+	return kreg_name_problem_of(name, len) ? NULL : name;
 }
 
 static const char *node_of_key(struct kregd *d, const char *key)

@@ -62,6 +62,11 @@
  * KREG_SEND_F_RELEASE_FROM. The delivery carries it with the sender's node
  * (KREG_SENDER_F_REMOTE): an answer goes to that name on that node.
  *
+ * Version 7: names have a grammar (KREG_NAME_MAX, kreg_name_problem_of()):
+ * elements of letters, digits, '_' and '-', separated by single dots; a
+ * name that breaks it is EINVAL with an extack saying what is wrong.
+ * Policy patterns are a name, a name followed by ".*", or "*".
+ *
  * The read-only view of the table (the end of this file) has its own
  * version, KREG_VIEW_VERSION; the family does not depend on it.
  */
@@ -72,12 +77,21 @@
 #include <linux/types.h>
 
 #define KREG_GENL_NAME		"kreg"
-#define KREG_GENL_VERSION	6
+#define KREG_GENL_VERSION	7
 
 /*
- * A name is 1 to KREG_NAME_MAX printable ASCII bytes (0x20-0x7e),
- * NUL-terminated. A name "user.UID.REST" belongs to UID, written in decimal
- * without leading zeros ("user.0." is uid 0; "user.01000." is refused).
+ * The grammar of a name, the same in kreg.ko, libkreg and kregctl:
+ *
+ *   name    = element *("." element)        1 to KREG_NAME_MAX bytes
+ *   element = 1*(ALPHA / DIGIT / "_" / "-")
+ *
+ * so no space, no '*' (a policy pattern's wildcard), no empty element
+ * ("a..b"), no leading or trailing dot. A name "user.UID.REST" belongs to
+ * UID, written in decimal without a leading zero ("user.0." is uid 0;
+ * "user.01000." is refused, so that no uid has two spellings): an element
+ * right after "user." that is all digits never starts with a 0 unless it
+ * is "0" ("user.007" is refused too).
+ * On the wire a name is NUL-terminated.
  */
 #define KREG_NAME_MAX		255
 /* The largest payload SEND accepts; larger ones fail with EMSGSIZE. */
@@ -95,6 +109,72 @@
 /* The most rules a policy holds, and the longest source a rule may carry. */
 #define KREG_POLICY_RULES_MAX	65536
 #define KREG_POLICY_SOURCE_MAX	256
+
+/*
+ * kreg_name_problem_of() - what is wrong with a name, by its grammar (above)
+ * @name: the name's bytes, not necessarily NUL-terminated
+ * @len: how many there are
+ *
+ * Return: NULL for a good name, else a sentence saying what is wrong (the
+ * kernel's extack says the same).
+ */
+static __inline__ const char *kreg_name_problem_of(const char *name,
+						   unsigned long len)
+{
+	static const char user[] = "user.";
+	unsigned long i, elem = 0;
+
+	if (len == 0)
+		return "name is empty";
+	if (len > KREG_NAME_MAX)
+		return "name is longer than 255 bytes";
+	for (i = 0; i < len; i++) {
+		char c = name[i];
+
+		if (c == '.' && !elem)
+			return i ? "name has an empty element (two dots in a row)"
+				 : "name starts with a dot";
+		if (c == '*')
+			return "'*' is never part of a name (it is a pattern's wildcard)";
+		if (c != '.' && (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') &&
+		    (c < '0' || c > '9') && c != '_' && c != '-')
+			return "name has a byte other than a letter, a digit, '_', '-' or '.'";
+		elem = c == '.' ? 0 : elem + 1;
+	}
+	if (!elem)
+		return "name ends with a dot";
+	/* "user.0N...": a uid with a leading zero, if that element is a number. */
+	if (len > sizeof(user) && !__builtin_memcmp(name, user, sizeof(user) - 1) &&
+	    name[sizeof(user) - 1] == '0' && name[sizeof(user)] >= '0' &&
+	    name[sizeof(user)] <= '9') {
+		for (i = sizeof(user); i < len && name[i] >= '0' && name[i] <= '9'; i++)
+			;
+		if (i == len || name[i] == '.')
+			return "the uid of a user.UID. name has a leading zero";
+	}
+	return 0;
+}
+
+/*
+ * kreg_pattern_problem_of() - what is wrong with a policy rule's pattern
+ * @pattern: NUL-terminated: "*", a name, or a name followed by ".*"
+ *
+ * Return: NULL for a good pattern, else what is wrong.
+ */
+static __inline__ const char *kreg_pattern_problem_of(const char *pattern)
+{
+	unsigned long len = __builtin_strlen(pattern);
+
+	if (len == 1 && pattern[0] == '*')
+		return 0;
+	if (len > 2 && pattern[len - 2] == '.' && pattern[len - 1] == '*') {
+		/* "NAME." and one more byte must fit in a name. */
+		if (len - 2 > KREG_NAME_MAX - 2)
+			return "the pattern is longer than a name";
+		len -= 2;
+	}
+	return kreg_name_problem_of(pattern, len);
+}
 
 /**
  * enum kreg_cmd - commands of the kreg family
