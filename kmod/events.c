@@ -69,6 +69,8 @@ struct kreg_subscriber {
 	struct kreg_sub_count	*count;
 	bool			admin;
 	bool			overrun;	/* told it lost events; until one fits */
+	char			*pattern;	/* NULL: every name; under kreg_subscribers_lock */
+	size_t			pattern_len;
 	struct rcu_head		rcu;
 };
 
@@ -93,6 +95,7 @@ static void kreg_subscriber_free_rcu(struct rcu_head *head)
 	put_cred(s->cred);
 	sock_put(s->sk);
 	put_net(s->key.net);
+	kfree(s->pattern);
 	kfree(s);
 }
 
@@ -151,25 +154,30 @@ static int kreg_sub_count_take(u64 account, bool exempt, struct kreg_sub_count *
 }
 
 int kreg_events_subscribe(struct sock *sk, u32 portid, struct kreg_principal *p,
-			  bool exempt)
+			  bool exempt, const char *pattern)
 {
 	struct kreg_sub_key key = { .net = sock_net(sk), .portid = portid };
 	struct kreg_sub_count *spare;
 	struct kreg_subscriber *s, *old;
+	char *pat = NULL;
 	int err;
 
 	/* Charged to the subscriber. */
 	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
 	spare = kzalloc(sizeof(*spare), GFP_KERNEL_ACCOUNT);
-	if (!s || !spare) {
+	if (pattern)
+		pat = kstrdup(pattern, GFP_KERNEL_ACCOUNT);
+	if (!s || !spare || (pattern && !pat)) {
 		err = -ENOMEM;
 		goto free;
 	}
 	mutex_lock(&kreg_subscribers_lock);
 	old = rhashtable_lookup_fast(&kreg_subscriber_index, &key,
 				     kreg_subscribers_params);
-	/* Subscribing again changes nothing. */
+	/* Subscribing again replaces the pattern: the fan-out reads it under this lock. */
 	if (old && old->sk == sk) {
+		swap(old->pattern, pat);
+		old->pattern_len = old->pattern ? strlen(old->pattern) : 0;
 		err = 0;
 		goto unlock;
 	}
@@ -184,6 +192,8 @@ int kreg_events_subscribe(struct sock *sk, u32 portid, struct kreg_principal *p,
 	s->key = key;
 	s->sk = sk;
 	s->admin = kreg_principal_admin(p);
+	s->pattern = pat;
+	s->pattern_len = pat ? strlen(pat) : 0;
 	err = rhashtable_insert_fast(&kreg_subscriber_index, &s->node,
 				     kreg_subscribers_params);
 	if (err) {
@@ -199,9 +209,11 @@ int kreg_events_subscribe(struct sock *sk, u32 portid, struct kreg_principal *p,
 	s->pid_ns = get_pid_ns(p->pid_ns);
 	list_add_tail(&s->link, &kreg_subscribers);
 	s = NULL;
+	pat = NULL;
 unlock:
 	mutex_unlock(&kreg_subscribers_lock);
 free:
+	kfree(pat);
 	kfree(spare);
 	kfree(s);
 	return err;
@@ -306,6 +318,9 @@ static void kreg_events_fan_out(const struct kreg_change *c)
 	mutex_lock(&kreg_subscribers_lock);
 	list_for_each_entry(s, &kreg_subscribers, link) {
 		if (sock_flag(s->sk, SOCK_DEAD))
+			continue;
+		if (s->pattern &&
+		    !kreg_pattern_matches(s->pattern, s->pattern_len, e->name, e->name_len))
 			continue;
 		kreg_principal_cred(&p, s->cred, s->pid_ns, s->admin);
 		if (!kreg_entry_pid_in(e, s->pid_ns) ||

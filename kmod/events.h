@@ -23,11 +23,13 @@ void kreg_events_exit(void);
 
 /*
  * Socket @sk (port @portid) receives every later event @p may see, judged
- * as @p is now (its credentials and pid namespace are kept). -EDQUOT past
- * the limit, unless @exempt.
+ * as @p is now (its credentials and pid namespace are kept), about the
+ * names that match @pattern (NULL: all; a pattern the grammar took).
+ * Subscribing again replaces the pattern. -EDQUOT past the limit, unless
+ * @exempt.
  */
 int kreg_events_subscribe(struct sock *sk, u32 portid, struct kreg_principal *p,
-			  bool exempt);
+			  bool exempt, const char *pattern);
 /* The socket with @portid in @net has closed: one lookup if it never subscribed. */
 void kreg_events_socket_closed(struct net *net, u32 portid);
 /* The subscriptions counted toward @account (access.c's kreg_account()). */

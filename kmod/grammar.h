@@ -25,4 +25,18 @@ static inline int kreg_grammar_verdict(const char *problem,
 	return -EINVAL;
 }
 
+/* A KREG_A_PATTERN attribute: NUL-terminated, by the grammar. */
+static inline int kreg_grammar_pattern_attr(const struct nlattr *attr,
+					    struct netlink_ext_ack *extack)
+{
+	const char *pattern = nla_data(attr);
+	int len = nla_len(attr);
+
+	if (len == 0 || pattern[len - 1] != '\0' || strnlen(pattern, len) != len - 1) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "the pattern is not one NUL-terminated string");
+		return -EINVAL;
+	}
+	return kreg_grammar_verdict(kreg_pattern_problem_of(pattern), attr, extack);
+}
+
 #endif /* _KREG_GRAMMAR_H */

@@ -106,6 +106,8 @@ static const struct nla_policy kreg_policy[KREG_A_MAX + 1] = {
 	[KREG_A_DEADLINE_NS]	= { .type = NLA_U64 },
 	[KREG_A_REMOTE_UID]	= { .type = NLA_U32 },
 	[KREG_A_REMOTE_GID]	= { .type = NLA_U32 },
+	[KREG_A_PATTERN]	= NLA_POLICY_VALIDATE_FN(NLA_BINARY,
+							 kreg_grammar_pattern_attr),
 };
 
 static struct genl_family kreg_family;
@@ -700,30 +702,50 @@ static int kreg_nl_put_entry(struct sk_buff *skb, struct netlink_callback *cb,
  */
 static int kreg_nl_list(struct sk_buff *skb, struct netlink_callback *cb)
 {
+	struct nlattr **attrs = genl_dumpit_info(cb)->attrs;
+	const char *pattern = NULL;
 	unsigned long id = cb->args[0];
 	struct kreg_holder_info h;
 	struct kreg_principal p;
 	struct kreg_entry *e;
 	unsigned int n = 0;
 	bool full = false, relay;
+	size_t plen = 0;
+	pid_t pid = 0;
 	int err;
 
 	err = kreg_nl_same_netns(cb->skb, cb->extack);
 	if (err)
 		return err;
+	/* Filters (validated by the policy): what does not match is never sent. */
+	if (attrs && attrs[KREG_A_PATTERN]) {
+		pattern = nla_data(attrs[KREG_A_PATTERN]);
+		plen = strlen(pattern);
+	}
+	if (attrs && attrs[KREG_A_PID]) {
+		pid = nla_get_u32(attrs[KREG_A_PID]);
+		if (pid <= 0) {
+			NL_SET_ERR_MSG_ATTR(cb->extack, attrs[KREG_A_PID],
+					    "the pid must be a positive process id");
+			return -EINVAL;
+		}
+	}
 	kreg_nl_principal(cb->skb, &p);
 	/* The relay lists this node's claims too, to find its own again. */
 	relay = kreg_node_is_relay(NETLINK_CB(cb->skb).sk);
 	cb->seq = kreg_table_generation();
 	rcu_read_lock();
 	while (!full && (e = kreg_table_next(&id))) {
-		if (kreg_entry_alive(e) && kreg_entry_pid_in(e, p.pid_ns) &&
+		if (kreg_entry_alive(e) &&
+		    (!pattern || kreg_pattern_matches(pattern, plen, e->name, e->name_len)) &&
+		    kreg_entry_pid_in(e, p.pid_ns) &&
 		    (!kreg_entry_pending(e) || relay) &&
 		    kreg_access(&p, e->name, e->name_len, KREG_RIGHT_SEE,
 				KREG_OWNER_OF(e))) {
 			kreg_entry_holder_in(e, p.pid_ns, &h);
 			/* The entry that does not fit is the next part's first. */
-			full = kreg_nl_put_entry(skb, cb, e, &h, &p, relay);
+			if (!pid || h.pid == pid)
+				full = kreg_nl_put_entry(skb, cb, e, &h, &p, relay);
 		}
 		if (full)
 			break;
@@ -798,7 +820,9 @@ static int kreg_nl_subscribe(struct sk_buff *skb, struct genl_info *info)
 
 	kreg_nl_principal(skb, &p);
 	err = kreg_events_subscribe(NETLINK_CB(skb).sk, info->snd_portid, &p,
-				    netlink_capable(skb, CAP_SYS_RESOURCE));
+				    netlink_capable(skb, CAP_SYS_RESOURCE),
+				    info->attrs[KREG_A_PATTERN] ?
+				    nla_data(info->attrs[KREG_A_PATTERN]) : NULL);
 	if (err == -EDQUOT)
 		GENL_SET_ERR_MSG(info,
 				 "this uid has its max_subscriptions (a user namespace's uids share its owner's)");
@@ -854,6 +878,11 @@ static int kreg_nl_pre_doit(const struct genl_ops *ops, struct sk_buff *skb,
 				return -EINVAL;
 			}
 		}
+	}
+	if (ops->cmd != KREG_CMD_SUBSCRIBE && attrs[KREG_A_PATTERN]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attrs[KREG_A_PATTERN],
+				    "only KREG_CMD_LIST and KREG_CMD_SUBSCRIBE take a pattern");
+		return -EINVAL;
 	}
 	if (ops->cmd == KREG_CMD_POLICY_CHECK)
 		return 0;

@@ -18,6 +18,12 @@ struct kreg_pending {
 	struct nlmsghdr nlh[];
 };
 
+/* What a listing keeps (kreg_select()): the part a provider can filter itself. */
+struct kreg_filter {
+	const char *pattern;		/* NULL: every name */
+	pid_t pid;			/* 0: any holder */
+};
+
 struct kreg_queue {
 	struct kreg_pending *head;
 	struct kreg_pending **tail;
@@ -46,7 +52,9 @@ struct kreg_provider_ops {
 	int (*whereis)(struct kreg_conn *conn, const char *name, unsigned int flags,
 		       void *meta, size_t size, size_t *meta_len,
 		       struct kreg_holder *holder);
-	int (*list)(struct kreg_conn *conn, kreg_list_fn fn, void *arg);
+	/* Only what matches @f (NULL: everything), filtered as early as the provider can. */
+	int (*list)(struct kreg_conn *conn, const struct kreg_filter *f, kreg_list_fn fn,
+		    void *arg);
 	int (*status)(struct kreg_conn *conn, struct kreg_status *st);
 	/* @from: a name the sender holds, or NULL; @flags: KREG_SEND_F_*. */
 	int (*send)(struct kreg_conn *conn, const char *name, const char *from,
@@ -64,7 +72,8 @@ struct kreg_provider_ops {
 	int (*multi_send)(struct kreg_conn *conn, const char *name, const void *data, size_t len,
 			  struct kreg_node_result *results, size_t max, size_t *n);
 	int (*recv)(struct kreg_conn *conn, struct kreg_message *msg, int timeout_ms);
-	int (*subscribe)(struct kreg_conn *conn);
+	/* @pattern: only the names that match it (NULL: all); again: replaces it. */
+	int (*subscribe)(struct kreg_conn *conn, const char *pattern);
 	int (*next_event)(struct kreg_conn *conn, struct kreg_event *ev, int timeout_ms);
 	/* The UID of the "user.UID." names this handle may own (reply mailboxes). */
 	int (*owner_uid)(struct kreg_conn *conn, uid_t *uid);
@@ -114,6 +123,7 @@ struct kreg_conn {
 	long error_offset;		/* of the attribute the error is about, or -1 */
 	int family;
 	bool subscribed;
+	bool subscribed_filtered;	/* to a pattern: subscribing to all must say so */
 	uint32_t seq;
 	bool events_lost;
 	struct kreg_queue deliveries;

@@ -241,7 +241,75 @@ int kreg_whereis_name(struct kreg_conn *conn, const char *name, pid_t *pid)
 
 int kreg_list(struct kreg_conn *conn, kreg_list_fn fn, void *arg)
 {
-	return conn->ops->list(conn, fn, arg);
+	return conn->ops->list(conn, NULL, fn, arg);
+}
+
+/* A pattern as the kernel takes it; "" if good, else why not. */
+static int kreg_check_pattern(struct kreg_conn *conn, const char *pattern)
+{
+	const char *problem = pattern ? kreg_pattern_problem_of(pattern) : NULL;
+
+	if (problem) {
+		kreg_set_error(conn, "%s", problem);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+struct kreg_select_ctx {
+	const struct kreg_match *m;
+	kreg_list_fn fn;
+	void *arg;
+	size_t count;
+};
+
+/* The value, the one filter no provider applies itself. */
+static int kreg_select_one(const struct kreg_entry_info *e, void *arg)
+{
+	struct kreg_select_ctx *ctx = arg;
+
+	if (ctx->m->value && (e->meta_len != ctx->m->value_len ||
+			      (e->meta_len && memcmp(e->meta, ctx->m->value, e->meta_len))))
+		return 0;
+	ctx->count++;
+	return ctx->fn ? ctx->fn(e, ctx->arg) : 0;
+}
+
+/* kreg_select() and kreg_count(): the match checked, then one listing. */
+static int kreg_select_run(struct kreg_conn *conn, const struct kreg_match *m,
+			   struct kreg_select_ctx *ctx)
+{
+	struct kreg_filter f = { .pattern = m->pattern, .pid = m->pid };
+	int err = kreg_check_pattern(conn, m->pattern);
+
+	if (err)
+		return err;
+	if (m->pid < 0) {
+		kreg_set_error(conn, "the pid must be a positive process id, or 0 for any");
+		return -EINVAL;
+	}
+	if (m->value_len > KREG_META_MAX) {
+		kreg_set_error(conn, "the value is larger than KREG_META_MAX (%d bytes)",
+			       KREG_META_MAX);
+		return -EMSGSIZE;
+	}
+	return conn->ops->list(conn, &f, kreg_select_one, ctx);
+}
+
+int kreg_select(struct kreg_conn *conn, const struct kreg_match *m, kreg_list_fn fn, void *arg)
+{
+	struct kreg_select_ctx ctx = { .m = m, .fn = fn, .arg = arg };
+
+	return kreg_select_run(conn, m, &ctx);
+}
+
+int kreg_count(struct kreg_conn *conn, const struct kreg_match *m, size_t *count)
+{
+	struct kreg_select_ctx ctx = { .m = m };
+	int err = kreg_select_run(conn, m, &ctx);
+
+	*count = ctx.count;
+	return err;
 }
 
 int kreg_status(struct kreg_conn *conn, struct kreg_status *st)
@@ -319,7 +387,14 @@ int kreg_recv(struct kreg_conn *conn, struct kreg_message *msg, int timeout_ms)
 
 int kreg_subscribe(struct kreg_conn *conn)
 {
-	return conn->ops->subscribe(conn);
+	return conn->ops->subscribe(conn, NULL);
+}
+
+int kreg_subscribe_matching(struct kreg_conn *conn, const char *pattern)
+{
+	int err = kreg_check_pattern(conn, pattern);
+
+	return err ? err : conn->ops->subscribe(conn, pattern);
 }
 
 int kreg_next_event(struct kreg_conn *conn, struct kreg_event *ev, int timeout_ms)

@@ -106,6 +106,12 @@ static void *kreg_listener_main(void *arg)
 int kreg_listen(struct kreg_conn *conn, kreg_event_fn fn, void *arg,
 		struct kreg_listener **listenerp)
 {
+	return kreg_listen_matching(conn, NULL, fn, arg, listenerp);
+}
+
+int kreg_listen_matching(struct kreg_conn *conn, const char *pattern, kreg_event_fn fn,
+			 void *arg, struct kreg_listener **listenerp)
+{
 	struct kreg_listener *l = calloc(1, sizeof(*l));
 	int err;
 
@@ -122,7 +128,9 @@ int kreg_listen(struct kreg_conn *conn, kreg_event_fn fn, void *arg,
 	if (err)
 		goto close_stop;
 	/* Subscribed before returning: no later change is missed. */
-	err = kreg_subscribe(l->conn);
+	err = pattern ? kreg_subscribe_matching(l->conn, pattern) : kreg_subscribe(l->conn);
+	if (err == -EINVAL)
+		kreg_set_error(conn, "%s", kreg_last_error(l->conn));
 	if (err)
 		goto close_conn;
 	err = -pthread_create(&l->thread, NULL, kreg_listener_main, l);

@@ -243,11 +243,48 @@ static int kreg_cluster_list_one(const struct kreg_entry_info *e, void *arg)
 	return l->fn(&mine, l->arg);
 }
 
-static int kreg_cluster_list(struct kreg_conn *conn, kreg_list_fn fn, void *arg)
+/*
+ * A pattern on the cluster's names, as the kernel's on its names: under
+ * the cluster's prefix ("*" is "cluster.*"). -EINVAL when too long there.
+ */
+static int kreg_cluster_pattern(struct kreg_conn *conn, const char *pattern, char *kpattern,
+				size_t size)
+{
+	if ((size_t)snprintf(kpattern, size, "%s%s", KREG_CLUSTER_PREFIX, pattern) >= size ||
+	    kreg_pattern_problem_of(kpattern)) {
+		kreg_set_error(conn, "a cluster name's pattern is at most %zu bytes",
+			       (size_t)KREG_NAME_MAX - strlen(KREG_CLUSTER_PREFIX));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int kreg_cluster_list(struct kreg_conn *conn, const struct kreg_filter *f,
+			     kreg_list_fn fn, void *arg)
 {
 	struct kreg_cluster_list l = { fn, arg };
+	struct kreg_filter kf = { .pid = f ? f->pid : 0 };
+	char kpattern[KREG_NAME_MAX + 3];
+	int err;
 
-	return kreg_kernel_list(conn, kreg_cluster_list_one, &l);
+	/* The kernel filters; "*" of the cluster's is its prefix's. */
+	err = kreg_cluster_pattern(conn, f && f->pattern ? f->pattern : "*", kpattern,
+				   sizeof(kpattern));
+	if (err)
+		return err;
+	kf.pattern = kpattern;
+	return kreg_kernel_list(conn, &kf, kreg_cluster_list_one, &l);
+}
+
+static int kreg_cluster_subscribe(struct kreg_conn *conn, const char *pattern)
+{
+	char kpattern[KREG_NAME_MAX + 3];
+	int err;
+
+	if (!pattern)
+		return kreg_kernel_subscribe(conn, NULL);
+	err = kreg_cluster_pattern(conn, pattern, kpattern, sizeof(kpattern));
+	return err ? err : kreg_kernel_subscribe(conn, kpattern);
 }
 
 /*
@@ -432,7 +469,7 @@ const struct kreg_provider_ops kreg_cluster_ops = {
 	.send_node	= kreg_cluster_send_node,
 	.multi_send	= kreg_cluster_multi_send,
 	.recv		= kreg_cluster_recv,
-	.subscribe	= kreg_kernel_subscribe,
+	.subscribe	= kreg_cluster_subscribe,
 	.next_event	= kreg_cluster_next_event,
 	.owner_uid	= kreg_kernel_owner_uid,
 };

@@ -289,6 +289,29 @@ struct kreg_entry_info {
 typedef int (*kreg_list_fn)(const struct kreg_entry_info *entry, void *arg);
 int kreg_list(struct kreg_conn *conn, kreg_list_fn fn, void *arg);
 
+/*
+ * What kreg_select() and kreg_count() keep (Elixir Registry's match,
+ * select, count_match and keys): every field that is set must match.
+ */
+struct kreg_match {
+	/*
+	 * NULL or "*": any name; "NAME": that name; "PREFIX.*": the names
+	 * under "PREFIX." (the grammar of policy patterns). The kernel
+	 * filters: names that do not match never leave it.
+	 */
+	const char *pattern;
+	/* > 0: only the names this process holds (Registry.keys/2); 0: any. */
+	pid_t pid;
+	/* Non-NULL: only registrations whose value is these value_len bytes. */
+	const void *value;
+	size_t value_len;
+};
+
+/* kreg_list() of what matches @m only; -EINVAL for a bad pattern or pid. */
+int kreg_select(struct kreg_conn *conn, const struct kreg_match *m, kreg_list_fn fn, void *arg);
+/* How many names kreg_select() would report (-EINTR as kreg_list()). */
+int kreg_count(struct kreg_conn *conn, const struct kreg_match *m, size_t *count);
+
 /* What a registry holds and allows. */
 struct kreg_status {
 	/*
@@ -504,6 +527,13 @@ struct kreg_event {
 int kreg_subscribe(struct kreg_conn *conn);
 
 /*
+ * kreg_subscribe() to the names that match @pattern only ("*", "NAME" or
+ * "PREFIX.*", as in struct kreg_match): the kernel sends no other event.
+ * Subscribing again replaces the pattern. -EINVAL for a bad pattern.
+ */
+int kreg_subscribe_matching(struct kreg_conn *conn, const char *pattern);
+
+/*
  * The next change, in the order the kernel made them. -ENOBUFS means events
  * were lost because the socket fell behind; later calls go on normally.
  */
@@ -538,6 +568,9 @@ struct kreg_listener;
 /* Listens on @conn's provider (with a handle of its own). */
 int kreg_listen(struct kreg_conn *conn, kreg_event_fn fn, void *arg,
 		struct kreg_listener **listenerp);
+/* kreg_listen() to the names that match @pattern only (kreg_subscribe_matching()). */
+int kreg_listen_matching(struct kreg_conn *conn, const char *pattern, kreg_event_fn fn,
+			 void *arg, struct kreg_listener **listenerp);
 
 /* Stops the listener: once this returns, @fn is not running and not called again. */
 void kreg_listener_stop(struct kreg_listener *listener);

@@ -13,20 +13,28 @@
 /* Room for bursts (an rmmod announces every entry) before events are lost. */
 #define KREG_EVENTS_RCVBUF (4 * 1024 * 1024)
 
-int kreg_kernel_subscribe(struct kreg_conn *conn)
+int kreg_kernel_subscribe(struct kreg_conn *conn, const char *pattern)
 {
 	struct nl_msg *msg;
 	int err;
 
-	if (conn->subscribed)
+	/* Again: the kernel replaces the subscription's pattern. */
+	if (conn->subscribed && !pattern && !conn->subscribed_filtered)
 		return 0;
-	kreg_set_rcvbuf(conn, KREG_EVENTS_RCVBUF);
-	msg = kreg_msg_new(conn, KREG_CMD_SUBSCRIBE, 0);
+	if (!conn->subscribed)
+		kreg_set_rcvbuf(conn, KREG_EVENTS_RCVBUF);
+	msg = kreg_msg_new(conn, KREG_CMD_SUBSCRIBE, KREG_NAME_MAX + 32);
 	if (!msg)
 		return -ENOMEM;
+	if (pattern && nla_put_string(msg, KREG_A_PATTERN, pattern) < 0) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
 	err = kreg_request(conn, msg, KREG_REQ_ACK, NULL, NULL);
-	if (!err)
+	if (!err) {
 		conn->subscribed = true;
+		conn->subscribed_filtered = pattern != NULL;
+	}
 	return err;
 }
 

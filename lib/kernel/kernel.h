@@ -32,7 +32,8 @@ KREG_HIDDEN void kreg_kernel_holder(struct kreg_conn *conn, const struct nlattr 
 				    const struct nlattr *remote_pid,
 				    const struct nlattr *node, const struct nlattr *token,
 				    const struct nlattr *heard, struct kreg_holder *holder);
-KREG_HIDDEN int kreg_kernel_list(struct kreg_conn *conn, kreg_list_fn fn, void *arg);
+KREG_HIDDEN int kreg_kernel_list(struct kreg_conn *conn, const struct kreg_filter *f,
+				 kreg_list_fn fn, void *arg);
 KREG_HIDDEN int kreg_kernel_status(struct kreg_conn *conn, struct kreg_status *st);
 KREG_HIDDEN int kreg_kernel_send(struct kreg_conn *conn, const char *name,
 				 const char *from, uint32_t flags, const void *data,
@@ -41,7 +42,7 @@ KREG_HIDDEN int kreg_kernel_send_fenced(struct kreg_conn *conn, const char *name
 					uint64_t token, const void *data, size_t len);
 KREG_HIDDEN int kreg_kernel_recv(struct kreg_conn *conn, struct kreg_message *msg,
 				 int timeout_ms);
-KREG_HIDDEN int kreg_kernel_subscribe(struct kreg_conn *conn);
+KREG_HIDDEN int kreg_kernel_subscribe(struct kreg_conn *conn, const char *pattern);
 KREG_HIDDEN int kreg_kernel_fd(const struct kreg_conn *conn);
 KREG_HIDDEN int kreg_kernel_owner_uid(struct kreg_conn *conn, uid_t *uid);
 KREG_HIDDEN int kreg_kernel_next_event(struct kreg_conn *conn, struct kreg_event *ev,

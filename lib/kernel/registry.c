@@ -291,14 +291,21 @@ static int kreg_list_one(struct kreg_conn *conn, struct nlattr **attrs,
 	return ctx->fn(&info, ctx->arg);
 }
 
-int kreg_kernel_list(struct kreg_conn *conn, kreg_list_fn fn, void *arg)
+int kreg_kernel_list(struct kreg_conn *conn, const struct kreg_filter *f, kreg_list_fn fn,
+		     void *arg)
 {
 	struct kreg_list_ctx ctx = { .fn = fn, .arg = arg };
 	struct nl_msg *msg;
 
-	msg = kreg_msg_new(conn, KREG_CMD_LIST, 0);
+	msg = kreg_msg_new(conn, KREG_CMD_LIST, KREG_NAME_MAX + 64);
 	if (!msg)
 		return -ENOMEM;
+	/* The kernel filters: what does not match never crosses. */
+	if ((f && f->pattern && nla_put_string(msg, KREG_A_PATTERN, f->pattern) < 0) ||
+	    (f && f->pid && nla_put_u32(msg, KREG_A_PID, (uint32_t)f->pid) < 0)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
 	return kreg_request(conn, msg, KREG_REQ_DUMP, kreg_list_one, &ctx);
 }
 

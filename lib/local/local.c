@@ -75,6 +75,7 @@ struct kreg_local_port {
 	int efd;
 	size_t mailbox_of;			/* names whose mailbox this is */
 	bool subscribed, events_lost;
+	char *pattern;			/* the subscription's (NULL: every name) */
 	struct kreg_local_fifo deliveries, events;
 };
 
@@ -234,7 +235,9 @@ static void kreg_local_announce(const struct kreg_local_entry *e,
 	for (port = kreg_local.ports; port; port = port->next) {
 		struct kreg_local_item *it;
 
-		if (!port->subscribed)
+		if (!port->subscribed ||
+		    (port->pattern && !kreg_pattern_matches(port->pattern, strlen(port->pattern),
+							    e->name, strlen(e->name))))
 			continue;
 		if (port->events.count >= KREG_LOCAL_EVENTS_MAX) {
 			port->events_lost = true;
@@ -422,6 +425,7 @@ static void kreg_local_close(struct kreg_conn *conn)
 	kreg_fifo_free(&port->deliveries);
 	kreg_fifo_free(&port->events);
 	close(port->efd);
+	free(port->pattern);
 	free(port);
 	conn->port = NULL;
 }
@@ -647,8 +651,10 @@ struct kreg_local_snap {
  * Copies the table, then reports it unlocked, so that @fn may use the
  * registry. Entries are copied whole: names and values are small.
  */
-static int kreg_local_list(struct kreg_conn *conn, kreg_list_fn fn, void *arg)
+static int kreg_local_list(struct kreg_conn *conn, const struct kreg_filter *f,
+			   kreg_list_fn fn, void *arg)
 {
+	size_t plen = f && f->pattern ? strlen(f->pattern) : 0;
 	struct kreg_local_snap **copy;
 	struct kreg_local_entry *e;
 	size_t i, n = 0;
@@ -662,8 +668,12 @@ static int kreg_local_list(struct kreg_conn *conn, kreg_list_fn fn, void *arg)
 	for (i = 0; !err && i < kreg_local.nbuckets; i++) {
 		for (e = kreg_local.buckets[i]; !err && e; e = e->next) {
 			size_t len = strlen(e->name) + 1;
-			struct kreg_local_snap *c = malloc(sizeof(*c) + len + e->meta_len);
+			struct kreg_local_snap *c;
 
+			if ((plen && !kreg_pattern_matches(f->pattern, plen, e->name, len - 1)) ||
+			    (f && f->pid && f->pid != e->holder->tid))
+				continue;
+			c = malloc(sizeof(*c) + len + e->meta_len);
 			if (!c) {
 				err = -ENOMEM;
 				break;
@@ -821,11 +831,18 @@ static int kreg_local_recv(struct kreg_conn *conn, struct kreg_message *msg,
 	return 0;
 }
 
-static int kreg_local_subscribe(struct kreg_conn *conn)
+static int kreg_local_subscribe(struct kreg_conn *conn, const char *pattern)
 {
+	char *copy = pattern ? strdup(pattern) : NULL, *old;
+
+	if (pattern && !copy)
+		return -ENOMEM;
 	kreg_local_lock();
 	conn->port->subscribed = true;
+	old = conn->port->pattern;
+	conn->port->pattern = copy;
 	kreg_local_unlock();
+	free(old);
 	return 0;
 }
 

@@ -163,6 +163,36 @@ TEST_F(reg, the_kernel_takes_exactly_the_names_of_the_grammar)
 	EXPECT_LT(20, taken);
 }
 
+static int raw_with_pattern(struct kreg_conn *c, int cmd, const char *pattern, int flags)
+{
+	struct nl_msg *msg = kreg_msg_new(c, cmd, 512);
+
+	if (!msg)
+		return -ENOMEM;
+	if (cmd == KREG_CMD_REGISTER)
+		nla_put_string(msg, KREG_A_NAME, "pattern-carrier");
+	nla_put_string(msg, KREG_A_PATTERN, pattern);
+	return kreg_request(c, msg, flags, NULL, NULL);
+}
+
+/* Only LIST and SUBSCRIBE take a pattern, and only one the grammar takes. */
+TEST_F(reg, patterns_are_checked_where_they_are_taken)
+{
+	const struct kreg_match nothing = { .pattern = "no-such-prefix-anywhere.*" };
+	long before = count_entries(self->c), n = 0;
+
+	EXPECT_EQ(-EINVAL, raw_with_pattern(self->c, KREG_CMD_REGISTER, "x.*", KREG_REQ_ACK));
+	EXPECT_STREQ("only KREG_CMD_LIST and KREG_CMD_SUBSCRIBE take a pattern",
+		     kreg_last_error(self->c));
+	EXPECT_EQ(-EINVAL, raw_with_pattern(self->c, KREG_CMD_SUBSCRIBE, "x*", KREG_REQ_ACK));
+	EXPECT_EQ(-EINVAL, raw_with_pattern(self->c, KREG_CMD_LIST, "a..b.*", KREG_REQ_DUMP));
+	EXPECT_STREQ("name has an empty element (two dots in a row)", kreg_last_error(self->c));
+	EXPECT_EQ(before, count_entries(self->c));
+	/* A good one filters in the kernel: a listing of nothing that exists is empty. */
+	EXPECT_EQ(0, kreg_select(self->c, &nothing, count_one, &n));
+	EXPECT_EQ(0, n);
+}
+
 TEST_F(reg, bad_attributes_get_einval_and_change_nothing)
 {
 	long before = count_entries(self->c);

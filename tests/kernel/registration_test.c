@@ -781,4 +781,121 @@ TEST_F(reg, a_listener_reports_changes_as_they_happen)
 	EXPECT_STREQ("+explicit;-explicit;", s.log);
 }
 
+/* Registry.match/select/count/keys: by pattern, holder and value. */
+struct picked {
+	char names[8][KREG_NAME_MAX + 1];
+	int n;
+};
+
+static int pick(const struct kreg_entry_info *e, void *arg)
+{
+	struct picked *p = arg;
+
+	if (p->n < 8)
+		snprintf(p->names[p->n], sizeof(p->names[0]), "%s", e->name);
+	p->n++;
+	return 0;
+}
+
+static bool picked_has(const struct picked *p, const char *name)
+{
+	int i;
+
+	for (i = 0; i < p->n && i < 8; i++)
+		if (!strcmp(p->names[i], name))
+			return true;
+	return false;
+}
+
+TEST_F(reg, select_and_count_by_pattern_holder_and_value)
+{
+	char a1[128], a2[128], b1[128], all[128], under_a[128];
+	struct kreg_match m = { 0 };
+	struct picked p = { 0 };
+	enum kreg_started how;
+	pid_t server;
+	size_t n;
+
+	snprintf(a1, sizeof(a1), "%s.a.one", self->name);
+	snprintf(a2, sizeof(a2), "%s.a.two", self->name);
+	snprintf(b1, sizeof(b1), "%s.b.one", self->name);
+	snprintf(all, sizeof(all), "%s.*", self->name);
+	snprintf(under_a, sizeof(under_a), "%s.a.*", self->name);
+	ASSERT_EQ(0, kreg_register_meta(self->c, a1, 0, "v1", 2, NULL));
+	ASSERT_EQ(0, kreg_register_meta(self->c, a2, 0, "v2", 2, NULL));
+	ASSERT_EQ(0, kreg_start_link(self->c, b1, &bare, NULL, &server, &how));
+
+	m.pattern = under_a;
+	ASSERT_EQ(0, kreg_select(self->c, &m, pick, &p));
+	EXPECT_EQ(2, p.n);
+	EXPECT_TRUE(picked_has(&p, a1) && picked_has(&p, a2));
+	m.value = "v2";
+	m.value_len = 2;
+	ASSERT_EQ(0, kreg_count(self->c, &m, &n));
+	EXPECT_EQ(1, n);
+	/* The names one process holds: the server's, and only under the pattern. */
+	m = (struct kreg_match){ .pattern = all, .pid = server };
+	memset(&p, 0, sizeof(p));
+	ASSERT_EQ(0, kreg_select(self->c, &m, pick, &p));
+	EXPECT_EQ(1, p.n);
+	EXPECT_STREQ(b1, p.names[0]);
+	/* An exact name is a pattern too; "*" is every name. */
+	m = (struct kreg_match){ .pattern = a1 };
+	ASSERT_EQ(0, kreg_count(self->c, &m, &n));
+	EXPECT_EQ(1, n);
+	m = (struct kreg_match){ .pattern = "*" };
+	ASSERT_EQ(0, kreg_count(self->c, &m, &n));
+	EXPECT_LE(3, n);
+	/* Bad matches change nothing and say why. */
+	m = (struct kreg_match){ .pattern = "a*" };
+	EXPECT_EQ(-EINVAL, kreg_select(self->c, &m, pick, &p));
+	EXPECT_STREQ("'*' is never part of a name (it is a pattern's wildcard)",
+		     kreg_last_error(self->c));
+	m = (struct kreg_match){ .pid = -1 };
+	EXPECT_EQ(-EINVAL, kreg_count(self->c, &m, &n));
+
+	ASSERT_EQ(0, kreg_via_tuple(self->c, b1, &self->via));
+	EXPECT_EQ(0, kreg_stop(&self->via, 5000));
+	reap_server(variant, server);
+	kreg_unregister(self->c, a1);
+	kreg_unregister(self->c, a2);
+}
+
+/* A subscription to a pattern hears of those names only: the others are never sent. */
+TEST_F(reg, a_subscription_to_a_pattern_hears_only_its_names)
+{
+	char a1[128], a2[128], b1[128], under_a[128];
+	struct kreg_conn *sub;
+	struct kreg_event ev;
+
+	snprintf(a1, sizeof(a1), "%s.a.one", self->name);
+	snprintf(a2, sizeof(a2), "%s.a.two", self->name);
+	snprintf(b1, sizeof(b1), "%s.b.one", self->name);
+	snprintf(under_a, sizeof(under_a), "%s.a.*", self->name);
+	ASSERT_EQ(0, kreg_open_provider(&sub, variant->provider));
+	EXPECT_EQ(-EINVAL, kreg_subscribe_matching(sub, "x.*.y"));
+	ASSERT_EQ(0, kreg_subscribe_matching(sub, under_a));
+	ASSERT_EQ(0, kreg_register(self->c, b1, 0, NULL));
+	ASSERT_EQ(0, kreg_register(self->c, a1, 0, NULL));
+	ASSERT_EQ(0, kreg_register(self->c, a2, 0, NULL));
+	ASSERT_EQ(0, kreg_unregister(self->c, b1));
+	ASSERT_EQ(0, kreg_next_event(sub, &ev, 5000));
+	EXPECT_EQ(KREG_EVENT_REGISTERED, ev.kind);
+	EXPECT_STREQ(a1, ev.name);
+	ASSERT_EQ(0, kreg_next_event(sub, &ev, 5000));
+	EXPECT_STREQ(a2, ev.name);
+	EXPECT_EQ(-ETIMEDOUT, kreg_next_event(sub, &ev, 200));
+	/* Subscribing again replaces the pattern: now every name. */
+	ASSERT_EQ(0, kreg_subscribe(sub));
+	ASSERT_EQ(0, kreg_unregister(self->c, a1));
+	ASSERT_EQ(0, kreg_register(self->c, b1, 0, NULL));
+	ASSERT_EQ(0, kreg_next_event(sub, &ev, 5000));
+	EXPECT_STREQ(a1, ev.name);
+	ASSERT_EQ(0, kreg_next_event(sub, &ev, 5000));
+	EXPECT_STREQ(b1, ev.name);
+	kreg_close(sub);
+	kreg_unregister(self->c, a2);
+	kreg_unregister(self->c, b1);
+}
+
 TEST_HARNESS_MAIN

@@ -65,7 +65,9 @@
  * Version 7: names have a grammar (KREG_NAME_MAX, kreg_name_problem_of()):
  * elements of letters, digits, '_' and '-', separated by single dots; a
  * name that breaks it is EINVAL with an extack saying what is wrong.
- * Policy patterns are a name, a name followed by ".*", or "*".
+ * Policy patterns are a name, a name followed by ".*", or "*". LIST and
+ * SUBSCRIBE take such a pattern (KREG_A_PATTERN), and LIST a holder's
+ * KREG_A_PID: only what matches is sent.
  *
  * The read-only view of the table (the end of this file) has its own
  * version, KREG_VIEW_VERSION; the family does not depend on it.
@@ -176,6 +178,25 @@ static __inline__ const char *kreg_pattern_problem_of(const char *pattern)
 	return kreg_name_problem_of(pattern, len);
 }
 
+/*
+ * kreg_pattern_matches() - whether a name matches a pattern
+ * @pattern: a pattern the grammar took: "*", a name, or a name and ".*"
+ * @plen: its length
+ * @name: the name's bytes, @len of them
+ *
+ * "*" matches every name, "NAME" that name, "PREFIX.*" every name under
+ * "PREFIX." (not PREFIX itself).
+ */
+static __inline__ int kreg_pattern_matches(const char *pattern, unsigned long plen,
+					   const char *name, unsigned long len)
+{
+	if (plen == 1 && pattern[0] == '*')
+		return 1;
+	if (plen > 2 && pattern[plen - 1] == '*')
+		return len > plen - 1 && !__builtin_memcmp(name, pattern, plen - 1);
+	return len == plen && !__builtin_memcmp(name, pattern, len);
+}
+
 /**
  * enum kreg_cmd - commands of the kreg family
  * @KREG_CMD_REGISTER: bind KREG_A_NAME to KREG_A_PID (default: the caller's
@@ -190,7 +211,9 @@ static __inline__ const char *kreg_pattern_problem_of(const char *pattern)
  * @KREG_CMD_LIST: dump every entry the caller may SEE (KREG_A_NAME,
  *	KREG_A_PID, KREG_A_UID, KREG_A_REGISTERED_NS, KREG_A_MAILBOX when it
  *	has one, any KREG_A_META). A dump during which the table changed is
- *	flagged NLM_F_DUMP_INTR.
+ *	flagged NLM_F_DUMP_INTR. With KREG_A_PATTERN, only the names that
+ *	match it; with KREG_A_PID, only those that process holds (a pid as
+ *	the caller's pid namespace sees it).
  * @KREG_CMD_SEND: deliver KREG_A_PAYLOAD to KREG_A_NAME's mailbox. Needs the
  *	SEND right; EAGAIN when the sender's share of the mailbox is full.
  *	With KREG_A_FROM_NAME, a name the sending process holds (EPERM if it
@@ -230,6 +253,8 @@ static __inline__ const char *kreg_pattern_problem_of(const char *pattern)
  *	sees, until it closes. Judged, then and for every event, by the
  *	credentials the socket was opened with. EDQUOT beyond
  *	max_subscriptions per account (a uid, or a container as a whole).
+ *	With KREG_A_PATTERN, only for the names that match it; subscribing
+ *	again replaces the pattern.
  * @KREG_CMD_POLICY_SET: (CAP_SYS_ADMIN) replace the policy, atomically, by
  *	the KREG_A_RULE attributes nested in KREG_A_POLICY; without
  *	KREG_A_POLICY, unload it.
@@ -358,6 +383,8 @@ enum kreg_cmd {
  * @KREG_A_REMOTE_UID: u32, SEND (relay), DELIVER: the effective uid of a
  *	sender on another node, as that node knows it
  * @KREG_A_REMOTE_GID: u32, likewise its effective gid
+ * @KREG_A_PATTERN: string, LIST and SUBSCRIBE: only the names that match
+ *	it (kreg_pattern_matches()): the kernel sends nothing about others
  */
 enum kreg_attr {
 	KREG_A_UNSPEC,
@@ -401,6 +428,7 @@ enum kreg_attr {
 	KREG_A_DEADLINE_NS,
 	KREG_A_REMOTE_UID,
 	KREG_A_REMOTE_GID,
+	KREG_A_PATTERN,
 
 	__KREG_A_MAX,
 	KREG_A_MAX = __KREG_A_MAX - 1
