@@ -4,6 +4,8 @@
  * figures the text shows; monitor prints one JSON object per line; every
  * command answers --help.
  */
+#include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 
 #include "helpers.h"
@@ -95,6 +97,63 @@ TEST_F(ctl, strings_are_escaped)
 	EXPECT_EQ(0, sh("kregctl -j list | jq -e '.names | map(select(.name == "
 			"\"ctl.weird\")) | .[0].meta == \"we\\\"ird\\\\a\\tb\"'"));
 	EXPECT_EQ(0, sh("kregctl unregister ctl.weird"));
+}
+
+/* A value in UTF-8 comes out as itself under -j, not byte by byte. */
+TEST_F(ctl, utf8_values_are_utf8_in_json)
+{
+	EXPECT_EQ(0, sh("kregctl register ctl.utf %d --meta 'caf\xc3\xa9 \xe6\x97\xa5' >/dev/null",
+			self->a));
+	EXPECT_EQ(0, sh("kregctl -j list | grep -qF '\"meta\":\"caf\xc3\xa9 \xe6\x97\xa5\"'"));
+	EXPECT_EQ(0, sh("kregctl unregister ctl.utf"));
+}
+
+/*
+ * Whoever may send to a name writes on the terminal of the operator who
+ * holds it with `kregctl register NAME`: its escape sequences are shown,
+ * never run.
+ */
+TEST(a_message_cannot_drive_the_operators_terminal)
+{
+	int master = posix_openpt(O_RDWR | O_NOCTTY), slave, i, status;
+	char out[1024] = "";
+	size_t got = 0;
+	pid_t pid;
+
+	ASSERT_LE(0, master);
+	ASSERT_EQ(0, grantpt(master));
+	ASSERT_EQ(0, unlockpt(master));
+	slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+	ASSERT_LE(0, slave);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		dup2(slave, 1);
+		execlp("kregctl", "kregctl", "register", "ctl.tty", "-n", "1", (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 100 && sh("kregctl whereis ctl.tty >/dev/null 2>&1"); i++)
+		usleep(50000);
+	ASSERT_EQ(0, sh("kregctl send ctl.tty \"$(printf '\\033]0;pwned\\007\\033[31mred')\""));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	for (;;) {
+		struct pollfd p = { .fd = master, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, 500) != 1)
+			break;
+		n = read(master, out + got, sizeof(out) - 1 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	out[got] = '\0';
+	EXPECT_NE(NULL, strstr(out, "\\x1b]0;pwned\\x07\\x1b[31mred")) TH_LOG("read: %s", out);
+	EXPECT_EQ(NULL, memchr(out, 0x1b, got));
+	EXPECT_EQ(NULL, memchr(out, 0x07, got));
+	close(slave);
+	close(master);
 }
 
 TEST_F(ctl, monitor_prints_a_json_line_per_event)

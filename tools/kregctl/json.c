@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "text.h"
 
 void json_start(struct json *j, FILE *out)
 {
@@ -12,24 +13,32 @@ void json_start(struct json *j, FILE *out)
 	j->first[0] = true;
 }
 
+/*
+ * Well-formed UTF-8 passes as itself; any other byte, which JSON's Unicode
+ * strings cannot hold, is the code point of the same value (\u00XX).
+ */
 static void json_escaped(FILE *out, const unsigned char *s, size_t len)
 {
-	size_t i;
+	size_t i = 0, n;
 
 	fputc('"', out);
-	for (i = 0; i < len; i++) {
+	while (i < len) {
 		unsigned char c = s[i];
 
+		n = text_printable_at(s + i, len - i);
 		if (c == '"' || c == '\\')
 			fprintf(out, "\\%c", c);
 		else if (c == '\n')
 			fputs("\\n", out);
 		else if (c == '\t')
 			fputs("\\t", out);
-		else if (c < 0x20 || c >= 0x7f)
+		else if (n > 1)
+			fwrite(s + i, 1, n, out);
+		else if (!n)
 			fprintf(out, "\\u%04x", c);
 		else
 			fputc(c, out);
+		i += n > 1 ? n : 1;
 	}
 	fputc('"', out);
 }

@@ -24,7 +24,7 @@ void json_array(struct json *j, const char *key);
 /* Ends the innermost object or array; at depth 0 also the line. */
 void json_end(struct json *j, char closer);
 void json_string(struct json *j, const char *key, const char *s);
-/* Bytes as a string: printable ASCII as is, any other byte as \u00XX. */
+/* Bytes as a string: well-formed UTF-8 as is, any other byte as \u00XX. */
 void json_bytes(struct json *j, const char *key, const void *data, size_t len);
 void json_int(struct json *j, const char *key, int64_t v);
 void json_uint(struct json *j, const char *key, uint64_t v);

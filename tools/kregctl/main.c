@@ -16,6 +16,7 @@
 #include "cleanup.h"
 #include "kreg.h"
 #include "kregctl.h"
+#include "text.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -144,9 +145,11 @@ static void catch_stop_signals(void)
 
 static int serve(struct kreg_conn *conn, const char *name, long count)
 {
+	bool escape_payloads;
 	static struct kreg_message msg;
 	int err;
 
+	escape_payloads = isatty(STDOUT_FILENO);
 	catch_stop_signals();
 	fprintf(stderr, "kregctl: %s registered to pid %d; printing messages sent to it (Ctrl-C stops)\n",
 		name, (int)getpid());
@@ -166,8 +169,14 @@ static int serve(struct kreg_conn *conn, const char *name, long count)
 			json_bytes(&ctl_out, "data", msg.data, msg.len);
 			json_end(&ctl_out, '}');
 		} else {
-			printf("%s from %d (uid %u): %.*s\n", msg.name, (int)msg.sender,
-			       (unsigned int)msg.sender_uid, (int)msg.len, (const char *)msg.data);
+			printf("%s from %d (uid %u): ", msg.name, (int)msg.sender,
+			       (unsigned int)msg.sender_uid);
+			/* Anyone who may send to the name writes this: never raw to a terminal. */
+			if (escape_payloads)
+				text_write_escaped(stdout, msg.data, msg.len);
+			else
+				fwrite(msg.data, 1, msg.len, stdout);
+			putchar('\n');
 		}
 		fflush(stdout);
 		if (count > 0)
@@ -281,19 +290,12 @@ static int cmd_whereis(struct kreg_conn *conn, int argc, char **argv)
 	return 0;
 }
 
-/* A registration's value: as text when it is printable, escaped where not. */
+/* A registration's value: printable UTF-8 as is, escaped where not. */
 static void print_value(FILE *out, const unsigned char *v, size_t len)
 {
-	size_t i;
-
 	if (!len)
 		fputs("-", out);
-	for (i = 0; i < len; i++) {
-		if (v[i] >= 0x20 && v[i] < 0x7f && v[i] != '\\')
-			fputc(v[i], out);
-		else
-			fprintf(out, "\\x%02x", v[i]);
-	}
+	text_write_escaped(out, v, len);
 }
 
 static int cmd_await(struct kreg_conn *conn, int argc, char **argv)
