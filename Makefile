@@ -189,7 +189,8 @@ $(BUILD)/kreg.pc: lib/kreg.pc.in
 kregctl: $(BUILD)/kregctl
 
 $(BUILD)/kregctl: $(KREGCTL_DEPS)
-	$(CC) $(USER_CFLAGS) $(LDFLAGS) -I$(BUILD)/bpf -Ibpf -o $@ $(KREGCTL_SRCS) $(BUILD)/libkreg.a \
+	$(CC) $(USER_CFLAGS) $(LDFLAGS) -DKREGCTL_VERSION=\"$(KREG_VERSION)\" -I$(BUILD)/bpf -Ibpf -o $@ \
+		$(KREGCTL_SRCS) $(BUILD)/libkreg.a \
 		$(NL_LIBS) $(BPF_LIBS)
 
 # --- kregd: the cluster provider's node daemon (etcd through libcurl, json-c) ---
@@ -211,7 +212,8 @@ guest-bins: $(BUILD)/guest/kregctl $(KERNEL_TESTS:%=$(BUILD)/guest/tests/%)
 
 $(BUILD)/guest/kregctl: $(KREGCTL_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(USER_CFLAGS) -I$(BUILD)/bpf -Ibpf -static -o $@ $(KREGCTL_SRCS) $(BUILD)/libkreg.a \
+	$(CC) $(USER_CFLAGS) -DKREGCTL_VERSION=\"$(KREG_VERSION)\" -I$(BUILD)/bpf -Ibpf -static -o $@ \
+		$(KREGCTL_SRCS) $(BUILD)/libkreg.a \
 		$(NL_LIBS) $(BPF_STATIC_LIBS) -lpthread
 
 # The cluster tests' agent in each node (tests/cluster/agent.c).

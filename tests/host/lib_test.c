@@ -121,4 +121,56 @@ TEST(kregctl_exit_status_and_messages)
 	EXPECT_NE(NULL, strstr(out, "monitor"));
 }
 
+/*
+ * Without the module (this machine), a usage mistake is told as one, in a
+ * line, with that command's usage: never as "module not loaded". Policy
+ * files are checked offline.
+ */
+TEST(kregctl_checks_its_arguments_before_the_module)
+{
+	static const struct {
+		const char *args;
+		int status;
+		const char *first_line;
+	} cases[] = {
+		{ "whereis", 2, "kregctl: whereis: which NAME?" },
+		{ "list extra more", 2, "kregctl: list: unexpected argument 'more'" },
+		{ "list 'a*'", 2, "kregctl: list: 'a*' is no pattern" },
+		{ "register 'two words'", 2, "kregctl: two words: name has a byte other than" },
+		{ "policy load /nonexistent", 2, "kregctl: /nonexistent: No such file or directory" },
+		{ "policy frob", 2, "kregctl: policy: load, check-file, unload, show or check" },
+		{ "-x", 2, "kregctl: unknown option '-x'" },
+		{ "--version", 0, "kregctl 0.11.0 (libkreg on generic netlink family kreg, version" },
+		{ "-j whereis", 2, "{\"error\":\"which NAME?\",\"about\":\"whereis\",\"errno\":22}" },
+	};
+	char cmd[512], out[4096];
+	struct kreg_conn *c;
+	size_t i;
+
+	if (kreg_open(&c) == 0) {
+		kreg_close(c);
+		SKIP(return, "kreg.ko is loaded on this machine");
+	}
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(cmd, sizeof(cmd), "%s/kregctl %s 2>&1", build_dir(), cases[i].args);
+		EXPECT_EQ(cases[i].status, run(cmd, out, sizeof(out))) TH_LOG("%s", cases[i].args);
+		EXPECT_EQ(0, strncmp(out, cases[i].first_line, strlen(cases[i].first_line)))
+			TH_LOG("kregctl %s: %s", cases[i].args, out);
+		EXPECT_EQ(NULL, strstr(out, "not loaded")) TH_LOG("kregctl %s", cases[i].args);
+	}
+	/* A usage mistake shows that command's usage alone, not all 40 lines. */
+	snprintf(cmd, sizeof(cmd), "%s/kregctl whereis 2>&1 | wc -l", build_dir());
+	run(cmd, out, sizeof(out));
+	EXPECT_GT(8, atoi(out));
+	/* A policy file is checked with no module. */
+	snprintf(cmd, sizeof(cmd), "printf 'allow see orders.* everyone\\n' >/tmp/kreg-check.conf && "
+		 "%s/kregctl policy check-file /tmp/kreg-check.conf", build_dir());
+	EXPECT_EQ(0, run(cmd, out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "1 rule"));
+	snprintf(cmd, sizeof(cmd), "printf 'allow see orders* everyone\\n' >/tmp/kreg-check.conf && "
+		 "%s/kregctl policy check-file /tmp/kreg-check.conf 2>&1", build_dir());
+	EXPECT_EQ(2, run(cmd, out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "kreg-check.conf:1"));
+}
+
 TEST_HARNESS_MAIN

@@ -156,6 +156,18 @@ TEST(a_message_cannot_drive_the_operators_terminal)
 	close(master);
 }
 
+/* list PATTERN --pid: the kernel filters, and kregctl says so in its listing. */
+TEST_F(ctl, list_filters_by_pattern_and_holder)
+{
+	EXPECT_EQ(0, sh("kregctl register ctl.other %d --meta x >/dev/null", getpid()));
+	EXPECT_EQ(0, sh("kregctl -j list 'ctl.*' --pid %d | jq -e '[.names[].name] == "
+			"[\"ctl.json\"]'", self->a));
+	EXPECT_EQ(0, sh("kregctl -j list ctl.other | jq -e '[.names[].name] == [\"ctl.other\"]'"));
+	EXPECT_EQ(0, sh("kregctl -j list 'nothing-here.*' | jq -e '.names == []'"));
+	EXPECT_EQ(2, sh("kregctl list 'ctl*' 2>/dev/null"));
+	EXPECT_EQ(0, sh("kregctl unregister ctl.other"));
+}
+
 TEST_F(ctl, monitor_prints_a_json_line_per_event)
 {
 	EXPECT_EQ(0, sh("(kregctl -j monitor -n 2 >/tmp/ctl.events &) ; sleep 1; "

@@ -146,8 +146,7 @@ static int cluster_status(struct kreg_conn *conn)
 
 int cmd_cluster(struct kreg_conn *conn, int argc, char **argv)
 {
-	if (argc == 2 && !strcmp(argv[1], "status"))
-		return cluster_status(conn);
-	ctl_usage(stderr);
-	return EXIT_ERROR;
+	if (argc != 2 || strcmp(argv[1], "status"))
+		return ctl_bad_usage("status is the one cluster command");
+	return ctl_open(&conn) ? EXIT_ERROR : cluster_status(conn);
 }

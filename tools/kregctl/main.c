@@ -5,7 +5,9 @@
  * Exit status: 0 success, 1 the name is not registered, 2 any other error.
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,9 +45,11 @@ static const struct {
 	{ "unregister", "  unregister NAME          release NAME\n" },
 	{ "whereis", "  whereis NAME             print the pid that holds NAME\n" },
 	{ "await", "  await NAME [TIMEOUT_MS]  wait until NAME is registered, print its pid\n" },
-	{ "list", "  list                     print every name: NAME NODE PID UID REGISTERED MAILBOX\n"
-	  "                           META (a cluster name held on another node: its\n"
-	  "                           node, and its pid there)\n" },
+	{ "list", "  list [PATTERN] [--pid PID]\n"
+	  "                           print the names (that match PATTERN: NAME, PREFIX.*\n"
+	  "                           or *; held by PID): NAME NODE PID UID REGISTERED\n"
+	  "                           MAILBOX META (a cluster name held on another node:\n"
+	  "                           its node, and its pid there)\n" },
 	{ "send", "  send NAME MESSAGE        deliver MESSAGE to NAME's mailbox (- reads stdin);\n"
 	  "                           a cluster name held on another node through kregd\n" },
 	{ "run", "  run NAME [--restart permanent|transient|temporary] [--max-restarts N]\n"
@@ -64,6 +68,9 @@ static const struct {
 	  "                           the links to peers: state, round trip, queued bytes\n" },
 	{ "policy", "  policy load FILE|DIR     replace the access policy by the rules of FILE, or\n"
 	  "                           of DIR/*.conf (e.g. /etc/kreg/policy.d)\n"
+	  "  policy check-file FILE|DIR\n"
+	  "                           read the rules as load would, load nothing (no\n"
+	  "                           module needed)\n"
 	  "  policy unload            back to the defaults (no policy)\n"
 	  "  policy show              print the loaded rules, with where each came from\n"
 	  "  policy check UID NAME own|see|send\n"
@@ -79,6 +86,7 @@ static const char usage_tail[] =
 	"  -j, --json               print JSON: one document, or one line per event or\n"
 	"                           message for monitor and register\n"
 	"  -h, --help               this text; COMMAND --help: that command's\n"
+	"  -V, --version            kregctl's version and its protocol's\n"
 	"\n"
 	"Exit status: 0 success, 1 name not registered, 2 error.\n";
 
@@ -92,14 +100,50 @@ void ctl_usage(FILE *out)
 	fputs(usage_tail, out);
 }
 
-/* COMMAND --help: that command alone. */
-static void command_usage(const char *name, FILE *out)
+/* COMMAND --help: that command alone; after a mistake, without the options. */
+static void command_usage(const char *name, FILE *out, bool full)
 {
 	size_t i;
 
 	for (i = 0; i < sizeof(usages) / sizeof(usages[0]); i++)
 		if (!strcmp(usages[i].name, name))
-			fprintf(out, "usage: kregctl [-j] %s\n\n%s%s", name, usages[i].help, usage_tail);
+			fprintf(out, "usage: kregctl [-j] %s\n\n%s%s", name, usages[i].help,
+				full ? usage_tail : "");
+}
+
+/* The command being run (argv[1]), for its usage on a mistake. */
+static const char *ctl_command = "kregctl";
+static struct kreg_conn *ctl_conn;
+
+/* One line on standard error; under -j, a JSON object there instead. */
+static void ctl_error(const char *what, const char *message, int err)
+{
+	struct json j;
+
+	if (!ctl_json) {
+		fprintf(stderr, "kregctl: %s: %s\n", what, message);
+		return;
+	}
+	json_start(&j, stderr);
+	json_object(&j, NULL);
+	json_string(&j, "error", message);
+	json_string(&j, "about", what);
+	json_int(&j, "errno", err < 0 ? -err : err);
+	json_end(&j, '}');
+}
+
+int ctl_bad_usage(const char *fmt, ...)
+{
+	char what[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	ctl_error(ctl_command, what, EINVAL);
+	if (!ctl_json)
+		command_usage(ctl_command, stderr, false);
+	return EXIT_ERROR;
 }
 
 /* Reports @err for @what in the kernel's own words when it gave some. */
@@ -107,8 +151,35 @@ int ctl_fail(struct kreg_conn *conn, const char *what, int err)
 {
 	const char *detail = conn ? kreg_last_error(conn) : "";
 
-	fprintf(stderr, "kregctl: %s: %s\n", what, *detail ? detail : kreg_strerror(err));
+	ctl_error(what, *detail ? detail : kreg_strerror(err), err);
 	return err == -ENOENT ? EXIT_NOTFOUND : EXIT_ERROR;
+}
+
+int ctl_open(struct kreg_conn **connp)
+{
+	int err;
+
+	/* An operator's tool: always the host's table, whatever KREG_REGISTRY says. */
+	if (!ctl_conn) {
+		err = kreg_open_provider(&ctl_conn, KREG_PROVIDER_KERNEL);
+		if (err) {
+			/* kreg_strerror() carries the hint: how to load it. */
+			ctl_error(ctl_command, kreg_strerror(err), err);
+			return EXIT_ERROR;
+		}
+	}
+	*connp = ctl_conn;
+	return 0;
+}
+
+int ctl_check_name(const char *name)
+{
+	const char *problem = kreg_name_problem_of(name, strnlen(name, KREG_NAME_MAX + 1));
+
+	if (!problem)
+		return 0;
+	ctl_error(name, problem, EINVAL);
+	return EXIT_ERROR;
 }
 
 static int parse_int(const char *what, const char *text, long min, long *out)
@@ -221,7 +292,7 @@ static int cmd_register(struct kreg_conn *conn, int argc, char **argv)
 	int i, err;
 
 	if (argc < 2)
-		goto usage;
+		return ctl_bad_usage("which NAME?");
 	for (i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--meta") && i + 1 < argc) {
 			meta = argv[++i];
@@ -236,9 +307,11 @@ static int cmd_register(struct kreg_conn *conn, int argc, char **argv)
 				return EXIT_ERROR;
 			}
 		} else {
-			goto usage;
+			return ctl_bad_usage("unexpected argument '%s'", argv[i]);
 		}
 	}
+	if (ctl_check_name(argv[1]) || ctl_open(&conn))
+		return EXIT_ERROR;
 	err = kreg_register_meta(conn, argv[1], pid, meta, meta ? strlen(meta) : 0, &holder);
 	if (err == -EEXIST && holder) {
 		fprintf(stderr, "kregctl: %s is already registered to pid %d\n",
@@ -252,19 +325,16 @@ static int cmd_register(struct kreg_conn *conn, int argc, char **argv)
 		return 0;
 	}
 	return serve(conn, argv[1], count);
-usage:
-	ctl_usage(stderr);
-	return EXIT_ERROR;
 }
 
 static int cmd_unregister(struct kreg_conn *conn, int argc, char **argv)
 {
 	int err;
 
-	if (argc != 2) {
-		ctl_usage(stderr);
+	if (argc != 2)
+		return ctl_bad_usage(argc < 2 ? "which NAME?" : "one NAME only");
+	if (ctl_check_name(argv[1]) || ctl_open(&conn))
 		return EXIT_ERROR;
-	}
 	err = kreg_unregister(conn, argv[1]);
 	return err ? ctl_fail(conn, argv[1], err) : 0;
 }
@@ -274,10 +344,10 @@ static int cmd_whereis(struct kreg_conn *conn, int argc, char **argv)
 	pid_t pid;
 	int ret;
 
-	if (argc != 2) {
-		ctl_usage(stderr);
+	if (argc != 2)
+		return ctl_bad_usage(argc < 2 ? "which NAME?" : "one NAME only");
+	if (ctl_check_name(argv[1]) || ctl_open(&conn))
 		return EXIT_ERROR;
-	}
 	ret = kreg_whereis_name(conn, argv[1], &pid);
 	if (ret == KREG_UNDEFINED) {
 		print_name_pid(argv[1], 0);
@@ -305,17 +375,15 @@ static int cmd_await(struct kreg_conn *conn, int argc, char **argv)
 	pid_t pid;
 	int err;
 
-	if (argc < 2 || argc > 3) {
-		ctl_usage(stderr);
-		return EXIT_ERROR;
-	}
+	if (argc < 2 || argc > 3)
+		return ctl_bad_usage(argc < 2 ? "which NAME?" : "NAME and a timeout only");
 	if (argc == 3) {
 		timeout = strtol(argv[2], &end, 10);
-		if (*end || timeout < 0) {
-			fprintf(stderr, "kregctl: '%s' is not a timeout in milliseconds\n", argv[2]);
-			return EXIT_ERROR;
-		}
+		if (*end || timeout < 0 || timeout > INT_MAX)
+			return ctl_bad_usage("'%s' is not a timeout in milliseconds", argv[2]);
 	}
+	if (ctl_check_name(argv[1]) || ctl_open(&conn))
+		return EXIT_ERROR;
 	err = kreg_await_name(conn, argv[1], (int)timeout, &pid);
 	if (err == -ETIMEDOUT) {
 		print_name_pid(argv[1], 0);
@@ -378,6 +446,8 @@ static int cmd_run(struct kreg_conn *conn, int argc, char **argv)
 	spec.name = argv[1];
 	spec.arg = &argv[i + 1];
 	spec.shutdown_ms = (int)shutdown;
+	if (ctl_check_name(spec.name) || ctl_open(&conn))
+		return EXIT_ERROR;
 
 	/* Say so now rather than have the child fail to take a held name. */
 	if (kreg_whereis_name(conn, spec.name, &pid) == 0) {
@@ -409,8 +479,7 @@ static int cmd_run(struct kreg_conn *conn, int argc, char **argv)
 		return ctl_fail(NULL, "run", err);
 	return 0;
 usage:
-	ctl_usage(stderr);
-	return EXIT_ERROR;
+	return ctl_bad_usage("NAME, options, then -- and the command to run");
 }
 
 /* One try at a listing: text lines, or a whole JSON document, in a buffer. */
@@ -471,16 +540,29 @@ static int print_entry(const struct kreg_entry_info *e, void *arg)
 
 static int cmd_list(struct kreg_conn *conn, int argc, char **argv)
 {
+	struct kreg_match match = { 0 };
 	struct listing l;
 	char *text = NULL;
 	size_t size = 0;
-	int tries, err;
+	long pid;
+	int i, tries, err;
 
-	(void)argv;
-	if (argc != 1) {
-		ctl_usage(stderr);
-		return EXIT_ERROR;
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--pid") && i + 1 < argc) {
+			if (parse_int("--pid", argv[++i], 1, &pid) || pid > INT_MAX)
+				return ctl_bad_usage("--pid takes a process id");
+			match.pid = (pid_t)pid;
+		} else if (!match.pattern && argv[i][0] != '-') {
+			if (kreg_pattern_problem_of(argv[i]))
+				return ctl_bad_usage("'%s' is no pattern: %s", argv[i],
+						     kreg_pattern_problem_of(argv[i]));
+			match.pattern = argv[i];
+		} else {
+			return ctl_bad_usage("unexpected argument '%s'", argv[i]);
+		}
 	}
+	if (ctl_open(&conn))
+		return EXIT_ERROR;
 	for (tries = 0; tries < LIST_TRIES; tries++) {
 		free(text);
 		text = NULL;
@@ -492,7 +574,7 @@ static int cmd_list(struct kreg_conn *conn, int argc, char **argv)
 			json_object(&l.json, NULL);
 			json_array(&l.json, "names");
 		}
-		err = kreg_list(conn, print_entry, &l);
+		err = kreg_select(conn, &match, print_entry, &l);
 		if (ctl_json) {
 			json_end(&l.json, ']');
 			/* false: the table kept changing, and this is not a snapshot. */
@@ -525,10 +607,11 @@ static int cmd_send(struct kreg_conn *conn, int argc, char **argv)
 	size_t len;
 	int err;
 
-	if (argc != 3) {
-		ctl_usage(stderr);
+	if (argc != 3)
+		return ctl_bad_usage(argc < 3 ? "NAME and MESSAGE, please" : "one MESSAGE only "
+				     "(quote it)");
+	if (ctl_check_name(argv[1]))
 		return EXIT_ERROR;
-	}
 	if (strcmp(argv[2], "-") == 0) {
 		len = fread(buf, 1, sizeof(buf), stdin);
 		if (ferror(stdin)) {
@@ -540,6 +623,8 @@ static int cmd_send(struct kreg_conn *conn, int argc, char **argv)
 		data = argv[2];
 		len = strlen(data);
 	}
+	if (ctl_open(&conn))
+		return EXIT_ERROR;
 	err = kreg_send(conn, argv[1], data, len);
 	if (err == -EREMOTE && !strncmp(argv[1], KREG_CLUSTER_PREFIX, strlen(KREG_CLUSTER_PREFIX))) {
 		/* Held on another node: kregd relays it there, through the cluster provider. */
@@ -564,10 +649,10 @@ static int cmd_monitor(struct kreg_conn *conn, int argc, char **argv)
 
 	if (parse_count(argc, argv, &i, &count))
 		return EXIT_ERROR;
-	if (i != argc) {
-		ctl_usage(stderr);
+	if (i != argc)
+		return ctl_bad_usage("unexpected argument '%s'", argv[i]);
+	if (ctl_open(&conn))
 		return EXIT_ERROR;
-	}
 	err = kreg_subscribe(conn);
 	if (err)
 		return ctl_fail(conn, "monitor", err);
@@ -689,8 +774,7 @@ static int cmd_bpf(struct kreg_conn *conn, int argc, char **argv)
 			     "exit cleanup attached; rmmod kreg fails until `kregctl bpf detach`");
 		return 0;
 	}
-	ctl_usage(stderr);
-	return EXIT_ERROR;
+	return ctl_bad_usage("attach, detach or status?");
 }
 
 /* What modinfo calls the loaded module's version ("" if unknown). */
@@ -714,11 +798,10 @@ static int cmd_status(struct kreg_conn *conn, int argc, char **argv)
 	bool known;
 	int err;
 
-	(void)argv;
-	if (argc != 1) {
-		ctl_usage(stderr);
+	if (argc != 1)
+		return ctl_bad_usage("unexpected argument '%s'", argv[1]);
+	if (ctl_open(&conn))
 		return EXIT_ERROR;
-	}
 	err = kreg_status(conn, &st);
 	if (err)
 		return ctl_fail(conn, "status", err);
@@ -762,27 +845,25 @@ static int cmd_status(struct kreg_conn *conn, int argc, char **argv)
 static const struct {
 	const char *name;
 	int (*run)(struct kreg_conn *conn, int argc, char **argv);
-	bool needs_module;
 } commands[] = {
-	{ "register", cmd_register, true },
-	{ "unregister", cmd_unregister, true },
-	{ "whereis", cmd_whereis, true },
-	{ "await", cmd_await, true },
-	{ "list", cmd_list, true },
-	{ "send", cmd_send, true },
-	{ "monitor", cmd_monitor, true },
-	{ "run", cmd_run, true },
-	{ "status", cmd_status, true },
-	{ "policy", cmd_policy, true },
-	{ "cluster", cmd_cluster, true },
-	{ "bpf", cmd_bpf, false },
+	{ "register", cmd_register },
+	{ "unregister", cmd_unregister },
+	{ "whereis", cmd_whereis },
+	{ "await", cmd_await },
+	{ "list", cmd_list },
+	{ "send", cmd_send },
+	{ "monitor", cmd_monitor },
+	{ "run", cmd_run },
+	{ "status", cmd_status },
+	{ "policy", cmd_policy },
+	{ "cluster", cmd_cluster },
+	{ "bpf", cmd_bpf },
 };
 
 int main(int argc, char **argv)
 {
-	struct kreg_conn *conn;
 	size_t i;
-	int err, ret;
+	int ret;
 
 	json_start(&ctl_out, stdout);
 	while (argc > 1 && (!strcmp(argv[1], "-j") || !strcmp(argv[1], "--json"))) {
@@ -790,31 +871,39 @@ int main(int argc, char **argv)
 		argc--;
 		argv++;
 	}
-	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		ctl_usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? EXIT_ERROR : 0;
+	if (argc < 2) {
+		ctl_usage(stderr);
+		return EXIT_ERROR;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		ctl_usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("kregctl %s (libkreg on generic netlink family kreg, version %d)\n",
+		       KREGCTL_VERSION, KREG_GENL_VERSION);
+		return 0;
+	}
+	if (argv[1][0] == '-') {
+		fprintf(stderr, "kregctl: unknown option '%s' (kregctl --help lists them)\n",
+			argv[1]);
+		return EXIT_ERROR;
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			break;
 	if (i == sizeof(commands) / sizeof(commands[0])) {
-		fprintf(stderr, "kregctl: unknown command '%s'\n", argv[1]);
-		ctl_usage(stderr);
+		fprintf(stderr, "kregctl: unknown command '%s' (kregctl --help lists them)\n",
+			argv[1]);
 		return EXIT_ERROR;
 	}
+	ctl_command = argv[1];
 	if (argc == 3 && (!strcmp(argv[2], "-h") || !strcmp(argv[2], "--help"))) {
-		command_usage(argv[1], stdout);
+		command_usage(argv[1], stdout, true);
 		return 0;
 	}
-	if (!commands[i].needs_module)
-		return commands[i].run(NULL, argc - 1, argv + 1);
-	/* An operator's tool: always the host's table, whatever KREG_REGISTRY says. */
-	err = kreg_open_provider(&conn, KREG_PROVIDER_KERNEL);
-	if (err) {
-		fprintf(stderr, "kregctl: %s\n", kreg_strerror(err));
-		return EXIT_ERROR;
-	}
-	ret = commands[i].run(conn, argc - 1, argv + 1);
-	kreg_close(conn);
+	/* Each command checks its arguments, then opens the module (ctl_open()). */
+	ret = commands[i].run(NULL, argc - 1, argv + 1);
+	kreg_close(ctl_conn);
 	return ret;
 }

@@ -27,6 +27,10 @@ static int policy_load(struct kreg_conn *conn, const char *path)
 		free(rules);
 		return EXIT_ERROR;
 	}
+	if (ctl_open(&conn)) {
+		free(rules);
+		return EXIT_ERROR;
+	}
 	err = kreg_policy_set(conn, rules, n);
 	free(rules);
 	if (err) {
@@ -43,6 +47,30 @@ static int policy_load(struct kreg_conn *conn, const char *path)
 		printf("loaded %zu rule%s from %s\n", n, n == 1 ? "" : "s", path);
 	}
 	return 0;
+}
+
+/* Reads FILE or DIR as load would, and says what it would load: no module needed. */
+static int policy_check_file(const char *path)
+{
+	struct kreg_rule *rules = NULL;
+	char error[512];
+	size_t n = 0;
+
+	if (kreg_policy_read(path, &rules, &n, error, sizeof(error))) {
+		fprintf(stderr, "kregctl: %s\n", error);
+		return EXIT_ERROR;
+	}
+	free(rules);
+	if (ctl_json) {
+		json_object(&ctl_out, NULL);
+		json_uint(&ctl_out, "rules", n);
+		json_string(&ctl_out, "from", path);
+		json_end(&ctl_out, '}');
+	} else {
+		printf("%s: %zu rule%s, each as the kernel would take it\n", path, n,
+		       n == 1 ? "" : "s");
+	}
+	return n ? 0 : EXIT_ERROR;
 }
 
 static const char *const right_names[] = { "own", "see", "send" };
@@ -93,6 +121,8 @@ static int policy_show(struct kreg_conn *conn)
 	size_t n = 0;
 	int err;
 
+	if (ctl_open(&conn))
+		return EXIT_ERROR;
 	err = kreg_status(conn, &st);
 	if (err)
 		return ctl_fail(conn, "policy show", err);
@@ -241,6 +271,8 @@ static int policy_check(struct kreg_conn *conn, char **argv)
 		fprintf(stderr, "kregctl: no such user: %s\n", argv[1]);
 		return EXIT_ERROR;
 	}
+	if (ctl_check_name(argv[2]) || ctl_open(&conn))
+		return EXIT_ERROR;
 	err = kreg_policy_check(conn, who.uid, gid, groups, (size_t)ngroups, argv[2], right, &v);
 	if (err)
 		return ctl_fail(conn, "policy check", err);
@@ -257,6 +289,8 @@ static int policy_check_node(struct kreg_conn *conn, char **argv)
 
 	if (parse_right(argv[4], &right))
 		return EXIT_ERROR;
+	if (ctl_check_name(argv[3]) || ctl_open(&conn))
+		return EXIT_ERROR;
 	err = kreg_policy_check_node(conn, argv[2], argv[3], right, &v);
 	if (err)
 		return ctl_fail(conn, "policy check", err);
@@ -269,7 +303,11 @@ int cmd_policy(struct kreg_conn *conn, int argc, char **argv)
 
 	if (argc == 3 && !strcmp(argv[1], "load"))
 		return policy_load(conn, argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "check-file"))
+		return policy_check_file(argv[2]);
 	if (argc == 2 && !strcmp(argv[1], "unload")) {
+		if (ctl_open(&conn))
+			return EXIT_ERROR;
 		err = kreg_policy_unload(conn);
 		if (err)
 			return ctl_fail(conn, "policy unload", err);
@@ -288,6 +326,5 @@ int cmd_policy(struct kreg_conn *conn, int argc, char **argv)
 		return policy_check_node(conn, argv + 1);
 	if (argc == 5 && !strcmp(argv[1], "check"))
 		return policy_check(conn, argv + 1);
-	ctl_usage(stderr);
-	return EXIT_ERROR;
+	return ctl_bad_usage("load, check-file, unload, show or check, with their arguments");
 }
