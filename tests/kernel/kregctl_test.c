@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <sys/wait.h>
 
 #include "helpers.h"
 #include "kselftest_harness.h"
@@ -168,6 +169,60 @@ TEST_F(ctl, list_filters_by_pattern_and_holder)
 	EXPECT_EQ(0, sh("kregctl unregister ctl.other"));
 }
 
+/* A server, as an operator reaches it from the shell (as busctl call does D-Bus). */
+static int casts_init(struct kreg_server *srv, void *args, void **state)
+{
+	static long casts;
+
+	(void)srv;
+	(void)args;
+	*state = &casts;
+	return 0;
+}
+
+static int answer_call(struct kreg_server *srv, void *state, const void *req, size_t len,
+		       const struct kreg_from *from)
+{
+	char out[128];
+	int n = snprintf(out, sizeof(out), "pong:%.*s:%ld", (int)len, (const char *)req,
+			 *(long *)state);
+
+	return kreg_reply(srv, from, out, (size_t)n);
+}
+
+static int count_cast(struct kreg_server *srv, void *state, const void *msg, size_t len)
+{
+	(void)srv;
+	(void)msg;
+	(void)len;
+	++*(long *)state;
+	return KREG_CONTINUE;
+}
+
+TEST(a_server_answers_kregctl_call_cast_and_stop)
+{
+	static const struct kreg_module answering = {
+		.init = casts_init, .handle_call = answer_call, .handle_cast = count_cast,
+	};
+	enum kreg_started how;
+	struct kreg_conn *c;
+	pid_t pid;
+
+	ASSERT_EQ(0, kreg_open(&c));
+	ASSERT_EQ(0, kreg_start_link(c, "ctl.srv", &answering, NULL, &pid, &how));
+	EXPECT_EQ(0, sh("test \"$(kregctl call ctl.srv ping)\" = pong:ping:0"));
+	EXPECT_EQ(0, sh("kregctl cast ctl.srv anything"));
+	EXPECT_EQ(0, sh("test \"$(kregctl call ctl.srv again --timeout 3000)\" = pong:again:1"));
+	EXPECT_EQ(0, sh("kregctl -j call ctl.srv j | jq -e '.name == \"ctl.srv\" and "
+			".reply == \"pong:j:1\"'"));
+	EXPECT_EQ(1, sh("kregctl call ctl.nobody x 2>/dev/null"));
+	EXPECT_EQ(2, sh("kregctl call ctl.srv 2>/dev/null"));
+	EXPECT_EQ(0, sh("kregctl stop ctl.srv"));
+	EXPECT_EQ(pid, waitpid(pid, NULL, 0));
+	EXPECT_EQ(1, sh("kregctl whereis ctl.srv 2>/dev/null"));
+	kreg_close(c);
+}
+
 TEST_F(ctl, monitor_prints_a_json_line_per_event)
 {
 	EXPECT_EQ(0, sh("(kregctl -j monitor -n 2 >/tmp/ctl.events &) ; sleep 1; "
@@ -182,7 +237,8 @@ TEST_F(ctl, monitor_prints_a_json_line_per_event)
 TEST(every_command_answers_help)
 {
 	static const char *const commands[] = {
-		"register", "unregister", "whereis", "await", "list", "send", "run",
+		"register", "unregister", "whereis", "await", "list", "send", "call", "cast",
+		"stop", "run",
 		"monitor", "bpf", "status", "policy",
 	};
 	size_t i;

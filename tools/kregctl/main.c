@@ -52,6 +52,12 @@ static const struct {
 	  "                           its node, and its pid there)\n" },
 	{ "send", "  send NAME MESSAGE        deliver MESSAGE to NAME's mailbox (- reads stdin);\n"
 	  "                           a cluster name held on another node through kregd\n" },
+	{ "call", "  call NAME REQUEST [--timeout MS]\n"
+	  "                           call the server NAME (as kreg_call(): its\n"
+	  "                           handle_call answers) and print the answer\n" },
+	{ "cast", "  cast NAME MESSAGE        cast MESSAGE to the server NAME (handle_cast)\n" },
+	{ "stop", "  stop NAME [--timeout MS] stop the server NAME (its terminate runs; only\n"
+	  "                           its owner may)\n" },
 	{ "run", "  run NAME [--restart permanent|transient|temporary] [--max-restarts N]\n"
 	  "      [--max-seconds S] [--shutdown MS] -- CMD [ARGS]\n"
 	  "                           run CMD under NAME, restarted as asked (default:\n"
@@ -641,6 +647,96 @@ static int cmd_send(struct kreg_conn *conn, int argc, char **argv)
 	return err ? ctl_fail(conn, argv[1], err) : 0;
 }
 
+/*
+ * call, cast and stop: a server's frames, as busctl call speaks D-Bus.
+ * NAME, then at most one payload and an optional --timeout MS.
+ */
+static int server_args(int argc, char **argv, bool payload, const char **data,
+		       long *timeout)
+{
+	int i, n = 0;
+
+	*data = NULL;
+	*timeout = 5000;
+	if (argc < 2)
+		return ctl_bad_usage("which NAME?");
+	for (i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
+			if (parse_int("--timeout", argv[++i], 0, timeout) || *timeout > INT_MAX)
+				return EXIT_ERROR;
+		} else if (payload && !n++) {
+			*data = argv[i];
+		} else {
+			return ctl_bad_usage("unexpected argument '%s'", argv[i]);
+		}
+	}
+	if (payload && !*data)
+		return ctl_bad_usage("what to send?");
+	return ctl_check_name(argv[1]);
+}
+
+static int cmd_call(struct kreg_conn *conn, int argc, char **argv)
+{
+	static char reply[KREG_CALL_MAX];
+	struct kreg_via via;
+	const char *req;
+	size_t len = 0;
+	long timeout;
+	int err;
+
+	if (server_args(argc, argv, true, &req, &timeout) || ctl_open(&conn))
+		return EXIT_ERROR;
+	err = kreg_via_tuple(conn, argv[1], &via);
+	if (!err)
+		err = kreg_call(&via, req, strlen(req), reply, sizeof(reply), &len, (int)timeout);
+	if (err)
+		return ctl_fail(conn, argv[1], err);
+	if (ctl_json) {
+		json_object(&ctl_out, NULL);
+		json_string(&ctl_out, "name", argv[1]);
+		json_bytes(&ctl_out, "reply", reply, len);
+		json_end(&ctl_out, '}');
+		return 0;
+	}
+	/* The server's bytes: never raw to a terminal. */
+	if (isatty(STDOUT_FILENO))
+		text_write_escaped(stdout, reply, len);
+	else
+		fwrite(reply, 1, len, stdout);
+	putchar('\n');
+	return 0;
+}
+
+static int cmd_cast(struct kreg_conn *conn, int argc, char **argv)
+{
+	struct kreg_via via;
+	const char *msg;
+	long timeout;
+	int err;
+
+	if (server_args(argc, argv, true, &msg, &timeout) || ctl_open(&conn))
+		return EXIT_ERROR;
+	err = kreg_via_tuple(conn, argv[1], &via);
+	if (!err)
+		err = kreg_cast(&via, msg, strlen(msg));
+	return err ? ctl_fail(conn, argv[1], err) : 0;
+}
+
+static int cmd_stop(struct kreg_conn *conn, int argc, char **argv)
+{
+	struct kreg_via via;
+	const char *none;
+	long timeout;
+	int err;
+
+	if (server_args(argc, argv, false, &none, &timeout) || ctl_open(&conn))
+		return EXIT_ERROR;
+	err = kreg_via_tuple(conn, argv[1], &via);
+	if (!err)
+		err = kreg_stop(&via, (int)timeout);
+	return err ? ctl_fail(conn, argv[1], err) : 0;
+}
+
 static int cmd_monitor(struct kreg_conn *conn, int argc, char **argv)
 {
 	struct kreg_event ev;
@@ -853,6 +949,9 @@ static const struct {
 	{ "list", cmd_list },
 	{ "send", cmd_send },
 	{ "monitor", cmd_monitor },
+	{ "call", cmd_call },
+	{ "cast", cmd_cast },
+	{ "stop", cmd_stop },
 	{ "run", cmd_run },
 	{ "status", cmd_status },
 	{ "policy", cmd_policy },
