@@ -437,6 +437,8 @@ install: lib kregctl kregd man
 	install -D -m 0644 docs/cluster/cluster.conf $(DESTDIR)$(PREFIX)/share/doc/kregd/examples/cluster.conf
 	@# For bpftool users; kregctl carries its own copy (a libbpf skeleton).
 	install -D -m 0644 $(BUILD)/bpf/kreg_exit.bpf.o $(DESTDIR)$(PKGLIBDIR)/kreg_exit.bpf.o
+	@# A library installed on this system is found at once (packages run ldconfig themselves).
+	@if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null; then ldconfig; fi
 
 clean:
 	rm -rf $(BUILD)

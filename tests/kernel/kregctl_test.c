@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include "helpers.h"
@@ -221,6 +222,37 @@ TEST(a_server_answers_kregctl_call_cast_and_stop)
 	EXPECT_EQ(pid, waitpid(pid, NULL, 0));
 	EXPECT_EQ(1, sh("kregctl whereis ctl.srv 2>/dev/null"));
 	kreg_close(c);
+}
+
+/* COMM and UNIT: what the holder calls itself (escaped: it chose it), and its unit. */
+TEST_F(ctl, list_says_each_holders_command_and_unit)
+{
+	int go[2];
+	pid_t evil;
+	char byte;
+
+	EXPECT_EQ(0, sh("kregctl -j list ctl.json | jq -e '.names[0].comm == \"kregctl_test\" "
+			"and .names[0].unit == null'"));
+	ASSERT_EQ(0, pipe(go));
+	evil = fork();
+	ASSERT_LE(0, evil);
+	if (evil == 0) {
+		prctl(PR_SET_NAME, "\x1b[31mevil", 0, 0, 0);
+		close(go[0]);
+		if (write(go[1], "r", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	ASSERT_EQ(1, read(go[0], &byte, 1));
+	EXPECT_EQ(0, sh("kregctl register ctl.evil %d >/dev/null", evil));
+	EXPECT_EQ(0, sh("kregctl list ctl.evil | grep -qF '\\x1b[31mevil'"));
+	EXPECT_EQ(1, sh("kregctl list ctl.evil | grep -q \"$(printf '\\033')\""));
+	kill(evil, SIGKILL);
+	waitpid(evil, NULL, 0);
+	sh("kregctl unregister ctl.evil 2>/dev/null");
+	close(go[0]);
+	close(go[1]);
 }
 
 TEST_F(ctl, monitor_prints_a_json_line_per_event)

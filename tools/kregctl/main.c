@@ -48,8 +48,8 @@ static const struct {
 	{ "list", "  list [PATTERN] [--pid PID]\n"
 	  "                           print the names (that match PATTERN: NAME, PREFIX.*\n"
 	  "                           or *; held by PID): NAME NODE PID UID REGISTERED\n"
-	  "                           MAILBOX META (a cluster name held on another node:\n"
-	  "                           its node, and its pid there)\n" },
+	  "                           MAILBOX COMM UNIT (its systemd unit) META (a cluster\n"
+	  "                           name held on another node: its node, its pid there)\n" },
 	{ "send", "  send NAME MESSAGE        deliver MESSAGE to NAME's mailbox (- reads stdin);\n"
 	  "                           a cluster name held on another node through kregd\n" },
 	{ "call", "  call NAME REQUEST [--timeout MS]\n"
@@ -494,8 +494,48 @@ struct listing {
 	struct json json;
 };
 
+/*
+ * What this host says of holder @pid: its command (comm, which the process
+ * sets itself: shown escaped) and its systemd unit, from its cgroup v2
+ * path ("-" when it has none, or is another node's).
+ */
+static void holder_comm_unit(pid_t pid, char *comm, size_t csize, char *unit, size_t usize)
+{
+	char path[64], line[512], *leaf;
+	FILE *f;
+
+	snprintf(comm, csize, "-");
+	snprintf(unit, usize, "-");
+	if (pid <= 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = fopen(path, "re");
+	if (f) {
+		if (fgets(line, sizeof(line), f)) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(comm, csize, "%.*s", (int)csize - 1, line);
+		}
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (strncmp(line, "0::", 3))
+			continue;
+		leaf = strrchr(line, '/');
+		leaf = leaf ? leaf + 1 : line + 3;
+		if (strstr(leaf, ".service") || strstr(leaf, ".scope"))
+			snprintf(unit, usize, "%.*s", (int)usize - 1, leaf);
+	}
+	fclose(f);
+}
+
 static int print_entry(const struct kreg_entry_info *e, void *arg)
 {
+	char comm[64], unit[256];
 	time_t secs = (time_t)(e->registered_ns / 1000000000ULL);
 	struct listing *l = arg;
 	char when[32];
@@ -503,6 +543,7 @@ static int print_entry(const struct kreg_entry_info *e, void *arg)
 
 	gmtime_r(&secs, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	holder_comm_unit(e->node && !e->pid ? 0 : e->pid, comm, sizeof(comm), unit, sizeof(unit));
 	if (ctl_json) {
 		json_object(&l->json, NULL);
 		json_string(&l->json, "name", e->name);
@@ -522,6 +563,11 @@ static int print_entry(const struct kreg_entry_info *e, void *arg)
 		json_string(&l->json, "registered", when);
 		json_uint(&l->json, "registered_ns", e->registered_ns);
 		json_bool(&l->json, "mailbox", e->has_mailbox);
+		json_bytes(&l->json, "comm", comm, strlen(comm));
+		if (strcmp(unit, "-"))
+			json_string(&l->json, "unit", unit);
+		else
+			json_null(&l->json, "unit");
 		if (e->meta_len)
 			json_bytes(&l->json, "meta", e->meta, e->meta_len);
 		else
@@ -536,6 +582,10 @@ static int print_entry(const struct kreg_entry_info *e, void *arg)
 	else
 		fprintf(l->out, "%-32s %-12s %8d %6u %s %-7s ", e->name, e->node ? e->node : "-",
 			(int)e->pid, (unsigned int)e->uid, when, e->has_mailbox ? "yes" : "no");
+	/* The command is the holder's own choice: escaped, as a value is. */
+	text_write_escaped(l->out, comm, strlen(comm));
+	fprintf(l->out, "%*s %-24s ", (int)(15 - (strlen(comm) < 15 ? strlen(comm) : 15)), "",
+		unit);
 	print_value(l->out, e->meta, e->meta_len);
 	fputc('\n', l->out);
 	return 0;
@@ -596,8 +646,8 @@ static int cmd_list(struct kreg_conn *conn, int argc, char **argv)
 		return ctl_fail(conn, "list", err);
 	}
 	if (!ctl_json)
-		printf("%-32s %-12s %8s %6s %-20s %-7s %s\n", "NAME", "NODE", "PID", "UID",
-		       "REGISTERED", "MAILBOX", "META");
+		printf("%-32s %-12s %8s %6s %-20s %-7s %-15s %-24s %s\n", "NAME", "NODE", "PID",
+		       "UID", "REGISTERED", "MAILBOX", "COMM", "UNIT", "META");
 	fputs(text ? text : "", stdout);
 	free(text);
 	if (err == -EINTR)
