@@ -412,7 +412,8 @@ check-debian: deb
 
 install: lib kregctl kregd man
 	install -D -m 0644 lib/include/kreg.h $(DESTDIR)$(INCLUDEDIR)/kreg.h
-	install -D -m 0644 kmod/include/uapi/linux/kreg.h $(DESTDIR)$(INCLUDEDIR)/linux/kreg.h
+	@# kreg's own directory: linux/ is linux-libc-dev's (pkg-config kreg adds it).
+	install -D -m 0644 kmod/include/uapi/linux/kreg.h $(DESTDIR)$(INCLUDEDIR)/kreg/linux/kreg.h
 	install -D -m 0755 $(BUILD)/libkreg.so.$(LIB_SO_VERSION) \
 		$(DESTDIR)$(LIBDIR)/libkreg.so.$(LIB_SO_VERSION)
 	ln -sf libkreg.so.$(LIB_SO_VERSION) $(DESTDIR)$(LIBDIR)/libkreg.so
