@@ -143,8 +143,11 @@ $(BUILD)/bpf/vmlinux.h: $(BPF_VMLINUX)
 	@mkdir -p $(dir $@)
 	bpftool btf dump file $< format c >$@.tmp && mv $@.tmp $@
 
-# DWARF is dropped (llvm-strip -g); the BTF that CO-RE needs stays.
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(BUILD)/bpf/vmlinux.h
+# DWARF is dropped (llvm-strip -g); the BTF that CO-RE needs stays. The
+# shipped program has its kernel types in bpf/kernel_types.h: no build
+# machine's kernel goes into it. The tests' programs use vmlinux.h.
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h)
+	@mkdir -p $(dir $@)
 	clang $(BPF_CFLAGS) -c $< -o $@ && llvm-strip -g $@
 
 $(BUILD)/bpf/%.bpf.o: tests/kernel/%.bpf.c $(BUILD)/bpf/vmlinux.h

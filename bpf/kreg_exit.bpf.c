@@ -7,7 +7,7 @@
  * `bpftool map dump pinned /sys/fs/bpf/kreg/stats` answers "is cleanup
  * working". The kreg:kreg_exit_cleanup tracepoint counts the names.
  */
-#include "vmlinux.h"
+#include "kernel_types.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
