@@ -442,7 +442,8 @@ install: lib kregctl kregd man
 	@# For bpftool users; kregctl carries its own copy (a libbpf skeleton).
 	install -D -m 0644 $(BUILD)/bpf/kreg_exit.bpf.o $(DESTDIR)$(PKGLIBDIR)/kreg_exit.bpf.o
 	@# A library installed on this system is found at once (packages run ldconfig themselves).
-	@if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null; then ldconfig; fi
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then \
+		ldconfig; fi
 
 clean:
 	rm -rf $(BUILD)

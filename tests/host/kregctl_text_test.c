@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kselftest_harness.h"
+#include "../../tools/kregctl/json.c"
 #include "../../tools/kregctl/text.c"
 
 /* What text_write_escaped() makes of @len bytes at @in, NUL-terminated in @out. */
@@ -53,6 +54,28 @@ TEST(malformed_utf8_is_written_as_escapes)
 	EXPECT_STREQ("\\xf4\\x90\\x80\\x80", ESC("\xf4\x90\x80\x80", buf));
 	EXPECT_STREQ("\\xe6\\x97", ESC("\xe6\x97", buf));
 	EXPECT_STREQ("\\x80", ESC("\x80", buf));
+}
+
+TEST(marks_that_reorder_or_hide_text_are_escaped)
+{
+	char buf[256];
+
+	/* RIGHT-TO-LEFT OVERRIDE, FIRST STRONG ISOLATE, ZERO WIDTH SPACE, BOM. */
+	EXPECT_STREQ("a\\xe2\\x80\\xaeb\\xe2\\x81\\xa8c\\xe2\\x80\\x8bd\\xef\\xbb\\xbf",
+		     ESC("a\xe2\x80\xae" "b\xe2\x81\xa8" "c\xe2\x80\x8b" "d\xef\xbb\xbf", buf));
+}
+
+/* JSON: UTF-8 as itself, C1 controls as their code points, other bytes as \u00XX. */
+TEST(json_strings_keep_utf8_and_escape_the_rest)
+{
+	char out[256];
+	struct json j;
+	FILE *f = fmemopen(out, sizeof(out), "w");
+
+	json_start(&j, f);
+	json_bytes(&j, NULL, "caf\xc3\xa9 \xc2\x85 \xff \"\x01", 13);
+	fclose(f);
+	EXPECT_STREQ("\"caf\xc3\xa9 \\u0085 \\u00ff \\\"\\u0001\"", out);
 }
 
 TEST_HARNESS_MAIN

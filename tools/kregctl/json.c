@@ -14,8 +14,9 @@ void json_start(struct json *j, FILE *out)
 }
 
 /*
- * Well-formed UTF-8 passes as itself; any other byte, which JSON's Unicode
- * strings cannot hold, is the code point of the same value (\u00XX).
+ * Well-formed UTF-8 passes as itself (controls escaped, as JSON wants);
+ * any other byte, which JSON's Unicode strings cannot hold, is written as
+ * the code point of the same value (\u00XX): a lossy, documented mapping.
  */
 static void json_escaped(FILE *out, const unsigned char *s, size_t len)
 {
@@ -34,11 +35,16 @@ static void json_escaped(FILE *out, const unsigned char *s, size_t len)
 			fputs("\\t", out);
 		else if (n > 1)
 			fwrite(s + i, 1, n, out);
+		else if (!n && c == 0xc2 && i + 1 < len && s[i + 1] >= 0x80 && s[i + 1] <= 0x9f)
+			/* A C1 control, well-formed: its code point, escaped. */
+			fprintf(out, "\\u%04x", s[++i]);
 		else if (!n)
 			fprintf(out, "\\u%04x", c);
 		else
 			fputc(c, out);
-		i += n > 1 ? n : 1;
+		i++;
+		if (n > 1)
+			i += n - 1;
 	}
 	fputc('"', out);
 }

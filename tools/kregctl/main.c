@@ -193,8 +193,8 @@ static int parse_int(const char *what, const char *text, long min, long *out)
 	char *end;
 
 	*out = strtol(text, &end, 10);
-	if (*end || *out < min) {
-		fprintf(stderr, "kregctl: %s wants a number >= %ld, not '%s'\n", what, min, text);
+	if (*end || end == text || *out < min) {
+		ctl_bad_usage("%s wants a number >= %ld, not '%s'", what, min, text);
 		return -EINVAL;
 	}
 	return 0;
@@ -303,15 +303,17 @@ static int cmd_register(struct kreg_conn *conn, int argc, char **argv)
 		if (!strcmp(argv[i], "--meta") && i + 1 < argc) {
 			meta = argv[++i];
 		} else if (!strcmp(argv[i], "-n")) {
+			if (i + 1 >= argc)
+				return ctl_bad_usage("-n takes a count");
 			if (parse_count(argc, argv, &i, &count))
 				return EXIT_ERROR;
 			i--;
 		} else if (!pid) {
-			pid = (pid_t)strtol(argv[i], &end, 10);
-			if (*end || pid <= 0) {
-				fprintf(stderr, "kregctl: '%s' is not a pid\n", argv[i]);
-				return EXIT_ERROR;
-			}
+			long v = strtol(argv[i], &end, 10);
+
+			if (*end || end == argv[i] || v <= 0 || v > INT_MAX)
+				return ctl_bad_usage("'%s' is not a pid", argv[i]);
+			pid = (pid_t)v;
 		} else {
 			return ctl_bad_usage("unexpected argument '%s'", argv[i]);
 		}
@@ -320,8 +322,10 @@ static int cmd_register(struct kreg_conn *conn, int argc, char **argv)
 		return EXIT_ERROR;
 	err = kreg_register_meta(conn, argv[1], pid, meta, meta ? strlen(meta) : 0, &holder);
 	if (err == -EEXIST && holder) {
-		fprintf(stderr, "kregctl: %s is already registered to pid %d\n",
-			argv[1], (int)holder);
+		char why[64];
+
+		snprintf(why, sizeof(why), "already registered to pid %d", (int)holder);
+		ctl_error(argv[1], why, EEXIST);
 		return EXIT_ERROR;
 	}
 	if (err)
@@ -501,7 +505,7 @@ struct listing {
  */
 static void holder_comm_unit(pid_t pid, char *comm, size_t csize, char *unit, size_t usize)
 {
-	char path[64], line[512], *leaf;
+	char path[64], line[512];
 	FILE *f;
 
 	snprintf(comm, csize, "-");
@@ -521,14 +525,27 @@ static void holder_comm_unit(pid_t pid, char *comm, size_t csize, char *unit, si
 	f = fopen(path, "re");
 	if (!f)
 		return;
+	/*
+	 * The first unit from the root, as sd_pid_get_unit() takes it: below a
+	 * user's manager (user@UID.service) the user names cgroups as it likes,
+	 * so what is deeper is that user's to say, not the system's.
+	 */
 	while (fgets(line, sizeof(line), f)) {
+		char *part, *save = NULL;
+
 		line[strcspn(line, "\n")] = '\0';
 		if (strncmp(line, "0::", 3))
 			continue;
-		leaf = strrchr(line, '/');
-		leaf = leaf ? leaf + 1 : line + 3;
-		if (strstr(leaf, ".service") || strstr(leaf, ".scope"))
-			snprintf(unit, usize, "%.*s", (int)usize - 1, leaf);
+		for (part = strtok_r(line + 3, "/", &save); part;
+		     part = strtok_r(NULL, "/", &save)) {
+			size_t n = strlen(part);
+
+			if ((n > 8 && !strcmp(part + n - 8, ".service")) ||
+			    (n > 6 && !strcmp(part + n - 6, ".scope"))) {
+				snprintf(unit, usize, "%.*s", (int)usize - 1, part);
+				break;
+			}
+		}
 	}
 	fclose(f);
 }
@@ -565,7 +582,7 @@ static int print_entry(const struct kreg_entry_info *e, void *arg)
 		json_bool(&l->json, "mailbox", e->has_mailbox);
 		json_bytes(&l->json, "comm", comm, strlen(comm));
 		if (strcmp(unit, "-"))
-			json_string(&l->json, "unit", unit);
+			json_bytes(&l->json, "unit", unit, strlen(unit));
 		else
 			json_null(&l->json, "unit");
 		if (e->meta_len)
@@ -582,10 +599,11 @@ static int print_entry(const struct kreg_entry_info *e, void *arg)
 	else
 		fprintf(l->out, "%-32s %-12s %8d %6u %s %-7s ", e->name, e->node ? e->node : "-",
 			(int)e->pid, (unsigned int)e->uid, when, e->has_mailbox ? "yes" : "no");
-	/* The command is the holder's own choice: escaped, as a value is. */
+	/* The command, and a unit's name, are the holder's choice: escaped, as values are. */
 	text_write_escaped(l->out, comm, strlen(comm));
-	fprintf(l->out, "%*s %-24s ", (int)(15 - (strlen(comm) < 15 ? strlen(comm) : 15)), "",
-		unit);
+	fprintf(l->out, "%*s ", (int)(15 - (strlen(comm) < 15 ? strlen(comm) : 15)), "");
+	text_write_escaped(l->out, unit, strlen(unit));
+	fprintf(l->out, "%*s ", (int)(24 - (strlen(unit) < 24 ? strlen(unit) : 24)), "");
 	print_value(l->out, e->meta, e->meta_len);
 	fputc('\n', l->out);
 	return 0;
@@ -711,7 +729,9 @@ static int server_args(int argc, char **argv, bool payload, const char **data,
 	if (argc < 2)
 		return ctl_bad_usage("which NAME?");
 	for (i = 2; i < argc; i++) {
-		if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
+		if (!strcmp(argv[i], "--timeout")) {
+			if (i + 1 >= argc)
+				return ctl_bad_usage("--timeout takes milliseconds");
 			if (parse_int("--timeout", argv[++i], 0, timeout) || *timeout > INT_MAX)
 				return EXIT_ERROR;
 		} else if (payload && !n++) {

@@ -29,6 +29,10 @@ size_t text_printable_at(const unsigned char *s, size_t len)
 	if (cp < min || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff ||
 	    (cp >= 0x80 && cp <= 0x9f))
 		return 0;
+	/* Marks that reorder or hide what follows on the line (bidi, zero width). */
+	if ((cp >= 0x200b && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) ||
+	    (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfeff)
+		return 0;
 	return n;
 }
 

@@ -12,8 +12,9 @@
 /*
  * The length (1 to 4) of the well-formed UTF-8 sequence at @s (@len bytes
  * left) that encodes a character to print as is, or 0: an ASCII or C1
- * control, DEL, or a byte that starts no well-formed sequence (overlong,
- * a surrogate, past U+10FFFF, cut short).
+ * control, DEL, a bidi or zero-width mark (which reorder or hide what
+ * follows), or a byte that starts no well-formed sequence (overlong, a
+ * surrogate, past U+10FFFF, cut short).
  */
 size_t text_printable_at(const unsigned char *s, size_t len);
 
