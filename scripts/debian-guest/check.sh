@@ -42,8 +42,9 @@ name_gone() {
 
 if [ ! -f "$state/installed" ]; then
 	echo "KREG-DEBIAN-BOOT 1: $(uname -r), systemd $(systemctl --version | head -n 1)"
-	check "dpkg installs kreg-dkms; DKMS builds kreg.ko against the installed headers" \
-		dpkg -i $P/kreg-dkms_*.deb
+	# kreg-dkms brings kreg.service, which runs kregctl: they go in together.
+	check "dpkg installs kreg-dkms, libkreg4, libkreg-dev and kregctl; DKMS builds kreg.ko against the installed headers" \
+		dpkg -i $P/kreg-dkms_*.deb $P/libkreg4_*.deb $P/libkreg-dev_*.deb $P/kregctl_*.deb
 	# A failed build: what DKMS logged of it.
 	if ! modinfo -n kreg >/dev/null 2>&1; then
 		for f in /var/lib/dkms/kreg/*/build/make.log; do
@@ -52,8 +53,6 @@ if [ ! -f "$state/installed" ]; then
 	fi
 	check "the module DKMS installed has BTF (for exit cleanup)" \
 		sh -c 'readelf -S "$(modinfo -n kreg)" | grep -q " \.BTF "'
-	check "dpkg installs libkreg4, libkreg-dev and kregctl" \
-		dpkg -i $P/libkreg4_*.deb $P/libkreg-dev_*.deb $P/kregctl_*.deb
 	check "kreg.service is enabled" systemctl is-enabled kreg.service
 	touch "$state/installed"
 	sync
@@ -66,6 +65,12 @@ check "systemd loaded kreg.ko at boot" test -d /sys/module/kreg
 check "kreg.service is active" systemctl is-active kreg.service
 check "exit cleanup is attached and pinned" \
 	sh -c 'kregctl -j bpf status | jq -e .attached && test -e /sys/fs/bpf/kreg'
+# How exposed the hardened unit is, as systemd rates it (README.md quotes it).
+exposure=$(systemd-analyze security --no-pager kreg.service | tail -n 1 |
+	   grep -o '[0-9][0-9]*\.[0-9]' | head -n 1)
+echo "KREG-DEBIAN-INFO systemd-analyze security kreg.service: ${exposure:-?}"
+check "systemd-analyze security rates kreg.service at most 5.0" \
+	awk -v s="$exposure" 'BEGIN { exit !(s != "" && s + 0 <= 5.0) }'
 check "systemctl status kreg shows kregctl status" \
 	sh -c 'systemctl status kreg | grep -q "exit cleanup: attached"'
 check "kregctl -j status says the module's version and the cleanup" \
@@ -92,6 +97,17 @@ check "systemctl stop kreg detaches exit cleanup" \
 	sh -c 'systemctl stop kreg && kregctl -j bpf status | jq -e ".attached == false" &&
 	! test -e /sys/fs/bpf/kreg'
 
+# Removed while a service holds a name: kreg.ko stays, with exit cleanup, and says why.
+systemctl start kreg-demo
+eventually name_held_by_demo
+dpkg -r kreg-dkms >/tmp/kreg-remove.out 2>&1 || true
+sed 's/^/    dpkg -r: /' /tmp/kreg-remove.out | tail -n 5
+check "removing kreg-dkms while a name is held leaves kreg.ko loaded, and says so" sh -c \
+	'grep -q "are held" /tmp/kreg-remove.out && test -d /sys/module/kreg &&
+	 kregctl whereis demo.svc && kregctl -j bpf status | jq -e .attached'
+systemctl stop kreg-demo
+kregctl bpf detach >/dev/null 2>&1
+check "once the names are released, the module can go" eventually rmmod kreg
 dpkg -L kreg-dkms kregctl libkreg4 libkreg-dev 2>/dev/null | sort -u >/tmp/kreg-files
 check "dpkg purges the packages" dpkg --purge kregctl libkreg-dev libkreg4 kreg-dkms
 check "no module left in the kernel" sh -c '! test -d /sys/module/kreg'
