@@ -97,8 +97,9 @@ man: $(BUILD)/man/libkreg.3
 $(BUILD)/man/libkreg.3: scripts/man-libkreg.py lib/include/kreg.h docs/man/libkreg.3.in \
 		lib/libkreg.map
 	@mkdir -p $(dir $@)
+	rm -rf $(BUILD)/man/links
 	python3 scripts/man-libkreg.py lib/include/kreg.h docs/man/libkreg.3.in \
-		lib/libkreg.map >$@.tmp && mv $@.tmp $@
+		lib/libkreg.map $(BUILD)/man/links >$@.tmp && mv $@.tmp $@
 
 setup:
 	bash scripts/setup-debian.sh
@@ -429,6 +430,8 @@ install: lib kregctl kregd man
 	install -D -m 0644 docs/man/kregctl.8 $(DESTDIR)$(MANDIR)/man8/kregctl.8
 	install -D -m 0644 docs/man/kreg.7 $(DESTDIR)$(MANDIR)/man7/kreg.7
 	install -D -m 0644 $(BUILD)/man/libkreg.3 $(DESTDIR)$(MANDIR)/man3/libkreg.3
+	@# man kreg_open: one page per function, each the libkreg(3) page.
+	install -m 0644 $(BUILD)/man/links/*.3 $(DESTDIR)$(MANDIR)/man3/
 	install -D -m 0644 tools/kregctl/kregctl.bash-completion \
 		$(DESTDIR)$(BASHCOMPDIR)/kregctl
 	@# The unit names kregctl where it is installed.
