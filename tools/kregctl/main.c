@@ -220,13 +220,24 @@ static void catch_stop_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
+/*
+ * Bytes another process chose (a message, a server's answer), as text:
+ * never raw to a terminal, as they are to a pipe.
+ */
+static void print_payload(const void *data, size_t len)
+{
+	if (isatty(STDOUT_FILENO))
+		text_write_escaped(stdout, data, len);
+	else
+		fwrite(data, 1, len, stdout);
+	putchar('\n');
+}
+
 static int serve(struct kreg_conn *conn, const char *name, long count)
 {
-	bool escape_payloads;
 	static struct kreg_message msg;
 	int err;
 
-	escape_payloads = isatty(STDOUT_FILENO);
 	catch_stop_signals();
 	fprintf(stderr, "kregctl: %s registered to pid %d; printing messages sent to it (Ctrl-C stops)\n",
 		name, (int)getpid());
@@ -248,12 +259,7 @@ static int serve(struct kreg_conn *conn, const char *name, long count)
 		} else {
 			printf("%s from %d (uid %u): ", msg.name, (int)msg.sender,
 			       (unsigned int)msg.sender_uid);
-			/* Anyone who may send to the name writes this: never raw to a terminal. */
-			if (escape_payloads)
-				text_write_escaped(stdout, msg.data, msg.len);
-			else
-				fwrite(msg.data, 1, msg.len, stdout);
-			putchar('\n');
+			print_payload(msg.data, msg.len);
 		}
 		fflush(stdout);
 		if (count > 0)
@@ -768,43 +774,34 @@ static int cmd_call(struct kreg_conn *conn, int argc, char **argv)
 		json_end(&ctl_out, '}');
 		return 0;
 	}
-	/* The server's bytes: never raw to a terminal. */
-	if (isatty(STDOUT_FILENO))
-		text_write_escaped(stdout, reply, len);
-	else
-		fwrite(reply, 1, len, stdout);
-	putchar('\n');
+	print_payload(reply, len);
 	return 0;
 }
 
-static int cmd_cast(struct kreg_conn *conn, int argc, char **argv)
+/* cast NAME MESSAGE, stop NAME: a frame that needs no answer's bytes. */
+static int cast_or_stop(struct kreg_conn *conn, int argc, char **argv, bool stop)
 {
 	struct kreg_via via;
 	const char *msg;
 	long timeout;
 	int err;
 
-	if (server_args(argc, argv, true, &msg, &timeout) || ctl_open(&conn))
+	if (server_args(argc, argv, !stop, &msg, &timeout) || ctl_open(&conn))
 		return EXIT_ERROR;
 	err = kreg_via_tuple(conn, argv[1], &via);
 	if (!err)
-		err = kreg_cast(&via, msg, strlen(msg));
+		err = stop ? kreg_stop(&via, (int)timeout) : kreg_cast(&via, msg, strlen(msg));
 	return err ? ctl_fail(conn, argv[1], err) : 0;
+}
+
+static int cmd_cast(struct kreg_conn *conn, int argc, char **argv)
+{
+	return cast_or_stop(conn, argc, argv, false);
 }
 
 static int cmd_stop(struct kreg_conn *conn, int argc, char **argv)
 {
-	struct kreg_via via;
-	const char *none;
-	long timeout;
-	int err;
-
-	if (server_args(argc, argv, false, &none, &timeout) || ctl_open(&conn))
-		return EXIT_ERROR;
-	err = kreg_via_tuple(conn, argv[1], &via);
-	if (!err)
-		err = kreg_stop(&via, (int)timeout);
-	return err ? ctl_fail(conn, argv[1], err) : 0;
+	return cast_or_stop(conn, argc, argv, true);
 }
 
 static int cmd_monitor(struct kreg_conn *conn, int argc, char **argv)
