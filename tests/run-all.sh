@@ -7,7 +7,11 @@
 # host tests. DKMS_KVERS: kernels on which the exit cleanup and view tests run
 # once more, on the module DKMS built (in KREG_KO_DIR, see boot.sh).
 # DEBIAN_DEBS: a directory of kreg's .deb files, installed and checked on a
-# real Debian 12 system (scripts/debian-guest/run.sh).
+# real Debian 12 system (scripts/debian-guest/run.sh). DEBIAN_BESIDE_LAST=1:
+# that guest runs at the same time as the last kernel's (check-all: the
+# debug kernel's, whose tests are bounded by KASAN's pace rather than by
+# the second CPU), and its output follows that kernel's. The cluster part
+# runs alone, after both: its tests time leases.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 BUILD=${BUILD:-build}
@@ -17,49 +21,89 @@ export BUILD
 # Output streams as it comes and is kept in files: the counts are read back
 # from those (teeing to /dev/stderr would truncate a log that stderr is).
 mkdir -p "$BUILD"
-parts=()
+parts=() secs=()
+# Each part's wall time goes beside its counts in the summary: CI's budget
+# is 30 minutes, and this says where it goes.
+begin() { echo "=== $1 ==="; t0=$SECONDS; }
+done_part() { parts+=("$1"); secs+=($((SECONDS - t0))); }
 if [ "${KREG_HOST_TESTS:-1}" != 0 ]; then
-	echo "=== host tests (ASan, UBSan) ==="
+	begin "host tests (ASan, UBSan)"
 	bash "$here/run-host.sh" | tee "$BUILD/host-run.out"
-	parts+=("host:$BUILD/host-run.out")
+	done_part "host:$BUILD/host-run.out"
 fi
 ko_dir=${KREG_KO_DIR:-}
 unset KREG_KO_DIR
-for kver in $KVERS; do
-	echo "=== kernel tests in the QEMU guest: $kver ==="
-	mkdir -p "$BUILD/$kver"
-	KVER=$kver bash "$here/../scripts/guest/boot.sh" test | tee "$BUILD/$kver/guest-run.out"
-	parts+=("$kver:$BUILD/$kver/guest-run.out")
+guest_part() {
+	begin "kernel tests in the QEMU guest: $1"
+	mkdir -p "$BUILD/$1"
+	KVER=$1 bash "$here/../scripts/guest/boot.sh" test | tee "$BUILD/$1/guest-run.out"
+	done_part "$1:$BUILD/$1/guest-run.out"
+}
+debian_title="the Debian packages on a Debian 12 guest (systemd, DKMS)"
+# Into run.out; also on stdout as it comes, unless it runs beside another part.
+debian_run() {
+	mkdir -p "$BUILD/debian-guest"
+	if [ "$1" = beside ]; then
+		bash "$here/../scripts/debian-guest/run.sh" "$DEBIAN_DEBS" \
+			>"$BUILD/debian-guest/run.out" 2>&1
+	else
+		bash "$here/../scripts/debian-guest/run.sh" "$DEBIAN_DEBS" |
+			tee "$BUILD/debian-guest/run.out"
+	fi
+}
+
+read -r -a kvers <<<"$KVERS"
+last=
+[ ${#kvers[@]} -gt 0 ] && last=${kvers[${#kvers[@]} - 1]}
+for kver in "${kvers[@]}"; do
+	[ "$kver" = "$last" ] && break
+	guest_part "$kver"
 done
 for kver in ${DKMS_KVERS:-}; do
-	echo "=== exit cleanup and view tests on the module DKMS built: $kver ==="
+	begin "exit cleanup and view tests on the module DKMS built: $kver"
 	mkdir -p "$BUILD/$kver"
 	KVER=$kver KREG_KO_DIR=$ko_dir KREG_TESTS="exit_test view_test" \
 		bash "$here/../scripts/guest/boot.sh" test | tee "$BUILD/$kver/guest-dkms-run.out"
-	parts+=("dkms $kver:$BUILD/$kver/guest-dkms-run.out")
+	done_part "dkms $kver:$BUILD/$kver/guest-dkms-run.out"
 done
 
-if [ -n "${KREG_CLUSTER:-}" ]; then
-	echo "=== kreg across hosts: etcd here, two nodes in QEMU guests ==="
-	bash "$here/../scripts/cluster/run.sh" | tee "$BUILD/cluster-part.out"
-	parts+=("cluster:$BUILD/cluster-part.out")
+beside=
+if [ -n "${DEBIAN_DEBS:-}" ] && [ "${DEBIAN_BESIDE_LAST:-0}" = 1 ] && [ -n "$last" ]; then
+	echo "=== $debian_title: started beside $last, its output after it ==="
+	debian_t0=$SECONDS
+	debian_run beside &
+	beside=$!
+fi
+[ -n "$last" ] && guest_part "$last"
+if [ -n "$beside" ]; then
+	t0=$debian_t0
+	wait "$beside"
+	echo "=== $debian_title ==="
+	cat "$BUILD/debian-guest/run.out"
+	done_part "debian 12 (beside $last):$BUILD/debian-guest/run.out"
 fi
 
-if [ -n "${DEBIAN_DEBS:-}" ]; then
-	echo "=== the Debian packages on a Debian 12 guest (systemd, DKMS) ==="
-	mkdir -p "$BUILD/debian-guest"
-	bash "$here/../scripts/debian-guest/run.sh" "$DEBIAN_DEBS" | tee "$BUILD/debian-guest/run.out"
-	parts+=("debian 12:$BUILD/debian-guest/run.out")
+if [ -n "${KREG_CLUSTER:-}" ]; then
+	begin "kreg across hosts: etcd here, two nodes in QEMU guests"
+	bash "$here/../scripts/cluster/run.sh" | tee "$BUILD/cluster-part.out"
+	done_part "cluster:$BUILD/cluster-part.out"
+fi
+
+if [ -n "${DEBIAN_DEBS:-}" ] && [ -z "$beside" ]; then
+	begin "$debian_title"
+	debian_run alone
+	done_part "debian 12:$BUILD/debian-guest/run.out"
 fi
 
 tp=0 tf=0 ts=0
 echo "=== summary ==="
-for part in "${parts[@]}"; do
+for i in "${!parts[@]}"; do
+	part=${parts[$i]}
 	name=${part%%:*}
 	counts=$(grep '^KREG-COUNTS' "${part#*:}")
 	# A part that printed no counts ended abnormally: one failure.
 	read -r _ p f s <<<"${counts:-KREG-COUNTS 0 1 0}"
-	echo "$name: $p passed, $f failed, $s skipped"
+	echo "$name: $p passed, $f failed, $s skipped ($((secs[i] / 60))m$((secs[i] % 60))s)"
 	tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
 done
 echo "$tp passed, $tf failed, $ts skipped"
