@@ -21,7 +21,7 @@
 #include <linux/kreg.h>
 
 #define KREGD_SOCKET		"/run/kreg/kregd.sock"
-#define KREGD_PROTO_VERSION	3
+#define KREGD_PROTO_VERSION	4
 /* Peers STATUS lists at most. */
 #define KREGD_PEERS_MAX		32
 
@@ -144,6 +144,11 @@ struct kregd_node_result {
 	int32_t err;
 };
 
+/*
+ * A reply goes as long as its request needs (kregd_reply_len()): the
+ * peers' table of a STATUS is 9 KiB, which every SEND's answer carried
+ * before, at a fifth of a millisecond a round trip on a slow host.
+ */
 struct kregd_reply {
 	uint32_t version;
 	uint32_t op;
@@ -152,13 +157,27 @@ struct kregd_reply {
 	uint32_t pad;
 	uint64_t epoch;			/* CLAIM: the lease it was won under */
 	uint64_t revision;		/* SYNC: the cluster revision read */
+	char message[160];		/* what went wrong, for kreg_last_error() */
 	struct kregd_holder holder;	/* CLAIM: the new holder, or the one that has it */
-	struct kregd_status status;	/* STATUS */
-	struct kregd_peer peers[KREGD_PEERS_MAX];	/* STATUS: status.n_peers of them */
+	/* What only some replies carry, from here on. */
 	uint32_t n_results;		/* MULTI_SEND: entries of results[] */
 	uint32_t pad2;
 	struct kregd_node_result results[KREGD_PEERS_MAX];
-	char message[160];		/* what went wrong, for kreg_last_error() */
+	struct kregd_status status;	/* STATUS */
+	struct kregd_peer peers[KREGD_PEERS_MAX];	/* STATUS: status.n_peers of them */
 };
+
+/* The bytes of a reply to @op that go over the socket; what follows is zero. */
+static inline unsigned long kregd_reply_len(uint32_t op)
+{
+	switch (op) {
+	case KREGD_STATUS:
+		return sizeof(struct kregd_reply);
+	case KREGD_MULTI_SEND:
+		return __builtin_offsetof(struct kregd_reply, status);
+	default:
+		return __builtin_offsetof(struct kregd_reply, n_results);
+	}
+}
 
 #endif /* KREG_CLUSTER_PROTOCOL_H */

@@ -638,10 +638,10 @@ static void status(struct kregd *d, uint64_t client, const struct kregd_request 
 }
 
 void claims_request(struct kregd *d, uint64_t client, const struct kregd_request *req,
-		    const void *payload, const struct ucred *cred)
+		    const void *payload, const struct kregd_sender *sender)
 {
-	pid_t pid = cred->pid;
-	uid_t uid = cred->uid;
+	pid_t pid = sender->cred.pid;
+	uid_t uid = sender->cred.uid;
 	struct claim *c;
 	struct waiter *w;
 
@@ -680,12 +680,12 @@ void claims_request(struct kregd *d, uint64_t client, const struct kregd_request
 		return;
 	case KREGD_MULTI_SEND:
 		/* Names of the other nodes' own: theirs to judge. */
-		peers_multi_send(d, client, req, payload, cred);
+		peers_multi_send(d, client, req, payload, sender);
 		return;
 	case KREGD_SEND:
 		/* A name of another node's own is that node's to judge. */
-		if (req->node[0] || clients_may_send(d, cred, req->name))
-			peers_send(d, client, req, payload, cred);
+		if (req->node[0] || clients_may_send(d, sender, req->name))
+			peers_send(d, client, req, payload, sender);
 		else
 			reply_to(d, client, req->seq, KREGD_SEND, -EACCES,
 				 "this node's policy does not let this process send to the name", NULL);

@@ -82,17 +82,23 @@ int clients_listen(struct kregd *d)
 }
 
 /*
- * Whether process @pid runs on the host: in kregd's pid namespace (one
- * number in its NSpid) and in the initial user namespace (the identity
- * uid map). Both are read from files anyone may read, so kregd needs no
- * CAP_SYS_PTRACE to tell.
+ * What /proc says of process @pid, into @s (its credentials apart), in one
+ * read of its status file: whether it runs on the host, that is in kregd's
+ * pid namespace (one number in its NSpid) and in the initial user
+ * namespace (the identity uid map); whether it has CAP_SYS_ADMIN, which
+ * makes it the kernel's administrator; its supplementary groups. Both
+ * files are readable by anyone, so kregd needs no CAP_SYS_PTRACE to tell.
  */
-static bool on_host(pid_t pid)
+static bool sender_read(pid_t pid, struct kregd_sender *s)
 {
-	char path[64], line[256], map[64] = "";
+	unsigned long inside = 1, outside = 1, count = 0;
+	char path[64], line[4096], map[64] = "", *p, *end;
+	unsigned long long caps;
 	bool one_pid = false;
 	FILE *f;
 
+	s->admin = false;
+	s->n_groups = 0;
 	if (pid <= 0)
 		return false;
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
@@ -104,6 +110,16 @@ static bool on_host(pid_t pid)
 
 		if (!strncmp(line, "NSpid:", 6))
 			one_pid = sscanf(line + 6, "%d %d", &a, &b) == 1;
+		else if (!strncmp(line, "CapEff:", 7) && sscanf(line + 7, "%llx", &caps) == 1)
+			s->admin = caps & (1ULL << 21);	/* CAP_SYS_ADMIN */
+		else if (!strncmp(line, "Groups:", 7))
+			for (p = line + 7; s->n_groups < KREGD_GROUPS_MAX; p = end) {
+				unsigned long g = strtoul(p, &end, 10);
+
+				if (end == p)
+					break;
+				s->groups[s->n_groups++] = (gid_t)g;
+			}
 	}
 	fclose(f);
 	snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
@@ -113,13 +129,9 @@ static bool on_host(pid_t pid)
 			map[0] = '\0';
 		fclose(f);
 	}
-	{
-		unsigned long inside = 1, outside = 1, count = 0;
-
-		if (sscanf(map, "%lu %lu %lu", &inside, &outside, &count) != 3)
-			return false;
-		return one_pid && inside == 0 && outside == 0 && count == 4294967295UL;
-	}
+	if (sscanf(map, "%lu %lu %lu", &inside, &outside, &count) != 3)
+		return false;
+	return one_pid && inside == 0 && outside == 0 && count == 4294967295UL;
 }
 
 static void client_close(struct kregd *d, struct client *cl)
@@ -162,6 +174,7 @@ static bool too_many(struct kregd *d, uid_t uid)
 
 void clients_accept(struct kregd *d)
 {
+	static struct kregd_sender sender;
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 	struct client *cl;
@@ -169,7 +182,8 @@ void clients_accept(struct kregd *d)
 
 	/* Accepted, even past a limit, and closed: the backlog drains, and never spins. */
 	while ((fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) || !on_host(cred.pid)) {
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) ||
+		    !sender_read(cred.pid, &sender)) {
 			kregd_log(LOG_NOTICE, "refused a client outside the host's namespaces (pid %d)",
 				  (int)cred.pid);
 			close(fd);
@@ -209,6 +223,7 @@ void clients_read(struct kregd *d, struct client *cl)
 		.msg_control = control, .msg_controllen = sizeof(control),
 	};
 	static struct kregd_reply reply;
+	static struct kregd_sender sender;
 	struct ucred *cred = NULL;
 	struct cmsghdr *c;
 	ssize_t n;
@@ -228,11 +243,15 @@ void clients_read(struct kregd *d, struct client *cl)
 		for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
 			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS)
 				cred = (struct ucred *)CMSG_DATA(c);
-		memset(&reply, 0, sizeof(reply));
-		reply.version = KREGD_PROTO_VERSION;
 		if (n < (ssize_t)sizeof(*req) || req->version != KREGD_PROTO_VERSION || !cred ||
 		    req->payload_len > KREG_PAYLOAD_MAX ||
 		    (size_t)n != sizeof(*req) + req->payload_len) {
+			/*
+			 * Whole: a libkreg of another protocol takes only its own
+			 * reply's size, and reads the version from it.
+			 */
+			memset(&reply, 0, sizeof(reply));
+			reply.version = KREGD_PROTO_VERSION;
 			reply.err = -EPROTO;
 			snprintf(reply.message, sizeof(reply.message),
 				 "kregd speaks protocol %d: libkreg and kregd must match",
@@ -240,7 +259,10 @@ void clients_read(struct kregd *d, struct client *cl)
 			send(cl->fd, &reply, sizeof(reply), MSG_DONTWAIT | MSG_NOSIGNAL);
 			continue;
 		}
-		if (!on_host(cred->pid) || cl->pending >= CLIENT_PENDING_MAX) {
+		if (!sender_read(cred->pid, &sender) || cl->pending >= CLIENT_PENDING_MAX) {
+			/* Only the part every reply has: the rest reads as zero. */
+			memset(&reply, 0, kregd_reply_len(0));
+			reply.version = KREGD_PROTO_VERSION;
 			reply.err = cl->pending >= CLIENT_PENDING_MAX ? -EAGAIN : -EPERM;
 			reply.seq = req->seq;
 			reply.op = req->op;
@@ -248,7 +270,7 @@ void clients_read(struct kregd *d, struct client *cl)
 				 reply.err == -EPERM ?
 				 "a process outside the host's namespaces: cluster names are the host's" :
 				 "too many requests waiting on this connection");
-			send(cl->fd, &reply, sizeof(reply), MSG_DONTWAIT | MSG_NOSIGNAL);
+			send(cl->fd, &reply, kregd_reply_len(0), MSG_DONTWAIT | MSG_NOSIGNAL);
 			continue;
 		}
 		req->name[sizeof(req->name) - 1] = '\0';
@@ -258,50 +280,15 @@ void clients_read(struct kregd *d, struct client *cl)
 			req->meta_len = 0;
 		cl->pending++;
 		/* The request may close this client (a failed answer): the loop's check. */
-		claims_request(d, cl->id, req, buf + sizeof(*req), cred);
+		sender.cred = *cred;
+		claims_request(d, cl->id, req, buf + sizeof(*req), &sender);
 	}
 }
 
-/*
- * Process @pid's supplementary groups, from /proc: how many, at most @max;
- * and whether it has CAP_SYS_ADMIN, which makes it the kernel's
- * administrator (it runs on the host: on_host()).
- */
-static size_t groups_of(pid_t pid, gid_t *groups, size_t max, bool *admin)
-{
-	char path[64], line[4096], *p, *end;
-	unsigned long long caps;
-	size_t n = 0;
-	FILE *f;
-
-	*admin = false;
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "CapEff: %llx", &caps) == 1)
-			*admin = caps & (1ULL << 21);	/* CAP_SYS_ADMIN */
-		if (strncmp(line, "Groups:", 7))
-			continue;
-		for (p = line + 7; n < max; p = end) {
-			unsigned long g = strtoul(p, &end, 10);
-
-			if (end == p)
-				break;
-			groups[n++] = (gid_t)g;
-		}
-	}
-	fclose(f);
-	return n;
-}
-
-bool clients_may_send_kname(struct kregd *d, const struct ucred *cred, const char *kname)
+bool clients_may_send_kname(struct kregd *d, const struct kregd_sender *sender,
+			    const char *kname)
 {
 	struct kreg_verdict v;
-	gid_t groups[256];
-	bool admin;
-	size_t n;
 
 	/*
 	 * What the sender's own SEND, which answered -EREMOTE, had checked: a
@@ -310,27 +297,27 @@ bool clients_may_send_kname(struct kregd *d, const struct ucred *cred, const cha
 	 * cannot say. Asked on a handle of its own: on the events' one, the
 	 * answer's wait would stash events where the loop never looks.
 	 */
-	n = groups_of(cred->pid, groups, sizeof(groups) / sizeof(groups[0]), &admin);
-	if (admin)
+	if (sender->admin)
 		return true;
 	if (!d->policy && kreg_open_provider(&d->policy, KREG_PROVIDER_KERNEL))
 		return false;
-	if (kreg_policy_check(d->policy, cred->uid, cred->gid, groups, n, kname,
-			      KREG_RIGHT_SEND, &v))
+	if (kreg_policy_check(d->policy, sender->cred.uid, sender->cred.gid, sender->groups,
+			      sender->n_groups, kname, KREG_RIGHT_SEND, &v))
 		return false;
 	return v.allowed;
 }
 
-bool clients_may_send(struct kregd *d, const struct ucred *cred, const char *name)
+bool clients_may_send(struct kregd *d, const struct kregd_sender *sender, const char *name)
 {
 	char kname[KREG_NAME_MAX + 1];
 
 	snprintf(kname, sizeof(kname), "%s%s", KREG_CLUSTER_PREFIX, name);
-	return clients_may_send_kname(d, cred, kname);
+	return clients_may_send_kname(d, sender, kname);
 }
 
 void clients_reply(struct kregd *d, uint64_t id, struct kregd_reply *reply)
 {
+	size_t len = kregd_reply_len(reply->op);
 	struct client *cl;
 
 	for (cl = d->clients; cl; cl = cl->next) {
@@ -339,8 +326,7 @@ void clients_reply(struct kregd *d, uint64_t id, struct kregd_reply *reply)
 		if (cl->pending)
 			cl->pending--;
 		/* A client that cannot take its answer is gone, as far as kregd is concerned. */
-		if (send(cl->fd, reply, sizeof(*reply), MSG_DONTWAIT | MSG_NOSIGNAL) !=
-		    (ssize_t)sizeof(*reply))
+		if (send(cl->fd, reply, len, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)len)
 			client_close(d, cl);
 		return;
 	}

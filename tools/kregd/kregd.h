@@ -182,10 +182,23 @@ int watch_parse_kv(struct json_object *kv, struct kv_holder *h);
 void watch_apply(struct kregd *d, const char *name, struct json_object *kv, int64_t rev,
 		 int reason);
 
+/*
+ * A request's sender: the credentials the kernel attached to it, and what
+ * /proc said of the process as the request came (read once a request: a
+ * status file costs a third of a millisecond on a slow host).
+ */
+#define KREGD_GROUPS_MAX	256
+struct kregd_sender {
+	struct ucred cred;
+	bool admin;			/* CAP_SYS_ADMIN: the kernel's administrator */
+	size_t n_groups;
+	gid_t groups[KREGD_GROUPS_MAX];	/* its supplementary groups */
+};
+
 /* claims.c */
-/* Request @req of client @client, process @cred, with @payload (req->payload_len bytes). */
+/* Request @req of client @client, from @sender, with @payload (req->payload_len bytes). */
 void claims_request(struct kregd *d, uint64_t client, const struct kregd_request *req,
-		    const void *payload, const struct ucred *cred);
+		    const void *payload, const struct kregd_sender *sender);
 void claims_event(struct kregd *d);
 /* Releases to try again, when their time has come. */
 void claims_tick(struct kregd *d);
@@ -218,9 +231,10 @@ void clients_reply(struct kregd *d, uint64_t id, struct kregd_reply *reply);
 void clients_close_all(struct kregd *d);
 /* Frees the clients closed during this turn of the loop. */
 void clients_reap(void);
-/* Whether this node's policy lets process @cred send to cluster name @name. */
-bool clients_may_send(struct kregd *d, const struct ucred *cred, const char *name);
+/* Whether this node's policy lets @sender send to cluster name @name. */
+bool clients_may_send(struct kregd *d, const struct kregd_sender *sender, const char *name);
 /* The same for kernel name @kname (a name of this node's own, say). */
-bool clients_may_send_kname(struct kregd *d, const struct ucred *cred, const char *kname);
+bool clients_may_send_kname(struct kregd *d, const struct kregd_sender *sender,
+			    const char *kname);
 
 #endif /* KREGD_H */

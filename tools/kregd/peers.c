@@ -81,6 +81,7 @@ struct msg {
 	struct multi *multi;		/* one node's part of a multi_send, or NULL */
 	uint32_t slot;			/* its place in multi->reply.results */
 	uint64_t sent_ms;
+	uint64_t sent_us;	/* for the link's round trip, in microseconds */
 	size_t len;
 	uint8_t frame[];
 };
@@ -156,7 +157,7 @@ static void answer(struct kregd *d, uint64_t client, uint64_t seq, int err, cons
 	static struct kregd_reply r;
 	va_list ap;
 
-	memset(&r, 0, sizeof(r));
+	memset(&r, 0, kregd_reply_len(KREGD_SEND));
 	r.version = KREGD_PROTO_VERSION;
 	r.op = KREGD_SEND;
 	r.seq = seq;
@@ -404,6 +405,7 @@ static void link_send(struct kregd *d, struct link *l, struct msg *m)
 
 	m->next = NULL;
 	m->sent_ms = kregd_now_ms();
+	m->sent_us = now_us();
 	*l->sent_tail = m;
 	l->sent_tail = &m->next;
 	p->in_flight++;
@@ -626,7 +628,7 @@ static void on_ack(struct kregd *d, struct link *l, uint64_t seq, const uint8_t 
 	p->in_flight--;
 	l->in_flight--;
 	p->queued -= m->len;
-	p->rtt_us = (int64_t)(kregd_now_ms() - m->sent_ms) * 1000;
+	p->rtt_us = (int64_t)(now_us() - m->sent_us);
 	if (err)
 		p->failed++;
 	else
@@ -944,12 +946,12 @@ static int destination(struct kregd *d, const struct kregd_request *req, const c
 }
 
 /*
- * Message @req (from process @cred, with @payload) to @p: sent, or waiting
+ * Message @req (from @sender, with @payload) to @p: sent, or waiting
  * for a link, or answered at once (@m's answer) when it cannot go.
  */
 static void peer_enqueue(struct kregd *d, struct peer *p, struct msg *m,
 			 const struct kregd_request *req, const void *payload,
-			 const struct ucred *cred, uint32_t flags)
+			 const struct kregd_sender *sender, uint32_t flags)
 {
 	size_t name_len = strlen(req->name), from_len = strlen(req->from);
 	uint8_t *b = m->frame;
@@ -978,9 +980,9 @@ static void peer_enqueue(struct kregd *d, struct peer *p, struct msg *m,
 	peer_put_hdr(b, (uint32_t)m->len, PEER_SEND, m->seq);
 	b += PEER_HDR_LEN;
 	peer_put64(b, req->token);
-	peer_put32(b + 8, (uint32_t)cred->pid);
-	peer_put32(b + 12, cred->uid);
-	peer_put32(b + 16, cred->gid);
+	peer_put32(b + 8, (uint32_t)sender->cred.pid);
+	peer_put32(b + 12, sender->cred.uid);
+	peer_put32(b + 16, sender->cred.gid);
 	peer_put16(b + 20, (uint16_t)name_len);
 	peer_put16(b + 22, (uint16_t)from_len);
 	peer_put32(b + 24, req->payload_len);
@@ -1015,7 +1017,7 @@ static struct msg *msg_new(const struct kregd_request *req)
 }
 
 void peers_send(struct kregd *d, uint64_t client, const struct kregd_request *req,
-		const void *payload, const struct ucred *cred)
+		const void *payload, const struct kregd_sender *sender)
 {
 	const char *node = NULL;
 	struct peer *p;
@@ -1036,7 +1038,7 @@ void peers_send(struct kregd *d, uint64_t client, const struct kregd_request *re
 		       "only a reply address (user.UID.reply.) of another node is reached by node");
 		return;
 	}
-	if (req->from[0] && !holds_here(d, req->from, cred->pid)) {
+	if (req->from[0] && !holds_here(d, req->from, sender->cred.pid)) {
 		answer(d, client, req->seq, -EPERM,
 		       "the sending process does not hold %s on this node", req->from);
 		return;
@@ -1055,11 +1057,12 @@ void peers_send(struct kregd *d, uint64_t client, const struct kregd_request *re
 	}
 	m->client = client;
 	m->client_seq = req->seq;
-	peer_enqueue(d, p, m, req, payload, cred, own ? PEER_SEND_OWN_NAME | PEER_SEND_REPLY : 0);
+	peer_enqueue(d, p, m, req, payload, sender,
+		     own ? PEER_SEND_OWN_NAME | PEER_SEND_REPLY : 0);
 }
 
 void peers_multi_send(struct kregd *d, uint64_t client, const struct kregd_request *req,
-		      const void *payload, const struct ucred *cred)
+		      const void *payload, const struct kregd_sender *sender)
 {
 	struct kregd_request one = *req;
 	struct multi *mu;
@@ -1073,7 +1076,7 @@ void peers_multi_send(struct kregd *d, uint64_t client, const struct kregd_reque
 		return;
 	}
 	/* What this node's policy lets the sender reach of its own name, it may of theirs. */
-	if (!clients_may_send_kname(d, cred, req->name)) {
+	if (!clients_may_send_kname(d, sender, req->name)) {
 		answer(d, client, req->seq, -EACCES,
 		       "this node's policy does not let this process send to the name");
 		return;
@@ -1104,7 +1107,7 @@ void peers_multi_send(struct kregd *d, uint64_t client, const struct kregd_reque
 		}
 		m->multi = mu;
 		m->slot = i;
-		peer_enqueue(d, p, m, &one, payload, cred, PEER_SEND_OWN_NAME);
+		peer_enqueue(d, p, m, &one, payload, sender, PEER_SEND_OWN_NAME);
 	}
 	/* Set going: the answer can be sent now, once every part has one. */
 	multi_release(d, mu);

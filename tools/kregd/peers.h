@@ -26,15 +26,15 @@ void peers_io(struct kregd *d, struct link *l, uint32_t events);
 /* Timeouts, pings and links to retire: after every wake-up. */
 void peers_tick(struct kregd *d);
 /*
- * Request @req (KREGD_SEND) of client @client, from process @cred, with
+ * Request @req (KREGD_SEND) of client @client, from @sender, with
  * @payload: answered through clients_reply() once the peer's kernel has
  * answered, or the link has failed.
  */
 void peers_send(struct kregd *d, uint64_t client, const struct kregd_request *req,
-		const void *payload, const struct ucred *cred);
+		const void *payload, const struct kregd_sender *sender);
 /* KREGD_MULTI_SEND: to @req->name on every other member, answered once all have. */
 void peers_multi_send(struct kregd *d, uint64_t client, const struct kregd_request *req,
-		      const void *payload, const struct ucred *cred);
+		      const void *payload, const struct kregd_sender *sender);
 /* Node @node has a record in etcd (@member), or no longer has. */
 void peers_member(struct kregd *d, const char *node, bool member);
 /* The peers, for STATUS: how many were written to @out (at most @max). */

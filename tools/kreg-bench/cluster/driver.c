@@ -179,6 +179,10 @@ static void messages(void)
 	    figure(reply, "send_tls_raw_us"));
 	row("cluster send / raw TLS round trip (pairs)", "<= 1.3x",
 	    within(figure(reply, "send_tls_ratio"), 1.3), "%.2fx", figure(reply, "send_tls_ratio"));
+	row("... of which node1's kregd saw from frame out to ACK in", NULL, NULL, "%.0f us",
+	    figure(reply, "send_tls_link_us"));
+	row("... a request node1's kregd answers itself (STATUS)", NULL, NULL, "%.0f us",
+	    figure(reply, "send_tls_kregd_us"));
 	row("call through a via tuple, server on node2", NULL, NULL, "%.0f us",
 	    figure(reply, "call_tcp_kreg_us"));
 	row("raw TCP round trip node1-node2, 64 B", NULL, NULL, "%.0f us",

@@ -48,6 +48,7 @@
 #define RTT_PAIRS	15
 #define KIB_SENDERS	8
 #define KIB_EACH	250
+#define KREGD_BENCH_PEERS	8
 
 /* A byte stream, plain or TLS: the same code measures both. */
 struct stream {
@@ -217,17 +218,54 @@ static double kreg_rtt(struct kreg_conn *c, const char *mailbox, const struct kr
 	return (now_us() - t0) / n;
 }
 
-/* @pairs alternating batches: the median of each, and of the pairs' ratios (kreg / raw). */
+/*
+ * Where a cluster send's time goes, part one: what kregd itself measured
+ * for the last message of a batch, from its frame's write to the ACK
+ * (node2's kregd and kernel included): microseconds, or -1.
+ */
+static double link_rtt(struct kreg_conn *c)
+{
+	struct kreg_peer peers[KREGD_BENCH_PEERS];
+	size_t n, i;
+
+	if (kreg_cluster_peers(c, peers, KREGD_BENCH_PEERS, &n))
+		return -1;
+	for (i = 0; i < n; i++)
+		if (!strcmp(peers[i].node, "node2"))
+			return (double)peers[i].rtt_us;
+	return -1;
+}
+
+/* Part two: a request kregd answers itself (STATUS), this process to kregd and back. */
+static double kregd_rtt(struct kreg_conn *c, int n)
+{
+	struct kreg_cluster_status st;
+	double t0 = now_us();
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (kreg_cluster_status(c, &st))
+			return -1;
+	return (now_us() - t0) / n;
+}
+
+/*
+ * @pairs alternating batches: the median of each, and of the pairs' ratios
+ * (kreg / raw); for sends, what kregd saw of each batch's last message, and
+ * a batch of kregd's own answers.
+ */
 static int pairs(struct kreg_conn *c, const char *mailbox, const struct kreg_via *via,
 		 struct stream *raw, const char *name)
 {
-	double k[RTT_PAIRS], r[RTT_PAIRS], ratio[RTT_PAIRS];
+	double k[RTT_PAIRS], r[RTT_PAIRS], ratio[RTT_PAIRS], link[RTT_PAIRS], hop[RTT_PAIRS];
 	int i;
 
 	for (i = 0; i < RTT_PAIRS; i++) {
 		k[i] = kreg_rtt(c, mailbox, via, RTT_BATCH);
+		link[i] = via ? 0 : link_rtt(c);
+		hop[i] = via ? 0 : kregd_rtt(c, RTT_BATCH);
 		r[i] = raw_rtt(raw, RTT_BATCH);
-		if (k[i] < 0 || r[i] < 0) {
+		if (k[i] < 0 || r[i] < 0 || link[i] < 0 || hop[i] < 0) {
 			fprintf(stderr, "%s: a round trip failed\n", name);
 			return -1;
 		}
@@ -236,6 +274,10 @@ static int pairs(struct kreg_conn *c, const char *mailbox, const struct kreg_via
 	printf("BENCH %s_kreg_us %.1f\n", name, median(k, RTT_PAIRS));
 	printf("BENCH %s_raw_us %.1f\n", name, median(r, RTT_PAIRS));
 	printf("BENCH %s_ratio %.3f\n", name, median(ratio, RTT_PAIRS));
+	if (!via) {
+		printf("BENCH %s_link_us %.1f\n", name, median(link, RTT_PAIRS));
+		printf("BENCH %s_kregd_us %.1f\n", name, median(hop, RTT_PAIRS));
+	}
 	return 0;
 }
 
