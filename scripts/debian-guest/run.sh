@@ -19,6 +19,8 @@ payload=$(mktemp -d)
 trap 'rm -rf "$payload"' EXIT
 cp "$debs"/kreg-dkms_*.deb "$debs"/libkreg4_*.deb "$debs"/libkreg-dev_*.deb \
 	"$debs"/kregctl_*.deb "$here/check.sh" "$here/kreg-demo.c" "$payload/"
+mkdir "$payload/autopkgtest"
+cp "$here/../../debian/tests/"* "$payload/autopkgtest/"
 rm -f "$out/payload.img"
 truncate -s 64M "$out/payload.img"
 mkfs.ext4 -q -F -L kreg-payload -d "$payload" "$out/payload.img"
