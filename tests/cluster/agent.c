@@ -36,6 +36,11 @@
  *                         cluster provider: ID OK | ID ERR ERRNO TEXT
  *   ID LOCAL NAME         a holder process registers NAME as this node's own
  *                         (the kernel provider) and keeps it: ID OK 0 - PID
+ *   ID IDS NAME switch|stay
+ *                         a process of uid 1000 (saved uid 0) sends to NAME on the
+ *                         cluster provider while kregd is stopped, and (switch) a
+ *                         thread of it takes uid and gid 0 back before kregd goes
+ *                         on: ID OK ERRNO, kreg_send()'s answer
  *   ID MULTI NAME TEXT    kreg_multi_send_each() of TEXT to every node's own NAME:
  *                         ID OK NODE:ERR ... | ID ERR ERRNO TEXT
  *   ID INBOX NAME         what NAME's holder (REG, LOCAL) received: its inbox's report
@@ -53,8 +58,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -597,6 +604,61 @@ static void cmd_send(struct kreg_conn *c, const char *id, const char *name, cons
 		say("%s OK", id);
 }
 
+/* IDS's sender, after it sent: root again, as after a set-user-ID exec. */
+static void *take_root_back(void *arg)
+{
+	(void)arg;
+	usleep(300000);
+	if (setresuid(0, 0, 0) || setresgid(0, 0, 0))
+		_exit(120);
+	return NULL;
+}
+
+static void cmd_ids(const char *id, const char *name, bool change)
+{
+	int ready[2], go[2], status = 0;
+	struct kreg_conn *c;
+	pthread_t t;
+	pid_t child;
+	char b = 0;
+
+	if (kregd_pid <= 0 || pipe(ready) || pipe(go)) {
+		say("%s ERR %d no kregd, or no pipe", id, -EINVAL);
+		return;
+	}
+	child = fork();
+	if (child == 0) {
+		int err;
+
+		if (setresgid(1000, 1000, 0) || setresuid(1000, 1000, 0) ||
+		    kreg_open_provider(&c, KREG_PROVIDER_CLUSTER))
+			_exit(121);
+		if (write(ready[1], "r", 1) != 1 || read(go[0], &b, 1) != 1)
+			_exit(122);
+		/* kregd is stopped: the request waits in its socket, with uid 1000 on it. */
+		if (change && pthread_create(&t, NULL, take_root_back, NULL))
+			_exit(123);
+		err = kreg_send(c, name, "ids", 3);
+		_exit(err < 0 ? -err : err);
+	}
+	if (child > 0 && read(ready[0], &b, 1) == 1) {
+		kill(kregd_pid, SIGSTOP);
+		if (write(go[1], "g", 1) == 1)
+			usleep(800000);
+		kill(kregd_pid, SIGCONT);
+	}
+	if (child > 0)
+		waitpid(child, &status, 0);
+	close(ready[0]);
+	close(ready[1]);
+	close(go[0]);
+	close(go[1]);
+	if (child > 0 && WIFEXITED(status))
+		say("%s OK %d", id, WEXITSTATUS(status));
+	else
+		say("%s ERR %d the sender did not exit", id, -ECHILD);
+}
+
 static void cmd_multi(struct kreg_conn *c, const char *id, const char *name, const char *text)
 {
 	struct kreg_node_result r[16];
@@ -729,6 +791,8 @@ static void handle(struct kreg_conn **c, char *line)
 			return;
 		}
 		cmd_send(*c, id, arg, more, save && *save ? strtoull(save, NULL, 10) : 0);
+	} else if (!strcmp(op, "IDS") && arg && more) {
+		cmd_ids(id, arg, !strcmp(more, "switch"));
 	} else if (!strcmp(op, "MULTI") && arg && more) {
 		if (!*c && kreg_open_provider(c, KREG_PROVIDER_CLUSTER)) {
 			say("%s ERR %d kregd", id, -ENOTCONN);

@@ -634,6 +634,30 @@ TEST_F_TIMEOUT(cluster, a_message_reaches_a_name_held_on_another_node, 120)
 }
 
 /*
+ * kregd reads a sender's groups and capabilities in /proc when it takes the
+ * request, which may be after the sender changed: one that was uid 1000
+ * as it sent and is root by then (a set-user-ID program it ran since) is
+ * refused, never taken for root (which a node's policy does not bind).
+ * The same sender that stays uid 1000 is relayed.
+ */
+TEST_F_TIMEOUT(cluster, a_sender_whose_ids_changed_since_it_sent_is_refused, 120)
+{
+	char reply[256];
+	struct reg r;
+	struct who w;
+
+	SELECTED();
+	reg(N2, "mbox.ids", &r);
+	ASSERT_EQ(0, r.err);
+	ASSERT_EQ(0, who_until(N1, "mbox.ids", "node2", 5000, &w));
+	ASSERT_EQ(0, node_ask(N1, reply, sizeof(reply), 20000, "IDS mbox.ids stay"));
+	EXPECT_STREQ("OK 0", reply);
+	ASSERT_EQ(0, node_ask(N1, reply, sizeof(reply), 20000, "IDS mbox.ids switch"));
+	EXPECT_STREQ("OK 13", reply);	/* EACCES */
+	let_go(N2, "mbox.ids", "UNREG");
+}
+
+/*
  * A server on node1, under a supervisor: node2 calls it through a via
  * tuple, and the answer comes back to node2; a cast reaches it; a stop is
  * refused (another node's process is never its owner); and after a

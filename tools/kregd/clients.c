@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,57 +82,90 @@ int clients_listen(struct kregd *d)
 	return 0;
 }
 
+/* Whether @id is one of a "Uid:" or "Gid:" line's real, effective and saved ids. */
+static bool one_of(const char *ids, unsigned long id)
+{
+	unsigned long v[3];
+
+	return sscanf(ids, "%lu %lu %lu", &v[0], &v[1], &v[2]) == 3 &&
+	       (id == v[0] || id == v[1] || id == v[2]);
+}
+
 /*
- * What /proc says of process @pid, into @s (its credentials apart), in one
- * read of its status file: whether it runs on the host, that is in kregd's
- * pid namespace (one number in its NSpid) and in the initial user
- * namespace (the identity uid map); whether it has CAP_SYS_ADMIN, which
- * makes it the kernel's administrator; its supplementary groups. Both
- * files are readable by anyone, so kregd needs no CAP_SYS_PTRACE to tell.
+ * What /proc says of the process that sent with @cred, into @s, in one read
+ * of its status file: whether it runs on the host, that is in kregd's pid
+ * namespace (one number in its NSpid) and in the initial user namespace
+ * (the identity uid map); its supplementary groups; whether it is the
+ * kernel's administrator. Both files are readable by anyone, so kregd
+ * needs no CAP_SYS_PTRACE to tell.
+ *
+ * /proc is read when kregd takes the request, which may be after the
+ * process changed: a sender that exec'd a set-user-ID program since has
+ * another uid or capabilities now. So the credentials the kernel attached
+ * must still be among the process's ids, and CAP_SYS_ADMIN counts only for
+ * a sender that sent as root; groups that cannot all be read fail closed.
+ * -EPERM: not on the host; -EACCES: its identity changed, or too many groups.
  */
-static bool sender_read(pid_t pid, struct kregd_sender *s)
+static int sender_read(const struct ucred *cred, struct kregd_sender *s)
 {
 	unsigned long inside = 1, outside = 1, count = 0;
 	char path[64], line[4096], map[64] = "", *p, *end;
-	unsigned long long caps;
-	bool one_pid = false;
+	bool one_pid = false, uid_ok = false, gid_ok = false, groups_ok = true;
+	unsigned long long caps = 0;
 	FILE *f;
 
+	s->cred = *cred;
 	s->admin = false;
 	s->n_groups = 0;
-	if (pid <= 0)
-		return false;
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if (cred->pid <= 0)
+		return -EPERM;
+	snprintf(path, sizeof(path), "/proc/%d/status", cred->pid);
 	f = fopen(path, "r");
 	if (!f)
-		return false;
+		return -EPERM;
 	while (fgets(line, sizeof(line), f)) {
 		int a, b;
 
-		if (!strncmp(line, "NSpid:", 6))
+		if (!strncmp(line, "NSpid:", 6)) {
 			one_pid = sscanf(line + 6, "%d %d", &a, &b) == 1;
-		else if (!strncmp(line, "CapEff:", 7) && sscanf(line + 7, "%llx", &caps) == 1)
-			s->admin = caps & (1ULL << 21);	/* CAP_SYS_ADMIN */
-		else if (!strncmp(line, "Groups:", 7))
-			for (p = line + 7; s->n_groups < KREGD_GROUPS_MAX; p = end) {
+		} else if (!strncmp(line, "Uid:", 4)) {
+			uid_ok = one_of(line + 4, cred->uid);
+		} else if (!strncmp(line, "Gid:", 4)) {
+			gid_ok = one_of(line + 4, cred->gid);
+		} else if (!strncmp(line, "CapEff:", 7)) {
+			if (sscanf(line + 7, "%llx", &caps) != 1)
+				caps = 0;
+		} else if (!strncmp(line, "Groups:", 7)) {
+			/* A line longer than the buffer has more groups than are kept. */
+			groups_ok = strchr(line, '\n') != NULL;
+			for (p = line + 7;; p = end) {
 				unsigned long g = strtoul(p, &end, 10);
 
 				if (end == p)
 					break;
+				if (s->n_groups == KREGD_GROUPS_MAX) {
+					groups_ok = false;
+					break;
+				}
 				s->groups[s->n_groups++] = (gid_t)g;
 			}
+		}
 	}
 	fclose(f);
-	snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", cred->pid);
 	f = fopen(path, "r");
 	if (f) {
 		if (!fgets(map, sizeof(map), f))
 			map[0] = '\0';
 		fclose(f);
 	}
-	if (sscanf(map, "%lu %lu %lu", &inside, &outside, &count) != 3)
-		return false;
-	return one_pid && inside == 0 && outside == 0 && count == 4294967295UL;
+	if (sscanf(map, "%lu %lu %lu", &inside, &outside, &count) != 3 || !one_pid ||
+	    inside != 0 || outside != 0 || count != 4294967295UL)
+		return -EPERM;
+	if (!uid_ok || !gid_ok || !groups_ok)
+		return -EACCES;
+	s->admin = cred->uid == 0 && (caps & (1ULL << 21));	/* CAP_SYS_ADMIN */
+	return 0;
 }
 
 static void client_close(struct kregd *d, struct client *cl)
@@ -183,7 +217,7 @@ void clients_accept(struct kregd *d)
 	/* Accepted, even past a limit, and closed: the backlog drains, and never spins. */
 	while ((fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) ||
-		    !sender_read(cred.pid, &sender)) {
+		    sender_read(&cred, &sender) == -EPERM) {
 			kregd_log(LOG_NOTICE, "refused a client outside the host's namespaces (pid %d)",
 				  (int)cred.pid);
 			close(fd);
@@ -227,6 +261,7 @@ void clients_read(struct kregd *d, struct client *cl)
 	struct ucred *cred = NULL;
 	struct cmsghdr *c;
 	ssize_t n;
+	int err;
 
 	for (;;) {
 		if (cl->fd < 0)
@@ -252,6 +287,11 @@ void clients_read(struct kregd *d, struct client *cl)
 			 */
 			memset(&reply, 0, sizeof(reply));
 			reply.version = KREGD_PROTO_VERSION;
+			/* Where every protocol has them: so the client takes it as its answer. */
+			if (n >= (ssize_t)(offsetof(struct kregd_request, seq) + sizeof(req->seq))) {
+				reply.op = req->op;
+				reply.seq = req->seq;
+			}
 			reply.err = -EPROTO;
 			snprintf(reply.message, sizeof(reply.message),
 				 "kregd speaks protocol %d: libkreg and kregd must match",
@@ -259,16 +299,19 @@ void clients_read(struct kregd *d, struct client *cl)
 			send(cl->fd, &reply, sizeof(reply), MSG_DONTWAIT | MSG_NOSIGNAL);
 			continue;
 		}
-		if (!sender_read(cred->pid, &sender) || cl->pending >= CLIENT_PENDING_MAX) {
+		err = cl->pending >= CLIENT_PENDING_MAX ? -EAGAIN : sender_read(cred, &sender);
+		if (err) {
 			/* Only the part every reply has: the rest reads as zero. */
 			memset(&reply, 0, kregd_reply_len(0));
 			reply.version = KREGD_PROTO_VERSION;
-			reply.err = cl->pending >= CLIENT_PENDING_MAX ? -EAGAIN : -EPERM;
+			reply.err = err;
 			reply.seq = req->seq;
 			reply.op = req->op;
 			snprintf(reply.message, sizeof(reply.message), "%s",
-				 reply.err == -EPERM ?
+				 err == -EPERM ?
 				 "a process outside the host's namespaces: cluster names are the host's" :
+				 err == -EACCES ?
+				 "the sender's ids changed since it sent, or it has more groups than kregd reads" :
 				 "too many requests waiting on this connection");
 			send(cl->fd, &reply, kregd_reply_len(0), MSG_DONTWAIT | MSG_NOSIGNAL);
 			continue;
@@ -280,7 +323,6 @@ void clients_read(struct kregd *d, struct client *cl)
 			req->meta_len = 0;
 		cl->pending++;
 		/* The request may close this client (a failed answer): the loop's check. */
-		sender.cred = *cred;
 		claims_request(d, cl->id, req, buf + sizeof(*req), &sender);
 	}
 }
