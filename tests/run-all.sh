@@ -52,12 +52,13 @@ debian_run() {
 	fi
 }
 
-read -r -a kvers <<<"$KVERS"
+# KVERS may be one a line (scripts/kernels.sh) or one a word (make).
+read -r -d '' -a kvers <<<"$KVERS"
+n=${#kvers[@]}
 last=
-[ ${#kvers[@]} -gt 0 ] && last=${kvers[${#kvers[@]} - 1]}
-for kver in "${kvers[@]}"; do
-	[ "$kver" = "$last" ] && break
-	guest_part "$kver"
+[ "$n" -gt 0 ] && last=${kvers[n - 1]}
+for ((i = 0; i < n - 1; i++)); do
+	guest_part "${kvers[i]}"
 done
 for kver in ${DKMS_KVERS:-}; do
 	begin "exit cleanup and view tests on the module DKMS built: $kver"
@@ -71,15 +72,23 @@ beside=
 if [ -n "${DEBIAN_DEBS:-}" ] && [ "${DEBIAN_BESIDE_LAST:-0}" = 1 ] && [ -n "$last" ]; then
 	echo "=== $debian_title: started beside $last, its output after it ==="
 	debian_t0=$SECONDS
-	debian_run beside &
+	# Its own end, for its time: the wait below ends with the other guest.
+	rm -f "$BUILD/debian-guest/ended"
+	# A process group of its own (set -m), so that all of it can be stopped:
+	# interrupted or not, the guest beside does not outlive the run.
+	set -m
+	(debian_run beside; echo $SECONDS >"$BUILD/debian-guest/ended") &
 	beside=$!
+	set +m
+	trap 'kill -- -$beside 2>/dev/null' EXIT INT TERM
 fi
 [ -n "$last" ] && guest_part "$last"
 if [ -n "$beside" ]; then
-	t0=$debian_t0
 	wait "$beside"
+	trap - EXIT INT TERM
 	echo "=== $debian_title ==="
 	cat "$BUILD/debian-guest/run.out"
+	t0=$((debian_t0 + SECONDS - $(cat "$BUILD/debian-guest/ended" 2>/dev/null || echo $SECONDS)))
 	done_part "debian 12 (beside $last):$BUILD/debian-guest/run.out"
 fi
 

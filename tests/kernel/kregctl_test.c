@@ -44,6 +44,8 @@ FIXTURE_TEARDOWN(ctl)
 {
 	kill_and_reap(self->a);
 	sh("kregctl unregister ctl.json 2>/dev/null");
+	/* A test killed by its timeout leaves no policy to the next. */
+	sh("kregctl policy unload >/dev/null 2>&1");
 }
 
 /*
