@@ -2,7 +2,20 @@
 # What `make demo` shows: kreg.ko loaded, names registered, looked up, listed,
 # a message sent by name, and a name gone with its process.
 say() { printf '\n$ %s\n' "$*"; }
-run() { say "$*"; "$@"; echo "(exit status $?)"; }
+# A command as it would be typed, so that it can be pasted: an argument with
+# a space or a character the shell reads goes in single quotes.
+quoted() {
+	out=
+	for a in "$@"; do
+		case $a in
+		'' | *[!A-Za-z0-9_./=:,@%+-]*)
+			a="'$(printf '%s' "$a" | sed "s/'/'\\\\''/g")'" ;;
+		esac
+		out="$out${out:+ }$a"
+	done
+	printf '%s' "$out"
+}
+run() { say "$(quoted "$@")"; "$@"; echo "(exit status $?)"; }
 
 run insmod /kreg.ko
 say "kregctl monitor > /tmp/events &"
@@ -13,11 +26,13 @@ sleep 1
 say "kregctl register orders-db -n 2 &    # kregctl holds the name and prints its mail"
 kregctl register orders-db -n 2 &
 server=$!
-say "sleep 600 &  kregctl register cache \$! --meta ...   # root may name any process, with a value"
+say "sleep 600 &"
 sleep 600 &
 cache=$!
 sleep 1
-run kregctl register cache $cache --meta "role=lru size=512MiB"
+say "kregctl register cache \$! --meta 'role=lru size=512MiB'    # root may name any process, with a value"
+kregctl register cache $cache --meta "role=lru size=512MiB"
+echo "(exit status $?)"
 run kregctl whereis orders-db
 run kregctl await orders-db 1000
 run kregctl register orders-db
