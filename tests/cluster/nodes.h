@@ -290,6 +290,29 @@ static inline int node_ready(struct node *n, int timeout_ms)
 	return -ETIMEDOUT;
 }
 
+/*
+ * Until @n's copy of the cluster's names is as of @revision or later, by its
+ * watch or by reading everything again (a linearizable lookup of one name
+ * does not move it): 0 or -ETIMEDOUT.
+ */
+static inline int node_caught_up(struct node *n, unsigned long long revision, int timeout_ms)
+{
+	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+	unsigned long long lease, rev;
+	long long deadline_ms;
+	unsigned int reachable, names;
+	char reply[256];
+
+	while (now_ms() < deadline) {
+		if (!node_ask(n, reply, sizeof(reply), 2000, "STATUS") &&
+		    sscanf(reply, "STATUS %llx %lld %u %u %llu", &lease, &deadline_ms, &reachable,
+			   &names, &rev) == 5 && rev >= revision)
+			return 0;
+		sleep_ms(300);
+	}
+	return -ETIMEDOUT;
+}
+
 static inline pid_t node_qemu(struct node *n)
 {
 	char path[600];
