@@ -118,9 +118,6 @@ int kreg_kregd_ask_payload(struct kreg_conn *conn, struct kregd_request *req,
 			return -ETIMEDOUT;
 		}
 		n = recv(c->fd, reply, sizeof(*reply), MSG_DONTWAIT);
-		/* A reply is as long as its request needs: the rest reads as zero. */
-		if (n >= (ssize_t)kregd_reply_len(0) && n <= (ssize_t)sizeof(*reply))
-			memset((char *)reply + n, 0, sizeof(*reply) - (size_t)n);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
 		if (n <= 0) {
@@ -142,8 +139,11 @@ int kreg_kregd_ask_payload(struct kreg_conn *conn, struct kregd_request *req,
 			continue;
 		}
 		/* An answer to a request given up on earlier: not this one's. */
-		if (n >= (ssize_t)kregd_reply_len(0) && reply->seq == req->seq)
+		if (n >= (ssize_t)kregd_reply_len(0) && reply->seq == req->seq) {
+			/* A reply is as long as its request needs: the rest reads as zero. */
+			memset((char *)reply + n, 0, sizeof(*reply) - (size_t)n);
 			break;
+		}
 	}
 	if (reply->version != KREGD_PROTO_VERSION) {
 		kreg_set_error(conn, "kregd speaks another protocol: libkreg and kregd must match");

@@ -80,8 +80,7 @@ struct msg {
 	uint64_t client, client_seq;
 	struct multi *multi;		/* one node's part of a multi_send, or NULL */
 	uint32_t slot;			/* its place in multi->reply.results */
-	uint64_t sent_ms;
-	uint64_t sent_us;	/* for the link's round trip, in microseconds */
+	uint64_t sent_us;	/* on kregd_now_ms()'s clock, in microseconds */
 	size_t len;
 	uint8_t frame[];
 };
@@ -139,11 +138,12 @@ static const enum watched_kind peer_listen_kind = WATCHED_PEER_LISTEN;
 /* Out of descriptors: the listener rests until then, rather than wake the loop for ever. */
 static uint64_t listen_paused_until;
 
+/* kregd_now_ms()'s clock (a suspend counts), in microseconds: a message's one timestamp. */
 static uint64_t now_us(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
@@ -404,7 +404,6 @@ static void link_send(struct kregd *d, struct link *l, struct msg *m)
 	struct peer *p = l->peer;
 
 	m->next = NULL;
-	m->sent_ms = kregd_now_ms();
 	m->sent_us = now_us();
 	*l->sent_tail = m;
 	l->sent_tail = &m->next;
@@ -1260,7 +1259,7 @@ void peers_tick(struct kregd *d)
 			link_close(d, l, -ETIMEDOUT, "not up in time");
 		if (!l->closing && l->state == LINK_UP) {
 			/* Waiting for an answer, and nothing heard for long: a slow link answers. */
-			if (l->sent && now - l->sent->sent_ms > ACK_TIMEOUT_MS &&
+			if (l->sent && now - l->sent->sent_us / 1000 > ACK_TIMEOUT_MS &&
 			    now - l->heard_ms > ACK_TIMEOUT_MS)
 				link_close(d, l, -ETIMEDOUT, "no answer in time");
 			else if (now - l->heard_ms > ACK_TIMEOUT_MS)
