@@ -69,7 +69,7 @@ LIB_SO_VERSION := 4
 KERNEL_TESTS := $(patsubst tests/kernel/%.c,%,$(wildcard tests/kernel/*_test.c))
 HOST_TESTS := $(patsubst tests/host/%.c,%,$(wildcard tests/host/*_test.c))
 # Tests of the behaviour on both providers: on the host, the local one only.
-BOTH_PROVIDER_TESTS := registration_test server_loop_test supervision_test
+BOTH_PROVIDER_TESTS := registration_test server_loop_test supervision_test update_test
 
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib

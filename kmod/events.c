@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Events: every registration and removal, sent to each subscribed socket
- * that may SEE the name and whose pid namespace sees its holder, with the
- * holder's pid and the registrant's uid as that subscriber's namespaces
- * tell them. A name hidden from someone, by the policy or by a container's
- * walls, never reaches them this way either: events agree with lookups.
+ * Events: every registration, removal and change of value, sent to each
+ * subscribed socket that may SEE the name and whose pid namespace sees its
+ * holder, with the holder's pid and the registrant's uid as that
+ * subscriber's namespaces tell them. A name hidden from someone, by the
+ * policy or by a container's walls, never reaches them this way either:
+ * events agree with lookups.
  * A multicast group cannot tell its members apart, so each subscriber gets
  * its own copy (a clone, shared by subscribers of the same namespaces).
  *
@@ -255,9 +256,13 @@ static struct sk_buff *kreg_event_build(const struct kreg_change *c,
 					struct pid_namespace *pid_ns,
 					struct user_namespace *user_ns)
 {
+	static const u8 cmds[] = {
+		[KREG_CHANGE_REGISTERED]	= KREG_CMD_REGISTERED,
+		[KREG_CHANGE_UNREGISTERED]	= KREG_CMD_UNREGISTERED,
+		[KREG_CHANGE_UPDATED]		= KREG_CMD_UPDATED,
+	};
 	const struct kreg_entry *e = c->entry;
-	u8 cmd = c->kind == KREG_CHANGE_REGISTERED ? KREG_CMD_REGISTERED :
-						     KREG_CMD_UNREGISTERED;
+	u8 cmd = cmds[c->kind];
 	struct kreg_holder_info h;
 	struct sk_buff *msg;
 	void *hdr;
@@ -276,7 +281,7 @@ static struct sk_buff *kreg_event_build(const struct kreg_change *c,
 	     nla_put_u32(msg, KREG_A_UID, from_kuid_munged(user_ns, e->uid))) ||
 	    (cmd == KREG_CMD_UNREGISTERED &&
 	     nla_put_u32(msg, KREG_A_REASON, c->reason)) ||
-	    (cmd == KREG_CMD_REGISTERED && e->meta_len &&
+	    (cmd != KREG_CMD_UNREGISTERED && e->meta_len &&
 	     nla_put(msg, KREG_A_META, e->meta_len, kreg_entry_meta(e)))) {
 		nlmsg_free(msg);
 		return NULL;
@@ -345,7 +350,8 @@ static void kreg_events_fan_out(const struct kreg_change *c)
 
 static void kreg_events_changed(const struct kreg_change *c)
 {
-	if (c->kind == KREG_CHANGE_REGISTERED || c->kind == KREG_CHANGE_UNREGISTERED)
+	if (c->kind == KREG_CHANGE_REGISTERED || c->kind == KREG_CHANGE_UNREGISTERED ||
+	    c->kind == KREG_CHANGE_UPDATED)
 		kreg_events_fan_out(c);
 }
 

@@ -151,6 +151,26 @@ static int kreg_nl_name(struct genl_info *info, const char **name, size_t *len)
 	return 0;
 }
 
+/* The registration's value, if any (none: empty). */
+static int kreg_nl_meta(struct genl_info *info, const void **meta, size_t *len)
+{
+	struct nlattr *attr = info->attrs[KREG_A_META];
+
+	*meta = NULL;
+	*len = 0;
+	if (!attr)
+		return 0;
+	if (nla_len(attr) > KREG_META_MAX) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "the value is larger than KREG_META_MAX ("
+				    __stringify(KREG_META_MAX) " bytes)");
+		return -EMSGSIZE;
+	}
+	*meta = nla_data(attr);
+	*len = nla_len(attr);
+	return 0;
+}
+
 /* A reply naming @name's holder @h, with the registration's value. */
 static int kreg_nl_reply_holder(struct genl_info *info, u8 cmd, const char *name,
 				const struct kreg_holder_info *h, const void *meta,
@@ -272,23 +292,15 @@ static int kreg_nl_register(struct sk_buff *skb, struct genl_info *info)
 		.mbox_portid	= info->snd_portid,
 	};
 	struct nlattr *flags = info->attrs[KREG_A_FLAGS];
-	struct nlattr *meta = info->attrs[KREG_A_META];
 	struct kreg_holder_info holder = {};
 	int err;
 
 	err = kreg_nl_name(info, &req.name, &req.name_len);
 	if (err)
 		return err;
-	if (meta) {
-		if (nla_len(meta) > KREG_META_MAX) {
-			NL_SET_ERR_MSG_ATTR(info->extack, meta,
-					    "the value is larger than KREG_META_MAX ("
-					    __stringify(KREG_META_MAX) " bytes)");
-			return -EMSGSIZE;
-		}
-		req.meta = nla_data(meta);
-		req.meta_len = nla_len(meta);
-	}
+	err = kreg_nl_meta(info, &req.meta, &req.meta_len);
+	if (err)
+		return err;
 	if (flags)
 		req.flags = nla_get_u32(flags);
 	err = kreg_nl_claim(info, &req);
@@ -366,6 +378,51 @@ static int kreg_nl_unregister(struct sk_buff *skb, struct genl_info *info)
 				 "another uid, or a container, registered this name; releasing it needs CAP_SYS_ADMIN");
 	else if (err == -EREMOTE)
 		GENL_SET_ERR_MSG(info, "the name is held on another node: it is released there");
+	return err;
+}
+
+static int kreg_nl_update(struct sk_buff *skb, struct genl_info *info)
+{
+	static const int registration_only[] = { KREG_A_PID, KREG_A_FLAGS };
+	struct kreg_principal p;
+	const char *name;
+	const void *meta;
+	size_t len, meta_len;
+	unsigned int i;
+	int err;
+
+	/* The holder and the kind of name stay what they were registered with. */
+	for (i = 0; i < ARRAY_SIZE(registration_only); i++) {
+		if (info->attrs[registration_only[i]]) {
+			NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[registration_only[i]],
+					    "an update changes the value (KREG_A_META) only");
+			return -EINVAL;
+		}
+	}
+	err = kreg_nl_name(info, &name, &len);
+	if (err)
+		return err;
+	err = kreg_nl_meta(info, &meta, &meta_len);
+	if (err)
+		return err;
+	kreg_nl_principal(skb, &p);
+	err = kreg_table_update(name, len, meta, meta_len, &p);
+	switch (err) {
+	case -ENOENT:
+		GENL_SET_ERR_MSG(info, "the name is not registered");
+		break;
+	case -EPERM:
+		GENL_SET_ERR_MSG(info,
+				 "another uid, or a container, registered this name: only its registrant changes its value");
+		break;
+	case -EREMOTE:
+		GENL_SET_ERR_MSG(info, "the name is held on another node");
+		break;
+	case -EOPNOTSUPP:
+		GENL_SET_ERR_MSG(info,
+				 "a cluster name's value is the cluster's: it does not change in place");
+		break;
+	}
 	return err;
 }
 
@@ -924,6 +981,7 @@ static const struct genl_small_ops kreg_ops[] = {
 	{ .cmd = KREG_CMD_FENCE,	.doit = kreg_nl_fence },
 	{ .cmd = KREG_CMD_PROGRESS,	.doit = kreg_nl_progress },
 	{ .cmd = KREG_CMD_LEASE,	.doit = kreg_nl_lease },
+	{ .cmd = KREG_CMD_UPDATE,	.doit = kreg_nl_update },
 };
 
 static struct genl_family kreg_family __ro_after_init = {

@@ -183,11 +183,17 @@ void kreg_entry_holder_in(const struct kreg_entry *e, struct pid_namespace *ns,
 	}
 }
 
-static struct kreg_entry *kreg_entry_alloc(const struct kreg_request *req)
+/*
+ * An entry's memory, with its name, value and node in place and nothing
+ * else: until it is filled, it holds no reference and is freed with
+ * kreg_entry_discard().
+ */
+static struct kreg_entry *kreg_entry_new(const char *name, size_t len,
+					 const void *meta, size_t meta_len,
+					 const char *node, size_t node_len)
 {
-	size_t len = req->name_len;
-	size_t need = offsetof(struct kreg_entry, name) + len + 1 + req->meta_len +
-		      req->node_len;
+	size_t need = offsetof(struct kreg_entry, name) + len + 1 + meta_len +
+		      node_len;
 	struct kreg_entry *e;
 	unsigned int i;
 
@@ -201,19 +207,38 @@ static struct kreg_entry *kreg_entry_alloc(const struct kreg_request *req)
 	if (!e)
 		return NULL;
 	e->size_class = i;
-	e->flags = req->flags;
 	e->name_len = len;
-	memcpy(e->name, req->name, len);
+	memcpy(e->name, name, len);
 	e->name[len] = '\0';
-	e->meta_len = req->meta_len;
-	if (req->meta_len)
-		memcpy(e->name + len + 1, req->meta, req->meta_len);
-	e->node_len = req->node_len;
-	if (req->node_len)
-		memcpy(e->name + len + 1 + req->meta_len, req->node, req->node_len);
+	e->meta_len = meta_len;
+	if (meta_len)
+		memcpy(e->name + len + 1, meta, meta_len);
+	e->node_len = node_len;
+	if (node_len)
+		memcpy(e->name + len + 1 + meta_len, node, node_len);
+	e->view_rec = U32_MAX;
+	INIT_HLIST_NODE(&e->holder_link);
+	INIT_HLIST_NODE(&e->mbox_link);
+	INIT_HLIST_NODE(&e->quota_link);
+	return e;
+}
+
+static void kreg_entry_discard(struct kreg_entry *e)
+{
+	kmem_cache_free(kreg_entry_caches[e->size_class], e);
+}
+
+static struct kreg_entry *kreg_entry_alloc(const struct kreg_request *req)
+{
+	struct kreg_entry *e;
+
+	e = kreg_entry_new(req->name, req->name_len, req->meta, req->meta_len,
+			   req->node, req->node_len);
+	if (!e)
+		return NULL;
+	e->flags = req->flags;
 	e->remote_pid = req->remote_pid;
 	e->token = req->token;
-	e->view_rec = U32_MAX;
 	e->pid = get_pid(req->pid);
 	e->cred = get_cred(req->who->cred);
 	e->pid_ns = get_pid_ns(req->who->pid_ns);
@@ -225,9 +250,6 @@ static struct kreg_entry *kreg_entry_alloc(const struct kreg_request *req)
 	e->account = req->flags & KREG_F_REMOTE ? KREG_ACCOUNT_CLUSTER :
 		     kreg_account(req->who->cred, req->who->pid_ns);
 	e->registered_ns = ktime_get_real_ns();
-	INIT_HLIST_NODE(&e->holder_link);
-	INIT_HLIST_NODE(&e->mbox_link);
-	INIT_HLIST_NODE(&e->quota_link);
 	return e;
 }
 
@@ -236,7 +258,7 @@ static void kreg_entry_free(struct kreg_entry *e)
 	put_pid(e->pid);
 	put_pid_ns(e->pid_ns);
 	put_cred(e->cred);
-	kmem_cache_free(kreg_entry_caches[e->size_class], e);
+	kreg_entry_discard(e);
 }
 
 static void kreg_entry_free_rcu(struct rcu_head *head)
@@ -762,6 +784,89 @@ void kreg_table_release_own(const char *name, size_t len,
 	    kreg_principal_owns(p, KREG_OWNER_OF(e)))
 		kreg_entry_unlink(e, KREG_REASON_EXPLICIT);
 	kreg_unlock_table();
+}
+
+/*
+ * @new, a copy of @old's name with another value, takes @old's place in
+ * every index, as @old's holder, mailbox, quota, id and view record: a
+ * reader that found @old under RCU reads it whole, one that comes after
+ * finds @new, and none finds no name. Announced as KREG_CHANGE_UPDATED;
+ * @old is freed after a grace period.
+ */
+static void kreg_entry_replace(struct kreg_entry *old, struct kreg_entry *new)
+{
+	lockdep_assert_held(&kreg_table_mutex);
+
+	new->pid = get_pid(old->pid);
+	new->cred = get_cred(old->cred);
+	new->pid_ns = get_pid_ns(old->pid_ns);
+	new->holder = old->holder;
+	new->uid = old->uid;
+	new->account = old->account;
+	new->id = old->id;
+	new->view_rec = old->view_rec;
+	new->registered_ns = old->registered_ns;
+	new->token = old->token;
+	new->remote_pid = old->remote_pid;
+	new->flags = old->flags;
+	RCU_INIT_POINTER(new->mbox,
+			 rcu_dereference_protected(old->mbox, kreg_table_lock_held()));
+
+	/* The lists keep their order and counts: one link for another. */
+	hlist_replace_rcu(&old->holder_link, &new->holder_link);
+	if (!hlist_unhashed(&old->mbox_link))
+		hlist_replace_rcu(&old->mbox_link, &new->mbox_link);
+	hlist_replace_rcu(&old->quota_link, &new->quota_link);
+	/* Both are found under the lock: neither can fail. */
+	WARN_ON_ONCE(rhashtable_replace_fast(&kreg_names, &old->node, &new->node,
+					     kreg_names_params));
+	/* Replaces what is stored at the id: allocates nothing. */
+	xa_store(&kreg_ids, new->id, new, GFP_KERNEL);
+
+	kreg_notify(&(struct kreg_change){ .kind = KREG_CHANGE_UPDATED,
+					   .entry = new });
+	call_rcu(&old->rcu, kreg_entry_free_rcu);
+}
+
+int kreg_table_update(const char *name, size_t len, const void *meta,
+		      size_t meta_len, struct kreg_principal *p)
+{
+	struct kreg_name_key key = { .name = name, .len = len };
+	struct kreg_entry *old, *new;
+	pid_t holder = 0;
+	int err = 0;
+
+	/* Charged, like a registration, to whoever asks: its memory cgroup. */
+	new = kreg_entry_new(name, len, meta, meta_len, NULL, 0);
+	if (!new)
+		return -ENOMEM;
+
+	kreg_lock_table();
+	old = kreg_lookup_locked(&key);
+	if (!old) {
+		err = -ENOENT;
+	} else if (!kreg_entry_alive(old)) {
+		kreg_entry_unlink(old, KREG_REASON_EXITED);
+		err = -ENOENT;
+	} else if (!kreg_visible(p, old)) {
+		err = -ENOENT;
+	} else if (kreg_entry_remote(old)) {
+		err = -EREMOTE;
+	} else if (old->flags & KREG_F_CLUSTER) {
+		err = -EOPNOTSUPP;
+	} else if (!kreg_principal_owns(p, KREG_OWNER_OF(old))) {
+		err = -EPERM;
+	} else {
+		holder = pid_nr(old->pid);
+		kreg_entry_replace(old, new);
+		new = NULL;
+	}
+	kreg_unlock_table();
+
+	if (new)
+		kreg_entry_discard(new);
+	trace_kreg_update(name, holder, from_kuid(&init_user_ns, p->uid), meta_len, err);
+	return err;
 }
 
 int kreg_table_whereis(const char *name, size_t len, struct kreg_principal *p,

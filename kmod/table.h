@@ -164,6 +164,7 @@ struct kreg_found {
 enum kreg_change_kind {
 	KREG_CHANGE_REGISTERED,		/* @entry is in the table */
 	KREG_CHANGE_UNREGISTERED,	/* @entry is out, for @reason */
+	KREG_CHANGE_UPDATED,		/* @entry took its predecessor's place, with another value */
 	KREG_CHANGE_HOLDER_NEW,		/* @holder's process holds its first name */
 	KREG_CHANGE_HOLDER_GONE,	/* ... and now none */
 	KREG_CHANGE_POLICY,		/* @policy is about to be in force */
@@ -216,6 +217,13 @@ int kreg_table_register(const struct kreg_request *req,
  */
 int kreg_table_unregister(const char *name, size_t len, struct kreg_principal *p,
 			  bool admin);
+/*
+ * Gives @name the value @meta in place (KREG_CMD_UPDATE): -ENOENT when @p
+ * cannot see it, -EPERM when @p is not who registered it, -EREMOTE for a
+ * mirror, -EOPNOTSUPP for a cluster name.
+ */
+int kreg_table_update(const char *name, size_t len, const void *meta,
+		      size_t meta_len, struct kreg_principal *p);
 /* Whether @name is unheld, or held by what @p registered. */
 bool kreg_table_owned_by(const char *name, size_t len,
 			 const struct kreg_principal *p);

@@ -59,6 +59,28 @@ TRACE_EVENT(kreg_unregister,
 				   { KREG_REASON_NODE_LOST, "node-lost" }))
 );
 
+/* A registration's value changed in place (or not): its new length. */
+TRACE_EVENT(kreg_update,
+	TP_PROTO(const char *name, pid_t pid, uid_t uid, size_t meta_len, int result),
+	TP_ARGS(name, pid, uid, meta_len, result),
+	TP_STRUCT__entry(
+		__string(name, name)
+		__field(pid_t, pid)
+		__field(uid_t, uid)
+		__field(u32, meta_len)
+		__field(int, result)
+	),
+	TP_fast_assign(
+		__assign_str(name, name);
+		__entry->pid = pid;
+		__entry->uid = uid;
+		__entry->meta_len = meta_len;
+		__entry->result = result;
+	),
+	TP_printk("name=%s pid=%d uid=%u meta_len=%u result=%d", __get_str(name),
+		  __entry->pid, __entry->uid, __entry->meta_len, __entry->result)
+);
+
 /* A claim of this node, won in the cluster with @token, committed (or not). */
 TRACE_EVENT(kreg_commit,
 	TP_PROTO(const char *name, pid_t pid, u64 token, int result),

@@ -351,6 +351,34 @@ static u32 kreg_view_free_slot(const struct kreg_view *v, u32 hash)
 }
 
 /*
+ * What of @e's name, value and node fits in the record's data, each only
+ * if what comes before it does; the rest is zero, so that no byte of a
+ * value it had before stays in a view every process may map.
+ */
+static void kreg_view_put_data(struct kreg_view_record *r, const struct kreg_entry *e)
+{
+	memset(r->data, 0, sizeof(r->data));
+	r->name_len = e->name_len;
+	r->meta_len = e->meta_len;
+	r->node_len = 0;
+	r->flags = kreg_entry_remote(e) ? KREG_VIEW_R_REMOTE : 0;
+	if (e->name_len > KREG_VIEW_DATA_MAX)
+		return;
+	memcpy(r->data, e->name, e->name_len);
+	r->flags |= KREG_VIEW_R_NAME;
+	if (e->name_len + e->meta_len > KREG_VIEW_DATA_MAX)
+		return;
+	memcpy(r->data + e->name_len, kreg_entry_meta(e), e->meta_len);
+	r->flags |= KREG_VIEW_R_META;
+	if (kreg_entry_remote(e) &&
+	    e->name_len + e->meta_len + e->node_len <= KREG_VIEW_DATA_MAX) {
+		memcpy(r->data + e->name_len + e->meta_len, kreg_entry_node(e),
+		       e->node_len);
+		r->node_len = e->node_len;
+	}
+}
+
+/*
  * Writes @e into @v, which has a free record and @e's holder a word. A name
  * whose window is full is left out: the view stays complete, as readers
  * who search that window find no empty slot and ask the kernel.
@@ -372,32 +400,24 @@ static void kreg_view_insert(struct kreg_view *v, struct kreg_entry *e)
 	r->pid = kreg_entry_remote(e) ? e->remote_pid : pid_nr(e->pid);
 	r->holder = w->slot;
 	r->holder_word = w->word;
-	r->name_len = e->name_len;
-	r->meta_len = e->meta_len;
 	r->token = e->token;
-	r->node_len = 0;
-	r->flags = kreg_entry_remote(e) ? KREG_VIEW_R_REMOTE : 0;
-	if (e->name_len <= KREG_VIEW_DATA_MAX) {
-		memcpy(r->data, e->name, e->name_len);
-		r->flags |= KREG_VIEW_R_NAME;
-		if (e->name_len + e->meta_len <= KREG_VIEW_DATA_MAX) {
-			memcpy(r->data + e->name_len, kreg_entry_meta(e),
-			       e->meta_len);
-			r->flags |= KREG_VIEW_R_META;
-			if (kreg_entry_remote(e) &&
-			    e->name_len + e->meta_len + e->node_len <= KREG_VIEW_DATA_MAX) {
-				memcpy(r->data + e->name_len + e->meta_len,
-				       kreg_entry_node(e), e->node_len);
-				r->node_len = e->node_len;
-			}
-		}
-	}
+	kreg_view_put_data(r, e);
 	if (v->index[slot] == 0)
 		v->used_slots++;
 	WRITE_ONCE(v->index[slot], rec + 1);
 	e->view_rec = rec;
 	v->entries++;
 	WRITE_ONCE(v->hdr->entries, v->entries);
+}
+
+/* A value changed in place: its record, if it has one, says the new one. */
+static void kreg_view_update(struct kreg_view *v, const struct kreg_entry *e)
+{
+	if (e->view_rec >= v->capacity)
+		return;
+	kreg_view_write_begin(v);
+	kreg_view_put_data(&v->records[e->view_rec], e);
+	kreg_view_write_end(v);
 }
 
 /*
@@ -542,6 +562,9 @@ static void kreg_view_changed(const struct kreg_change *c)
 		break;
 	case KREG_CHANGE_UNREGISTERED:
 		kreg_view_remove(kreg_view_locked(), c->entry);
+		break;
+	case KREG_CHANGE_UPDATED:
+		kreg_view_update(kreg_view_locked(), c->entry);
 		break;
 	case KREG_CHANGE_HOLDER_NEW:
 		kreg_view_holder_new(kreg_holder_word(c->holder));

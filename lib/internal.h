@@ -48,6 +48,9 @@ struct kreg_provider_ops {
 			     const void *meta, size_t meta_len, uint32_t flags,
 			     struct kreg_holder *holder);
 	int (*unregister)(struct kreg_conn *conn, const char *name);
+	/* The registration's value, in place (kreg_update_meta()). */
+	int (*update_meta)(struct kreg_conn *conn, const char *name, const void *meta,
+			   size_t meta_len);
 	/* 0 with *@holder set, KREG_UNDEFINED, or an error; @flags: KREG_WHEREIS_*. */
 	int (*whereis)(struct kreg_conn *conn, const char *name, unsigned int flags,
 		       void *meta, size_t size, size_t *meta_len,

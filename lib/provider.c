@@ -215,6 +215,21 @@ int kreg_unregister(struct kreg_conn *conn, const char *name)
 	return conn->ops->unregister(conn, name);
 }
 
+int kreg_update_meta(struct kreg_conn *conn, const char *name, const void *meta,
+		     size_t meta_len)
+{
+	if (meta_len > KREG_META_MAX) {
+		kreg_set_error(conn, "the value is larger than KREG_META_MAX (%d bytes)",
+			       KREG_META_MAX);
+		return -EMSGSIZE;
+	}
+	if (meta_len && !meta) {
+		kreg_set_error(conn, "a value of %zu bytes at NULL", meta_len);
+		return -EINVAL;
+	}
+	return conn->ops->update_meta(conn, name, meta, meta_len);
+}
+
 int kreg_whereis_meta(struct kreg_conn *conn, const char *name, pid_t *pid,
 		      void *meta, size_t size, size_t *meta_len)
 {

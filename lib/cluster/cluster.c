@@ -176,6 +176,27 @@ static int kreg_cluster_register(struct kreg_conn *conn, const char *name, pid_t
 	return err;
 }
 
+/*
+ * A cluster name's value is in etcd and in every node's mirror: it does
+ * not change in place (the kernel refuses too). Other names are this
+ * node's.
+ */
+static int kreg_cluster_update_meta(struct kreg_conn *conn, const char *name,
+				    const void *meta, size_t meta_len)
+{
+	char kname[KREG_NAME_MAX + 1];
+	int err;
+
+	err = kreg_cluster_name(conn, name, kname, sizeof(kname));
+	if (err)
+		return err;
+	if (kreg_is_cluster_name(kname)) {
+		kreg_set_error(conn, "a cluster name's value is the cluster's: it does not change in place");
+		return -EOPNOTSUPP;
+	}
+	return kreg_kernel_update_meta(conn, kname, meta, meta_len);
+}
+
 static int kreg_cluster_unregister(struct kreg_conn *conn, const char *name)
 {
 	struct kregd_request req = { .op = KREGD_RELEASE };
@@ -461,6 +482,7 @@ const struct kreg_provider_ops kreg_cluster_ops = {
 	.fd		= kreg_kernel_fd,
 	.register_meta	= kreg_cluster_register,
 	.unregister	= kreg_cluster_unregister,
+	.update_meta	= kreg_cluster_update_meta,
 	.whereis	= kreg_cluster_whereis,
 	.list		= kreg_cluster_list,
 	.status		= kreg_kernel_status,

@@ -206,6 +206,19 @@ int kreg_register_meta(struct kreg_conn *conn, const char *name, pid_t pid,
 int kreg_unregister(struct kreg_conn *conn, const char *name);
 
 /*
+ * Changes the value of @name's registration to @meta (@meta_len bytes, up
+ * to KREG_META_MAX, -EMSGSIZE beyond; 0: empty), in place, as Elixir's
+ * Registry.update_value/3: lookups find the old value or the new one, never
+ * no name, and the holder, its mailbox and its place in kreg_list() stay.
+ * Subscribers get a KREG_EVENT_UPDATED with the new value. Only who
+ * registered the name may change it: -EPERM for another uid or container
+ * (the kernel provider), -ENOENT for a name not registered. On the cluster
+ * provider a cluster name's value is the cluster's: -EOPNOTSUPP.
+ */
+int kreg_update_meta(struct kreg_conn *conn, const char *name, const void *meta,
+		     size_t meta_len);
+
+/*
  * Sets *@pid to the live holder of @name and returns 0, or returns
  * KREG_UNDEFINED when there is none. Never reports a dead process, nor a
  * process of another node as if it were one of this node's: a cluster name
@@ -500,9 +513,14 @@ struct kreg_message {
  */
 int kreg_recv(struct kreg_conn *conn, struct kreg_message *msg, int timeout_ms);
 
+/*
+ * Kinds may be added: a subscriber ignores those it does not know (a
+ * subscriber of libkreg before 0.12.0 gets KREG_EVENT_UPDATED too).
+ */
 enum kreg_event_kind {
 	KREG_EVENT_REGISTERED,
 	KREG_EVENT_UNREGISTERED,
+	KREG_EVENT_UPDATED,	/* the registration's value changed (kreg_update_meta()) */
 };
 
 struct kreg_event {
@@ -511,7 +529,7 @@ struct kreg_event {
 	pid_t pid;		/* in the subscriber's pid namespace; 0: on another node */
 	uid_t uid;		/* in the subscriber's user namespace; (uid_t)-1: another node's */
 	enum kreg_reason reason;	/* for KREG_EVENT_UNREGISTERED */
-	size_t meta_len;		/* for KREG_EVENT_REGISTERED */
+	size_t meta_len;		/* for KREG_EVENT_REGISTERED and _UPDATED */
 	unsigned char meta[KREG_META_MAX];
 	/* A cluster name's: its holder's node ("" otherwise), pid there and token. */
 	char node[KREG_NODE_MAX + 1];

@@ -293,6 +293,7 @@ const struct kreg_provider_ops kreg_kernel_ops = {
 	.fd		= kreg_kernel_fd,
 	.register_meta	= kreg_kernel_register_meta,
 	.unregister	= kreg_kernel_unregister,
+	.update_meta	= kreg_kernel_update_meta,
 	.whereis	= kreg_kernel_whereis,
 	.list		= kreg_kernel_list,
 	.status		= kreg_kernel_status,
@@ -347,7 +348,8 @@ static void kreg_stash(struct kreg_conn *conn, const struct nlmsghdr *nlh)
 		return;
 	if (g->cmd == KREG_CMD_DELIVER)
 		q = &conn->deliveries;
-	else if (g->cmd == KREG_CMD_REGISTERED || g->cmd == KREG_CMD_UNREGISTERED)
+	else if (g->cmd == KREG_CMD_REGISTERED || g->cmd == KREG_CMD_UNREGISTERED ||
+		 g->cmd == KREG_CMD_UPDATED)
 		q = &conn->events;
 	else
 		return;

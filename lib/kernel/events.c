@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Events: every registration and unregistration of a name this handle may
- * see, sent by kreg.ko to the handle's request socket once it subscribed.
+ * Events: every registration, unregistration and change of value of a name
+ * this handle may see, sent by kreg.ko to the handle's request socket once
+ * it subscribed.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -54,8 +55,9 @@ int kreg_kernel_next_event(struct kreg_conn *conn, struct kreg_event *ev,
 	if (!err) {
 		const struct genlmsghdr *g = NLMSG_DATA(p->nlh);
 
-		ev->kind = g->cmd == KREG_CMD_REGISTERED ?
-			KREG_EVENT_REGISTERED : KREG_EVENT_UNREGISTERED;
+		ev->kind = g->cmd == KREG_CMD_REGISTERED ? KREG_EVENT_REGISTERED :
+			   g->cmd == KREG_CMD_UPDATED ? KREG_EVENT_UPDATED :
+			   KREG_EVENT_UNREGISTERED;
 		snprintf(ev->name, sizeof(ev->name), "%s",
 			 nla_get_string(attrs[KREG_A_NAME]));
 		ev->pid = (pid_t)nla_get_u32(attrs[KREG_A_PID]);

@@ -14,6 +14,8 @@ KREG_HIDDEN int kreg_kernel_register_meta(struct kreg_conn *conn, const char *na
 					  pid_t pid, const void *meta, size_t meta_len,
 					  uint32_t flags, struct kreg_holder *holder);
 KREG_HIDDEN int kreg_kernel_unregister(struct kreg_conn *conn, const char *name);
+KREG_HIDDEN int kreg_kernel_update_meta(struct kreg_conn *conn, const char *name,
+					const void *meta, size_t meta_len);
 /*
  * Besides KREG_WHEREIS_* (which one host's table needs none of): the
  * caller checked the name already (kreg_name_problem()), on a path where

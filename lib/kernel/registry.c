@@ -148,6 +148,12 @@ int kreg_kernel_unregister(struct kreg_conn *conn, const char *name)
 	return kreg_name_request(conn, KREG_CMD_UNREGISTER, name, 0, NULL, 0, 0, NULL);
 }
 
+int kreg_kernel_update_meta(struct kreg_conn *conn, const char *name, const void *meta,
+			    size_t meta_len)
+{
+	return kreg_name_request(conn, KREG_CMD_UPDATE, name, 0, meta, meta_len, 0, NULL);
+}
+
 /* A reply's attribute @type, found without libnl's parser; NULL if absent or malformed. */
 static const struct nlattr *kreg_reply_attr(const struct nlmsghdr *nlh, int type)
 {

@@ -256,7 +256,7 @@ static void kreg_local_announce(const struct kreg_local_entry *e,
 		it->ev->pid = e->holder->tid;
 		it->ev->uid = e->uid;
 		it->ev->reason = reason;
-		if (kind == KREG_EVENT_REGISTERED) {
+		if (kind != KREG_EVENT_UNREGISTERED) {
 			it->ev->meta_len = e->meta_len;
 			memcpy(it->ev->meta, e->meta, e->meta_len);
 		}
@@ -598,6 +598,58 @@ static int kreg_local_unregister(struct kreg_conn *conn, const char *name)
 	return err;
 }
 
+/*
+ * A copy of the entry with the new value takes its place in its bucket and
+ * in its holder's list, under the lock: no lookup finds no name meanwhile.
+ * Every thread of the process is its uid, as for unregistering.
+ */
+static int kreg_local_update_meta(struct kreg_conn *conn, const char *name,
+				  const void *meta, size_t meta_len)
+{
+	size_t len = strnlen(name, KREG_NAME_MAX + 1);
+	struct kreg_local_entry **slot, *old, *e;
+	int err;
+
+	err = kreg_local_begin(conn, name);
+	if (err)
+		return err;
+	e = calloc(1, sizeof(*e) + len + 1 + meta_len);
+	if (!e)
+		return -ENOMEM;
+	memcpy(e->name, name, len);
+	e->meta = (unsigned char *)e->name + len + 1;
+	if (meta_len)
+		memcpy(e->meta, meta, meta_len);
+	e->meta_len = meta_len;
+
+	kreg_local_lock();
+	slot = kreg_local_slot(name);
+	old = slot ? *slot : NULL;
+	if (old) {
+		e->next = old->next;
+		e->held_next = old->held_next;
+		e->held_pprev = old->held_pprev;
+		*e->held_pprev = e;
+		if (e->held_next)
+			e->held_next->held_pprev = &e->held_next;
+		e->holder = old->holder;
+		e->mailbox = old->mailbox;
+		e->flags = old->flags;
+		e->uid = old->uid;
+		e->registered_ns = old->registered_ns;
+		*slot = e;
+		kreg_local_announce(e, KREG_EVENT_UPDATED, KREG_REASON_EXPLICIT);
+		e = old;
+	} else {
+		err = -ENOENT;
+	}
+	kreg_local_unlock();
+	free(e);
+	if (err)
+		kreg_set_error(conn, "the name is not registered");
+	return err;
+}
+
 /* One process's table: always current, never linearizable's concern. */
 static int kreg_local_whereis(struct kreg_conn *conn, const char *name, unsigned int flags,
 			      void *meta, size_t size, size_t *meta_len,
@@ -874,6 +926,7 @@ const struct kreg_provider_ops kreg_local_ops = {
 	.fd		= kreg_local_fd,
 	.register_meta	= kreg_local_register,
 	.unregister	= kreg_local_unregister,
+	.update_meta	= kreg_local_update_meta,
 	.whereis	= kreg_local_whereis,
 	.list		= kreg_local_list,
 	.status		= kreg_local_status,

@@ -295,10 +295,34 @@ TEST_F_TIMEOUT(ctl, monitor_prints_a_json_line_per_event, CTL_TIMEOUT)
 			"and .[1].reason == \"explicit\"' /tmp/ctl.events", self->a));
 }
 
+static int update_as_nobody(void *arg)
+{
+	(void)arg;
+	return sh("kregctl update ctl.json role=theirs 2>/dev/null");
+}
+
+/* A value changes in place: lookups, the listing and monitor say so. */
+TEST_F_TIMEOUT(ctl, update_changes_the_value_in_place, CTL_TIMEOUT)
+{
+	EXPECT_EQ(0, sh("(kregctl -j monitor -n 1 >/tmp/ctl.updates &) ; sleep 1; "
+			"kregctl update ctl.json role=replica && "
+			"for i in 1 2 3 4 5 6 7 8 9 10; do "
+			"[ $(wc -l </tmp/ctl.updates) -ge 1 ] && break; sleep 0.5; done"));
+	EXPECT_EQ(0, sh("jq -e -s 'length == 1 and .[0].event == \"updated\" and "
+			".[0].name == \"ctl.json\" and .[0].pid == %d and .[0].meta == \"role=replica\"' "
+			"/tmp/ctl.updates", self->a));
+	EXPECT_EQ(0, sh("kregctl -j list ctl.json | jq -e '.names[0].pid == %d and "
+			".names[0].meta == \"role=replica\"'", self->a));
+	/* Another uid's update is an error; a name nobody holds, exit status 1. */
+	EXPECT_EQ(2, run_as(65534, update_as_nobody, NULL));
+	EXPECT_EQ(1, sh("kregctl update ctl.nobody x 2>/dev/null"));
+	EXPECT_EQ(0, sh("kregctl -j list ctl.json | jq -e '.names[0].meta == \"role=replica\"'"));
+}
+
 TEST_F_TIMEOUT(plain, every_command_answers_help, CTL_TIMEOUT)
 {
 	static const char *const commands[] = {
-		"register", "unregister", "whereis", "await", "list", "send", "call", "cast",
+		"register", "unregister", "update", "whereis", "await", "list", "send", "call", "cast",
 		"stop", "run",
 		"monitor", "bpf", "status", "policy",
 	};

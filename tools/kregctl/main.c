@@ -43,6 +43,8 @@ static const struct {
 	  "                           print what is sent to it until interrupted\n"
 	  "                           (-n N: stop after N messages)\n" },
 	{ "unregister", "  unregister NAME          release NAME\n" },
+	{ "update", "  update NAME [VALUE]      change the value of NAME's registration in place\n"
+	  "                           (without VALUE: empty); only its registrant may\n" },
 	{ "whereis", "  whereis NAME             print the pid that holds NAME\n" },
 	{ "await", "  await NAME [TIMEOUT_MS]  wait until NAME is registered, print its pid\n" },
 	{ "list", "  list [PATTERN] [--pid PID]\n"
@@ -63,8 +65,8 @@ static const struct {
 	  "                           run CMD under NAME, restarted as asked (default:\n"
 	  "                           permanent, at most 3 restarts in 5 s, SIGKILL 5 s\n"
 	  "                           after SIGTERM); SIGINT or SIGTERM stops it\n" },
-	{ "monitor", "  monitor [-n N]           print registrations and unregistrations as they\n"
-	  "                           happen (-n N: stop after N events)\n" },
+	{ "monitor", "  monitor [-n N]           print registrations, updates and unregistrations\n"
+	  "                           as they happen (-n N: stop after N events)\n" },
 	{ "bpf", "  bpf attach|detach|status BPF exit cleanup: names vanish the instant their\n"
 	  "                           process dies (pinned under " KREG_BPF_PIN_DIR ")\n" },
 	{ "status", "  status                   the module's version, names held, limits, your\n"
@@ -352,6 +354,19 @@ static int cmd_unregister(struct kreg_conn *conn, int argc, char **argv)
 	if (ctl_check_name(argv[1]) || ctl_open(&conn))
 		return EXIT_ERROR;
 	err = kreg_unregister(conn, argv[1]);
+	return err ? ctl_fail(conn, argv[1], err) : 0;
+}
+
+static int cmd_update(struct kreg_conn *conn, int argc, char **argv)
+{
+	const char *value = argc > 2 ? argv[2] : "";
+	int err;
+
+	if (argc < 2 || argc > 3)
+		return ctl_bad_usage(argc < 2 ? "which NAME?" : "one NAME and one VALUE only");
+	if (ctl_check_name(argv[1]) || ctl_open(&conn))
+		return EXIT_ERROR;
+	err = kreg_update_meta(conn, argv[1], value, strlen(value));
 	return err ? ctl_fail(conn, argv[1], err) : 0;
 }
 
@@ -804,6 +819,19 @@ static int cmd_stop(struct kreg_conn *conn, int argc, char **argv)
 	return cast_or_stop(conn, argc, argv, true);
 }
 
+static const char *event_kind_name(enum kreg_event_kind kind)
+{
+	switch (kind) {
+	case KREG_EVENT_REGISTERED:
+		return "registered";
+	case KREG_EVENT_UPDATED:
+		return "updated";
+	case KREG_EVENT_UNREGISTERED:
+		break;
+	}
+	return "unregistered";
+}
+
 static int cmd_monitor(struct kreg_conn *conn, int argc, char **argv)
 {
 	struct kreg_event ev;
@@ -832,19 +860,18 @@ static int cmd_monitor(struct kreg_conn *conn, int argc, char **argv)
 			return ctl_fail(conn, "monitor", err);
 		if (ctl_json) {
 			json_object(&ctl_out, NULL);
-			json_string(&ctl_out, "event", ev.kind == KREG_EVENT_REGISTERED ?
-				    "registered" : "unregistered");
+			json_string(&ctl_out, "event", event_kind_name(ev.kind));
 			json_string(&ctl_out, "name", ev.name);
 			json_int(&ctl_out, "pid", ev.pid);
 			json_uint(&ctl_out, "uid", ev.uid);
-			if (ev.kind == KREG_EVENT_REGISTERED)
+			if (ev.kind != KREG_EVENT_UNREGISTERED)
 				json_bytes(&ctl_out, "meta", ev.meta, ev.meta_len);
 			else
 				json_string(&ctl_out, "reason", kreg_reason_name(ev.reason));
 			json_end(&ctl_out, '}');
-		} else if (ev.kind == KREG_EVENT_REGISTERED) {
-			printf("registered %s pid=%d uid=%u", ev.name, (int)ev.pid,
-			       (unsigned int)ev.uid);
+		} else if (ev.kind != KREG_EVENT_UNREGISTERED) {
+			printf("%s %s pid=%d uid=%u", event_kind_name(ev.kind), ev.name,
+			       (int)ev.pid, (unsigned int)ev.uid);
 			if (ev.meta_len) {
 				fputs(" meta=", stdout);
 				print_value(stdout, ev.meta, ev.meta_len);
@@ -1011,6 +1038,7 @@ static const struct {
 } commands[] = {
 	{ "register", cmd_register },
 	{ "unregister", cmd_unregister },
+	{ "update", cmd_update },
 	{ "whereis", cmd_whereis },
 	{ "await", cmd_await },
 	{ "list", cmd_list },

@@ -69,6 +69,10 @@
  * SUBSCRIBE take such a pattern (KREG_A_PATTERN), and LIST a holder's
  * KREG_A_PID: only what matches is sent.
  *
+ * Version 8: a registration's value changes in place (KREG_CMD_UPDATE),
+ * with an event (KREG_CMD_UPDATED): the name never reads as absent
+ * meanwhile, as it would between an UNREGISTER and a REGISTER.
+ *
  * The read-only view of the table (the end of this file) has its own
  * version, KREG_VIEW_VERSION; the family does not depend on it.
  */
@@ -79,7 +83,7 @@
 #include <linux/types.h>
 
 #define KREG_GENL_NAME		"kreg"
-#define KREG_GENL_VERSION	7
+#define KREG_GENL_VERSION	8
 
 /*
  * The grammar of a name, the same in kreg.ko, libkreg and kregctl:
@@ -291,6 +295,16 @@ static __inline__ int kreg_pattern_matches(const char *pattern, unsigned long pl
  *	the kernel fences them then by itself (as FENCE does), whether the
  *	relay is still there or not, and COMMIT fails with ESTALE from then
  *	on. The relay renews it each time the cluster renews the node's lease.
+ * @KREG_CMD_UPDATE: KREG_A_NAME's value becomes KREG_A_META (none: empty),
+ *	in place: lookups find the old value or the new one, never no name,
+ *	and the holder, its mailbox, its quota and its place in LIST stay.
+ *	Only who registered the name may (EPERM, as for UNREGISTER: the same
+ *	uid and namespaces), and no administrator for them: the value is
+ *	what its holder says of itself. ENOENT for a name the caller may not
+ *	see; EREMOTE for one held on another node, and EOPNOTSUPP for a
+ *	cluster name held here, whose value the cluster keeps (its other
+ *	nodes' mirrors would disagree). EMSGSIZE beyond KREG_META_MAX.
+ * @KREG_CMD_UPDATED: event: as KREG_CMD_REGISTERED, with the new value.
  */
 enum kreg_cmd {
 	KREG_CMD_UNSPEC,
@@ -314,6 +328,8 @@ enum kreg_cmd {
 	KREG_CMD_FENCE,
 	KREG_CMD_PROGRESS,
 	KREG_CMD_LEASE,
+	KREG_CMD_UPDATE,
+	KREG_CMD_UPDATED,
 
 	__KREG_CMD_MAX,
 	KREG_CMD_MAX = __KREG_CMD_MAX - 1
