@@ -422,6 +422,9 @@ static int kreg_nl_update(struct sk_buff *skb, struct genl_info *info)
 		GENL_SET_ERR_MSG(info,
 				 "a cluster name's value is the cluster's: it does not change in place");
 		break;
+	case -ESHUTDOWN:
+		GENL_SET_ERR_MSG(info, "kreg is being unloaded");
+		break;
 	}
 	return err;
 }

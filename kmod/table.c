@@ -86,7 +86,7 @@ static u32 kreg_next_id;
 static DEFINE_HASHTABLE(kreg_quotas, 6);
 static unsigned int kreg_nr_entries;
 static bool kreg_closing;
-/* Changes with every registration and removal: dumps tell when they raced one. */
+/* Changes with every registration, removal and update: dumps tell when they raced one. */
 static unsigned long kreg_generation;
 static LIST_HEAD(kreg_listeners);
 /* What the relay last said of the cluster names' copy (KREG_CMD_PROGRESS). */
@@ -791,10 +791,13 @@ void kreg_table_release_own(const char *name, size_t len,
  * every index, as @old's holder, mailbox, quota, id and view record: a
  * reader that found @old under RCU reads it whole, one that comes after
  * finds @new, and none finds no name. Announced as KREG_CHANGE_UPDATED;
- * @old is freed after a grace period.
+ * @old is freed after a grace period. On failure nothing changed, and
+ * @new, never seen, is the caller's to free.
  */
-static void kreg_entry_replace(struct kreg_entry *old, struct kreg_entry *new)
+static int kreg_entry_replace(struct kreg_entry *old, struct kreg_entry *new)
 {
+	int err;
+
 	lockdep_assert_held(&kreg_table_mutex);
 
 	new->pid = get_pid(old->pid);
@@ -812,20 +815,33 @@ static void kreg_entry_replace(struct kreg_entry *old, struct kreg_entry *new)
 	RCU_INIT_POINTER(new->mbox,
 			 rcu_dereference_protected(old->mbox, kreg_table_lock_held()));
 
+	/*
+	 * Lookups first, and the only step that could fail: @old was found
+	 * under the lock, so it cannot, unless the table is not what the lock
+	 * says it is; then nothing else has changed.
+	 */
+	err = rhashtable_replace_fast(&kreg_names, &old->node, &new->node,
+				      kreg_names_params);
+	if (WARN_ON_ONCE(err)) {
+		put_pid(new->pid);
+		put_pid_ns(new->pid_ns);
+		put_cred(new->cred);
+		return err;
+	}
 	/* The lists keep their order and counts: one link for another. */
 	hlist_replace_rcu(&old->holder_link, &new->holder_link);
 	if (!hlist_unhashed(&old->mbox_link))
 		hlist_replace_rcu(&old->mbox_link, &new->mbox_link);
 	hlist_replace_rcu(&old->quota_link, &new->quota_link);
-	/* Both are found under the lock: neither can fail. */
-	WARN_ON_ONCE(rhashtable_replace_fast(&kreg_names, &old->node, &new->node,
-					     kreg_names_params));
 	/* Replaces what is stored at the id: allocates nothing. */
 	xa_store(&kreg_ids, new->id, new, GFP_KERNEL);
+	/* A listing that spans the change is no snapshot. */
+	kreg_generation++;
 
 	kreg_notify(&(struct kreg_change){ .kind = KREG_CHANGE_UPDATED,
 					   .entry = new });
 	call_rcu(&old->rcu, kreg_entry_free_rcu);
+	return 0;
 }
 
 int kreg_table_update(const char *name, size_t len, const void *meta,
@@ -843,7 +859,11 @@ int kreg_table_update(const char *name, size_t len, const void *meta,
 
 	kreg_lock_table();
 	old = kreg_lookup_locked(&key);
-	if (!old) {
+	if (kreg_closing) {
+		err = -ESHUTDOWN;
+	} else if (!old) {
+		/* As long as for a name the caller may not see: timing tells nothing. */
+		kreg_decide_as_if_held(p, name, len);
 		err = -ENOENT;
 	} else if (!kreg_entry_alive(old)) {
 		kreg_entry_unlink(old, KREG_REASON_EXITED);
@@ -858,8 +878,9 @@ int kreg_table_update(const char *name, size_t len, const void *meta,
 		err = -EPERM;
 	} else {
 		holder = pid_nr(old->pid);
-		kreg_entry_replace(old, new);
-		new = NULL;
+		err = kreg_entry_replace(old, new);
+		if (!err)
+			new = NULL;
 	}
 	kreg_unlock_table();
 

@@ -270,7 +270,7 @@ void kreg_table_progress(u64 revision, u64 heard_ns);
 void kreg_table_cluster_copy(u64 *revision, u64 *heard_ns);
 /* Names in the table, counting dead holders' not yet released. */
 unsigned int kreg_table_count(void);
-/* Changes with every registration and removal. */
+/* Changes with every registration, removal and change of value. */
 unsigned long kreg_table_generation(void);
 
 /* The dump walks entries in id order and resumes from the next id (RCU). */

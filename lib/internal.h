@@ -151,6 +151,19 @@ static inline bool kreg_has_stashed_mail(const struct kreg_conn *conn)
 /* CLOCK_MONOTONIC in milliseconds: every timeout in the library uses it. */
 KREG_HIDDEN uint64_t kreg_now_ms(void);
 /* When a wait of @timeout_ms (-1: for ever) that starts now is over. */
+/*
+ * What programs linked against libkreg before 0.12.0 call: events of two
+ * kinds only (KREG_EVENT_UPDATED came with KREG_4.3), exported under the
+ * symbol versions they were linked with, never by these names.
+ */
+#define KREG_COMPAT(symbol) __attribute__((visibility("default"), symver(symbol)))
+int kreg_next_event_two_kinds(struct kreg_conn *conn, struct kreg_event *ev, int timeout_ms);
+int kreg_listen_two_kinds(struct kreg_conn *conn, kreg_event_fn fn, void *arg,
+			  struct kreg_listener **listenerp);
+int kreg_listen_matching_two_kinds(struct kreg_conn *conn, const char *pattern,
+				   kreg_event_fn fn, void *arg,
+				   struct kreg_listener **listenerp);
+
 KREG_HIDDEN uint64_t kreg_deadline(int timeout_ms);
 /* What is left of that wait, for poll(): -1 for ever, else ms (0: over). */
 KREG_HIDDEN int kreg_ms_left(uint64_t deadline, int timeout_ms);

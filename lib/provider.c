@@ -417,6 +417,19 @@ int kreg_next_event(struct kreg_conn *conn, struct kreg_event *ev, int timeout_m
 	return conn->ops->next_event(conn, ev, timeout_ms);
 }
 
+/* A program that knows two kinds of event is not told of updates. */
+KREG_COMPAT("kreg_next_event@KREG_4")
+int kreg_next_event_two_kinds(struct kreg_conn *conn, struct kreg_event *ev, int timeout_ms)
+{
+	uint64_t deadline = kreg_deadline(timeout_ms);
+	int err;
+
+	do
+		err = kreg_next_event(conn, ev, kreg_ms_left(deadline, timeout_ms));
+	while (!err && ev->kind == KREG_EVENT_UPDATED);
+	return err;
+}
+
 const char *kreg_strerror(int err)
 {
 	switch (-err) {

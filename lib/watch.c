@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -74,6 +75,7 @@ struct kreg_listener {
 	struct kreg_conn *conn;
 	kreg_event_fn fn;
 	void *arg;
+	bool two_kinds;		/* a program of before KREG_EVENT_UPDATED */
 	int stop_fd;
 	pthread_t thread;
 };
@@ -87,7 +89,8 @@ static void *kreg_listener_main(void *arg)
 		int err = kreg_next_event(l->conn, &ev, 0);
 
 		if (err == 0) {
-			l->fn(&ev, l->arg);
+			if (!l->two_kinds || ev.kind != KREG_EVENT_UPDATED)
+				l->fn(&ev, l->arg);
 			continue;
 		}
 		if (err == -ENOBUFS) {
@@ -103,14 +106,38 @@ static void *kreg_listener_main(void *arg)
 	}
 }
 
+static int kreg_listen_start(struct kreg_conn *conn, const char *pattern, kreg_event_fn fn,
+			     void *arg, bool two_kinds, struct kreg_listener **listenerp);
+
 int kreg_listen(struct kreg_conn *conn, kreg_event_fn fn, void *arg,
 		struct kreg_listener **listenerp)
 {
-	return kreg_listen_matching(conn, NULL, fn, arg, listenerp);
+	return kreg_listen_start(conn, NULL, fn, arg, false, listenerp);
 }
 
 int kreg_listen_matching(struct kreg_conn *conn, const char *pattern, kreg_event_fn fn,
 			 void *arg, struct kreg_listener **listenerp)
+{
+	return kreg_listen_start(conn, pattern, fn, arg, false, listenerp);
+}
+
+KREG_COMPAT("kreg_listen@KREG_4")
+int kreg_listen_two_kinds(struct kreg_conn *conn, kreg_event_fn fn, void *arg,
+			  struct kreg_listener **listenerp)
+{
+	return kreg_listen_start(conn, NULL, fn, arg, true, listenerp);
+}
+
+KREG_COMPAT("kreg_listen_matching@KREG_4.2")
+int kreg_listen_matching_two_kinds(struct kreg_conn *conn, const char *pattern,
+				   kreg_event_fn fn, void *arg,
+				   struct kreg_listener **listenerp)
+{
+	return kreg_listen_start(conn, pattern, fn, arg, true, listenerp);
+}
+
+static int kreg_listen_start(struct kreg_conn *conn, const char *pattern, kreg_event_fn fn,
+			     void *arg, bool two_kinds, struct kreg_listener **listenerp)
 {
 	struct kreg_listener *l = calloc(1, sizeof(*l));
 	int err;
@@ -119,6 +146,7 @@ int kreg_listen_matching(struct kreg_conn *conn, const char *pattern, kreg_event
 		return -ENOMEM;
 	l->fn = fn;
 	l->arg = arg;
+	l->two_kinds = two_kinds;
 	l->stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (l->stop_fd < 0) {
 		err = -errno;

@@ -213,8 +213,9 @@ static void holder_main(int fd, const char *name, const char *value, enum holder
 				inbox_take(&inbox, &m);
 			inbox_report(&inbox, report, sizeof(report));
 			holder_reply(fd, "%s", report);
-		} else if (!strcmp(cmd, "UNREG")) {
-			err = kreg_unregister(c, name);
+		} else if (!strcmp(cmd, "UNREG") || !strcmp(cmd, "UPDATE")) {
+			err = !strcmp(cmd, "UNREG") ? kreg_unregister(c, name) :
+			      kreg_update_meta(c, name, "updated", 7);
 			if (err)
 				holder_reply(fd, "ERR %d %s", err, kreg_last_error(c));
 			else
@@ -723,7 +724,8 @@ static void handle(struct kreg_conn **c, char *line)
 			return;
 		}
 		cmd_who(*c, id, arg, more && !strcmp(more, "lin"));
-	} else if ((!strcmp(op, "CHECK") || !strcmp(op, "UNREG")) && arg) {
+	} else if ((!strcmp(op, "CHECK") || !strcmp(op, "UNREG") || !strcmp(op, "UPDATE")) &&
+		   arg) {
 		h = holder_of(arg);
 		if (!h) {
 			say("%s ERR %d no holder of it here", id, -ENOENT);

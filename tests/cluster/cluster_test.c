@@ -105,10 +105,15 @@ TEST_F_TIMEOUT(cluster, a_killed_holder_is_gone_on_every_node, 120)
 	struct who w;
 	uint64_t killed;
 
+	char reply[256];
+
 	SELECTED();
 	reg(N1, "dies", &r);
 	ASSERT_EQ(0, r.err);
 	ASSERT_EQ(0, who_until(N2, "dies", "node1", 5000, &w));
+	/* Its value is the cluster's: it does not change in place (EOPNOTSUPP). */
+	ASSERT_EQ(0, node_ask(N1, reply, sizeof(reply), 10000, "UPDATE dies"));
+	EXPECT_EQ(0, strncmp(reply, "ERR -95 ", 8)) TH_LOG("%s", reply);
 	killed = now_ms();
 	ASSERT_EQ(0, let_go(N1, "dies", "KILL"));
 	ASSERT_EQ(0, who_until(N2, "dies", NULL, 5000, &w));

@@ -4,6 +4,7 @@
  * machine): the error, its message, and kregctl's exit status. Built with
  * AddressSanitizer and UndefinedBehaviorSanitizer.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,6 +96,74 @@ TEST(shared_library_exports_only_kreg_symbols)
 	EXPECT_EQ(1, run(cmd, out, sizeof(out)));
 }
 
+/*
+ * A program linked before KREG_EVENT_UPDATED existed (kreg_next_event@KREG_4)
+ * is told the two kinds it knows; one linked now (@KREG_4.3) the third too.
+ * Through the shared library, as such a program would load it.
+ */
+TEST(programs_linked_before_updates_are_not_told_of_them)
+{
+	int (*open_provider)(struct kreg_conn **, enum kreg_provider);
+	int (*reg)(struct kreg_conn *, const char *, pid_t, pid_t *);
+	int (*subscribe)(struct kreg_conn *);
+	int (*update)(struct kreg_conn *, const char *, const void *, size_t);
+	int (*unreg)(struct kreg_conn *, const char *);
+	void (*close_conn)(struct kreg_conn *);
+	int (*next_v4)(struct kreg_conn *, struct kreg_event *, int);
+	int (*next_v43)(struct kreg_conn *, struct kreg_event *, int);
+	struct kreg_conn *c, *old_sub, *new_sub;
+	struct kreg_event ev;
+	char path[256];
+	void *so;
+
+	snprintf(path, sizeof(path), "%s/libkreg.so.4", build_dir());
+	so = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	ASSERT_NE(NULL, so) TH_LOG("%s", dlerror());
+	open_provider = (int (*)(struct kreg_conn **, enum kreg_provider))
+		dlvsym(so, "kreg_open_provider", "KREG_4");
+	reg = (int (*)(struct kreg_conn *, const char *, pid_t, pid_t *))
+		dlvsym(so, "kreg_register", "KREG_4");
+	subscribe = (int (*)(struct kreg_conn *))dlvsym(so, "kreg_subscribe", "KREG_4");
+	update = (int (*)(struct kreg_conn *, const char *, const void *, size_t))
+		dlvsym(so, "kreg_update_meta", "KREG_4.3");
+	unreg = (int (*)(struct kreg_conn *, const char *))dlvsym(so, "kreg_unregister", "KREG_4");
+	close_conn = (void (*)(struct kreg_conn *))dlvsym(so, "kreg_close", "KREG_4");
+	next_v4 = (int (*)(struct kreg_conn *, struct kreg_event *, int))
+		dlvsym(so, "kreg_next_event", "KREG_4");
+	next_v43 = (int (*)(struct kreg_conn *, struct kreg_event *, int))
+		dlvsym(so, "kreg_next_event", "KREG_4.3");
+	ASSERT_TRUE(open_provider && reg && subscribe && update && unreg && close_conn &&
+		    next_v4 && next_v43);
+	ASSERT_NE(next_v4, next_v43);
+
+	ASSERT_EQ(0, open_provider(&c, KREG_PROVIDER_LOCAL));
+	ASSERT_EQ(0, open_provider(&old_sub, KREG_PROVIDER_LOCAL));
+	ASSERT_EQ(0, open_provider(&new_sub, KREG_PROVIDER_LOCAL));
+	ASSERT_EQ(0, subscribe(old_sub));
+	ASSERT_EQ(0, subscribe(new_sub));
+	ASSERT_EQ(0, reg(c, "compat.name", 0, NULL));
+	ASSERT_EQ(0, update(c, "compat.name", "v2", 2));
+	ASSERT_EQ(0, unreg(c, "compat.name"));
+
+	ASSERT_EQ(0, next_v43(new_sub, &ev, 1000));
+	EXPECT_EQ(KREG_EVENT_REGISTERED, ev.kind);
+	ASSERT_EQ(0, next_v43(new_sub, &ev, 1000));
+	EXPECT_EQ(KREG_EVENT_UPDATED, ev.kind);
+	ASSERT_EQ(0, next_v43(new_sub, &ev, 1000));
+	EXPECT_EQ(KREG_EVENT_UNREGISTERED, ev.kind);
+
+	ASSERT_EQ(0, next_v4(old_sub, &ev, 1000));
+	EXPECT_EQ(KREG_EVENT_REGISTERED, ev.kind);
+	ASSERT_EQ(0, next_v4(old_sub, &ev, 1000));
+	EXPECT_EQ(KREG_EVENT_UNREGISTERED, ev.kind);
+	EXPECT_EQ(-ETIMEDOUT, next_v4(old_sub, &ev, 0));
+
+	close_conn(new_sub);
+	close_conn(old_sub);
+	close_conn(c);
+	dlclose(so);
+}
+
 TEST(kregctl_exit_status_and_messages)
 {
 	char cmd[512], out[4096];
@@ -140,7 +209,7 @@ TEST(kregctl_checks_its_arguments_before_the_module)
 		{ "policy load /nonexistent", 2, "kregctl: /nonexistent: No such file or directory" },
 		{ "policy frob", 2, "kregctl: policy: load, check-file, unload, show or check" },
 		{ "-x", 2, "kregctl: unknown option '-x'" },
-		{ "--version", 0, "kregctl 0.11.0 (libkreg on generic netlink family kreg, version" },
+		{ "--version", 0, "kregctl 0.12.0 (libkreg on generic netlink family kreg, version" },
 		{ "-j whereis", 2, "{\"error\":\"which NAME?\",\"about\":\"whereis\",\"errno\":22}" },
 	};
 	char cmd[512], out[4096];

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -152,28 +153,44 @@ static void *update_back_and_forth(void *arg)
 	return NULL;
 }
 
-/* The gap an unregister and a register again would leave: never there. */
+/*
+ * The gap an unregister and a register again would leave: never there,
+ * neither for lookups in the view (the kernel's shared memory) nor for
+ * those that ask the kernel itself (KREG_WHEREIS_LINEARIZABLE), in turn.
+ */
 TEST_F(upd, lookups_never_miss_the_name_while_it_changes)
 {
 	struct updater u = { .name = self->name, .c = self->c, .rounds = 1000 };
 	char value[KREG_META_MAX + 1];
 	struct kreg_conn *reader;
-	long lookups = 0, missed = 0, torn = 0;
+	long lookups[2] = { 0, 0 }, missed = 0, torn = 0;
+	struct kreg_holder h;
 	pthread_t t;
 	pid_t pid;
 
 	ASSERT_EQ(0, kreg_open_provider(&reader, variant->provider));
 	ASSERT_EQ(0, pthread_create(&t, NULL, update_back_and_forth, &u));
 	while (!atomic_load(&u.done)) {
-		lookups++;
-		if (lookup(reader, self->name, &pid, value, sizeof(value)) || pid != self->holder)
+		bool asked = (lookups[0] + lookups[1]) % 2;
+
+		lookups[asked]++;
+		if (asked) {
+			if (kreg_whereis_holder(reader, self->name, KREG_WHEREIS_LINEARIZABLE, &h) ||
+			    h.pid != self->holder)
+				missed++;
+		} else if (lookup(reader, self->name, &pid, value, sizeof(value)) ||
+			   pid != self->holder) {
 			missed++;
-		else if (strcmp(value, SHORT_VALUE) && strcmp(value, LONG_VALUE))
+		} else if (strcmp(value, SHORT_VALUE) && strcmp(value, LONG_VALUE)) {
 			torn++;
+		}
 	}
 	pthread_join(t, NULL);
 	ASSERT_EQ(0, u.err);
-	TH_LOG("%ld lookups during %d updates", lookups, u.rounds);
+	TH_LOG("%ld lookups and %ld linearizable ones during %d updates", lookups[0],
+	       lookups[1], u.rounds);
+	EXPECT_LT(0, lookups[0]);
+	EXPECT_LT(0, lookups[1]);
 	EXPECT_EQ(0, missed);
 	EXPECT_EQ(0, torn);
 	kreg_close(reader);
@@ -245,15 +262,25 @@ static void *holder_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * Released as its holder's name, not only read as absent: the kernel's
+ * release of a dead process walks that process's names, which the update
+ * must have left it holding.
+ */
 TEST_F(upd, the_name_goes_with_its_holder)
 {
 	struct holder h = { .provider = variant->provider };
 	char name[96], value[KREG_META_MAX + 1], byte = 1;
+	struct kreg_conn *sub;
+	struct kreg_event ev;
 	pthread_t t;
 	pid_t child = 0, pid;
+	int err;
 
 	snprintf(name, sizeof(name), "%s-ends", self->name);
 	h.name = name;
+	ASSERT_EQ(0, kreg_open_provider(&sub, variant->provider));
+	ASSERT_EQ(0, kreg_subscribe_matching(sub, name));
 	ASSERT_EQ(0, pipe(h.ready));
 	ASSERT_EQ(0, pipe(h.go));
 	/* A holder is a thread on the local provider, a process on the kernel's. */
@@ -279,6 +306,13 @@ TEST_F(upd, the_name_goes_with_its_holder)
 		pthread_join(t, NULL);
 	}
 	EXPECT_EQ(KREG_UNDEFINED, kreg_whereis_name(self->c, name, &pid));
+	/* Registered, updated, then released because its holder ended. */
+	while (!(err = kreg_next_event(sub, &ev, 10000)) && ev.kind != KREG_EVENT_UNREGISTERED)
+		;
+	ASSERT_EQ(0, err);
+	EXPECT_STREQ(name, ev.name);
+	EXPECT_EQ(KREG_REASON_EXITED, ev.reason);
+	kreg_close(sub);
 }
 
 #ifndef KREG_LOCAL_ONLY
@@ -363,6 +397,50 @@ TEST_F(kernel, raw_updates_that_ask_more_than_a_value_are_refused)
 	ASSERT_EQ(0, lookup(self->c, self->name, &pid, value, sizeof(value)));
 	EXPECT_STREQ("raw", value);
 	raw_nl_close(&n);
+}
+
+/* One name, one count toward the quota, whatever its value became. */
+TEST_F(kernel, the_quota_counts_the_name_once)
+{
+	struct kreg_status before, after;
+	int i;
+
+	ASSERT_EQ(0, kreg_status(self->c, &before));
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, kreg_update_meta(self->c, self->name, "v", (size_t)i));
+	ASSERT_EQ(0, kreg_status(self->c, &after));
+	EXPECT_EQ(before.uid_entries, after.uid_entries);
+	ASSERT_EQ(0, kreg_unregister(self->c, self->name));
+	ASSERT_EQ(0, kreg_status(self->c, &after));
+	EXPECT_EQ(before.uid_entries - 1, after.uid_entries);
+}
+
+/*
+ * A name bound to its socket (a reply address's kind), updated, still goes
+ * when that socket closes: the closing socket's names are found through
+ * its mailbox, which the update must have left bound to the name.
+ */
+TEST_F(kernel, a_bound_name_updated_still_goes_with_its_socket)
+{
+	struct kreg_holder h;
+	struct raw_nl n;
+	char name[96];
+	int i, err;
+
+	snprintf(name, sizeof(name), "%s-bound", self->name);
+	ASSERT_EQ(0, raw_nl_open(&n));
+	ASSERT_EQ(0, raw_nl_register_flags(&n, name, KREG_F_MAILBOX_BOUND));
+	ASSERT_EQ(0, raw_update(&n, name, KREG_A_META, "updated", 7));
+	ASSERT_EQ(0, kreg_whereis_holder(self->c, name, KREG_WHEREIS_LINEARIZABLE, &h));
+	EXPECT_EQ(getpid(), h.pid);
+	raw_nl_close(&n);
+	for (i = 0; i < 200; i++) {
+		err = kreg_whereis_holder(self->c, name, KREG_WHEREIS_LINEARIZABLE, &h);
+		if (err)
+			break;
+		usleep(10000);
+	}
+	EXPECT_EQ(KREG_UNDEFINED, err);
 }
 
 /*
