@@ -4,7 +4,11 @@
 #   boot 1: install the packages (DKMS builds kreg.ko against the installed
 #           headers), then reboot;
 #   boot 2: what systemd did at boot, a service built against the installed
-#           libkreg, stopping things, purging.
+#           libkreg, stopping things; then a kernel upgrade: a second Debian
+#           kernel and its headers installed (DKMS autoinstall builds kreg.ko
+#           for it), and kexec into it;
+#   boot 3: on the new kernel, kreg is back as systemd brings it up, with
+#           exit cleanup; removing and purging.
 # Each check prints KREG-CHECK-PASS or KREG-CHECK-FAIL; run.sh counts them.
 export P=/mnt/payload
 state=/var/lib/kreg-check
@@ -18,6 +22,7 @@ check() {
 	else
 		echo "KREG-CHECK-FAIL $what"
 		sed 's/^/    /' /tmp/kreg-check.out | tail -n 30
+		return 1
 	fi
 }
 
@@ -60,11 +65,56 @@ if [ ! -f "$state/installed" ]; then
 	exit 0
 fi
 
+# What systemd brings up at boot: the module, the unit, exit cleanup.
+came_up_at_boot() {
+	check "systemd loaded kreg.ko at boot" test -d /sys/module/kreg
+	check "kreg.service is active" systemctl is-active kreg.service
+	check "exit cleanup is attached and pinned" \
+		sh -c 'kregctl -j bpf status | jq -e .attached && test -e /sys/fs/bpf/kreg'
+}
+
+# Removed while a service holds a name: kreg.ko stays, with exit cleanup, and
+# says why; then purged, nothing is left.
+removal_and_purge() {
+	systemctl start kreg-demo
+	eventually name_held_by_demo
+	dpkg -r kreg-dkms >/tmp/kreg-remove.out 2>&1 || true
+	sed 's/^/    dpkg -r: /' /tmp/kreg-remove.out | tail -n 5
+	check "removing kreg-dkms while a name is held leaves kreg.ko loaded, and says so" sh -c \
+		'grep -q "are held" /tmp/kreg-remove.out && test -d /sys/module/kreg &&
+		 kregctl whereis demo.svc && kregctl -j bpf status | jq -e .attached'
+	systemctl stop kreg-demo
+	kregctl bpf detach >/dev/null 2>&1
+	check "once the names are released, the module can go" eventually rmmod kreg
+	dpkg -L kreg-dkms kregctl libkreg4 libkreg-dev 2>/dev/null | sort -u >/tmp/kreg-files
+	check "dpkg purges the packages" dpkg --purge kregctl libkreg-dev libkreg4 kreg-dkms
+	check "no module left in the kernel" sh -c '! test -d /sys/module/kreg'
+	check "no module file left" sh -c '! find /lib/modules -name "kreg.ko*" | grep .'
+	check "no DKMS state left" sh -c '! test -e /var/lib/dkms/kreg && ! ls -d /usr/src/kreg-* 2>/dev/null'
+	check "no BPF pin left" sh -c '! test -e /sys/fs/bpf/kreg'
+	check "no unit left" sh -c '! systemctl cat kreg.service'
+	check "no file of the packages left" \
+		sh -c 'while read -r f; do [ -d "$f" ] || ! [ -e "$f" ] || { echo "$f"; exit 1; }; done </tmp/kreg-files'
+}
+
+if [ -f "$state/upgraded" ]; then
+	echo "KREG-DEBIAN-BOOT 3: $(uname -r)"
+	check "the guest runs the kernel it was upgraded to" test "$(uname -r)" = "$(cat $state/upgraded)"
+	came_up_at_boot
+	check "the module loaded is the one DKMS built for this kernel" \
+		sh -c 'test "$(modinfo -n kreg)" = "$(find /lib/modules/$(uname -r) -name "kreg.ko*" | head -n 1)"'
+	systemctl start kreg-demo
+	check "the service holds its name on the new kernel" eventually name_held_by_demo
+	systemctl kill -s KILL kreg-demo
+	check "its name goes when it is killed" eventually name_gone
+	removal_and_purge
+	echo "KREG-DEBIAN-DONE"
+	systemctl poweroff
+	exit 0
+fi
+
 echo "KREG-DEBIAN-BOOT 2"
-check "systemd loaded kreg.ko at boot" test -d /sys/module/kreg
-check "kreg.service is active" systemctl is-active kreg.service
-check "exit cleanup is attached and pinned" \
-	sh -c 'kregctl -j bpf status | jq -e .attached && test -e /sys/fs/bpf/kreg'
+came_up_at_boot
 # How exposed the hardened unit is, as systemd rates it (README.md quotes it).
 exposure=$(systemd-analyze security --no-pager kreg.service | tail -n 1 |
 	   grep -o '[0-9][0-9]*\.[0-9]' | head -n 1)
@@ -118,25 +168,27 @@ check "systemctl stop kreg detaches exit cleanup" \
 	sh -c 'systemctl stop kreg && kregctl -j bpf status | jq -e ".attached == false" &&
 	! test -e /sys/fs/bpf/kreg'
 
-# Removed while a service holds a name: kreg.ko stays, with exit cleanup, and says why.
-systemctl start kreg-demo
-eventually name_held_by_demo
-dpkg -r kreg-dkms >/tmp/kreg-remove.out 2>&1 || true
-sed 's/^/    dpkg -r: /' /tmp/kreg-remove.out | tail -n 5
-check "removing kreg-dkms while a name is held leaves kreg.ko loaded, and says so" sh -c \
-	'grep -q "are held" /tmp/kreg-remove.out && test -d /sys/module/kreg &&
-	 kregctl whereis demo.svc && kregctl -j bpf status | jq -e .attached'
-systemctl stop kreg-demo
-kregctl bpf detach >/dev/null 2>&1
-check "once the names are released, the module can go" eventually rmmod kreg
-dpkg -L kreg-dkms kregctl libkreg4 libkreg-dev 2>/dev/null | sort -u >/tmp/kreg-files
-check "dpkg purges the packages" dpkg --purge kregctl libkreg-dev libkreg4 kreg-dkms
-check "no module left in the kernel" sh -c '! test -d /sys/module/kreg'
-check "no module file left" sh -c '! find /lib/modules -name "kreg.ko*" | grep .'
-check "no DKMS state left" sh -c '! test -e /var/lib/dkms/kreg && ! ls -d /usr/src/kreg-* 2>/dev/null'
-check "no BPF pin left" sh -c '! test -e /sys/fs/bpf/kreg'
-check "no unit left" sh -c '! systemctl cat kreg.service'
-check "no file of the packages left" \
-	sh -c 'while read -r f; do [ -d "$f" ] || ! [ -e "$f" ] || { echo "$f"; exit 1; }; done </tmp/kreg-files'
-echo "KREG-DEBIAN-DONE"
-systemctl poweroff
+# A kernel upgrade on the installed host: the second kernel and its headers
+# (make-root.sh put their debs in the root), DKMS autoinstall, then kexec
+# into it (the guest has no bootloader: QEMU boots its first kernel).
+new=$(cd $state/kernel && ls linux-image-*.deb | sed -E 's/^linux-image-([^_]+)_.*/\1/')
+check "dpkg installs a second kernel, $new, with its headers" \
+	sh -c "dpkg -i $state/kernel/*.deb"
+if ! find /lib/modules/$new -name 'kreg.ko*' | grep -q .; then
+	for f in /var/lib/dkms/kreg/*/build/make.log; do
+		[ -f "$f" ] && tail -n 40 "$f" | sed 's/^/    make.log: /'
+	done
+fi
+check "DKMS built and installed kreg.ko for $new" \
+	sh -c "dkms status -k $new kreg | grep -q installed && find /lib/modules/$new -name 'kreg.ko*' | grep -q ."
+echo "$new" >"$state/upgraded"
+sync
+if check "kexec loads $new" \
+	kexec -l /boot/vmlinuz-$new --initrd=/boot/initrd.img-$new --reuse-cmdline; then
+	systemctl kexec
+else
+	# No boot 3 to come: the run ends here, its failure counted.
+	echo "KREG-DEBIAN-DONE"
+	systemctl poweroff
+fi
+exit 0

@@ -2,8 +2,11 @@
 # A Debian 12 root disk for the packaging test (run.sh): debootstrap with
 # systemd as PID 1, Debian's kernel with its initramfs and headers, and what
 # kreg's packages depend on (the guest has no network: dpkg -i must find every
-# dependency installed). Built once and kept in the cache, keyed by this
-# script and the check unit; prints the image's path. About 5 minutes.
+# dependency installed), and, for the kernel upgrade that check.sh makes,
+# the debs of a second Debian kernel with its headers (the same release's
+# PREEMPT_RT flavour, from this machine's apt) and kexec to boot into it.
+# Built once and kept in the cache, keyed by this script and the check unit;
+# prints the image's path. About 6 minutes.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${KREG_CACHE:-$HOME/.cache/kreg}
@@ -24,6 +27,8 @@ packages=(
 	dkms openssl gcc make dwarves libbpf-dev
 	# libkreg4, libkreg-dev, kregctl, and the checks
 	libnl-3-dev libnl-genl-3-dev pkg-config jq
+	# the kernel upgrade: booting the new kernel without a bootloader
+	kexec-tools
 )
 dir=$(mktemp -d /var/tmp/kreg-debian-root.XXXXXX)
 trap 'rm -rf "$dir"' EXIT
@@ -42,6 +47,15 @@ mkdir -p "$dir/var/lib/kreg-check"
 rm -rf "$dir/var/cache/apt/archives/"*.deb
 
 kver=$(ls "$dir/lib/modules" | sort -V | tail -n 1)
+# The second kernel, installed only by check.sh: its image and its headers.
+abi=${kver%-amd64}
+mkdir -p "$dir/var/lib/kreg-check/kernel"
+(cd "$dir/var/lib/kreg-check/kernel" &&
+	apt-get download "linux-image-$abi-rt-amd64" "linux-headers-$abi-rt-amd64" \
+		"linux-headers-$abi-common-rt" >&2) ||
+	{ echo "make-root: apt-get download of the $abi-rt-amd64 kernel failed" >&2; exit 1; }
+# kexec is run by hand, once: reboots stay the ordinary ones.
+echo 'LOAD_KEXEC=false' >"$dir/etc/default/kexec"
 cp "$dir/boot/vmlinuz-$kver" "$img.vmlinuz.tmp"
 cp "$dir/boot/initrd.img-$kver" "$img.initrd.tmp"
 truncate -s 4G "$img.tmp"

@@ -2,8 +2,8 @@
 # kreg's Debian packages on a real Debian 12 system: boots the cached root
 # (make-root.sh) under QEMU with systemd as PID 1, a copy-on-write overlay
 # (-snapshot: the cached root never changes) and a second disk holding the
-# packages of build/deb and check.sh, which installs them, reboots the guest
-# and checks what systemd, DKMS, kregctl and dpkg did. Prints each check, then
+# packages of build/deb and check.sh, which installs them, reboots the guest,
+# upgrades its kernel, and checks what systemd, DKMS, kregctl and dpkg did. Prints each check, then
 # "N passed, N failed" and KREG-COUNTS; exits non-zero on any failure,
 # including a guest that never finished.
 #   run.sh DEB_DIR
@@ -26,8 +26,9 @@ truncate -s 64M "$out/payload.img"
 mkfs.ext4 -q -F -L kreg-payload -d "$payload" "$out/payload.img"
 
 log=$out/console.log
-# Two boots in one QEMU process: a guest reboot keeps the -snapshot overlay.
-timeout 1500 qemu-system-x86_64 -accel tcg -cpu max -m 2048 -smp 2 -nographic -snapshot \
+# Three boots in one QEMU process: a guest reboot, and a kexec, keep the
+# -snapshot overlay. (Two DKMS builds and an initramfs in TCG: ~20 minutes.)
+timeout 2700 qemu-system-x86_64 -accel tcg -cpu max -m 2048 -smp 2 -nographic -snapshot \
 	-kernel "$img.vmlinuz" -initrd "$img.initrd" \
 	-append "root=/dev/vda rw console=ttyS0 panic=-1 quiet systemd.show_status=false" \
 	-drive file="$img",if=virtio,format=raw \
