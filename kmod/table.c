@@ -744,6 +744,37 @@ static bool kreg_visible(struct kreg_principal *p, const struct kreg_entry *e)
 	       kreg_access(p, e->name, e->name_len, KREG_RIGHT_SEE, KREG_OWNER_OF(e));
 }
 
+/*
+ * Under the lock: @key's entry, for a change @p asks (UNREGISTER, UPDATE):
+ * -ENOENT when it is absent, dead (then released) or hidden from @p,
+ * -EREMOTE for a mirror, -EPERM when @p did not register it (but @admin).
+ */
+static int kreg_lookup_for_change(const struct kreg_name_key *key,
+				  struct kreg_principal *p, bool admin,
+				  struct kreg_entry **found)
+{
+	struct kreg_entry *e = kreg_lookup_locked(key);
+
+	if (!e) {
+		/* As long as for a name @p may not see: timing tells nothing. */
+		kreg_decide_as_if_held(p, key->name, key->len);
+		return -ENOENT;
+	}
+	if (!kreg_entry_alive(e)) {
+		kreg_entry_unlink(e, KREG_REASON_EXITED);
+		return -ENOENT;
+	}
+	if (!kreg_visible(p, e))
+		return -ENOENT;
+	/* Its holder's node releases or changes it; this node only mirrors it. */
+	if (kreg_entry_remote(e))
+		return -EREMOTE;
+	if (!admin && !kreg_principal_owns(p, KREG_OWNER_OF(e)))
+		return -EPERM;
+	*found = e;
+	return 0;
+}
+
 int kreg_table_unregister(const char *name, size_t len, struct kreg_principal *p,
 			  bool admin)
 {
@@ -752,22 +783,9 @@ int kreg_table_unregister(const char *name, size_t len, struct kreg_principal *p
 	int err = 0;
 
 	kreg_lock_table();
-	e = kreg_lookup_locked(&key);
-	if (!e) {
-		err = -ENOENT;
-	} else if (!kreg_entry_alive(e)) {
-		kreg_entry_unlink(e, KREG_REASON_EXITED);
-		err = -ENOENT;
-	} else if (!kreg_visible(p, e)) {
-		err = -ENOENT;
-	} else if (kreg_entry_remote(e)) {
-		/* Its holder's node releases it; this node only mirrors it. */
-		err = -EREMOTE;
-	} else if (!admin && !kreg_principal_owns(p, KREG_OWNER_OF(e))) {
-		err = -EPERM;
-	} else {
+	err = kreg_lookup_for_change(&key, p, admin, &e);
+	if (!err)
 		kreg_entry_unlink(e, KREG_REASON_EXPLICIT);
-	}
 	kreg_unlock_table();
 	return err;
 }
@@ -858,25 +876,11 @@ int kreg_table_update(const char *name, size_t len, const void *meta,
 		return -ENOMEM;
 
 	kreg_lock_table();
-	old = kreg_lookup_locked(&key);
-	if (kreg_closing) {
-		err = -ESHUTDOWN;
-	} else if (!old) {
-		/* As long as for a name the caller may not see: timing tells nothing. */
-		kreg_decide_as_if_held(p, name, len);
-		err = -ENOENT;
-	} else if (!kreg_entry_alive(old)) {
-		kreg_entry_unlink(old, KREG_REASON_EXITED);
-		err = -ENOENT;
-	} else if (!kreg_visible(p, old)) {
-		err = -ENOENT;
-	} else if (kreg_entry_remote(old)) {
-		err = -EREMOTE;
-	} else if (old->flags & KREG_F_CLUSTER) {
+	/* The value is what its holder says of itself: no administrator's. */
+	err = kreg_closing ? -ESHUTDOWN : kreg_lookup_for_change(&key, p, false, &old);
+	if (!err && (old->flags & KREG_F_CLUSTER))
 		err = -EOPNOTSUPP;
-	} else if (!kreg_principal_owns(p, KREG_OWNER_OF(old))) {
-		err = -EPERM;
-	} else {
+	if (!err) {
 		holder = pid_nr(old->pid);
 		err = kreg_entry_replace(old, new);
 		if (!err)

@@ -504,11 +504,27 @@ static bool kreg_local_thread_lives(pid_t tid)
 }
 
 
+/* An entry with its name and value in place, in no list yet; NULL: no memory. */
+static struct kreg_local_entry *kreg_local_entry_new(const char *name, const void *meta,
+						     size_t meta_len)
+{
+	size_t len = strnlen(name, KREG_NAME_MAX + 1);
+	struct kreg_local_entry *e = calloc(1, sizeof(*e) + len + 1 + meta_len);
+
+	if (!e)
+		return NULL;
+	memcpy(e->name, name, len);
+	e->meta = (unsigned char *)e->name + len + 1;
+	if (meta_len)
+		memcpy(e->meta, meta, meta_len);
+	e->meta_len = meta_len;
+	return e;
+}
+
 static int kreg_local_register(struct kreg_conn *conn, const char *name, pid_t pid,
 			       const void *meta, size_t meta_len, uint32_t flags,
 			       struct kreg_holder *holder)
 {
-	size_t len = strnlen(name, KREG_NAME_MAX + 1);
 	struct kreg_local_entry **slot, *e;
 	struct kreg_local_holder *h;
 	int err;
@@ -535,16 +551,11 @@ static int kreg_local_register(struct kreg_conn *conn, const char *name, pid_t p
 		return -ESRCH;
 	}
 	h = kreg_local_self();
-	e = calloc(1, sizeof(*e) + len + 1 + meta_len);
+	e = kreg_local_entry_new(name, meta, meta_len);
 	if (!h || !e) {
 		free(e);
 		return -ENOMEM;
 	}
-	memcpy(e->name, name, len);
-	e->meta = (unsigned char *)e->name + len + 1;
-	if (meta_len)
-		memcpy(e->meta, meta, meta_len);
-	e->meta_len = meta_len;
 	e->holder = h;
 	e->mailbox = conn->port;
 	e->flags = flags;
@@ -606,21 +617,15 @@ static int kreg_local_unregister(struct kreg_conn *conn, const char *name)
 static int kreg_local_update_meta(struct kreg_conn *conn, const char *name,
 				  const void *meta, size_t meta_len)
 {
-	size_t len = strnlen(name, KREG_NAME_MAX + 1);
 	struct kreg_local_entry **slot, *old, *e;
 	int err;
 
 	err = kreg_local_begin(conn, name);
 	if (err)
 		return err;
-	e = calloc(1, sizeof(*e) + len + 1 + meta_len);
+	e = kreg_local_entry_new(name, meta, meta_len);
 	if (!e)
 		return -ENOMEM;
-	memcpy(e->name, name, len);
-	e->meta = (unsigned char *)e->name + len + 1;
-	if (meta_len)
-		memcpy(e->meta, meta, meta_len);
-	e->meta_len = meta_len;
 
 	kreg_local_lock();
 	slot = kreg_local_slot(name);

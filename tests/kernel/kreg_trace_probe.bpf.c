@@ -9,7 +9,8 @@
 
 pid_t target;		/* set by the test: whose activity to count */
 pid_t exiting;		/* set by the test: whose exit cleanup to count */
-__u64 registers, unregisters, lookups, sends, cleanups, denials;
+__u64 registers, unregisters, lookups, sends, cleanups, denials, updates;
+__u32 last_meta_len;
 int last_denied_right;
 int last_result, last_reason, released;
 char last_name[32];
@@ -32,6 +33,18 @@ int BPF_PROG(on_unregister, const char *name, pid_t pid, uid_t uid, int reason)
 		return 0;
 	__sync_fetch_and_add(&unregisters, 1);
 	last_reason = reason;
+	return 0;
+}
+
+SEC("raw_tp/kreg_update")
+int BPF_PROG(on_update, const char *name, pid_t pid, uid_t uid, size_t meta_len, int result)
+{
+	if (pid != target)
+		return 0;
+	__sync_fetch_and_add(&updates, 1);
+	last_result = result;
+	last_meta_len = meta_len;
+	bpf_probe_read_kernel_str(last_name, sizeof(last_name), name);
 	return 0;
 }
 

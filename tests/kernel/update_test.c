@@ -23,6 +23,7 @@
 
 #ifndef KREG_LOCAL_ONLY
 #include "helpers.h"
+#include "kreg_trace_probe.skel.h"
 #include "raw_nl.h"
 #include "view_raw.h"
 #endif
@@ -397,6 +398,22 @@ TEST_F(kernel, raw_updates_that_ask_more_than_a_value_are_refused)
 	ASSERT_EQ(0, lookup(self->c, self->name, &pid, value, sizeof(value)));
 	EXPECT_STREQ("raw", value);
 	raw_nl_close(&n);
+}
+
+/* An operator's BPF program sees each update: its name, holder and result. */
+TEST_F(kernel, every_update_is_traced)
+{
+	struct kreg_trace_probe *probe = kreg_trace_probe__open_and_load();
+
+	ASSERT_NE(NULL, probe);
+	probe->bss->target = getpid();
+	ASSERT_EQ(0, kreg_trace_probe__attach(probe));
+	ASSERT_EQ(0, kreg_update_meta(self->c, self->name, "traced", 6));
+	EXPECT_EQ(1u, probe->bss->updates);
+	EXPECT_EQ(0, probe->bss->last_result);
+	EXPECT_EQ(6u, probe->bss->last_meta_len);
+	EXPECT_EQ(0, strncmp(self->name, probe->bss->last_name, sizeof(probe->bss->last_name) - 1));
+	kreg_trace_probe__destroy(probe);
 }
 
 /* One name, one count toward the quota, whatever its value became. */
