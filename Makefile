@@ -297,7 +297,7 @@ check-all: deb
 	bash $(DEBUG_KERNEL) >/dev/null
 	$(MAKE) --no-print-directory module KVER=$$(bash $(DEBUG_KERNEL) --release)
 	KVERS="$(CHECK_KVERS) $$(bash $(DEBUG_KERNEL) --release)" DKMS_KVERS="$(CHECK_KVERS)" \
-		KREG_KO_DIR=$(DKMS_TREE) DEBIAN_DEBS=$(BUILD)/deb DEBIAN_BESIDE_LAST=1 KREG_CLUSTER=1 \
+		KREG_KO_DIR=$(DKMS_TREE) DEBIAN_DEBS=$(BUILD)/deb DEBIAN_BESIDE=1 KREG_CLUSTER=1 \
 		BUILD=$(BUILD) bash tests/run-all.sh
 
 demo: module guest-bins

@@ -7,11 +7,11 @@
 # host tests. DKMS_KVERS: kernels on which the exit cleanup and view tests run
 # once more, on the module DKMS built (in KREG_KO_DIR, see boot.sh).
 # DEBIAN_DEBS: a directory of kreg's .deb files, installed and checked on a
-# real Debian 12 system (scripts/debian-guest/run.sh). DEBIAN_BESIDE_LAST=1:
-# that guest runs at the same time as the last kernel's (check-all: the
-# debug kernel's, whose tests are bounded by KASAN's pace rather than by
-# the second CPU), and its output follows that kernel's. The cluster part
-# runs alone, after both: its tests time leases.
+# real Debian 12 system (scripts/debian-guest/run.sh). DEBIAN_BESIDE=1: that
+# guest (the longest part: two DKMS builds, a kernel upgrade, three boots)
+# runs from the start, beside the kernels' guests one after the other, on
+# the second CPU, and its output follows theirs. The cluster part runs
+# alone, after all of them: its tests time leases.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 BUILD=${BUILD:-build}
@@ -52,27 +52,11 @@ debian_run() {
 	fi
 }
 
-# KVERS may be one a line (scripts/kernels.sh) or one a word (make).
-read -r -d '' -a kvers <<<"$KVERS"
-n=${#kvers[@]}
-last=
-[ "$n" -gt 0 ] && last=${kvers[n - 1]}
-for ((i = 0; i < n - 1; i++)); do
-	guest_part "${kvers[i]}"
-done
-for kver in ${DKMS_KVERS:-}; do
-	begin "exit cleanup and view tests on the module DKMS built: $kver"
-	mkdir -p "$BUILD/$kver"
-	KVER=$kver KREG_KO_DIR=$ko_dir KREG_TESTS="exit_test view_test" \
-		bash "$here/../scripts/guest/boot.sh" test | tee "$BUILD/$kver/guest-dkms-run.out"
-	done_part "dkms $kver:$BUILD/$kver/guest-dkms-run.out"
-done
-
 beside=
-if [ -n "${DEBIAN_DEBS:-}" ] && [ "${DEBIAN_BESIDE_LAST:-0}" = 1 ] && [ -n "$last" ]; then
-	echo "=== $debian_title: started beside $last, its output after it ==="
+if [ -n "${DEBIAN_DEBS:-}" ] && [ "${DEBIAN_BESIDE:-0}" = 1 ]; then
+	echo "=== $debian_title: started beside the kernels' guests, its output after them ==="
 	debian_t0=$SECONDS
-	# Its own end, for its time: the wait below ends with the other guest.
+	# Its own end, for its time: the wait below may end later.
 	rm -f "$BUILD/debian-guest/ended"
 	# A process group of its own (set -m), so that all of it can be stopped:
 	# interrupted or not, the guest beside does not outlive the run.
@@ -82,14 +66,27 @@ if [ -n "${DEBIAN_DEBS:-}" ] && [ "${DEBIAN_BESIDE_LAST:-0}" = 1 ] && [ -n "$las
 	set +m
 	trap 'kill -- -$beside 2>/dev/null' EXIT INT TERM
 fi
-[ -n "$last" ] && guest_part "$last"
+
+# KVERS may be one a line (scripts/kernels.sh) or one a word (make).
+read -r -d '' -a kvers <<<"$KVERS"
+for kver in "${kvers[@]}"; do
+	guest_part "$kver"
+done
+for kver in ${DKMS_KVERS:-}; do
+	begin "exit cleanup and view tests on the module DKMS built: $kver"
+	mkdir -p "$BUILD/$kver"
+	KVER=$kver KREG_KO_DIR=$ko_dir KREG_TESTS="exit_test view_test" \
+		bash "$here/../scripts/guest/boot.sh" test | tee "$BUILD/$kver/guest-dkms-run.out"
+	done_part "dkms $kver:$BUILD/$kver/guest-dkms-run.out"
+done
+
 if [ -n "$beside" ]; then
 	wait "$beside"
 	trap - EXIT INT TERM
 	echo "=== $debian_title ==="
 	cat "$BUILD/debian-guest/run.out"
 	t0=$((debian_t0 + SECONDS - $(cat "$BUILD/debian-guest/ended" 2>/dev/null || echo $SECONDS)))
-	done_part "debian 12 (beside $last):$BUILD/debian-guest/run.out"
+	done_part "debian 12 (beside the kernels):$BUILD/debian-guest/run.out"
 fi
 
 if [ -n "${KREG_CLUSTER:-}" ]; then

@@ -27,8 +27,9 @@ mkfs.ext4 -q -F -L kreg-payload -d "$payload" "$out/payload.img"
 
 log=$out/console.log
 # Three boots in one QEMU process: a guest reboot, and a kexec, keep the
-# -snapshot overlay. (Two DKMS builds and an initramfs in TCG: ~20 minutes.)
-timeout 2700 qemu-system-x86_64 -accel tcg -cpu max -m 2048 -smp 2 -nographic -snapshot \
+# -snapshot overlay. (Two DKMS builds and an initramfs in TCG: ~25 minutes
+# alone, more beside other guests.)
+timeout 3600 qemu-system-x86_64 -accel tcg -cpu max -m 2048 -smp 2 -nographic -snapshot \
 	-kernel "$img.vmlinuz" -initrd "$img.initrd" \
 	-append "root=/dev/vda rw console=ttyS0 panic=-1 quiet systemd.show_status=false" \
 	-drive file="$img",if=virtio,format=raw \
