@@ -493,8 +493,13 @@ static bool kreg_local_thread_lives(pid_t tid)
 	/* Gone since, if /proc is there to say so; else tgkill() is all there is. */
 	if (fd < 0)
 		return errno != ENOENT || access("/proc/self/task", F_OK) != 0;
+	/*
+	 * Opened, then unreadable: the task left between the two (its stat
+	 * reads ESRCH once it is unhashed), so it was exiting when tgkill()
+	 * found it.
+	 */
 	if (n <= 0)
-		return true;
+		return false;
 	line[n] = '\0';
 	/* After the comm's ')': state, ppid, pgrp, session, tty, tpgid, flags. */
 	end = strrchr(line, ')');
