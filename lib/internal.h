@@ -150,7 +150,6 @@ static inline bool kreg_has_stashed_mail(const struct kreg_conn *conn)
 
 /* CLOCK_MONOTONIC in milliseconds: every timeout in the library uses it. */
 KREG_HIDDEN uint64_t kreg_now_ms(void);
-/* When a wait of @timeout_ms (-1: for ever) that starts now is over. */
 /*
  * What programs linked against libkreg before 0.12.0 call: events of two
  * kinds only (KREG_EVENT_UPDATED came with KREG_4.3), exported under the
@@ -164,6 +163,7 @@ int kreg_listen_matching_two_kinds(struct kreg_conn *conn, const char *pattern,
 				   kreg_event_fn fn, void *arg,
 				   struct kreg_listener **listenerp);
 
+/* When a wait of @timeout_ms (-1: for ever) that starts now is over. */
 KREG_HIDDEN uint64_t kreg_deadline(int timeout_ms);
 /* What is left of that wait, for poll(): -1 for ever, else ms (0: over). */
 KREG_HIDDEN int kreg_ms_left(uint64_t deadline, int timeout_ms);

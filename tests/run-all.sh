@@ -64,7 +64,8 @@ if [ -n "${DEBIAN_DEBS:-}" ] && [ "${DEBIAN_BESIDE:-0}" = 1 ]; then
 	(debian_run beside; echo $SECONDS >"$BUILD/debian-guest/ended") &
 	beside=$!
 	set +m
-	trap 'kill -- -$beside 2>/dev/null' EXIT INT TERM
+	trap 'kill -- -$beside 2>/dev/null' EXIT
+	trap 'kill -- -$beside 2>/dev/null; exit 130' INT TERM
 fi
 
 # KVERS may be one a line (scripts/kernels.sh) or one a word (make).

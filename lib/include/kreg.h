@@ -514,8 +514,10 @@ struct kreg_message {
 int kreg_recv(struct kreg_conn *conn, struct kreg_message *msg, int timeout_ms);
 
 /*
- * Kinds may be added: a subscriber ignores those it does not know (a
- * subscriber of libkreg before 0.12.0 gets KREG_EVENT_UPDATED too).
+ * Kinds may be added: a subscriber ignores those it does not know. A
+ * program linked against libkreg before 0.12.0 is told only the two kinds
+ * it knows: kreg_next_event() and the listeners have new symbol versions
+ * (KREG_4.3), and their old ones leave KREG_EVENT_UPDATED out.
  */
 enum kreg_event_kind {
 	KREG_EVENT_REGISTERED,

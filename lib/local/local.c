@@ -494,12 +494,13 @@ static bool kreg_local_thread_lives(pid_t tid)
 	if (fd < 0)
 		return errno != ENOENT || access("/proc/self/task", F_OK) != 0;
 	/*
-	 * Opened, then unreadable: the task left between the two (its stat
-	 * reads ESRCH once it is unhashed), so it was exiting when tgkill()
-	 * found it.
+	 * Opened, then ESRCH: the task left between the two (its stat reads
+	 * so once it is unhashed), so it was exiting when tgkill() found it.
 	 */
-	if (n <= 0)
+	if (n < 0 && errno == ESRCH)
 		return false;
+	if (n <= 0)
+		return true;
 	line[n] = '\0';
 	/* After the comm's ')': state, ppid, pgrp, session, tty, tpgid, flags. */
 	end = strrchr(line, ')');

@@ -102,7 +102,8 @@ if [ -f "$state/upgraded" ]; then
 	check "the guest runs the kernel it was upgraded to" test "$(uname -r)" = "$(cat $state/upgraded)"
 	came_up_at_boot
 	check "the module loaded is the one DKMS built for this kernel" \
-		sh -c 'test "$(modinfo -n kreg)" = "$(find /lib/modules/$(uname -r) -name "kreg.ko*" | head -n 1)"'
+		sh -c 'test "$(cat /sys/module/kreg/srcversion)" = "$(modinfo -F srcversion \
+			"$(find /lib/modules/$(uname -r) -name "kreg.ko*" | head -n 1)")"'
 	systemctl start kreg-demo
 	check "the service holds its name on the new kernel" eventually name_held_by_demo
 	systemctl kill -s KILL kreg-demo
@@ -183,10 +184,9 @@ check "DKMS built and installed kreg.ko for $new" \
 	sh -c "dkms status -k $new kreg | grep -q installed && find /lib/modules/$new -name 'kreg.ko*' | grep -q ."
 echo "$new" >"$state/upgraded"
 sync
-if check "kexec loads $new" \
-	kexec -l /boot/vmlinuz-$new --initrd=/boot/initrd.img-$new --reuse-cmdline; then
-	systemctl kexec
-else
+if ! check "kexec loads $new" \
+	kexec -l /boot/vmlinuz-$new --initrd=/boot/initrd.img-$new --reuse-cmdline ||
+	! check "systemctl kexec starts the new kernel" systemctl kexec; then
 	# No boot 3 to come: the run ends here, its failure counted.
 	echo "KREG-DEBIAN-DONE"
 	systemctl poweroff
