@@ -178,6 +178,18 @@ static int register_starved(void *arg)
 }
 
 /*
+ * How a starved registrant may end: registered, refused for want of memory
+ * (0), or killed by its cgroup's OOM killer (SIGKILL), which is what the
+ * cgroup is for: whichever charge first passes the limit decides, and a
+ * page fault's ends in the OOM killer where a kernel allocation's ends in
+ * ENOMEM (CI saw both). The kernel's state is what is judged, after.
+ */
+static bool starved_as_meant(int status)
+{
+	return status == 0 || status == 128 + SIGKILL;
+}
+
+/*
  * Issue 17, item 1, step by step: a full view, two registrations from a
  * starved cgroup (which used to fail the view's rebuild and skew its
  * counts), an unregistration, one more registration (which then wrote past
@@ -200,8 +212,8 @@ TEST_F_TIMEOUT(hostile, a_starved_registrant_cannot_corrupt_the_view, 300)
 	filler = fork_as(NOBODY, fill_as_nobody, &f);
 	ASSERT_LE(0, filler);
 	ASSERT_EQ('f', wait_byte(f.done[0]));
-	EXPECT_EQ(0, run_child(register_starved, "oom.starved.1"));
-	EXPECT_EQ(0, run_child(register_starved, "oom.starved.2"));
+	EXPECT_TRUE(starved_as_meant(run_child(register_starved, "oom.starved.1")));
+	EXPECT_TRUE(starved_as_meant(run_child(register_starved, "oom.starved.2")));
 	give_byte(f.cmd[1], 'u');
 	ASSERT_EQ('u', wait_byte(f.done[0]));
 	give_byte(f.cmd[1], 'r');
