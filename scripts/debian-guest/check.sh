@@ -184,9 +184,10 @@ check "DKMS built and installed kreg.ko for $new" \
 	sh -c "dkms status -k $new kreg | grep -q installed && find /lib/modules/$new -name 'kreg.ko*' | grep -q ."
 echo "$new" >"$state/upgraded"
 sync
+# (systemctl kexec does not come back when it works: no check line for it.)
 if ! check "kexec loads $new" \
 	kexec -l /boot/vmlinuz-$new --initrd=/boot/initrd.img-$new --reuse-cmdline ||
-	! check "systemctl kexec starts the new kernel" systemctl kexec; then
+	! { systemctl kexec || { echo "KREG-CHECK-FAIL systemctl kexec"; false; }; }; then
 	# No boot 3 to come: the run ends here, its failure counted.
 	echo "KREG-DEBIAN-DONE"
 	systemctl poweroff
