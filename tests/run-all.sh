@@ -33,11 +33,15 @@ if [ "${KREG_HOST_TESTS:-1}" != 0 ]; then
 fi
 ko_dir=${KREG_KO_DIR:-}
 unset KREG_KO_DIR
+# guest_part TITLE NAME KVER OUT [VAR=VALUE...]: boot.sh's test job on KVER,
+# with the variables given, its output in $BUILD/KVER/OUT, counted as NAME.
 guest_part() {
-	begin "kernel tests in the QEMU guest: $1"
-	mkdir -p "$BUILD/$1"
-	KVER=$1 bash "$here/../scripts/guest/boot.sh" test | tee "$BUILD/$1/guest-run.out"
-	done_part "$1:$BUILD/$1/guest-run.out"
+	local title=$1 name=$2 kver=$3 out=$BUILD/$3/$4
+	shift 4
+	begin "$title"
+	mkdir -p "$BUILD/$kver"
+	env KVER="$kver" "$@" bash "$here/../scripts/guest/boot.sh" test | tee "$out"
+	done_part "$name:$out"
 }
 debian_title="the Debian packages on a Debian 12 guest (systemd, DKMS)"
 # Into run.out; also on stdout as it comes, unless it runs beside another part.
@@ -71,14 +75,12 @@ fi
 # KVERS may be one a line (scripts/kernels.sh) or one a word (make).
 read -r -d '' -a kvers <<<"$KVERS"
 for kver in "${kvers[@]}"; do
-	guest_part "$kver"
+	guest_part "kernel tests in the QEMU guest: $kver" "$kver" "$kver" guest-run.out
 done
 for kver in ${DKMS_KVERS:-}; do
-	begin "exit cleanup and view tests on the module DKMS built: $kver"
-	mkdir -p "$BUILD/$kver"
-	KVER=$kver KREG_KO_DIR=$ko_dir KREG_TESTS="exit_test view_test" \
-		bash "$here/../scripts/guest/boot.sh" test | tee "$BUILD/$kver/guest-dkms-run.out"
-	done_part "dkms $kver:$BUILD/$kver/guest-dkms-run.out"
+	guest_part "exit cleanup and view tests on the module DKMS built: $kver" \
+		"dkms $kver" "$kver" guest-dkms-run.out \
+		KREG_KO_DIR="$ko_dir" KREG_TESTS="exit_test view_test"
 done
 
 if [ -n "$beside" ]; then

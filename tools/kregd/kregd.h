@@ -128,8 +128,12 @@ struct kregd {
 	bool stopping;
 };
 
-/* CLOCK_BOOTTIME in ms: the lease's clock, and the kernel's for the copy's age. */
+/*
+ * CLOCK_BOOTTIME in ms: the lease's clock, and the kernel's for the copy's
+ * age; in us, a message's timestamp (its ACK timeout and the link's round trip).
+ */
 uint64_t kregd_now_ms(void);
+uint64_t kregd_now_us(void);
 void kregd_watch_fd(struct kregd *d, int fd, void *ptr);
 void kregd_unwatch_fd(struct kregd *d, int fd);
 

@@ -35,13 +35,18 @@
 static const enum watched_kind events_kind = WATCHED_EVENTS;
 static const enum watched_kind signal_kind = WATCHED_SIGNAL;
 
-uint64_t kregd_now_ms(void)
+uint64_t kregd_now_us(void)
 {
 	struct timespec ts;
 
 	/* The lease's clock: a suspend counts, as it does for etcd. */
 	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+uint64_t kregd_now_ms(void)
+{
+	return kregd_now_us() / 1000;
 }
 
 void kregd_watch_fd(struct kregd *d, int fd, void *ptr)

@@ -80,7 +80,7 @@ struct msg {
 	uint64_t client, client_seq;
 	struct multi *multi;		/* one node's part of a multi_send, or NULL */
 	uint32_t slot;			/* its place in multi->reply.results */
-	uint64_t sent_us;	/* on kregd_now_ms()'s clock, in microseconds */
+	uint64_t sent_us;	/* kregd_now_us() */
 	size_t len;
 	uint8_t frame[];
 };
@@ -137,15 +137,6 @@ static struct link *all_links;
 static const enum watched_kind peer_listen_kind = WATCHED_PEER_LISTEN;
 /* Out of descriptors: the listener rests until then, rather than wake the loop for ever. */
 static uint64_t listen_paused_until;
-
-/* kregd_now_ms()'s clock (a suspend counts), in microseconds: a message's one timestamp. */
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 /* --- answers to this node's clients ---------------------------------------------- */
 
@@ -404,7 +395,7 @@ static void link_send(struct kregd *d, struct link *l, struct msg *m)
 	struct peer *p = l->peer;
 
 	m->next = NULL;
-	m->sent_us = now_us();
+	m->sent_us = kregd_now_us();
 	*l->sent_tail = m;
 	l->sent_tail = &m->next;
 	p->in_flight++;
@@ -627,7 +618,7 @@ static void on_ack(struct kregd *d, struct link *l, uint64_t seq, const uint8_t 
 	p->in_flight--;
 	l->in_flight--;
 	p->queued -= m->len;
-	p->rtt_us = (int64_t)(now_us() - m->sent_us);
+	p->rtt_us = (int64_t)(kregd_now_us() - m->sent_us);
 	if (err)
 		p->failed++;
 	else
@@ -665,7 +656,7 @@ static void on_frame(struct kregd *d, struct link *l, const uint8_t *f, size_t l
 		return;
 	case PEER_PONG:
 		if (blen == PEER_PING_LEN && l->peer->in_flight == 0)
-			l->peer->rtt_us = (int64_t)(now_us() - peer_get64(body));
+			l->peer->rtt_us = (int64_t)(kregd_now_us() - peer_get64(body));
 		return;
 	}
 	link_close(d, l, -ECONNRESET, "an unknown frame");
@@ -1268,7 +1259,7 @@ void peers_tick(struct kregd *d)
 				 now - l->pinged_ms >= PING_EVERY_MS) {
 				uint8_t body[PEER_PING_LEN];
 
-				peer_put64(body, now_us());
+				peer_put64(body, kregd_now_us());
 				l->pinged_ms = now;
 				frame_small(d, l, PEER_PING, 0, body, sizeof(body));
 				link_flush(d, l);
