@@ -69,7 +69,7 @@ LIB_SO_VERSION := 4
 KERNEL_TESTS := $(patsubst tests/kernel/%.c,%,$(wildcard tests/kernel/*_test.c))
 HOST_TESTS := $(patsubst tests/host/%.c,%,$(wildcard tests/host/*_test.c))
 # Tests of the behaviour on both providers: on the host, the local one only.
-BOTH_PROVIDER_TESTS := registration_test server_loop_test supervision_test update_test
+BOTH_PROVIDER_TESTS := registration_test server_loop_test supervision_test update_test queue_test
 
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
@@ -212,7 +212,9 @@ $(BUILD)/kregd: $(KREGD_DEPS)
 
 # --- what the guest runs: static, so the initramfs needs no libraries ---------
 
-guest-bins: $(BUILD)/guest/kregctl $(KERNEL_TESTS:%=$(BUILD)/guest/tests/%)
+# The hot standby example runs in the guest too (queue_test starts it).
+guest-bins: $(BUILD)/guest/kregctl $(KERNEL_TESTS:%=$(BUILD)/guest/tests/%) \
+	$(BUILD)/examples/hot_standby
 
 $(BUILD)/guest/kregctl: $(KREGCTL_DEPS)
 	@mkdir -p $(dir $@)
@@ -241,11 +243,12 @@ $(BUILD)/guest/tests/%: tests/kernel/%.c $(wildcard tests/kernel/*.h) $(BUILD)/l
 	$(CC) $(TEST_CFLAGS) -I$(BUILD)/bpf -Ibpf -static -o $@ $< bpf/cleanup.c $(BUILD)/libkreg.a \
 		$(NL_LIBS) $(BPF_STATIC_LIBS) -lpthread
 
-# --- examples: servers in a program's own loop (run by tests/host/examples_test.c)
+# --- examples: servers in a program's own loop (run by tests/host/examples_test.c),
+# and a hot standby (run by tests/kernel/queue_test.c in the guest)
 
 SYSTEMD_CFLAGS := $(shell pkg-config --cflags libsystemd 2>/dev/null)
 SYSTEMD_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null)
-EXAMPLES := epoll_server sd_event_server
+EXAMPLES := epoll_server sd_event_server hot_standby
 
 examples: $(EXAMPLES:%=$(BUILD)/examples/%)
 

@@ -172,22 +172,24 @@ static int kreg_nl_meta(struct genl_info *info, const void **meta, size_t *len)
 }
 
 /* A reply naming @name's holder @h, with the registration's value. */
+/* A reply naming @name's holder @h, with its value and, when not 0, KREG_A_FLAGS @flags. */
 static int kreg_nl_reply_holder(struct genl_info *info, u8 cmd, const char *name,
 				const struct kreg_holder_info *h, const void *meta,
-				size_t meta_len)
+				size_t meta_len, u32 flags)
 {
 	struct sk_buff *msg;
 	void *hdr;
 
 	msg = genlmsg_new(nla_total_size(KREG_NAME_MAX + 1) + kreg_node_holder_size() +
-			  nla_total_size(sizeof(u32)) + nla_total_size(meta_len), GFP_KERNEL);
+			  2 * nla_total_size(sizeof(u32)) + nla_total_size(meta_len), GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 	hdr = genlmsg_put_reply(msg, info, &kreg_family, 0, cmd);
 	if (!hdr)
 		goto nospace;
 	if (nla_put_string(msg, KREG_A_NAME, name) || kreg_node_put_holder(msg, h) ||
-	    (meta_len && nla_put(msg, KREG_A_META, meta_len, meta)))
+	    (meta_len && nla_put(msg, KREG_A_META, meta_len, meta)) ||
+	    (flags && nla_put_u32(msg, KREG_A_FLAGS, flags)))
 		goto cancel;
 	genlmsg_end(msg, hdr);
 	return genlmsg_reply(msg, info);
@@ -303,6 +305,12 @@ static int kreg_nl_register(struct sk_buff *skb, struct genl_info *info)
 		return err;
 	if (flags)
 		req.flags = nla_get_u32(flags);
+	if ((req.flags & KREG_F_QUEUE) &&
+	    ((req.flags & KREG_F_CLUSTER) || kreg_nl_cluster_name(req.name, req.name_len))) {
+		NL_SET_ERR_MSG_ATTR(info->extack, flags,
+				    "KREG_F_QUEUE is for names of this host: a cluster name has one holder in the cluster and no line");
+		return -EOPNOTSUPP;
+	}
 	err = kreg_nl_claim(info, &req);
 	if (err)
 		return err;
@@ -326,13 +334,21 @@ static int kreg_nl_register(struct sk_buff *skb, struct genl_info *info)
 		 * The name is registered whatever happens to the reply: report
 		 * success rather than a failure that did not happen.
 		 */
-		kreg_nl_reply_holder(info, KREG_CMD_REGISTER, req.name, &holder, NULL, 0);
+		kreg_nl_reply_holder(info, KREG_CMD_REGISTER, req.name, &holder, NULL, 0, 0);
 		return 0;
+	case KREG_QUEUED:
+		/* In line, whatever happens to the reply: it says the holder, if seen. */
+		kreg_nl_reply_holder(info, KREG_CMD_REGISTER, req.name, &holder, NULL, 0,
+				     KREG_F_QUEUE);
+		return 0;
+	case -EALREADY:
+		GENL_SET_ERR_MSG(info, "this process waits in line for the name already");
+		break;
 	case -EEXIST:
 		/* The holder, unless the caller's namespace or rights hide it. */
 		if (holder.pid || (holder.flags & KREG_F_REMOTE))
 			kreg_nl_reply_holder(info, KREG_CMD_REGISTER, req.name, &holder,
-					     NULL, 0);
+					     NULL, 0, 0);
 		GENL_SET_ERR_MSG(info, "the name is already registered");
 		break;
 	case -EBUSY:
@@ -448,7 +464,7 @@ static int kreg_nl_whereis(struct sk_buff *skb, struct genl_info *info)
 		return err;
 	}
 	return kreg_nl_reply_holder(info, KREG_CMD_WHEREIS, name, &found.holder,
-				    found.meta, found.meta_len);
+				    found.meta, found.meta_len, 0);
 }
 
 /* SEND's failures, from the lookup or the delivery, each with its reason. */

@@ -220,6 +220,7 @@ static struct kreg_entry *kreg_entry_new(const char *name, size_t len,
 	INIT_HLIST_NODE(&e->holder_link);
 	INIT_HLIST_NODE(&e->mbox_link);
 	INIT_HLIST_NODE(&e->quota_link);
+	INIT_LIST_HEAD(&e->queue);
 	return e;
 }
 
@@ -310,15 +311,11 @@ static void kreg_entry_detach_mailbox(struct kreg_entry *e)
 	kreg_mailbox_detach_locked(mbox, &e->mbox_link);
 }
 
-/* Takes @e out of every index, announces it and frees it after a grace period. */
-static void kreg_entry_unlink(struct kreg_entry *e, enum kreg_reason reason)
+/* @e no longer counts toward its account's quota nor the table's size. */
+static void kreg_entry_uncount(struct kreg_entry *e)
 {
 	struct kreg_quota *q;
 
-	lockdep_assert_held(&kreg_table_mutex);
-
-	rhashtable_remove_fast(&kreg_names, &e->node, kreg_names_params);
-	xa_erase(&kreg_ids, e->id);
 	hlist_del_rcu(&e->quota_link);
 	q = kreg_quota_find(e->account);
 	if (!WARN_ON_ONCE(!q) && --q->count == 0) {
@@ -326,6 +323,112 @@ static void kreg_entry_unlink(struct kreg_entry *e, enum kreg_reason reason)
 		kfree_rcu(q, rcu);
 	}
 	kreg_nr_entries--;
+}
+
+/* Lets go of @e's mailbox and holder, and frees it after a grace period. */
+static void kreg_entry_let_go(struct kreg_entry *e)
+{
+	kreg_entry_detach_mailbox(e);
+	kreg_entry_detach_holder(e);
+	call_rcu(&e->rcu, kreg_entry_free_rcu);
+}
+
+/*
+ * A place in line goes: no reader ever found it, so nobody is told but
+ * the tracepoint. (Quota reclaim may be walking its quota link: hence the
+ * grace period all the same.)
+ */
+static void kreg_line_leave(struct kreg_entry *w)
+{
+	list_del_init(&w->queue);
+	/* Its id was only reserved. */
+	xa_erase(&kreg_ids, w->id);
+	kreg_entry_uncount(w);
+	trace_kreg_queue(w->name, pid_nr(w->pid), from_kuid(&init_user_ns, w->uid),
+			 KREG_LINE_LEFT);
+	kreg_entry_let_go(w);
+}
+
+/*
+ * Whether the place in line @w may take the name now: its process lives,
+ * and the policy in force (which may have changed since it queued) lets
+ * its registrant own the name.
+ */
+static bool kreg_line_may_hold(const struct kreg_entry *w)
+{
+	struct kreg_principal p;
+
+	if (!kreg_entry_alive(w))
+		return false;
+	kreg_principal_cred(&p, w->cred, w->pid_ns, kreg_cred_admin(w->cred));
+	return kreg_may_own(&p, w->name, w->name_len, w->flags & ~KREG_F_QUEUE, NULL);
+}
+
+/*
+ * @e is going: the first in its line who may hold the name takes its place
+ * in the names table and the ids, in one step, so that a reader finds @e
+ * or its successor and never no name. Those before it in line who may not
+ * (dead, or denied since) leave the line. The rest of the line is the
+ * successor's. NULL when nobody in line may hold it.
+ */
+static struct kreg_entry *kreg_line_hand_over(struct kreg_entry *e)
+{
+	struct kreg_entry *w;
+
+	while (!list_empty(&e->queue)) {
+		w = list_first_entry(&e->queue, struct kreg_entry, queue);
+		if (!kreg_line_may_hold(w)) {
+			kreg_line_leave(w);
+			continue;
+		}
+		/* Its state before readers can find it. */
+		w->flags &= ~KREG_F_QUEUE;
+		w->registered_ns = ktime_get_real_ns();
+		/*
+		 * One bucket's pointer for another: it cannot fail for an entry
+		 * found under the lock, unless the table is not what the lock
+		 * says; then @w leaves the line and @e goes with nobody after it.
+		 */
+		if (WARN_ON_ONCE(rhashtable_replace_fast(&kreg_names, &e->node, &w->node,
+							 kreg_names_params))) {
+			w->flags |= KREG_F_QUEUE;
+			kreg_line_leave(w);
+			return NULL;
+		}
+		list_del_init(&w->queue);
+		list_splice_init(&e->queue, &w->queue);
+		/* Its id was reserved when it queued: this store allocates nothing. */
+		xa_store(&kreg_ids, w->id, w, GFP_KERNEL);
+		trace_kreg_queue(w->name, pid_nr(w->pid),
+				 from_kuid(&init_user_ns, w->uid), KREG_LINE_HOLDS);
+		return w;
+	}
+	return NULL;
+}
+
+/*
+ * Takes @e out of every index, announces it and frees it after a grace
+ * period. A held name with a line goes to the first in it who may hold it
+ * (kreg_line_hand_over()); unloading empties the line instead.
+ */
+static void kreg_entry_unlink(struct kreg_entry *e, enum kreg_reason reason)
+{
+	struct kreg_entry *next = NULL;
+
+	lockdep_assert_held(&kreg_table_mutex);
+
+	if (kreg_entry_waiting(e)) {
+		kreg_line_leave(e);
+		return;
+	}
+	if (!kreg_closing)
+		next = kreg_line_hand_over(e);
+	while (!list_empty(&e->queue))
+		kreg_line_leave(list_first_entry(&e->queue, struct kreg_entry, queue));
+	if (!next)
+		rhashtable_remove_fast(&kreg_names, &e->node, kreg_names_params);
+	xa_erase(&kreg_ids, e->id);
+	kreg_entry_uncount(e);
 	kreg_generation++;
 
 	trace_kreg_unregister(e->name, pid_nr(e->pid),
@@ -333,10 +436,12 @@ static void kreg_entry_unlink(struct kreg_entry *e, enum kreg_reason reason)
 	/* A claim never announced goes unannounced. */
 	if (!kreg_entry_pending(e))
 		kreg_notify(&(struct kreg_change){ .kind = KREG_CHANGE_UNREGISTERED,
-						   .entry = e, .reason = reason });
-	kreg_entry_detach_mailbox(e);
-	kreg_entry_detach_holder(e);
-	call_rcu(&e->rcu, kreg_entry_free_rcu);
+						   .entry = e, .reason = reason,
+						   .successor = next });
+	if (next)
+		kreg_notify(&(struct kreg_change){ .kind = KREG_CHANGE_REGISTERED,
+						   .entry = next, .predecessor = e });
+	kreg_entry_let_go(e);
 }
 
 /*
@@ -467,6 +572,92 @@ static int kreg_displace_locked(struct kreg_entry *old,
 	return -EEXIST;
 }
 
+/* @e counts toward its account's quota (made from @spares' if it is the first) and the table. */
+static void kreg_entry_count(struct kreg_entry *e, struct kreg_quota *q,
+			     struct kreg_spares *spares)
+{
+	if (!q) {
+		q = spares->quota;
+		spares->quota = NULL;
+		q->account = e->account;
+		INIT_HLIST_HEAD(&q->entries);
+		hash_add_rcu(kreg_quotas, &q->node, q->account);
+	}
+	q->count++;
+	hlist_add_head_rcu(&e->quota_link, &q->entries);
+	kreg_nr_entries++;
+}
+
+/*
+ * Gives @e its holder and mailbox, and checks that its process still lives
+ * once the holder is attached (then its death releases @e); unwinds and
+ * fails otherwise.
+ */
+static int kreg_entry_attach(struct kreg_entry *e, const struct kreg_request *req,
+			     struct kreg_spares *spares)
+{
+	int err;
+
+	err = kreg_attach_holder(e, spares);
+	if (err)
+		return err;
+	if (req->mbox_sk) {
+		err = kreg_attach_mailbox(e, req, spares);
+		if (err)
+			goto detach_holder;
+	}
+	/*
+	 * Pairs with the barrier in the exit path between the last thread's
+	 * decrement of signal->live and the exit kfunc's holder lookup: either
+	 * that lookup finds this entry, or this check sees the process dead.
+	 */
+	smp_mb();
+	if (!kreg_entry_alive(e)) {
+		err = -ESRCH;
+		goto detach_mailbox;
+	}
+	return 0;
+
+detach_mailbox:
+	kreg_entry_detach_mailbox(e);
+detach_holder:
+	kreg_entry_detach_holder(e);
+	return err;
+}
+
+/*
+ * Puts @e last in @held's line (KREG_F_QUEUE): with a holder, a mailbox and
+ * a quota share, as a name has, so that it goes as a name would, but in no
+ * index a reader looks in. KREG_QUEUED, or why not: -EEXIST when @e's
+ * process holds the name, -EALREADY when it waits for it already.
+ */
+static int kreg_line_join(struct kreg_entry *held, struct kreg_entry *e,
+			  const struct kreg_request *req, struct kreg_spares *spares)
+{
+	struct kreg_quota *q;
+	struct kreg_entry *w;
+	int err;
+
+	if (held->pid == e->pid)
+		return -EEXIST;
+	list_for_each_entry(w, &held->queue, queue)
+		if (w->pid == e->pid)
+			return -EALREADY;
+	q = kreg_quota_find(e->account);
+	err = kreg_check_limits(req, q);
+	if (err)
+		return err;
+	e->flags |= KREG_F_QUEUE;
+	err = kreg_entry_attach(e, req, spares);
+	if (err)
+		return err;
+	kreg_entry_count(e, q, spares);
+	list_add_tail(&e->queue, &held->queue);
+	trace_kreg_queue(e->name, pid_nr(e->pid), from_kuid(&init_user_ns, e->uid),
+			 KREG_LINE_JOINED);
+	return KREG_QUEUED;
+}
+
 static int kreg_insert_locked(struct kreg_entry *e,
 			      const struct kreg_request *req,
 			      struct kreg_spares *spares,
@@ -488,19 +679,25 @@ static int kreg_insert_locked(struct kreg_entry *e,
 	 * report of what the cluster decided, not an ownership.)
 	 */
 	if (!(req->flags & KREG_F_REMOTE) &&
-	    !kreg_access_own(req->who, e->name, e->name_len, req->flags))
+	    !kreg_access_own(req->who, e->name, e->name_len,
+			     req->flags & ~KREG_F_QUEUE))
 		return -EACCES;
 	kreg_close_stale_mailbox(req);
 
 	old = kreg_lookup_locked(&key);
+	if (old && !kreg_entry_alive(old)) {
+		kreg_entry_unlink(old, KREG_REASON_EXITED);
+		/* The first live process in its line, if any, holds it now. */
+		old = kreg_lookup_locked(&key);
+	}
 	if (old) {
-		if (kreg_entry_alive(old)) {
-			err = kreg_displace_locked(old, req, holder);
-			if (err)
-				return err;
-		} else {
-			kreg_entry_unlink(old, KREG_REASON_EXITED);
-		}
+		err = kreg_displace_locked(old, req, holder);
+		/* Only a name of this host's has a line (KREG_F_QUEUE). */
+		if (err == -EEXIST && (req->flags & KREG_F_QUEUE) &&
+		    !(old->flags & (KREG_F_CLUSTER | KREG_F_REMOTE)))
+			return kreg_line_join(old, e, req, spares);
+		if (err)
+			return err;
 	}
 
 	q = kreg_quota_find(e->account);
@@ -508,42 +705,23 @@ static int kreg_insert_locked(struct kreg_entry *e,
 	if (err)
 		return err;
 
-	err = kreg_attach_holder(e, spares);
+	/* A name, not a place in line: the name was free. */
+	e->flags &= ~KREG_F_QUEUE;
+	err = kreg_entry_attach(e, req, spares);
 	if (err)
 		return err;
-	if (req->mbox_sk) {
-		err = kreg_attach_mailbox(e, req, spares);
-		if (err)
-			goto detach_holder;
-	}
-	/*
-	 * Pairs with the barrier in the exit path between the last thread's
-	 * decrement of signal->live and the exit kfunc's holder lookup: either
-	 * that lookup finds this entry, or this check sees the process dead.
-	 */
-	smp_mb();
-	if (!kreg_entry_alive(e)) {
-		err = -ESRCH;
-		goto detach_mailbox;
-	}
 	/*
 	 * Readers see the entry from here on, so this is the last step that
 	 * may fail: an entry no reader ever saw can be freed at once.
 	 */
 	err = rhashtable_insert_fast(&kreg_names, &e->node, kreg_names_params);
-	if (err)
-		goto detach_mailbox;
-
-	if (!q) {
-		q = spares->quota;
-		spares->quota = NULL;
-		q->account = e->account;
-		INIT_HLIST_HEAD(&q->entries);
-		hash_add_rcu(kreg_quotas, &q->node, q->account);
+	if (err) {
+		kreg_entry_detach_mailbox(e);
+		kreg_entry_detach_holder(e);
+		return err;
 	}
-	q->count++;
-	hlist_add_head_rcu(&e->quota_link, &q->entries);
-	kreg_nr_entries++;
+
+	kreg_entry_count(e, q, spares);
 	kreg_generation++;
 	/* The id was reserved outside the lock: this store allocates nothing. */
 	xa_store(&kreg_ids, e->id, e, GFP_KERNEL);
@@ -553,12 +731,6 @@ static int kreg_insert_locked(struct kreg_entry *e,
 		kreg_notify(&(struct kreg_change){ .kind = KREG_CHANGE_REGISTERED,
 						   .entry = e });
 	return 0;
-
-detach_mailbox:
-	kreg_entry_detach_mailbox(e);
-detach_holder:
-	kreg_entry_detach_holder(e);
-	return err;
 }
 
 /*
@@ -670,24 +842,33 @@ free_spares:
 	kreg_holder_free_spare(spares.holder);
 	kreg_mailbox_free_spare(spares.mbox);
 	kfree(spares.quota);
-	if (!err)
-		return 0;
+	if (err >= 0)
+		return err;
 	xa_erase(&kreg_ids, e->id);
 free_entry:
 	kreg_entry_free(e);
 	return err;
 }
 
-/* Removes the entry for @key if its holder has died since it was looked up. */
-static void kreg_drop_if_dead(const struct kreg_name_key *key)
+/*
+ * Removes the entry for @key if its holder has died since it was looked up.
+ * True when a live process holds the name after: the first in the dead
+ * holder's line, which a lookup that found the dead one may ask again for.
+ */
+static bool kreg_drop_if_dead(const struct kreg_name_key *key)
 {
 	struct kreg_entry *e;
+	bool held;
 
 	kreg_lock_table();
 	e = kreg_lookup_locked(key);
-	if (e && !kreg_entry_alive(e))
+	if (e && !kreg_entry_alive(e)) {
 		kreg_entry_unlink(e, KREG_REASON_EXITED);
+		e = kreg_lookup_locked(key);
+	}
+	held = e && kreg_entry_alive(e);
 	kreg_unlock_table();
+	return held;
 }
 
 bool kreg_table_owner(const char *name, size_t len, struct kreg_owner *owner)
@@ -775,17 +956,38 @@ static int kreg_lookup_for_change(const struct kreg_name_key *key,
 	return 0;
 }
 
+/* The calling process's place in @e's line, if @p queued it. */
+static struct kreg_entry *kreg_line_place_of_caller(struct kreg_entry *e,
+						    const struct kreg_principal *p)
+{
+	struct kreg_entry *w;
+
+	list_for_each_entry(w, &e->queue, queue)
+		if (w->pid == task_tgid(current) &&
+		    kreg_principal_owns(p, KREG_OWNER_OF(w)))
+			return w;
+	return NULL;
+}
+
 int kreg_table_unregister(const char *name, size_t len, struct kreg_principal *p,
 			  bool admin)
 {
 	struct kreg_name_key key = { .name = name, .len = len };
-	struct kreg_entry *e;
+	struct kreg_entry *e, *w;
 	int err = 0;
 
 	kreg_lock_table();
+	/* A process in line leaves it, as D-Bus's ReleaseName does: the holder stays. */
+	e = kreg_lookup_locked(&key);
+	w = e ? kreg_line_place_of_caller(e, p) : NULL;
+	if (w) {
+		kreg_line_leave(w);
+		goto unlock;
+	}
 	err = kreg_lookup_for_change(&key, p, admin, &e);
 	if (!err)
 		kreg_entry_unlink(e, KREG_REASON_EXPLICIT);
+unlock:
 	kreg_unlock_table();
 	return err;
 }
@@ -851,6 +1053,7 @@ static int kreg_entry_replace(struct kreg_entry *old, struct kreg_entry *new)
 	if (!hlist_unhashed(&old->mbox_link))
 		hlist_replace_rcu(&old->mbox_link, &new->mbox_link);
 	hlist_replace_rcu(&old->quota_link, &new->quota_link);
+	list_splice_init(&old->queue, &new->queue);
 	/* Replaces what is stored at the id: allocates nothing. */
 	xa_store(&kreg_ids, new->id, new, GFP_KERNEL);
 	/* A listing that spans the change is no snapshot. */
@@ -898,10 +1101,12 @@ int kreg_table_whereis(const char *name, size_t len, struct kreg_principal *p,
 		       bool relay, struct kreg_found *found)
 {
 	struct kreg_name_key key = { .name = name, .len = len };
+	bool dead, seen = false, again = true;
 	struct kreg_entry *e;
-	bool dead = false, seen = false;
 	pid_t global = 0;
 
+look:
+	dead = false;
 	rcu_read_lock();
 	e = kreg_lookup(&key);
 	if (!e)
@@ -922,8 +1127,11 @@ int kreg_table_whereis(const char *name, size_t len, struct kreg_principal *p,
 	}
 	rcu_read_unlock();
 
-	if (dead)
-		kreg_drop_if_dead(&key);
+	/* Found dead: its next in line may hold it now. Asked once more. */
+	if (dead && kreg_drop_if_dead(&key) && again) {
+		again = false;
+		goto look;
+	}
 	trace_kreg_lookup(name, global, seen ? 0 : -ENOENT);
 	return seen ? 0 : -ENOENT;
 }
@@ -1003,9 +1211,10 @@ int kreg_table_route(const char *name, size_t len, const char *from,
 	struct task_struct *task;
 	struct kreg_verdict v;
 	struct kreg_entry *e, *sender;
-	bool may_send;
+	bool may_send, again = true;
 	int err = 0;
 
+look:
 	rcu_read_lock();
 	e = kreg_lookup(&key);
 	if (!e) {
@@ -1016,7 +1225,11 @@ int kreg_table_route(const char *name, size_t len, const char *from,
 	task = pid_task(e->pid, PIDTYPE_TGID);
 	if (!task || atomic_read(&task->signal->live) == 0) {
 		rcu_read_unlock();
-		kreg_drop_if_dead(&key);
+		/* Its next in line may hold it now: the message is for whoever does. */
+		if (kreg_drop_if_dead(&key) && again) {
+			again = false;
+			goto look;
+		}
 		return -ENOENT;
 	}
 	if (kreg_entry_pending(e)) {

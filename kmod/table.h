@@ -37,6 +37,11 @@ struct kreg_policy;
  * one is a name like any other, with a token. A mirror (KREG_F_REMOTE) is
  * held on another node: @pid is the relay's process, @mbox its socket, and
  * the holder is @remote_pid on the node whose name follows the value.
+ *
+ * A place in line (KREG_F_QUEUE) is an entry too, with its holder, mailbox
+ * and quota links, so that it goes with its process, socket and account as
+ * a name does; but no reader finds it: it is in no index but its holder's
+ * @queue, and its id is only reserved, until it takes the holder's place.
  */
 struct kreg_entry {
 	struct rhash_head		node;
@@ -54,6 +59,11 @@ struct kreg_entry {
 	struct hlist_node		mbox_link;
 	/* Walked under RCU by quota reclaim, hence its own node. */
 	struct hlist_node		quota_link;
+	/*
+	 * Under the table lock: a held name's line, first in line first; in
+	 * a place in line, its link in that line.
+	 */
+	struct list_head		queue;
 	/* Who registered it: its socket's opener, from which namespaces. */
 	const struct cred		*cred;		/* counted */
 	struct pid_namespace		*pid_ns;	/* counted */
@@ -97,6 +107,12 @@ static inline bool kreg_entry_pending(const struct kreg_entry *e)
 static inline bool kreg_entry_remote(const struct kreg_entry *e)
 {
 	return e->flags & KREG_F_REMOTE;
+}
+
+/* A place in line for a name, not (yet) a name (under the table lock). */
+static inline bool kreg_entry_waiting(const struct kreg_entry *e)
+{
+	return e->flags & KREG_F_QUEUE;
 }
 
 /* Who registered @e, for access control (a compound literal: the caller's block). */
@@ -172,9 +188,17 @@ enum kreg_change_kind {
 	KREG_CHANGE_PROGRESS,		/* the cluster copy is as of @revision */
 };
 
+/*
+ * A name handed from its holder to the first in line is told as two
+ * changes, in one hold of the lock: UNREGISTERED with its @successor, then
+ * REGISTERED with its @predecessor, so that a listener can move what it
+ * keeps of the name (the view's record) rather than drop it.
+ */
 struct kreg_change {
 	enum kreg_change_kind		kind;
 	struct kreg_entry		*entry;
+	struct kreg_entry		*successor;	/* UNREGISTERED */
+	struct kreg_entry		*predecessor;	/* REGISTERED */
 	struct kreg_holder		*holder;
 	enum kreg_reason		reason;
 	const struct kreg_policy	*policy;	/* NULL: none */
@@ -205,15 +229,18 @@ void kreg_table_destroy(void);
 /*
  * Binds @req->name. On -EEXIST, *@holder is the holder as the registrant
  * sees it (its pid 0 and no token when it may not see the name or its
- * holder). A claim (KREG_F_CLUSTER) of a name another claim holds is
+ * holder). With KREG_F_QUEUE, a held name puts the request in line and
+ * returns KREG_QUEUED, with *@holder as for -EEXIST. A claim (KREG_F_CLUSTER) of a name another claim holds is
  * -EBUSY. A mirror (KREG_F_REMOTE) replaces a claim, or a mirror with
  * another token, and fails with -EEXIST on a name held on this node.
  */
 int kreg_table_register(const struct kreg_request *req,
 			struct kreg_holder_info *holder);
+#define KREG_QUEUED	1
 /*
  * Releases @name for @p: -ENOENT when @p cannot see it, -EPERM when @p is
- * not who registered it and not @admin.
+ * not who registered it and not @admin. A calling process that waits in
+ * line for @name leaves the line instead.
  */
 int kreg_table_unregister(const char *name, size_t len, struct kreg_principal *p,
 			  bool admin);

@@ -60,6 +60,40 @@ TRACE_EVENT(kreg_unregister,
 );
 
 /* A registration's value changed in place (or not): its new length. */
+/*
+ * A place in line for a held name (KREG_F_QUEUE): taken, left (its process
+ * exited, it UNREGISTERed, its mailbox closed, the policy denies it, or
+ * kreg is unloading), or made the name's holder (@pid holds it now).
+ */
+#ifndef KREG_LINE_JOINED
+#define KREG_LINE_JOINED	0
+#define KREG_LINE_LEFT		1
+#define KREG_LINE_HOLDS		2
+#endif
+
+TRACE_EVENT(kreg_queue,
+	TP_PROTO(const char *name, pid_t pid, uid_t uid, int what),
+	TP_ARGS(name, pid, uid, what),
+	TP_STRUCT__entry(
+		__string(name, name)
+		__field(pid_t, pid)
+		__field(uid_t, uid)
+		__field(int, what)
+	),
+	TP_fast_assign(
+		__assign_str(name, name);
+		__entry->pid = pid;
+		__entry->uid = uid;
+		__entry->what = what;
+	),
+	TP_printk("name=%s pid=%d uid=%u %s", __get_str(name), __entry->pid,
+		  __entry->uid,
+		  __print_symbolic(__entry->what,
+				   { KREG_LINE_JOINED, "joined" },
+				   { KREG_LINE_LEFT, "left" },
+				   { KREG_LINE_HOLDS, "holds" }))
+);
+
 TRACE_EVENT(kreg_update,
 	TP_PROTO(const char *name, pid_t pid, uid_t uid, size_t meta_len, int result),
 	TP_ARGS(name, pid, uid, meta_len, result),

@@ -3,6 +3,6 @@
 #ifndef _KREG_VERSION_H
 #define _KREG_VERSION_H
 
-#define KREG_VERSION	"0.12.0"
+#define KREG_VERSION	"0.13.0"
 
 #endif /* _KREG_VERSION_H */

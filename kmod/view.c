@@ -498,6 +498,42 @@ static void kreg_view_remove(struct kreg_view *v, struct kreg_entry *e)
 		kreg_view_resize();
 }
 
+/*
+ * @e took the name from @old, the first in its line (KREG_F_QUEUE): @old's
+ * record, if it has one, says @e's holder and value in one write, so that
+ * no reader of the view finds no name between the two. Where @e may not be
+ * shown (a name the policy shows to some only) or its holder gets no word,
+ * the record goes and @e is added as any name is.
+ */
+static void kreg_view_succeed(struct kreg_entry *e, struct kreg_entry *old)
+{
+	struct kreg_view *v = kreg_view_locked();
+	const struct kreg_holder_word *w;
+	struct kreg_view_record *r;
+
+	if (old->view_rec >= v->capacity) {
+		kreg_view_add(e);
+		return;
+	}
+	if (!kreg_public(kreg_policy_current(), e->name, e->name_len, KREG_OWNER_OF(e)) ||
+	    !kreg_view_give_word(v, kreg_holder_word(e->holder))) {
+		kreg_view_remove(v, old);
+		kreg_view_add(e);
+		return;
+	}
+	w = kreg_holder_word(e->holder);
+	r = &v->records[old->view_rec];
+	kreg_view_write_begin(v);
+	r->pid = pid_nr(e->pid);
+	r->holder = w->slot;
+	r->holder_word = w->word;
+	r->token = e->token;
+	kreg_view_put_data(r, e);
+	kreg_view_write_end(v);
+	e->view_rec = old->view_rec;
+	old->view_rec = U32_MAX;
+}
+
 /* Its word comes with its first name the view shows (kreg_view_give_word()). */
 static void kreg_view_holder_new(struct kreg_holder_word *w)
 {
@@ -558,10 +594,15 @@ static void kreg_view_changed(const struct kreg_change *c)
 {
 	switch (c->kind) {
 	case KREG_CHANGE_REGISTERED:
-		kreg_view_add(c->entry);
+		if (c->predecessor)
+			kreg_view_succeed(c->entry, c->predecessor);
+		else
+			kreg_view_add(c->entry);
 		break;
 	case KREG_CHANGE_UNREGISTERED:
-		kreg_view_remove(kreg_view_locked(), c->entry);
+		/* Its record, if any, is its successor's (REGISTERED, next). */
+		if (!c->successor)
+			kreg_view_remove(kreg_view_locked(), c->entry);
 		break;
 	case KREG_CHANGE_UPDATED:
 		kreg_view_update(kreg_view_locked(), c->entry);

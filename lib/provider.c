@@ -191,6 +191,23 @@ int kreg_register(struct kreg_conn *conn, const char *name, pid_t pid,
 	return kreg_register_meta(conn, name, pid, NULL, 0, holder);
 }
 
+int kreg_register_queued(struct kreg_conn *conn, const char *name, const void *meta,
+			 size_t meta_len, pid_t *holder)
+{
+	struct kreg_holder h;
+	int err;
+
+	memset(&h, 0, sizeof(h));
+	err = conn->ops->register_meta(conn, name, 0, meta, meta_len, KREG_F_QUEUE, &h);
+	if (err == 0 || err == -EINPROGRESS || err == -EEXIST) {
+		conn->last_holder = h;
+		conn->has_last_holder = true;
+		if (holder)
+			*holder = kreg_local_pid(&h);
+	}
+	return err;
+}
+
 int kreg_last_holder(const struct kreg_conn *conn, struct kreg_holder *holder)
 {
 	if (!conn->has_last_holder)
@@ -481,6 +498,10 @@ const char *kreg_strerror(int err)
 		return "kregd, the cluster's node daemon, is not running on this node";
 	case EBUSY:
 		return "another claim on this name is being decided";
+	case EINPROGRESS:
+		return "the name is held: this process waits in line for it (kreg_await_own() waits for its turn)";
+	case EALREADY:
+		return "this process waits in line for the name already";
 	default:
 		return strerror(-err);
 	}

@@ -4,22 +4,82 @@
  * or have a listener thread report every change to a callback.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "internal.h"
 
-int kreg_await_name(struct kreg_conn *conn, const char *name, int timeout_ms,
-		    pid_t *pid)
+/*
+ * A pidfd of @pid, the holder @want waits behind, or -1. Its exit wakes the
+ * wait even without exit cleanup attached, when no event comes until a
+ * lookup finds the holder dead (and hands the name to the next in line).
+ * Only a process is watched: the local provider's holders are threads,
+ * whose end takes their names at once, with an event.
+ */
+static int kreg_watch_holder(const struct kreg_conn *conn, pid_t pid)
 {
-	uint64_t deadline = kreg_deadline(timeout_ms);
-	struct kreg_conn *watch;
+#ifdef SYS_pidfd_open
+	if (kreg_registry_provider(conn) == KREG_PROVIDER_KERNEL)
+		return (int)syscall(SYS_pidfd_open, pid, 0);
+#endif
+	(void)conn;
+	(void)pid;
+	return -1;
+}
+
+/*
+ * Waits for the next registration of @name on @watch, or (@holder_fd not
+ * -1) its holder's exit: 0, or -ETIMEDOUT once @deadline has passed.
+ */
+static int kreg_await_change(struct kreg_conn *watch, const char *name, int holder_fd,
+			     uint64_t deadline, int timeout_ms)
+{
 	struct kreg_event ev;
 	int err, left;
+
+	do {
+		left = kreg_ms_left(deadline, timeout_ms);
+		if (left == 0)
+			return -ETIMEDOUT;
+		if (holder_fd >= 0) {
+			struct pollfd fds[2] = {
+				{ .fd = kreg_fd(watch), .events = POLLIN },
+				{ .fd = holder_fd, .events = POLLIN },
+			};
+
+			if (poll(fds, 2, left) < 0 && errno != EINTR)
+				return -errno;
+			if (fds[1].revents)
+				return 0;	/* the holder has exited: look again */
+			if (!fds[0].revents)
+				continue;
+			left = 0;
+		}
+		err = kreg_next_event(watch, &ev, left);
+		if (err == -ETIMEDOUT && holder_fd >= 0)
+			continue;
+	} while (!err && (ev.kind != KREG_EVENT_REGISTERED || strcmp(ev.name, name)));
+	return err;
+}
+
+/*
+ * Waits until @name is held (@want 0) or held by @want, as a lookup on a
+ * connection of its own says, woken by its registration events and, while
+ * another process holds it and @want waits, by that process's exit.
+ */
+static int kreg_await_holder(struct kreg_conn *conn, const char *name, pid_t want,
+			     int timeout_ms, pid_t *pid)
+{
+	uint64_t deadline = kreg_deadline(timeout_ms);
+	pid_t watched = 0;
+	int err, holder_fd = -1;
+	struct kreg_conn *watch;
 
 	err = kreg_open_provider(&watch, kreg_registry_provider(conn));
 	if (err)
@@ -32,20 +92,40 @@ int kreg_await_name(struct kreg_conn *conn, const char *name, int timeout_ms,
 		/* Each event (or a loss of events) is checked by a lookup, which
 		 * also gives the pid as this process's namespace sees it. */
 		err = kreg_whereis_name(watch, name, pid);
-		if (err != KREG_UNDEFINED)
+		if (err != KREG_UNDEFINED && (err || !want || *pid == want))
 			break;
-		do {
-			left = kreg_ms_left(deadline, timeout_ms);
-			if (left == 0) {
-				err = -ETIMEDOUT;
-				goto out;
-			}
-			err = kreg_next_event(watch, &ev, left);
-		} while (!err && (ev.kind != KREG_EVENT_REGISTERED || strcmp(ev.name, name)));
+		if (want && !err && *pid != watched) {
+			if (holder_fd >= 0)
+				close(holder_fd);
+			holder_fd = kreg_watch_holder(watch, *pid);
+			watched = *pid;
+			/* Looked up again: a pidfd opened while it still holds the name is its. */
+			continue;
+		}
+		err = kreg_await_change(watch, name, holder_fd, deadline, timeout_ms);
+		if (err == -ETIMEDOUT)
+			break;
 	}
-out:
+	if (holder_fd >= 0)
+		close(holder_fd);
 	kreg_close(watch);
 	return err;
+}
+
+int kreg_await_name(struct kreg_conn *conn, const char *name, int timeout_ms,
+		    pid_t *pid)
+{
+	return kreg_await_holder(conn, name, 0, timeout_ms, pid);
+}
+
+int kreg_await_own(struct kreg_conn *conn, const char *name, int timeout_ms)
+{
+	/* The holder a registration of pid 0 binds: the thread, on the local provider. */
+	pid_t self = kreg_registry_provider(conn) == KREG_PROVIDER_LOCAL ?
+		     (pid_t)syscall(SYS_gettid) : getpid();
+	pid_t pid;
+
+	return kreg_await_holder(conn, name, self, timeout_ms, &pid);
 }
 
 const char *kreg_reason_name(enum kreg_reason reason)

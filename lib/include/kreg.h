@@ -202,7 +202,43 @@ int kreg_register(struct kreg_conn *conn, const char *name, pid_t pid,
 int kreg_register_meta(struct kreg_conn *conn, const char *name, pid_t pid,
 		       const void *meta, size_t meta_len, pid_t *holder);
 
-/* -ENOENT if not registered, -EPERM if another uid registered it. */
+/*
+ * Registers @name for the calling process (the calling thread on the local
+ * provider), or waits in line for it when it is held, as D-Bus's
+ * RequestName does without DO_NOT_QUEUE. Returns 0 when it holds @name
+ * now, or -EINPROGRESS when it waits in line, after whoever waited first;
+ * *@holder (if not NULL) is then the holder's pid, 0 if the caller cannot
+ * see it. When the holder goes (it exits, releases the name, or loses it to
+ * its mailbox or the policy), the first in line that still lives and may
+ * own the name holds it, in the same step: no lookup, send or registration
+ * finds the name free between the two, and subscribers see the holder's
+ * KREG_EVENT_UNREGISTERED, then a KREG_EVENT_REGISTERED for the next.
+ * kreg_await_own() waits for that. A place in line counts toward the quota
+ * like a name, and goes like one: when the process exits, or calls
+ * kreg_unregister() for the name. -EEXIST when the caller holds the name,
+ * -EALREADY when it waits for it already; the kernel and local providers
+ * only (a cluster name has one holder in the cluster and no line:
+ * -EOPNOTSUPP).
+ */
+int kreg_register_queued(struct kreg_conn *conn, const char *name, const void *meta,
+			 size_t meta_len, pid_t *holder);
+
+/*
+ * Waits until the calling process (on the local provider, thread) holds
+ * @name, after kreg_register_queued() returned -EINPROGRESS: woken by
+ * events, and by the exit of the process that holds it (its pidfd), whose
+ * name a lookup then hands on, so that a standby takes over with or without
+ * BPF exit cleanup attached. Returns 0, -ETIMEDOUT after @timeout_ms (-1:
+ * for ever), or another negative errno. Uses a connection of its own, as
+ * kreg_await_name() does.
+ */
+int kreg_await_own(struct kreg_conn *conn, const char *name, int timeout_ms);
+
+/*
+ * -ENOENT if not registered, -EPERM if another uid registered it. A caller
+ * waiting in line for @name (kreg_register_queued()) leaves the line
+ * instead, and the holder keeps it.
+ */
 int kreg_unregister(struct kreg_conn *conn, const char *name);
 
 /*

@@ -15,6 +15,7 @@ struct kreg_answer {
 	void *meta;		/* where to copy the value, or NULL */
 	size_t size;
 	size_t meta_len;
+	uint32_t flags;		/* KREG_A_FLAGS: KREG_F_QUEUE, the caller is in line */
 };
 
 static uint32_t kreg_nla_u32(const struct nlattr *a)
@@ -77,6 +78,7 @@ static int kreg_reply_pid(struct kreg_conn *conn, struct nlattr **attrs,
 	a->meta_len = meta ? (size_t)nla_len(meta) : 0;
 	if (meta && a->meta)
 		memcpy(a->meta, nla_data(meta), a->meta_len < a->size ? a->meta_len : a->size);
+	a->flags = kreg_nla_u32(attrs[KREG_A_FLAGS]);
 	return 0;
 }
 
@@ -140,6 +142,11 @@ int kreg_kernel_register_meta(struct kreg_conn *conn, const char *name, pid_t pi
 	holder->local = true;
 	err = kreg_name_request(conn, KREG_CMD_REGISTER, name, pid, meta, meta_len, flags, &a);
 	kreg_kernel_holder_node(conn, holder);
+	/* KREG_F_QUEUE: the reply names the holder, and says the caller is in line. */
+	if (!err && (a.flags & KREG_F_QUEUE)) {
+		kreg_set_error(conn, "the name is held: this process waits in line for it");
+		return -EINPROGRESS;
+	}
 	return err;
 }
 

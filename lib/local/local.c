@@ -34,10 +34,18 @@
 
 struct kreg_local_holder;
 
+/*
+ * A name, or a place in line for one (KREG_F_QUEUE in @flags): a thread
+ * waiting for a held name is in its holder's list like a name, so that it
+ * leaves the line when it ends, but in no bucket: lookups never find it.
+ */
 struct kreg_local_entry {
 	struct kreg_local_entry *next;		/* in its hash bucket */
 	struct kreg_local_entry *held_next;	/* among its holder's names */
 	struct kreg_local_entry **held_pprev;
+	/* A name's first in line; a place in line's next, and what points at it. */
+	struct kreg_local_entry *line;
+	struct kreg_local_entry **line_pprev;
 	struct kreg_local_holder *holder;
 	struct kreg_local_port *mailbox;	/* NULL: none */
 	uint32_t flags;				/* KREG_F_* */
@@ -265,27 +273,69 @@ static void kreg_local_announce(const struct kreg_local_entry *e,
 	}
 }
 
-/* Takes @e out of the table and its holder's list; the caller holds the lock. */
-static void kreg_local_remove(struct kreg_local_entry **slot, enum kreg_reason reason)
+/* @e leaves its holder's list and its mailbox's count; the caller holds the lock. */
+static void kreg_local_unhold(struct kreg_local_entry *e)
 {
-	struct kreg_local_entry *e = *slot;
-
-	*slot = e->next;
 	*e->held_pprev = e->held_next;
 	if (e->held_next)
 		e->held_next->held_pprev = e->held_pprev;
 	kreg_local.count--;
 	if (e->mailbox)
 		e->mailbox->mailbox_of--;
+}
+
+/* A place in line goes, untold (no lookup ever found it); the caller holds the lock. */
+static void kreg_local_leave_line(struct kreg_local_entry *w)
+{
+	*w->line_pprev = w->line;
+	if (w->line)
+		w->line->line_pprev = w->line_pprev;
+	kreg_local_unhold(w);
+	free(w);
+}
+
+/*
+ * Takes the name @slot points at out of the table and its holder's list;
+ * the first in its line, if any, takes its place in the bucket in the same
+ * step (every waiting thread lives: a thread's end takes it out of line).
+ * The caller holds the lock.
+ */
+static void kreg_local_remove(struct kreg_local_entry **slot, enum kreg_reason reason)
+{
+	struct kreg_local_entry *e = *slot, *next = e->line;
+
+	if (next) {
+		next->next = e->next;
+		next->flags &= ~KREG_F_QUEUE;
+		next->registered_ns = kreg_realtime_ns();
+		if (next->line)
+			next->line->line_pprev = &next->line;
+		next->line_pprev = NULL;
+		*slot = next;
+	} else {
+		*slot = e->next;
+	}
+	kreg_local_unhold(e);
 	kreg_local_announce(e, KREG_EVENT_UNREGISTERED, reason);
+	if (next)
+		kreg_local_announce(next, KREG_EVENT_REGISTERED, KREG_REASON_EXPLICIT);
 	free(e);
+}
+
+/* A name or a place in line goes; the caller holds the lock. */
+static void kreg_local_drop(struct kreg_local_entry *e, enum kreg_reason reason)
+{
+	if (e->flags & KREG_F_QUEUE)
+		kreg_local_leave_line(e);
+	else
+		kreg_local_remove(kreg_local_slot(e->name), reason);
 }
 
 static void kreg_local_drop_names(struct kreg_local_holder *h)
 {
 	kreg_local_lock();
 	while (h->names)
-		kreg_local_remove(kreg_local_slot(h->names->name), KREG_REASON_EXITED);
+		kreg_local_drop(h->names, KREG_REASON_EXITED);
 	kreg_local_unlock();
 }
 
@@ -329,9 +379,13 @@ static void kreg_local_fork_child(void)
 
 	for (i = 0; i < kreg_local.nbuckets; i++) {
 		while (kreg_local.buckets[i]) {
-			struct kreg_local_entry *e = kreg_local.buckets[i];
+			struct kreg_local_entry *e = kreg_local.buckets[i], *w;
 
 			kreg_local.buckets[i] = e->next;
+			while ((w = e->line)) {
+				e->line = w->line;
+				free(w);
+			}
 			free(e);
 		}
 	}
@@ -388,6 +442,24 @@ static int kreg_local_open(struct kreg_conn *conn)
 	return 0;
 }
 
+/* The places in @e's line whose mailbox is @port, closing: bound ones leave the line. */
+static void kreg_local_close_line(struct kreg_local_entry *e, struct kreg_local_port *port)
+{
+	struct kreg_local_entry *w = e->line, *next;
+
+	for (; w; w = next) {
+		next = w->line;
+		if (w->mailbox != port)
+			continue;
+		if (w->flags & KREG_F_MAILBOX_BOUND) {
+			kreg_local_leave_line(w);
+		} else {
+			w->mailbox = NULL;
+			port->mailbox_of--;
+		}
+	}
+}
+
 static void kreg_local_close(struct kreg_conn *conn)
 {
 	struct kreg_local_port *port = conn->port, **pp;
@@ -410,9 +482,11 @@ static void kreg_local_close(struct kreg_conn *conn)
 		struct kreg_local_entry **slot = &kreg_local.buckets[i], *e;
 
 		while ((e = *slot)) {
+			kreg_local_close_line(e, port);
 			if (e->mailbox != port) {
 				slot = &e->next;
 			} else if (e->flags & KREG_F_MAILBOX_BOUND) {
+				/* Its first in line, if any, is in its slot now. */
 				kreg_local_remove(slot, KREG_REASON_CLOSED);
 			} else {
 				e->mailbox = NULL;
@@ -527,6 +601,46 @@ static struct kreg_local_entry *kreg_local_entry_new(const char *name, const voi
 	return e;
 }
 
+/* @e joins its holder's list and its mailbox's count; the caller holds the lock. */
+static void kreg_local_hold(struct kreg_conn *conn, struct kreg_local_entry *e)
+{
+	struct kreg_local_holder *h = e->holder;
+
+	e->held_next = h->names;
+	e->held_pprev = &h->names;
+	if (h->names)
+		h->names->held_pprev = &e->held_next;
+	h->names = e;
+	kreg_local.count++;
+	conn->port->mailbox_of++;
+}
+
+/*
+ * @w, a place in line, goes last in @held's line: -EINPROGRESS, or -EEXIST
+ * when its thread holds the name, -EALREADY when it waits for it already.
+ * The caller holds the lock.
+ */
+static int kreg_local_join_line(struct kreg_conn *conn, struct kreg_local_entry *held,
+				struct kreg_local_entry *w)
+{
+	struct kreg_local_entry **tail = &held->line;
+
+	if (held->holder == w->holder)
+		return -EEXIST;
+	for (; *tail; tail = &(*tail)->line) {
+		if ((*tail)->holder == w->holder) {
+			kreg_set_error(conn, "this thread waits in line for the name already");
+			return -EALREADY;
+		}
+	}
+	w->line = NULL;
+	w->line_pprev = tail;
+	*tail = w;
+	kreg_local_hold(conn, w);
+	kreg_set_error(conn, "the name is held: this thread waits in line for it");
+	return -EINPROGRESS;
+}
+
 static int kreg_local_register(struct kreg_conn *conn, const char *name, pid_t pid,
 			       const void *meta, size_t meta_len, uint32_t flags,
 			       struct kreg_holder *holder)
@@ -574,17 +688,15 @@ static int kreg_local_register(struct kreg_conn *conn, const char *name, pid_t p
 	if (slot && *slot) {
 		holder->pid = (*slot)->holder->tid;
 		holder->local = true;
-		kreg_set_error(conn, "the name is already registered");
-		err = -EEXIST;
+		err = (flags & KREG_F_QUEUE) ? kreg_local_join_line(conn, *slot, e) : -EEXIST;
+		if (err == -EEXIST)
+			kreg_set_error(conn, "the name is already registered");
+		if (err == -EINPROGRESS)
+			e = NULL;
 	} else if (slot) {
+		e->flags &= ~KREG_F_QUEUE;
 		*slot = e;
-		e->held_next = h->names;
-		e->held_pprev = &h->names;
-		if (h->names)
-			h->names->held_pprev = &e->held_next;
-		h->names = e;
-		kreg_local.count++;
-		conn->port->mailbox_of++;
+		kreg_local_hold(conn, e);
 		kreg_local_announce(e, KREG_EVENT_REGISTERED, KREG_REASON_EXPLICIT);
 		holder->pid = h->tid;
 		holder->local = true;
@@ -605,10 +717,20 @@ static int kreg_local_unregister(struct kreg_conn *conn, const char *name)
 		return err;
 	kreg_local_lock();
 	slot = kreg_local_slot(name);
-	if (slot && *slot)
-		kreg_local_remove(slot, KREG_REASON_EXPLICIT);
-	else
+	if (slot && *slot) {
+		struct kreg_local_entry *w = (*slot)->line;
+		struct kreg_local_holder *self = pthread_getspecific(kreg_local.holder_key);
+
+		/* A thread in line leaves it, as D-Bus's ReleaseName does: the holder stays. */
+		while (w && (!self || w->holder != self))
+			w = w->line;
+		if (w)
+			kreg_local_leave_line(w);
+		else
+			kreg_local_remove(slot, KREG_REASON_EXPLICIT);
+	} else {
 		err = -ENOENT;
+	}
 	kreg_local_unlock();
 	if (err)
 		kreg_set_error(conn, "the name is not registered");
@@ -643,6 +765,9 @@ static int kreg_local_update_meta(struct kreg_conn *conn, const char *name,
 		*e->held_pprev = e;
 		if (e->held_next)
 			e->held_next->held_pprev = &e->held_next;
+		e->line = old->line;
+		if (e->line)
+			e->line->line_pprev = &e->line;
 		e->holder = old->holder;
 		e->mailbox = old->mailbox;
 		e->flags = old->flags;

@@ -45,6 +45,8 @@ fi
 if [ "$job" = test ]; then
 	# The tests of kregctl -j read its output as scripts do.
 	copy_program "$root" jq
+	# queue_test runs the hot standby example as a user would.
+	copy_program "$root" "$BUILD/examples/hot_standby" /bin/hot_standby
 fi
 if [ "$job" = demo ]; then
 	# What an operator uses to look at kreg: bpftool always, bpftrace if installed.

@@ -209,7 +209,7 @@ TEST(kregctl_checks_its_arguments_before_the_module)
 		{ "policy load /nonexistent", 2, "kregctl: /nonexistent: No such file or directory" },
 		{ "policy frob", 2, "kregctl: policy: load, check-file, unload, show or check" },
 		{ "-x", 2, "kregctl: unknown option '-x'" },
-		{ "--version", 0, "kregctl 0.12.0 (libkreg on generic netlink family kreg, version" },
+		{ "--version", 0, "kregctl 0.13.0 (libkreg on generic netlink family kreg, version" },
 		{ "-j whereis", 2, "{\"error\":\"which NAME?\",\"about\":\"whereis\",\"errno\":22}" },
 	};
 	char cmd[512], out[4096];

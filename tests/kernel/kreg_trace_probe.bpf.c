@@ -10,6 +10,8 @@
 pid_t target;		/* set by the test: whose activity to count */
 pid_t exiting;		/* set by the test: whose exit cleanup to count */
 __u64 registers, unregisters, lookups, sends, cleanups, denials, updates;
+/* kreg_queue, by what happened to target's place in line (KREG_LINE_*). */
+__u64 line_events[3];
 __u32 last_meta_len;
 int last_denied_right;
 int last_result, last_reason, released;
@@ -44,6 +46,16 @@ int BPF_PROG(on_update, const char *name, pid_t pid, uid_t uid, size_t meta_len,
 	__sync_fetch_and_add(&updates, 1);
 	last_result = result;
 	last_meta_len = meta_len;
+	bpf_probe_read_kernel_str(last_name, sizeof(last_name), name);
+	return 0;
+}
+
+SEC("raw_tp/kreg_queue")
+int BPF_PROG(on_queue, const char *name, pid_t pid, uid_t uid, int what)
+{
+	if (pid != target || what < 0 || what > 2)
+		return 0;
+	__sync_fetch_and_add(&line_events[what], 1);
 	bpf_probe_read_kernel_str(last_name, sizeof(last_name), name);
 	return 0;
 }

@@ -319,6 +319,30 @@ TEST_F_TIMEOUT(ctl, update_changes_the_value_in_place, CTL_TIMEOUT)
 	EXPECT_EQ(0, sh("kregctl -j list ctl.json | jq -e '.names[0].meta == \"role=replica\"'"));
 }
 
+/*
+ * register --queue: in line behind the holder (said on stderr, with its
+ * pid), then, the holder killed, kregctl holds the name and serves it.
+ */
+TEST_F_TIMEOUT(ctl, register_queue_waits_in_line_then_holds_the_name, CTL_TIMEOUT)
+{
+	EXPECT_EQ(0, sh("(kregctl register ctl.json --queue -n 1 >/tmp/ctl.queue "
+			"2>/tmp/ctl.queue.err &) ; for i in 1 2 3 4 5 6 7 8 9 10; do "
+			"grep -q 'waiting in line' /tmp/ctl.queue.err && break; sleep 0.5; done; "
+			"grep -q '^kregctl: ctl.json is held by pid %d; waiting in line for it$' "
+			"/tmp/ctl.queue.err", self->a));
+	/* Still the holder's: a place in line is no name. */
+	EXPECT_EQ(0, sh("[ \"$(kregctl whereis ctl.json)\" = %d ]", self->a));
+	kill_and_reap(self->a);
+	self->a = spawn_sleeper();
+	EXPECT_EQ(0, sh("for i in 1 2 3 4 5 6 7 8 9 10; do "
+			"[ \"$(kregctl whereis ctl.json 2>/dev/null)\" = \"$(pidof kregctl)\" ] && break; "
+			"sleep 0.5; done; kregctl send ctl.json hello && "
+			"for i in 1 2 3 4 5 6 7 8 9 10; do grep -q hello /tmp/ctl.queue && break; "
+			"sleep 0.5; done; grep -q ': hello$' /tmp/ctl.queue"));
+	/* Queueing binds kregctl itself: with a PID it is a usage error. */
+	EXPECT_EQ(2, sh("kregctl register ctl.other 1 --queue 2>/dev/null"));
+}
+
 TEST_F_TIMEOUT(plain, every_command_answers_help, CTL_TIMEOUT)
 {
 	static const char *const commands[] = {

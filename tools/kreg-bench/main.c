@@ -778,6 +778,123 @@ static void bench_exit_to_gone(void)
 	kreg_close(c);
 }
 
+/* --- takeover: a hot standby, when its holder is killed ------------------------ */
+
+enum takeover_mode {
+	TAKEOVER_QUEUED,	/* in line: kreg_register_queued(), kreg_await_own() */
+	TAKEOVER_RACE,		/* no line: wait for the name to go, then register it */
+};
+
+/*
+ * The standby: says it is ready on @ready, holds @name once its holder
+ * goes, then says when on @done (a CLOCK_MONOTONIC time, 0: it failed).
+ */
+static void standby_body(const char *name, enum takeover_mode mode, int ready, int done)
+{
+	struct kreg_conn *k;
+	struct kreg_event ev;
+	uint64_t when;
+	int err;
+
+	if (kreg_open(&k))
+		_exit(1);
+	if (mode == TAKEOVER_QUEUED) {
+		if (kreg_register_queued(k, name, NULL, 0, NULL) != -EINPROGRESS ||
+		    write(ready, "r", 1) != 1)
+			_exit(1);
+		err = kreg_await_own(k, name, 10000);
+	} else {
+		if (kreg_subscribe_matching(k, name) || write(ready, "r", 1) != 1)
+			_exit(1);
+		do {
+			err = kreg_next_event(k, &ev, 10000);
+		} while (!err && ev.kind != KREG_EVENT_UNREGISTERED);
+		if (!err)
+			err = kreg_register(k, name, 0, NULL);
+	}
+	when = err ? 0 : bench_now_ns();
+	if (write(done, &when, sizeof(when)) != sizeof(when))
+		_exit(1);
+	/* It holds the name until the bench kills it. */
+	for (;;)
+		pause();
+}
+
+/* A holder of @name until it is killed: says it is ready on @ready. */
+static pid_t holder_start(const char *name, int ready)
+{
+	pid_t pid = fork();
+	struct kreg_conn *k;
+
+	if (pid)
+		return pid;
+	if (kreg_open(&k) || kreg_register(k, name, 0, NULL) || write(ready, "r", 1) != 1)
+		_exit(1);
+	for (;;)
+		pause();
+}
+
+/* Median microseconds from SIGKILL of a name's holder to its standby holding it. */
+static double takeover(enum takeover_mode mode, const char *tag)
+{
+	double us[TRIALS];
+	int t, n = 0;
+
+	for (t = 0; t < TRIALS; t++) {
+		int hready[2], sready[2], done[2];
+		uint64_t killed, held = 0;
+		pid_t holder, standby;
+		char name[48], byte;
+
+		snprintf(name, sizeof(name), "takeover.%s%d", tag, t);
+		if (pipe(hready) || pipe(sready) || pipe(done))
+			return -1;
+		holder = holder_start(name, hready[1]);
+		if (holder < 0 || read(hready[0], &byte, 1) != 1)
+			return -1;
+		standby = fork();
+		if (standby == 0)
+			standby_body(name, mode, sready[1], done[1]);
+		if (standby < 0 || read(sready[0], &byte, 1) != 1)
+			return -1;
+		/* Let the standby reach its wait. */
+		usleep(20 * 1000);
+		killed = bench_now_ns();
+		kill(holder, SIGKILL);
+		if (read(done[0], &held, sizeof(held)) == sizeof(held) && held)
+			us[n++] = (held - killed) / 1000.0;
+		waitpid(holder, NULL, 0);
+		kill(standby, SIGKILL);
+		waitpid(standby, NULL, 0);
+		close(hready[0]);
+		close(hready[1]);
+		close(sready[0]);
+		close(sready[1]);
+		close(done[0]);
+		close(done[1]);
+	}
+	return n == TRIALS ? median(us, n) : -1;
+}
+
+static void bench_takeover(void)
+{
+	char why[256];
+	double us;
+
+	if (cleanup_attach(why, sizeof(why)) >= 0) {
+		us = takeover(TAKEOVER_QUEUED, "q");
+		record("holder killed to standby in line holds it", "kreg+bpf", TRIALS, 1, us, us < 0);
+		us = takeover(TAKEOVER_RACE, "r");
+		record("holder killed to watcher registered it", "kreg+bpf", TRIALS, 1, us, us < 0);
+		cleanup_detach();
+	} else {
+		fprintf(stderr, "kreg-bench: cannot attach exit cleanup: %s\n", why);
+	}
+	/* Without cleanup, only the line's wait (the holder's pidfd) sees the death. */
+	us = takeover(TAKEOVER_QUEUED, "l");
+	record("holder killed to standby in line holds it", "kreg lazy", TRIALS, 1, us, us < 0);
+}
+
 /* --- scale: the same lookups with 10, 10,000 and 1,000,000 names --------------- */
 
 /* Bytes in kreg's entry caches (objects x object size) from /proc/slabinfo. */
@@ -1103,6 +1220,7 @@ int main(int argc, char **argv)
 	bench_floor();
 	bench_policy_cost();
 	bench_exit_to_gone();
+	bench_takeover();
 	bench_scale(&peer_kreg, max_names);
 	print_table();
 	print_targets(header);

@@ -36,12 +36,14 @@ static const struct {
 	const char *name;
 	const char *help;
 } usages[] = {
-	{ "register", "  register NAME [PID] [--meta VALUE] [-n N]\n"
+	{ "register", "  register NAME [PID] [--meta VALUE] [-n N] [--queue]\n"
 	  "                           bind NAME to PID (your own child, or any process\n"
 	  "                           with CAP_SYS_ADMIN), with an optional VALUE;\n"
 	  "                           without PID, hold NAME as kregctl itself and\n"
 	  "                           print what is sent to it until interrupted\n"
-	  "                           (-n N: stop after N messages)\n" },
+	  "                           (-n N: stop after N messages; --queue: if NAME\n"
+	  "                           is held, wait in line and hold it when its\n"
+	  "                           holder goes)\n" },
 	{ "unregister", "  unregister NAME          release NAME\n" },
 	{ "update", "  update NAME [VALUE]      change the value of NAME's registration in place\n"
 	  "                           (without VALUE: empty); only its registrant may\n" },
@@ -300,6 +302,7 @@ static void print_pid(const char *name, pid_t pid)
 static int cmd_register(struct kreg_conn *conn, int argc, char **argv)
 {
 	const char *meta = NULL;
+	bool queue = false;
 	long count = -1;
 	pid_t pid = 0, holder = 0;
 	char *end;
@@ -310,6 +313,8 @@ static int cmd_register(struct kreg_conn *conn, int argc, char **argv)
 	for (i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--meta") && i + 1 < argc) {
 			meta = argv[++i];
+		} else if (!strcmp(argv[i], "--queue")) {
+			queue = true;
 		} else if (!strcmp(argv[i], "-n")) {
 			if (i + 1 >= argc)
 				return ctl_bad_usage("-n takes a count");
@@ -326,9 +331,21 @@ static int cmd_register(struct kreg_conn *conn, int argc, char **argv)
 			return ctl_bad_usage("unexpected argument '%s'", argv[i]);
 		}
 	}
+	if (queue && pid)
+		return ctl_bad_usage("--queue holds NAME as kregctl itself: no PID");
 	if (ctl_check_name(argv[1]) || ctl_open(&conn))
 		return EXIT_ERROR;
-	err = kreg_register_meta(conn, argv[1], pid, meta, meta ? strlen(meta) : 0, &holder);
+	if (queue)
+		err = kreg_register_queued(conn, argv[1], meta, meta ? strlen(meta) : 0, &holder);
+	else
+		err = kreg_register_meta(conn, argv[1], pid, meta, meta ? strlen(meta) : 0,
+					 &holder);
+	if (err == -EINPROGRESS) {
+		/* In line: the name is this process's the moment its holder goes. */
+		fprintf(stderr, "kregctl: %s is held by pid %d; waiting in line for it\n",
+			argv[1], (int)holder);
+		err = kreg_await_own(conn, argv[1], -1);
+	}
 	if (err == -EEXIST && holder) {
 		char why[64];
 

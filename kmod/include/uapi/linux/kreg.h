@@ -73,6 +73,11 @@
  * with an event (KREG_CMD_UPDATED): the name never reads as absent
  * meanwhile, as it would between an UNREGISTER and a REGISTER.
  *
+ * Version 9: a REGISTER with KREG_F_QUEUE waits in line for a held name,
+ * as D-Bus's RequestName does without DO_NOT_QUEUE: when its holder goes,
+ * the first live process in line holds it, in the same step, so the name
+ * never reads as absent between the two.
+ *
  * The read-only view of the table (the end of this file) has its own
  * version, KREG_VIEW_VERSION; the family does not depend on it.
  */
@@ -83,7 +88,7 @@
 #include <linux/types.h>
 
 #define KREG_GENL_NAME		"kreg"
-#define KREG_GENL_VERSION	8
+#define KREG_GENL_VERSION	9
 
 /*
  * The grammar of a name, the same in kreg.ko, libkreg and kregctl:
@@ -208,8 +213,12 @@ static __inline__ int kreg_pattern_matches(const char *pattern, unsigned long pl
  *	the OWN right. The requesting socket becomes the name's mailbox.
  *	Replies KREG_A_NAME and KREG_A_PID. If the name is held, a reply
  *	carrying the holder's KREG_A_PID is sent before the EEXIST error,
- *	unless the caller may not see the name.
- * @KREG_CMD_UNREGISTER: release KREG_A_NAME.
+ *	unless the caller may not see the name. With KREG_F_QUEUE, a held
+ *	name is not an error: the reply carries the holder's KREG_A_PID (0
+ *	when the caller may not see it) and KREG_A_FLAGS KREG_F_QUEUE, and the
+ *	process waits in line for the name.
+ * @KREG_CMD_UNREGISTER: release KREG_A_NAME; a process waiting in line
+ *	for it leaves the line instead.
  * @KREG_CMD_WHEREIS: reply KREG_A_NAME, KREG_A_PID and any KREG_A_META, or
  *	fail with ENOENT (also for a name the caller may not SEE).
  * @KREG_CMD_LIST: dump every entry the caller may SEE (KREG_A_NAME,
@@ -554,7 +563,21 @@ enum kreg_decided_by {
 #define KREG_F_CLUSTER		(1U << 1)
 #define KREG_F_REMOTE		(1U << 2)
 #define KREG_F_PENDING		(1U << 3)
-#define KREG_F_ALL		(KREG_F_MAILBOX_BOUND | KREG_F_CLUSTER)
+/*
+ * KREG_F_QUEUE: if the name is held, wait in line for it (after whoever
+ *	waits already) rather than fail with EEXIST. When the holder goes (it
+ *	exits, releases it, or its mailbox or the policy takes it), the first
+ *	process in line that still lives and may own it holds it in the same
+ *	step: subscribers see the holder's KREG_CMD_UNREGISTERED, then a
+ *	KREG_CMD_REGISTERED for the next. A place in line counts toward the
+ *	quota and the table's size like a name, and goes like one: when its
+ *	process exits, its mailbox closes (KREG_F_MAILBOX_BOUND), or it
+ *	UNREGISTERs the name. Names of this host only (not KREG_F_CLUSTER:
+ *	EOPNOTSUPP); a process that holds the name or waits for it already is
+ *	EEXIST or EALREADY.
+ */
+#define KREG_F_QUEUE		(1U << 4)
+#define KREG_F_ALL		(KREG_F_MAILBOX_BOUND | KREG_F_CLUSTER | KREG_F_QUEUE)
 
 /*
  * KREG_A_SEND_FLAGS of a SEND.
