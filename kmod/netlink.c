@@ -171,7 +171,6 @@ static int kreg_nl_meta(struct genl_info *info, const void **meta, size_t *len)
 	return 0;
 }
 
-/* A reply naming @name's holder @h, with the registration's value. */
 /* A reply naming @name's holder @h, with its value and, when not 0, KREG_A_FLAGS @flags. */
 static int kreg_nl_reply_holder(struct genl_info *info, u8 cmd, const char *name,
 				const struct kreg_holder_info *h, const void *meta,
@@ -324,8 +323,9 @@ static int kreg_nl_register(struct sk_buff *skb, struct genl_info *info)
 	if (err)
 		return err;
 	err = kreg_table_register(&req, &holder);
-	trace_kreg_register(req.name, pid_nr(req.pid),
-			    from_kuid(&init_user_ns, p.uid), err);
+	/* In line is -EINPROGRESS to tracers, as kreg_register_queued() says it. */
+	trace_kreg_register(req.name, pid_nr(req.pid), from_kuid(&init_user_ns, p.uid),
+			    err == KREG_QUEUED ? -EINPROGRESS : err);
 	put_pid(req.pid);
 
 	switch (err) {
@@ -343,6 +343,9 @@ static int kreg_nl_register(struct sk_buff *skb, struct genl_info *info)
 		return 0;
 	case -EALREADY:
 		GENL_SET_ERR_MSG(info, "this process waits in line for the name already");
+		break;
+	case -EUSERS:
+		GENL_SET_ERR_MSG(info, "the line for this name is full (KREG_LINE_MAX processes wait in it)");
 		break;
 	case -EEXIST:
 		/* The holder, unless the caller's namespace or rights hide it. */
@@ -383,6 +386,9 @@ static int kreg_nl_unregister(struct sk_buff *skb, struct genl_info *info)
 	if (err)
 		return err;
 	kreg_nl_principal(skb, &p);
+	/* A process in line leaves it (D-Bus's ReleaseName): nothing else changes. */
+	if (!kreg_table_leave_line(name, len, &p))
+		return 0;
 	/* Ask for the capability only when it matters, so audit logs stay quiet. */
 	admin = !kreg_table_owned_by(name, len, &p) &&
 		netlink_capable(skb, CAP_SYS_ADMIN);

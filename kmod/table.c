@@ -397,8 +397,14 @@ static struct kreg_entry *kreg_line_hand_over(struct kreg_entry *e)
 		}
 		list_del_init(&w->queue);
 		list_splice_init(&e->queue, &w->queue);
-		/* Its id was reserved when it queued: this store allocates nothing. */
-		xa_store(&kreg_ids, w->id, w, GFP_KERNEL);
+		/*
+		 * The holder's id, and so its place in a listing, which resumes
+		 * by id: a name that never went is listed once. A store over a
+		 * present entry allocates nothing; the reserved id is given back.
+		 */
+		xa_store(&kreg_ids, e->id, w, GFP_KERNEL);
+		xa_erase(&kreg_ids, w->id);
+		w->id = e->id;
 		trace_kreg_queue(w->name, pid_nr(w->pid),
 				 from_kuid(&init_user_ns, w->uid), KREG_LINE_HOLDS);
 		return w;
@@ -425,9 +431,11 @@ static void kreg_entry_unlink(struct kreg_entry *e, enum kreg_reason reason)
 		next = kreg_line_hand_over(e);
 	while (!list_empty(&e->queue))
 		kreg_line_leave(list_first_entry(&e->queue, struct kreg_entry, queue));
-	if (!next)
+	/* Else its successor took its place in both. */
+	if (!next) {
 		rhashtable_remove_fast(&kreg_names, &e->node, kreg_names_params);
-	xa_erase(&kreg_ids, e->id);
+		xa_erase(&kreg_ids, e->id);
+	}
 	kreg_entry_uncount(e);
 	kreg_generation++;
 
@@ -629,20 +637,27 @@ detach_holder:
  * Puts @e last in @held's line (KREG_F_QUEUE): with a holder, a mailbox and
  * a quota share, as a name has, so that it goes as a name would, but in no
  * index a reader looks in. KREG_QUEUED, or why not: -EEXIST when @e's
- * process holds the name, -EALREADY when it waits for it already.
+ * process holds the name, -EALREADY when it waits for it already, -EUSERS
+ * when KREG_LINE_MAX do.
  */
 static int kreg_line_join(struct kreg_entry *held, struct kreg_entry *e,
 			  const struct kreg_request *req, struct kreg_spares *spares)
 {
+	unsigned int waiting = 0;
 	struct kreg_quota *q;
 	struct kreg_entry *w;
 	int err;
 
 	if (held->pid == e->pid)
 		return -EEXIST;
-	list_for_each_entry(w, &held->queue, queue)
+	/* The line is bounded, so that every walk of it under the lock is. */
+	list_for_each_entry(w, &held->queue, queue) {
 		if (w->pid == e->pid)
 			return -EALREADY;
+		waiting++;
+	}
+	if (waiting >= KREG_LINE_MAX)
+		return -EUSERS;
 	q = kreg_quota_find(e->account);
 	err = kreg_check_limits(req, q);
 	if (err)
@@ -735,11 +750,11 @@ static int kreg_insert_locked(struct kreg_entry *e,
 
 /*
  * Queues for release the dead holders of a quota's entries, or of every
- * entry (table full), and waits until they are released. Without exit
- * cleanup attached, this is what keeps dead processes from holding quota
- * and table space for ever. No lock is held while scanning: the quota's
- * list is walked under RCU, and the table in RCU sections of KREG_LOCK_BATCH
- * ids, one table scan at a time.
+ * entry and place in line (table full), and waits until they are released.
+ * Without exit cleanup attached, this is what keeps dead processes from
+ * holding quota and table space for ever. The quota's list is walked under
+ * RCU, and the table under its lock (for the lines), KREG_LOCK_BATCH ids at
+ * a time, one table scan at a time.
  */
 static unsigned int kreg_reclaim_quota(u64 account)
 {
@@ -761,6 +776,22 @@ static unsigned int kreg_reclaim_quota(u64 account)
 	return dead;
 }
 
+/* Queues for release the dead processes in @e's line (at most KREG_LINE_MAX). */
+static unsigned int kreg_line_queue_dead(struct kreg_entry *e)
+{
+	unsigned int dead = 0;
+	struct kreg_entry *w;
+
+	lockdep_assert_held(&kreg_table_mutex);
+	list_for_each_entry(w, &e->queue, queue) {
+		if (kreg_entry_alive(w))
+			continue;
+		kreg_holder_queue_release(w->holder);
+		dead++;
+	}
+	return dead;
+}
+
 static void kreg_reclaim_table(void)
 {
 	unsigned long id = 0, gen = READ_ONCE(kreg_reclaim_gen);
@@ -774,15 +805,19 @@ static void kreg_reclaim_table(void)
 		return;
 	}
 	do {
+		/* The lock, for the lines (KREG_F_QUEUE): their places count too. */
+		kreg_lock_table();
 		rcu_read_lock();
 		for (n = 0; n < KREG_LOCK_BATCH &&
 		     (e = xa_find(&kreg_ids, &id, ULONG_MAX, XA_PRESENT)); n++, id++) {
+			dead += kreg_line_queue_dead(e);
 			if (kreg_entry_alive(e))
 				continue;
 			kreg_holder_queue_release(e->holder);
 			dead++;
 		}
 		rcu_read_unlock();
+		kreg_unlock_table();
 		cond_resched();
 	} while (n == KREG_LOCK_BATCH);
 	if (dead)
@@ -969,25 +1004,36 @@ static struct kreg_entry *kreg_line_place_of_caller(struct kreg_entry *e,
 	return NULL;
 }
 
+int kreg_table_leave_line(const char *name, size_t len, struct kreg_principal *p)
+{
+	struct kreg_name_key key = { .name = name, .len = len };
+	struct kreg_entry *e, *w = NULL;
+
+	kreg_lock_table();
+	e = kreg_lookup_locked(&key);
+	/*
+	 * Only a name @p may see has its line walked: how long a hidden
+	 * name's line is tells nobody anything, not even by the time taken.
+	 */
+	if (e && !list_empty(&e->queue) && kreg_visible(p, e))
+		w = kreg_line_place_of_caller(e, p);
+	if (w)
+		kreg_line_leave(w);
+	kreg_unlock_table();
+	return w ? 0 : -ENOENT;
+}
+
 int kreg_table_unregister(const char *name, size_t len, struct kreg_principal *p,
 			  bool admin)
 {
 	struct kreg_name_key key = { .name = name, .len = len };
-	struct kreg_entry *e, *w;
+	struct kreg_entry *e;
 	int err = 0;
 
 	kreg_lock_table();
-	/* A process in line leaves it, as D-Bus's ReleaseName does: the holder stays. */
-	e = kreg_lookup_locked(&key);
-	w = e ? kreg_line_place_of_caller(e, p) : NULL;
-	if (w) {
-		kreg_line_leave(w);
-		goto unlock;
-	}
 	err = kreg_lookup_for_change(&key, p, admin, &e);
 	if (!err)
 		kreg_entry_unlink(e, KREG_REASON_EXPLICIT);
-unlock:
 	kreg_unlock_table();
 	return err;
 }

@@ -239,11 +239,15 @@ int kreg_table_register(const struct kreg_request *req,
 #define KREG_QUEUED	1
 /*
  * Releases @name for @p: -ENOENT when @p cannot see it, -EPERM when @p is
- * not who registered it and not @admin. A calling process that waits in
- * line for @name leaves the line instead.
+ * not who registered it and not @admin.
  */
 int kreg_table_unregister(const char *name, size_t len, struct kreg_principal *p,
 			  bool admin);
+/*
+ * The calling process leaves @name's line, if @p put it there and may see
+ * the name: 0, else -ENOENT (and nothing changed).
+ */
+int kreg_table_leave_line(const char *name, size_t len, struct kreg_principal *p);
 /*
  * Gives @name the value @meta in place (KREG_CMD_UPDATE): -ENOENT when @p
  * cannot see it, -EPERM when @p is not who registered it, -EREMOTE for a

@@ -59,7 +59,6 @@ TRACE_EVENT(kreg_unregister,
 				   { KREG_REASON_NODE_LOST, "node-lost" }))
 );
 
-/* A registration's value changed in place (or not): its new length. */
 /*
  * A place in line for a held name (KREG_F_QUEUE): taken, left (its process
  * exited, it UNREGISTERed, its mailbox closed, the policy denies it, or
@@ -94,6 +93,7 @@ TRACE_EVENT(kreg_queue,
 				   { KREG_LINE_HOLDS, "holds" }))
 );
 
+/* A registration's value changed in place (or not): its new length. */
 TRACE_EVENT(kreg_update,
 	TP_PROTO(const char *name, pid_t pid, uid_t uid, size_t meta_len, int result),
 	TP_ARGS(name, pid, uid, meta_len, result),

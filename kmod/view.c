@@ -502,8 +502,8 @@ static void kreg_view_remove(struct kreg_view *v, struct kreg_entry *e)
  * @e took the name from @old, the first in its line (KREG_F_QUEUE): @old's
  * record, if it has one, says @e's holder and value in one write, so that
  * no reader of the view finds no name between the two. Where @e may not be
- * shown (a name the policy shows to some only) or its holder gets no word,
- * the record goes and @e is added as any name is.
+ * shown (a name the policy shows to some only), or its holder gets no word
+ * (the view is then partial, and readers ask the kernel), the record goes.
  */
 static void kreg_view_succeed(struct kreg_entry *e, struct kreg_entry *old)
 {
@@ -515,10 +515,18 @@ static void kreg_view_succeed(struct kreg_entry *e, struct kreg_entry *old)
 		kreg_view_add(e);
 		return;
 	}
-	if (!kreg_public(kreg_policy_current(), e->name, e->name_len, KREG_OWNER_OF(e)) ||
-	    !kreg_view_give_word(v, kreg_holder_word(e->holder))) {
+	/* Not shown, as a name that some may not see never is. */
+	if (!kreg_public(kreg_policy_current(), e->name, e->name_len, KREG_OWNER_OF(e))) {
 		kreg_view_remove(v, old);
-		kreg_view_add(e);
+		return;
+	}
+	/*
+	 * No word for its holder: the view says it is partial before the
+	 * record goes, so that no reader takes the name's absence as certain.
+	 */
+	if (!kreg_view_give_word(v, kreg_holder_word(e->holder))) {
+		kreg_view_incomplete(v);
+		kreg_view_remove(v, old);
 		return;
 	}
 	w = kreg_holder_word(e->holder);

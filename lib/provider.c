@@ -502,6 +502,8 @@ const char *kreg_strerror(int err)
 		return "the name is held: this process waits in line for it (kreg_await_own() waits for its turn)";
 	case EALREADY:
 		return "this process waits in line for the name already";
+	case EUSERS:
+		return "the line for this name is full (KREG_LINE_MAX processes wait in it)";
 	default:
 		return strerror(-err);
 	}

@@ -25,7 +25,7 @@
 static int kreg_watch_holder(const struct kreg_conn *conn, pid_t pid)
 {
 #ifdef SYS_pidfd_open
-	if (kreg_registry_provider(conn) == KREG_PROVIDER_KERNEL)
+	if (kreg_registry_provider(conn) != KREG_PROVIDER_LOCAL)
 		return (int)syscall(SYS_pidfd_open, pid, 0);
 #endif
 	(void)conn;
@@ -43,7 +43,7 @@ static int kreg_await_change(struct kreg_conn *watch, const char *name, int hold
 	struct kreg_event ev;
 	int err, left;
 
-	do {
+	for (;;) {
 		left = kreg_ms_left(deadline, timeout_ms);
 		if (left == 0)
 			return -ETIMEDOUT;
@@ -52,26 +52,32 @@ static int kreg_await_change(struct kreg_conn *watch, const char *name, int hold
 				{ .fd = kreg_fd(watch), .events = POLLIN },
 				{ .fd = holder_fd, .events = POLLIN },
 			};
+			int n = poll(fds, 2, left);
 
-			if (poll(fds, 2, left) < 0 && errno != EINTR)
+			if (n < 0 && errno != EINTR)
 				return -errno;
-			if (fds[1].revents)
+			if (n > 0 && fds[1].revents)
 				return 0;	/* the holder has exited: look again */
-			if (!fds[0].revents)
-				continue;
-			left = 0;
+			if (n <= 0 || !fds[0].revents)
+				continue;	/* the deadline, or a signal: see above */
+			left = 0;	/* an event is there to read */
 		}
 		err = kreg_next_event(watch, &ev, left);
+		/* Readable, but no whole event yet (or another name's): wait on. */
 		if (err == -ETIMEDOUT && holder_fd >= 0)
 			continue;
-	} while (!err && (ev.kind != KREG_EVENT_REGISTERED || strcmp(ev.name, name)));
-	return err;
+		if (err)
+			return err;
+		if (ev.kind == KREG_EVENT_REGISTERED && !strcmp(ev.name, name))
+			return 0;
+	}
 }
 
 /*
  * Waits until @name is held (@want 0) or held by @want, as a lookup on a
  * connection of its own says, woken by its registration events and, while
- * another process holds it and @want waits, by that process's exit.
+ * another process holds it and @want waits, by that process's exit. A
+ * @want that finds the name free is in no line for it: -ENOENT.
  */
 static int kreg_await_holder(struct kreg_conn *conn, const char *name, pid_t want,
 			     int timeout_ms, pid_t *pid)
@@ -94,7 +100,17 @@ static int kreg_await_holder(struct kreg_conn *conn, const char *name, pid_t wan
 		err = kreg_whereis_name(watch, name, pid);
 		if (err != KREG_UNDEFINED && (err || !want || *pid == want))
 			break;
-		if (want && !err && *pid != watched) {
+		if (want && err == KREG_UNDEFINED) {
+			/*
+			 * In line, it would hold the name now: the holder's going
+			 * hands it over in the same step. So it is in no line
+			 * (never was, or the policy no longer lets it own it).
+			 */
+			kreg_set_error(conn, "the name is free, and this process is not in line for it");
+			err = -ENOENT;
+			break;
+		}
+		if (want && *pid != watched) {
 			if (holder_fd >= 0)
 				close(holder_fd);
 			holder_fd = kreg_watch_holder(watch, *pid);

@@ -216,9 +216,10 @@ int kreg_register_meta(struct kreg_conn *conn, const char *name, pid_t pid,
  * kreg_await_own() waits for that. A place in line counts toward the quota
  * like a name, and goes like one: when the process exits, or calls
  * kreg_unregister() for the name. -EEXIST when the caller holds the name,
- * -EALREADY when it waits for it already; the kernel and local providers
- * only (a cluster name has one holder in the cluster and no line:
- * -EOPNOTSUPP).
+ * -EALREADY when it waits for it already, -EUSERS when KREG_LINE_MAX
+ * processes do; the kernel and local providers only (a cluster name has
+ * one holder in the cluster and no line: -EOPNOTSUPP). Queueing needs the
+ * right to own the name, as registering does.
  */
 int kreg_register_queued(struct kreg_conn *conn, const char *name, const void *meta,
 			 size_t meta_len, pid_t *holder);
@@ -229,8 +230,9 @@ int kreg_register_queued(struct kreg_conn *conn, const char *name, const void *m
  * events, and by the exit of the process that holds it (its pidfd), whose
  * name a lookup then hands on, so that a standby takes over with or without
  * BPF exit cleanup attached. Returns 0, -ETIMEDOUT after @timeout_ms (-1:
- * for ever), or another negative errno. Uses a connection of its own, as
- * kreg_await_name() does.
+ * for ever), -ENOENT when the name is free (the caller is in no line for
+ * it: one in line would hold it), or another negative errno. Uses a
+ * connection of its own, as kreg_await_name() does.
  */
 int kreg_await_own(struct kreg_conn *conn, const char *name, int timeout_ms);
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stddef.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <linux/genetlink.h>
 
@@ -16,6 +17,7 @@ struct kreg_answer {
 	size_t size;
 	size_t meta_len;
 	uint32_t flags;		/* KREG_A_FLAGS: KREG_F_QUEUE, the caller is in line */
+	bool replied;		/* a reply came (not only the ack) */
 };
 
 static uint32_t kreg_nla_u32(const struct nlattr *a)
@@ -79,6 +81,7 @@ static int kreg_reply_pid(struct kreg_conn *conn, struct nlattr **attrs,
 	if (meta && a->meta)
 		memcpy(a->meta, nla_data(meta), a->meta_len < a->size ? a->meta_len : a->size);
 	a->flags = kreg_nla_u32(attrs[KREG_A_FLAGS]);
+	a->replied = true;
 	return 0;
 }
 
@@ -142,12 +145,27 @@ int kreg_kernel_register_meta(struct kreg_conn *conn, const char *name, pid_t pi
 	holder->local = true;
 	err = kreg_name_request(conn, KREG_CMD_REGISTER, name, pid, meta, meta_len, flags, &a);
 	kreg_kernel_holder_node(conn, holder);
-	/* KREG_F_QUEUE: the reply names the holder, and says the caller is in line. */
-	if (!err && (a.flags & KREG_F_QUEUE)) {
+	if (err || !(flags & KREG_F_QUEUE))
+		return err;
+	/*
+	 * The ack says the request was taken; the reply, whether the caller
+	 * holds the name or waits in line. A reply the kernel could not send
+	 * (no memory, or no room on the socket) leaves a lookup to tell.
+	 */
+	if (!a.replied) {
+		struct kreg_holder now;
+
+		err = kreg_kernel_whereis(conn, name, 0, NULL, 0, NULL, &now);
+		if (err)
+			return err == KREG_UNDEFINED ? -ENOENT : err;
+		*holder = now;
+		a.flags = now.pid == (pid ? pid : getpid()) ? 0 : KREG_F_QUEUE;
+	}
+	if (a.flags & KREG_F_QUEUE) {
 		kreg_set_error(conn, "the name is held: this process waits in line for it");
 		return -EINPROGRESS;
 	}
-	return err;
+	return 0;
 }
 
 int kreg_kernel_unregister(struct kreg_conn *conn, const char *name)

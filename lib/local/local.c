@@ -617,21 +617,27 @@ static void kreg_local_hold(struct kreg_conn *conn, struct kreg_local_entry *e)
 
 /*
  * @w, a place in line, goes last in @held's line: -EINPROGRESS, or -EEXIST
- * when its thread holds the name, -EALREADY when it waits for it already.
+ * when its thread holds the name, -EALREADY when it waits for it already,
+ * -EUSERS when KREG_LINE_MAX do, as in the kernel.
  * The caller holds the lock.
  */
 static int kreg_local_join_line(struct kreg_conn *conn, struct kreg_local_entry *held,
 				struct kreg_local_entry *w)
 {
 	struct kreg_local_entry **tail = &held->line;
+	unsigned int waiting = 0;
 
 	if (held->holder == w->holder)
 		return -EEXIST;
-	for (; *tail; tail = &(*tail)->line) {
+	for (; *tail; tail = &(*tail)->line, waiting++) {
 		if ((*tail)->holder == w->holder) {
 			kreg_set_error(conn, "this thread waits in line for the name already");
 			return -EALREADY;
 		}
+	}
+	if (waiting >= KREG_LINE_MAX) {
+		kreg_set_error(conn, "the line for this name is full (KREG_LINE_MAX)");
+		return -EUSERS;
 	}
 	w->line = NULL;
 	w->line_pprev = tail;

@@ -346,6 +346,38 @@ TEST_F(line, the_holder_and_one_already_in_line_cannot_queue_again)
 	actor_end(&a);
 }
 
+/* At most KREG_LINE_MAX wait for one name; the next is told, and nothing changes. */
+TEST_F(line, the_line_is_bounded)
+{
+	struct actor a[KREG_LINE_MAX + 1];
+	int i;
+
+	for (i = 0; i < KREG_LINE_MAX; i++) {
+		ASSERT_EQ(0, actor_start(&a[i], variant->provider, self->name));
+		ASSERT_EQ(-EINPROGRESS, actor_do(&a[i], 'q', NULL));
+	}
+	ASSERT_EQ(0, actor_start(&a[i], variant->provider, self->name));
+	EXPECT_EQ(-EUSERS, actor_do(&a[i], 'q', NULL));
+	/* One leaves: there is room again, at the end of the line. */
+	EXPECT_EQ(0, actor_do(&a[0], 'u', NULL));
+	EXPECT_EQ(-EINPROGRESS, actor_do(&a[i], 'q', NULL));
+	ASSERT_EQ(0, kreg_unregister(self->c, self->name));
+	EXPECT_EQ(a[1].id, holder_of(self->c, self->name));
+	for (i = 0; i <= KREG_LINE_MAX; i++)
+		actor_end(&a[i]);
+}
+
+/* await_own by a process in no line: the name is free, so it is told at once. */
+TEST_F(line, await_own_out_of_line_is_enoent)
+{
+	struct actor a;
+
+	ASSERT_EQ(0, kreg_unregister(self->c, self->name));
+	ASSERT_EQ(0, actor_start(&a, variant->provider, self->name));
+	EXPECT_EQ(-ENOENT, actor_do(&a, 'a', NULL));
+	actor_end(&a);
+}
+
 /* A reader that asks who holds the name until told to stop, counting misses. */
 struct reader {
 	struct kreg_conn *c;

@@ -574,9 +574,12 @@ enum kreg_decided_by {
  *	process exits, its mailbox closes (KREG_F_MAILBOX_BOUND), or it
  *	UNREGISTERs the name. Names of this host only (not KREG_F_CLUSTER:
  *	EOPNOTSUPP); a process that holds the name or waits for it already is
- *	EEXIST or EALREADY.
+ *	EEXIST or EALREADY; at most KREG_LINE_MAX wait for one name (EUSERS).
+ *	Queueing needs the OWN right, as registering does: whoever may queue
+ *	may also take the name whenever it is free.
  */
 #define KREG_F_QUEUE		(1U << 4)
+#define KREG_LINE_MAX		64
 #define KREG_F_ALL		(KREG_F_MAILBOX_BOUND | KREG_F_CLUSTER | KREG_F_QUEUE)
 
 /*
