@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The cluster suite (tests/cluster/cluster_test.c): a real etcd cluster on
-# this machine and two nodes in QEMU guests, booted once for every
+# this machine and three nodes in QEMU guests, booted once for every
 # scenario. Its output is kept in $BUILD/cluster-run.log, and summed like a
 # guest's into "N passed, N failed, N skipped" (scripts/guest/summarise.sh).
 set -uo pipefail

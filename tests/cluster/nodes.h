@@ -25,7 +25,7 @@
 
 #include "history.h"
 
-#define NODES		2
+#define NODES_MAX	3
 #define LEASE_TTL_MS	5000
 
 struct node {
@@ -37,7 +37,11 @@ struct node {
 	unsigned int seq;
 };
 
-static struct node nodes[NODES] = { { .name = "node1", .fd = -1 }, { .name = "node2", .fd = -1 } };
+static struct node nodes[NODES_MAX] = {
+	{ .name = "node1", .fd = -1 }, { .name = "node2", .fd = -1 }, { .name = "node3", .fd = -1 },
+};
+/* How many of them cluster_up() booted: the suite needs three, the bench two. */
+static int nodes_up;
 static char cluster_dir[80];
 /* This test's history: each test runs in a process of its own. */
 static struct history hist;
@@ -115,17 +119,17 @@ static inline void node_event(struct node *n, const char *line, uint64_t when)
  */
 static inline void pump(int timeout_ms)
 {
-	struct pollfd p[NODES];
+	struct pollfd p[NODES_MAX];
 	int i, n = 0;
 
-	for (i = 0; i < NODES; i++) {
+	for (i = 0; i < nodes_up; i++) {
 		p[i].fd = nodes[i].fd;
 		p[i].events = POLLIN;
 		p[i].revents = 0;
 	}
-	if (poll(p, NODES, timeout_ms) <= 0)
+	if (poll(p, (nfds_t)nodes_up, timeout_ms) <= 0)
 		return;
-	for (i = 0; i < NODES; i++) {
+	for (i = 0; i < nodes_up; i++) {
 		struct node *nd = &nodes[i];
 		uint64_t when = now_ms();
 		ssize_t got;
@@ -340,25 +344,32 @@ static inline int node_monitor(struct node *n, const char *cmd)
 /*
  * The cluster, up: etcd, with a user of its own for each node and for
  * each of @more_users (space-separated: clients of etcd that are no
- * node), and every node booted and ready. 0, or -1 having said why.
+ * node), and the first @count nodes booted and ready. 0, or -1 having
+ * said why.
  */
-static inline int cluster_up(const char *more_users)
+static inline int cluster_up(int count, const char *more_users)
 {
 	const char *build = getenv("BUILD") ? getenv("BUILD") : "build";
+	char users[128] = "";
 	int i;
 
+	if (count < 1 || count > NODES_MAX)
+		return -1;
+	nodes_up = count;
+	for (i = 0; i < nodes_up; i++)
+		snprintf(users + strlen(users), sizeof(users) - strlen(users), "%s ", nodes[i].name);
 	snprintf(cluster_dir, sizeof(cluster_dir), "%s/cluster", build);
 	script("bash scripts/cluster/etcd.sh stop %s 2>/dev/null; rm -rf %s", cluster_dir, cluster_dir);
-	if (script("KREG_ETCD_PORT_OFFSET=0 bash scripts/cluster/etcd.sh start %s test node1 node2 %s",
-		   cluster_dir, more_users ? more_users : ""))
+	if (script("KREG_ETCD_PORT_OFFSET=0 bash scripts/cluster/etcd.sh start %s test %s%s",
+		   cluster_dir, users, more_users ? more_users : ""))
 		return -1;
 	if (script("bash scripts/cluster/node.sh base %s", cluster_dir))
 		return -1;
-	for (i = 0; i < NODES; i++)
+	for (i = 0; i < nodes_up; i++)
 		if (script("KREG_LEASE_TTL=%d bash scripts/cluster/node.sh start %s %s",
 			   LEASE_TTL_MS / 1000, cluster_dir, nodes[i].name))
 			return -1;
-	for (i = 0; i < NODES; i++) {
+	for (i = 0; i < nodes_up; i++) {
 		if (node_connect(&nodes[i], 120000) || node_ready(&nodes[i], 180000)) {
 			fprintf(stderr, "# %s did not come up: see %s/%s.console\n", nodes[i].name,
 				cluster_dir, nodes[i].name);
@@ -372,7 +383,7 @@ static inline void cluster_down(void)
 {
 	int i;
 
-	for (i = 0; i < NODES; i++)
+	for (i = 0; i < nodes_up; i++)
 		script("bash scripts/cluster/node.sh stop %s %s", cluster_dir, nodes[i].name);
 	script("bash scripts/cluster/etcd.sh stop %s", cluster_dir);
 }

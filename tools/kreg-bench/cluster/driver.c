@@ -627,7 +627,7 @@ static bool part(const char *name)
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (cluster_up("loader")) {
+	if (cluster_up(2, "loader")) {
 		cluster_down();
 		fprintf(stderr, "the bench cluster did not come up\n");
 		return 1;
