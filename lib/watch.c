@@ -68,16 +68,16 @@ static int kreg_await_change(struct kreg_conn *watch, const char *name, int hold
 			continue;
 		if (err)
 			return err;
-		if (ev.kind == KREG_EVENT_REGISTERED && !strcmp(ev.name, name))
+		/* A removal too: the name may have gone to one this caller cannot see. */
+		if (!strcmp(ev.name, name) && ev.kind != KREG_EVENT_UPDATED)
 			return 0;
 	}
 }
 
 /*
  * Waits until @name is held (@want 0) or held by @want, as a lookup on a
- * connection of its own says, woken by its registration events and, while
- * another process holds it and @want waits, by that process's exit. A
- * @want that finds the name free is in no line for it: -ENOENT.
+ * connection of its own says, woken by the name's events and, while
+ * another process holds it and @want waits, by that process's exit.
  */
 static int kreg_await_holder(struct kreg_conn *conn, const char *name, pid_t want,
 			     int timeout_ms, pid_t *pid)
@@ -90,8 +90,11 @@ static int kreg_await_holder(struct kreg_conn *conn, const char *name, pid_t wan
 	err = kreg_open_provider(&watch, kreg_registry_provider(conn));
 	if (err)
 		return err;
-	/* Subscribe first, then look: a registration in between is not missed. */
-	err = kreg_subscribe(watch);
+	/*
+	 * Subscribe first, then look: a registration in between is not missed.
+	 * To this name only: the kernel sends nothing about the others.
+	 */
+	err = kreg_subscribe_matching(watch, name);
 	for (;;) {
 		if (err && err != -ENOBUFS)
 			break;
@@ -100,22 +103,23 @@ static int kreg_await_holder(struct kreg_conn *conn, const char *name, pid_t wan
 		err = kreg_whereis_name(watch, name, pid);
 		if (err != KREG_UNDEFINED && (err || !want || *pid == want))
 			break;
-		if (want && err == KREG_UNDEFINED) {
-			/*
-			 * In line, it would hold the name now: the holder's going
-			 * hands it over in the same step. So it is in no line
-			 * (never was, or the policy no longer lets it own it).
-			 */
-			kreg_set_error(conn, "the name is free, and this process is not in line for it");
-			err = -ENOENT;
-			break;
-		}
+		/*
+		 * Free, or held by one this caller may not see (in a container, or
+		 * under a policy): only events tell more. A holder it sees is
+		 * also watched, for its exit.
+		 */
+		if (err == KREG_UNDEFINED)
+			*pid = 0;
 		if (want && *pid != watched) {
 			if (holder_fd >= 0)
 				close(holder_fd);
-			holder_fd = kreg_watch_holder(watch, *pid);
+			holder_fd = *pid ? kreg_watch_holder(watch, *pid) : -1;
+			if (*pid && holder_fd < 0 && errno != ESRCH)
+				kreg_log(KREG_LOG_DEBUG, "await \"%s\": cannot watch holder %d (%s): "
+					 "woken by events only", name, (int)*pid, strerror(errno));
 			watched = *pid;
 			/* Looked up again: a pidfd opened while it still holds the name is its. */
+			err = 0;
 			continue;
 		}
 		err = kreg_await_change(watch, name, holder_fd, deadline, timeout_ms);

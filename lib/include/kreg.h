@@ -229,10 +229,11 @@ int kreg_register_queued(struct kreg_conn *conn, const char *name, const void *m
  * @name, after kreg_register_queued() returned -EINPROGRESS: woken by
  * events, and by the exit of the process that holds it (its pidfd), whose
  * name a lookup then hands on, so that a standby takes over with or without
- * BPF exit cleanup attached. Returns 0, -ETIMEDOUT after @timeout_ms (-1:
- * for ever), -ENOENT when the name is free (the caller is in no line for
- * it: one in line would hold it), or another negative errno. Uses a
- * connection of its own, as kreg_await_name() does.
+ * BPF exit cleanup attached (a holder the caller cannot see, as from a
+ * container, is not watched: then with exit cleanup only). Returns 0,
+ * -ETIMEDOUT after @timeout_ms (-1: for ever; a caller in no line waits
+ * that long), or another negative errno. Uses a connection of its own,
+ * subscribed to @name alone, as kreg_await_name() does.
  */
 int kreg_await_own(struct kreg_conn *conn, const char *name, int timeout_ms);
 

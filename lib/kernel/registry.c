@@ -155,11 +155,10 @@ int kreg_kernel_register_meta(struct kreg_conn *conn, const char *name, pid_t pi
 	if (!a.replied) {
 		struct kreg_holder now;
 
-		err = kreg_kernel_whereis(conn, name, 0, NULL, 0, NULL, &now);
-		if (err)
-			return err == KREG_UNDEFINED ? -ENOENT : err;
-		*holder = now;
-		a.flags = now.pid == (pid ? pid : getpid()) ? 0 : KREG_F_QUEUE;
+		/* Held by the caller, or else in line (the holder may be hidden). */
+		if (kreg_kernel_whereis(conn, name, 0, NULL, 0, NULL, &now) == 0)
+			*holder = now;
+		a.flags = holder->pid && holder->pid == (pid ? pid : getpid()) ? 0 : KREG_F_QUEUE;
 	}
 	if (a.flags & KREG_F_QUEUE) {
 		kreg_set_error(conn, "the name is held: this process waits in line for it");

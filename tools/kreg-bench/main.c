@@ -13,6 +13,7 @@
  * --local measures the local provider (threads in this process, no module)
  * against pidfiles and Unix sockets, where the benchmark runs: on the host.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -821,17 +822,57 @@ static void standby_body(const char *name, enum takeover_mode mode, int ready, i
 }
 
 /* A holder of @name until it is killed: says it is ready on @ready. */
-static pid_t holder_start(const char *name, int ready)
+static void holder_body(const char *name, int ready)
 {
-	pid_t pid = fork();
 	struct kreg_conn *k;
 
-	if (pid)
-		return pid;
 	if (kreg_open(&k) || kreg_register(k, name, 0, NULL) || write(ready, "r", 1) != 1)
 		_exit(1);
 	for (;;)
 		pause();
+}
+
+/* Whether process @pid holds a pidfd (kreg_await_own() watching its holder). */
+static bool watches_a_pidfd(pid_t pid)
+{
+	char dir[64], path[320], target[64];
+	bool found = false;
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	d = opendir(dir);
+	while (d && !found && (de = readdir(d))) {
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n > 0) {
+			target[n] = '\0';
+			found = strstr(target, "pidfd") != NULL;
+		}
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* Forks @fn(@name, ...) with the write ends it needs; the parent keeps the read ends. */
+static pid_t fork_with(int ready[2], int done[2])
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		close(ready[0]);
+		if (done)
+			close(done[0]);
+		return 0;
+	}
+	/* Only the child writes: its exit is EOF here, never a hang. */
+	close(ready[1]);
+	if (done)
+		close(done[1]);
+	return pid;
 }
 
 /* Median microseconds from SIGKILL of a name's holder to its standby holding it. */
@@ -841,37 +882,50 @@ static double takeover(enum takeover_mode mode, const char *tag)
 	int t, n = 0;
 
 	for (t = 0; t < TRIALS; t++) {
-		int hready[2], sready[2], done[2];
+		int hready[2], sready[2], done[2], tries;
+		pid_t holder = -1, standby = -1;
 		uint64_t killed, held = 0;
-		pid_t holder, standby;
 		char name[48], byte;
 
 		snprintf(name, sizeof(name), "takeover.%s%d", tag, t);
-		if (pipe(hready) || pipe(sready) || pipe(done))
-			return -1;
-		holder = holder_start(name, hready[1]);
-		if (holder < 0 || read(hready[0], &byte, 1) != 1)
-			return -1;
-		standby = fork();
+		if (pipe(hready))
+			break;
+		holder = fork_with(hready, NULL);
+		if (holder == 0)
+			holder_body(name, hready[1]);
+		/* The holder holds the name before the standby asks for it. */
+		if (holder < 0 || read(hready[0], &byte, 1) != 1 || pipe(sready) || pipe(done)) {
+			if (holder > 0) {
+				kill(holder, SIGKILL);
+				waitpid(holder, NULL, 0);
+			}
+			close(hready[0]);
+			break;
+		}
+		standby = fork_with(sready, done);
 		if (standby == 0)
 			standby_body(name, mode, sready[1], done[1]);
-		if (standby < 0 || read(sready[0], &byte, 1) != 1)
-			return -1;
-		/* Let the standby reach its wait. */
-		usleep(20 * 1000);
-		killed = bench_now_ns();
+		if (standby > 0 && read(sready[0], &byte, 1) == 1) {
+			/* Until the standby waits: its pidfd on the holder shows it. */
+			for (tries = 0; mode == TAKEOVER_QUEUED && tries < 500 &&
+			     !watches_a_pidfd(standby); tries++)
+				usleep(2000);
+			if (mode == TAKEOVER_RACE)
+				usleep(20 * 1000);
+			killed = bench_now_ns();
+			kill(holder, SIGKILL);
+			if (read(done[0], &held, sizeof(held)) == sizeof(held) && held)
+				us[n++] = (held - killed) / 1000.0;
+		}
 		kill(holder, SIGKILL);
-		if (read(done[0], &held, sizeof(held)) == sizeof(held) && held)
-			us[n++] = (held - killed) / 1000.0;
 		waitpid(holder, NULL, 0);
-		kill(standby, SIGKILL);
-		waitpid(standby, NULL, 0);
+		if (standby > 0) {
+			kill(standby, SIGKILL);
+			waitpid(standby, NULL, 0);
+		}
 		close(hready[0]);
-		close(hready[1]);
 		close(sready[0]);
-		close(sready[1]);
 		close(done[0]);
-		close(done[1]);
 	}
 	return n == TRIALS ? median(us, n) : -1;
 }
@@ -880,13 +934,16 @@ static void bench_takeover(void)
 {
 	char why[256];
 	double us;
+	int attached = cleanup_attach(why, sizeof(why));
 
-	if (cleanup_attach(why, sizeof(why)) >= 0) {
+	if (attached >= 0) {
 		us = takeover(TAKEOVER_QUEUED, "q");
 		record("holder killed to standby in line holds it", "kreg+bpf", TRIALS, 1, us, us < 0);
 		us = takeover(TAKEOVER_RACE, "r");
 		record("holder killed to watcher registered it", "kreg+bpf", TRIALS, 1, us, us < 0);
-		cleanup_detach();
+		/* As found: 1 means it was attached already. */
+		if (attached == 0)
+			cleanup_detach();
 	} else {
 		fprintf(stderr, "kreg-bench: cannot attach exit cleanup: %s\n", why);
 	}

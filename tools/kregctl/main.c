@@ -342,9 +342,18 @@ static int cmd_register(struct kreg_conn *conn, int argc, char **argv)
 					 &holder);
 	if (err == -EINPROGRESS) {
 		/* In line: the name is this process's the moment its holder goes. */
-		fprintf(stderr, "kregctl: %s is held by pid %d; waiting in line for it\n",
-			argv[1], (int)holder);
+		if (holder)
+			fprintf(stderr, "kregctl: %s is held by pid %d; waiting in line for it\n",
+				argv[1], (int)holder);
+		else
+			fprintf(stderr, "kregctl: %s is held by a process you cannot see; waiting in line for it\n",
+				argv[1]);
 		err = kreg_await_own(conn, argv[1], -1);
+		if (err) {
+			/* Its own words: the handle's last error is the registration's. */
+			ctl_error(argv[1], kreg_strerror(err), -err);
+			return EXIT_ERROR;
+		}
 	}
 	if (err == -EEXIST && holder) {
 		char why[64];
