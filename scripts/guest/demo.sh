@@ -1,6 +1,7 @@
 #!/bin/sh
 # What `make demo` shows: kreg.ko loaded, names registered, looked up, listed,
-# a message sent by name, and a name gone with its process.
+# a message sent by name, a name gone with its process, and a standby in line
+# that holds a name the moment its holder dies.
 say() { printf '\n$ %s\n' "$*"; }
 # A command as it would be typed, so that it can be pasted: an argument with
 # a space or a character the shell reads goes in single quotes.
@@ -92,6 +93,23 @@ say "kill -9 $worker    # no lookup follows: the exit path itself releases the n
 kill -9 $worker
 wait $worker 2>/dev/null
 run kregctl list
+
+say "# a hot standby: it waits in line, and holds the name the moment its holder dies"
+say "sleep 600 &  kregctl register payments \$!"
+sleep 600 &
+primary=$!
+kregctl register payments $primary
+say "kregctl register payments --queue -n 1 &"
+kregctl register payments --queue -n 1 &
+standby=$!
+sleep 1
+run kregctl whereis payments
+say "kill -9 $primary    # the standby (pid $standby) holds payments in the same step"
+kill -9 $primary
+wait $primary 2>/dev/null
+run kregctl whereis payments
+run kregctl send payments "handled by the standby"
+wait $standby
 run kregctl bpf status
 run bpftool map dump pinned /sys/fs/bpf/kreg/stats
 run bpftool prog show name kreg_exit
