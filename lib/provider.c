@@ -168,21 +168,33 @@ static pid_t kreg_local_pid(const struct kreg_holder *h)
 	return h->local ? h->pid : 0;
 }
 
-int kreg_register_meta(struct kreg_conn *conn, const char *name, pid_t pid,
-		       const void *meta, size_t meta_len, pid_t *holder)
+/*
+ * A registration with KREG_F_* @flags: the holder it reports (the new one,
+ * the one that made it fail with -EEXIST, or the one ahead in line with
+ * -EINPROGRESS) is kept for kreg_last_holder().
+ */
+static int kreg_register_flags(struct kreg_conn *conn, const char *name, pid_t pid,
+			       const void *meta, size_t meta_len, uint32_t flags,
+			       pid_t *holder)
 {
 	struct kreg_holder h;
 	int err;
 
 	memset(&h, 0, sizeof(h));
-	err = conn->ops->register_meta(conn, name, pid, meta, meta_len, 0, &h);
-	if (err == 0 || err == -EEXIST) {
+	err = conn->ops->register_meta(conn, name, pid, meta, meta_len, flags, &h);
+	if (err == 0 || err == -EEXIST || err == -EINPROGRESS) {
 		conn->last_holder = h;
 		conn->has_last_holder = true;
 		if (holder)
 			*holder = kreg_local_pid(&h);
 	}
 	return err;
+}
+
+int kreg_register_meta(struct kreg_conn *conn, const char *name, pid_t pid,
+		       const void *meta, size_t meta_len, pid_t *holder)
+{
+	return kreg_register_flags(conn, name, pid, meta, meta_len, 0, holder);
 }
 
 int kreg_register(struct kreg_conn *conn, const char *name, pid_t pid,
@@ -194,18 +206,7 @@ int kreg_register(struct kreg_conn *conn, const char *name, pid_t pid,
 int kreg_register_queued(struct kreg_conn *conn, const char *name, const void *meta,
 			 size_t meta_len, pid_t *holder)
 {
-	struct kreg_holder h;
-	int err;
-
-	memset(&h, 0, sizeof(h));
-	err = conn->ops->register_meta(conn, name, 0, meta, meta_len, KREG_F_QUEUE, &h);
-	if (err == 0 || err == -EINPROGRESS || err == -EEXIST) {
-		conn->last_holder = h;
-		conn->has_last_holder = true;
-		if (holder)
-			*holder = kreg_local_pid(&h);
-	}
-	return err;
+	return kreg_register_flags(conn, name, 0, meta, meta_len, KREG_F_QUEUE, holder);
 }
 
 int kreg_last_holder(const struct kreg_conn *conn, struct kreg_holder *holder)
